@@ -1,0 +1,38 @@
+# sim — Monte Carlo casualty-uncertainty simulator.  `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCENARIO ?= configs/kursk.toml
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-all lint clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install sim with its test tools
+	@echo "installed: $(BIN)/sim"
+
+run: $(STAMP) ## Run the main scenario (SCENARIO=configs/kursk.toml, ARGS=...)
+	$(BIN)/sim run $(SCENARIO) $(ARGS)
+
+test: $(STAMP) ## Run the test suite (fast tier)
+	$(BIN)/python -m pytest
+
+test-all: $(STAMP) ## Run every test, including the slow statistical ones
+	$(BIN)/python -m pytest -m ""
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check sim tests
+	$(BIN)/ruff format --check sim tests
+
+clean: ## Remove .venv and caches (keeps results/)
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
