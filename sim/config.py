@@ -1,0 +1,734 @@
+"""Load a scenario TOML file into frozen dataclasses.
+
+Raw TOML dictionaries never leave this module. Every problem found is reported with the
+file and the key path (``forces.combat.fatality_rate.sd: must be > 0``), and all problems
+of a file are collected before :class:`ConfigError` is raised, so ``sim check`` can list
+them at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.priors import PriorError, PriorSpec, build_distribution
+
+__all__ = [
+    "METRICS",
+    "RELATIONS",
+    "Claim",
+    "ConfigError",
+    "Force",
+    "Problem",
+    "Scenario",
+    "Simulation",
+    "Source",
+    "load_scenario",
+    "parse_scenario",
+]
+
+RELATIONS = ("eq", "ge", "le", "between")
+METRICS = ("killed", "casualties")
+PRIOR_METADATA = ("units", "source", "url", "note")
+MAX_DRAWS = 10**10
+MAX_SEED = 2**128 - 1
+DEFAULT_DRAWS = 1_000_000
+DEFAULT_SEED = 20251212
+DEFAULT_LEVELS = (0.5, 0.8, 0.95)
+DEFAULT_CHUNK_SIZE = 2**16
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario: the key path and what is wrong there."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(ValueError):
+    """A scenario file could not be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        lines = [f"{file}: {problem}" for problem in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How many draws, which seed, which credible levels, how many draws per chunk."""
+
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
+    levels: tuple[float, ...] = DEFAULT_LEVELS
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+
+@dataclass(frozen=True)
+class Force:
+    """A deployed force: its size and either a fatality rate or a daily hazard over days."""
+
+    id: str
+    label: str
+    size: PriorSpec
+    fatality_rate: PriorSpec | None = None
+    daily_hazard: PriorSpec | None = None
+    days: PriorSpec | None = None
+    wounded_per_killed: PriorSpec | None = None
+    missing: PriorSpec | None = None
+
+    def priors(self) -> tuple[PriorSpec, ...]:
+        fields = (self.size, self.fatality_rate, self.daily_hazard, self.days)
+        return tuple(p for p in (*fields, self.wounded_per_killed, self.missing) if p is not None)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who makes claims, with a prior on their reporting ratio ρ = reported / true."""
+
+    id: str
+    label: str
+    reporting_ratio: PriorSpec
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A published figure and what it says about the true (or reported) value.
+
+    ``low``/``high`` is the integer interval the claim asserts (``high`` is None for
+    "at least"): ``eq`` with ``rounding`` r covers ``[ceil(v - r/2), ceil(v + r/2) - 1]``.
+    """
+
+    id: str
+    label: str
+    value: float
+    relation: str
+    metric: str
+    scope: tuple[str, ...]
+    low: int
+    high: int | None
+    source: str | None = None
+    rounding: float = 1.0
+    upper_value: float | None = None
+    date: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def figure(self) -> float:
+        """The claim's single figure: its value, or the midpoint of a ``between`` range."""
+        if self.upper_value is None:
+            return self.value
+        return (self.value + self.upper_value) / 2
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole scenario as loaded and validated."""
+
+    name: str
+    title: str
+    description: str
+    simulation: Simulation
+    forces: tuple[Force, ...]
+    wounded_per_killed: PriorSpec | None
+    sources: tuple[Source, ...]
+    claims: tuple[Claim, ...]
+    condition_on: tuple[str, ...]
+    file: str = "<string>"
+    sha256: str = ""
+    text: str = field(default="", repr=False)
+
+    @property
+    def has_casualties(self) -> bool:
+        return all(self.force_wounded(force) is not None for force in self.forces)
+
+    def force_wounded(self, force: Force) -> PriorSpec | None:
+        return force.wounded_per_killed or self.wounded_per_killed
+
+    def source(self, source_id: str) -> Source:
+        return next(source for source in self.sources if source.id == source_id)
+
+    def priors(self) -> tuple[PriorSpec, ...]:
+        """Every prior of the scenario, in file order."""
+        out: list[PriorSpec] = [p for force in self.forces for p in force.priors()]
+        if self.wounded_per_killed is not None:
+            out.append(self.wounded_per_killed)
+        out.extend(source.reporting_ratio for source in self.sources)
+        return tuple(out)
+
+
+class _Reader:
+    """Walks the TOML document, collecting problems instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def table(self, data: Any, path: str) -> dict[str, Any] | None:
+        if not isinstance(data, dict):
+            self.fail(path, f"must be a table, got {_kind(data)}")
+            return None
+        return data
+
+    def keys(self, data: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
+        for key in data:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+                self.fail(_join(path, key), f"unknown key; {suggestion}allowed: {', '.join(allowed)}")
+
+    def string(
+        self, data: Mapping[str, Any], path: str, key: str, default: str | None = None, *, required: bool = False
+    ) -> str | None:
+        if key not in data:
+            if required:
+                self.fail(_join(path, key), "is required (a string)")
+            return default
+        value = data[key]
+        if not isinstance(value, str):
+            self.fail(_join(path, key), f"must be a string, got {_kind(value)}")
+            return default
+        return value
+
+    def number(
+        self,
+        data: Mapping[str, Any],
+        path: str,
+        key: str,
+        *,
+        default: float | None = None,
+        integer: bool = False,
+        check: Callable[[float], str | None] | None = None,
+        required: bool = False,
+    ) -> float | None:
+        if key not in data:
+            if required:
+                self.fail(_join(path, key), "is required (a number)")
+            return default
+        return self.value(data[key], _join(path, key), integer=integer, check=check, default=default)
+
+    def value(
+        self,
+        value: Any,
+        path: str,
+        *,
+        integer: bool = False,
+        check: Callable[[float], str | None] | None = None,
+        default: float | None = None,
+    ) -> float | None:
+        kind = "a whole number" if integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            hint = ' (write numbers without quotes; use 14_000, not "14,000")' if isinstance(value, str) else ""
+            self.fail(path, f"must be {kind}, got {_kind(value)}{hint}")
+            return default
+        if not math.isfinite(value):
+            self.fail(path, f"must be finite, got {value}")
+            return default
+        if integer and value != int(value):
+            self.fail(path, f"must be {kind}, got {value:g}")
+            return default
+        problem = check(value) if check else None
+        if problem:
+            self.fail(path, problem)
+            return default
+        return int(value) if integer else float(value)
+
+    def identifier(self, name: str, path: str) -> None:
+        if not IDENTIFIER.match(name):
+            self.fail(path, "ids must start with a lowercase letter and use only a-z, 0-9 and _")
+
+    def prior(
+        self, data: Any, path: str, domain: tuple[float, float, str], *, integer: bool = False
+    ) -> PriorSpec | None:
+        """Read a prior table (or a bare number, a fixed value) and check it against its domain."""
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            data = {"dist": "fixed", "value": data}
+        if isinstance(data, str):
+            self.fail(
+                path,
+                f"must be a number or a prior table, got {_kind(data)}; write numbers without quotes "
+                '(14_000, not "14,000")',
+            )
+            return None
+        if not isinstance(data, dict):
+            self.fail(
+                path,
+                f'must be a prior table like {{ dist = "beta", mean = 0.2, sd = 0.05 }} or a number, got {_kind(data)}',
+            )
+            return None
+        family = data.get("dist")
+        if not isinstance(family, str):
+            self.fail(_join(path, "dist"), "is required: the distribution's family name (a string)")
+            return None
+        metadata = {key: data[key] for key in PRIOR_METADATA if key in data}
+        for key, value in metadata.items():
+            if not isinstance(value, str):
+                self.fail(_join(path, key), f"must be a string, got {_kind(value)}")
+        params = {k: v for k, v in data.items() if k != "dist" and k not in PRIOR_METADATA}
+        try:
+            distribution = build_distribution(family, params)
+        except PriorError as error:
+            self.fail(_join(path, error.key) if error.key else path, str(error))
+            return None
+        low, high, what = domain
+        support_low, support_high = (float(x) for x in distribution.support())
+        if support_low < low or support_high > high:
+            self.fail(
+                path,
+                f"{family} prior has support [{support_low:g}, {support_high:g}], "
+                f"outside {what} [{low:g}, {high:g}]; choose a family or truncation that stays inside",
+            )
+            return None
+        if integer and family in ("fixed", "discrete"):
+            values = distribution.values
+            if np.any(values != np.round(values)):
+                self.fail(path, "sizes must be whole numbers")
+                return None
+        return PriorSpec(
+            path=path,
+            family=family,
+            params=params,
+            distribution=distribution,
+            units=metadata.get("units"),
+            source=metadata.get("source"),
+            url=metadata.get("url"),
+            note=metadata.get("note"),
+        )
+
+
+SIZE_DOMAIN = (0.0, math.inf, "a size's domain")
+RATE_DOMAIN = (0.0, 1.0, "a fatality rate's domain")
+NONNEGATIVE_DOMAIN = (0.0, math.inf, "the non-negative numbers")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} ({value!r})"
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _read_simulation(reader: _Reader, data: Any) -> Simulation:
+    table = reader.table(data, "simulation") if data is not None else {}
+    if table is None:
+        return Simulation()
+    reader.keys(table, "simulation", ("draws", "seed", "levels", "chunk_size"))
+    draws = reader.number(
+        table,
+        "simulation",
+        "draws",
+        integer=True,
+        default=DEFAULT_DRAWS,
+        check=lambda v: None if 1 <= v <= MAX_DRAWS else f"must be in 1..{MAX_DRAWS:.0e}",
+    )
+    seed = reader.number(
+        table,
+        "simulation",
+        "seed",
+        integer=True,
+        default=DEFAULT_SEED,
+        check=lambda v: None if 0 <= v <= MAX_SEED else "must be in 0..2**128 - 1",
+    )
+    chunk_size = reader.number(
+        table,
+        "simulation",
+        "chunk_size",
+        integer=True,
+        default=DEFAULT_CHUNK_SIZE,
+        check=lambda v: None if 1 <= v <= 2**24 else "must be in 1..16777216",
+    )
+    levels = DEFAULT_LEVELS
+    if "levels" in table:
+        raw = table["levels"]
+        if not isinstance(raw, list) or not raw:
+            reader.fail("simulation.levels", "must be a non-empty list of probabilities, e.g. [0.5, 0.8, 0.95]")
+        else:
+            values = [
+                reader.value(v, f"simulation.levels[{i}]", check=lambda v: None if 0 < v < 1 else "must be in (0, 1)")
+                for i, v in enumerate(raw)
+            ]
+            if all(v is not None for v in values):
+                levels = tuple(sorted(set(values)))  # type: ignore[arg-type]
+    return Simulation(draws=int(draws), seed=int(seed), levels=levels, chunk_size=int(chunk_size))  # type: ignore[arg-type]
+
+
+FORCE_KEYS = ("label", "size", "fatality_rate", "daily_hazard", "days", "wounded_per_killed", "missing")
+
+
+def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
+    path = f"forces.{force_id}"
+    reader.identifier(force_id, path)
+    table = reader.table(data, path)
+    if table is None:
+        return None
+    reader.keys(table, path, FORCE_KEYS)
+    label = reader.string(table, path, "label", force_id)
+    size = None
+    if "size" not in table:
+        reader.fail(f"{path}.size", "is required: a prior over the number of personnel")
+    else:
+        size = reader.prior(table["size"], f"{path}.size", SIZE_DOMAIN, integer=True)
+    rate = hazard = days = None
+    has_rate, has_hazard = "fatality_rate" in table, "daily_hazard" in table or "days" in table
+    if has_rate and has_hazard:
+        reader.fail(path, "give either fatality_rate or daily_hazard with days, not both")
+    elif has_rate:
+        rate = reader.prior(table["fatality_rate"], f"{path}.fatality_rate", RATE_DOMAIN)
+    elif has_hazard:
+        for key in ("daily_hazard", "days"):
+            if key not in table:
+                reader.fail(f"{path}.{key}", "is required with daily_hazard/days (f = 1 − exp(−hazard·days))")
+        if "daily_hazard" in table:
+            hazard = reader.prior(table["daily_hazard"], f"{path}.daily_hazard", NONNEGATIVE_DOMAIN)
+        if "days" in table:
+            days = reader.prior(table["days"], f"{path}.days", NONNEGATIVE_DOMAIN)
+    else:
+        reader.fail(f"{path}.fatality_rate", "is required (or daily_hazard with days)")
+    wounded = missing = None
+    if "wounded_per_killed" in table:
+        wounded = reader.prior(table["wounded_per_killed"], f"{path}.wounded_per_killed", NONNEGATIVE_DOMAIN)
+    if "missing" in table:
+        missing = reader.prior(table["missing"], f"{path}.missing", SIZE_DOMAIN, integer=True)
+    if size is None or (rate is None and (hazard is None or days is None)):
+        return None
+    return Force(
+        id=force_id,
+        label=label or force_id,
+        size=size,
+        fatality_rate=rate,
+        daily_hazard=hazard,
+        days=days,
+        wounded_per_killed=wounded,
+        missing=missing,
+    )
+
+
+def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
+    path = f"sources.{source_id}"
+    reader.identifier(source_id, path)
+    table = reader.table(data, path)
+    if table is None:
+        return None
+    reader.keys(table, path, ("label", "reporting_ratio", "url", "note"))
+    label = reader.string(table, path, "label", source_id)
+    url = reader.string(table, path, "url")
+    note = reader.string(table, path, "note")
+    if "reporting_ratio" not in table:
+        reader.fail(f"{path}.reporting_ratio", "is required: a prior over reported / true (> 0)")
+        return None
+    ratio = reader.prior(
+        table["reporting_ratio"], f"{path}.reporting_ratio", (0.0, math.inf, "a reporting ratio's domain")
+    )
+    if ratio is None:
+        return None
+    if ratio.is_fixed and ratio.distribution.values[0] == 0:
+        reader.fail(f"{path}.reporting_ratio", "must be > 0")
+        return None
+    return Source(id=source_id, label=label or source_id, reporting_ratio=ratio, url=url, note=note)
+
+
+CLAIM_KEYS = ("id", "label", "value", "relation", "metric", "scope", "source", "rounding", "date", "url", "note")
+
+
+def _read_claim(
+    reader: _Reader, index: int, data: Any, force_ids: list[str], source_ids: list[str], has_casualties: bool
+) -> Claim | None:
+    path = f"claims[{index}]"
+    table = reader.table(data, path)
+    if table is None:
+        return None
+    reader.keys(table, path, CLAIM_KEYS)
+    claim_id = reader.string(table, path, "id", required=True)
+    if claim_id is not None:
+        reader.identifier(claim_id, f"{path}.id")
+        path = f"claims[{index}] ({claim_id})"
+    relation = reader.string(table, path, "relation", "eq")
+    if relation not in RELATIONS:
+        hint = difflib.get_close_matches(str(relation), RELATIONS, n=1)
+        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        reader.fail(f"{path}.relation", f"unknown relation {relation!r}; {suggestion}allowed: {', '.join(RELATIONS)}")
+        relation = None
+    metric = reader.string(table, path, "metric", "killed")
+    if metric not in METRICS:
+        hint = difflib.get_close_matches(str(metric), METRICS, n=1)
+        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        reader.fail(f"{path}.metric", f"unknown metric {metric!r}; {suggestion}allowed: {', '.join(METRICS)}")
+        metric = None
+    elif metric == "casualties" and not has_casualties:
+        reader.fail(
+            f"{path}.metric",
+            "a casualties claim needs a casualty model: add [casualties] wounded_per_killed (or one per force)",
+        )
+    scope = tuple(force_ids)
+    if "scope" in table:
+        raw = table["scope"]
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
+            reader.fail(f"{path}.scope", "must be a non-empty list of force ids")
+        else:
+            for name in raw:
+                if name not in force_ids:
+                    hint = difflib.get_close_matches(name, force_ids, n=1)
+                    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+                    reader.fail(f"{path}.scope", f"unknown force {name!r}; {suggestion}forces: {', '.join(force_ids)}")
+            if len(set(raw)) != len(raw):
+                reader.fail(f"{path}.scope", "lists a force twice")
+            scope = tuple(f for f in force_ids if f in raw)
+    source = reader.string(table, path, "source")
+    if source is not None and source not in source_ids:
+        hint = difflib.get_close_matches(source, source_ids, n=1)
+        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        known = ", ".join(source_ids) if source_ids else "none defined"
+        reader.fail(
+            f"{path}.source",
+            f"unknown source {source!r}: it has no [sources.{source}] prior; {suggestion}sources: {known}",
+        )
+    nonnegative = lambda v: None if v >= 0 else f"must be >= 0, got {v:g}"  # noqa: E731
+    value = upper = None
+    if "value" not in table:
+        reader.fail(
+            f"{path}.value", "is required" + (" (a pair [low, high] for between)" if relation == "between" else "")
+        )
+    elif relation == "between":
+        raw = table["value"]
+        if not isinstance(raw, list) or len(raw) != 2:
+            reader.fail(f"{path}.value", "must be a pair [low, high] for relation 'between'")
+        else:
+            value = reader.value(raw[0], f"{path}.value[0]", check=nonnegative)
+            upper = reader.value(raw[1], f"{path}.value[1]", check=nonnegative)
+            if value is not None and upper is not None and upper < value:
+                reader.fail(f"{path}.value", f"must be increasing, got [{value:g}, {upper:g}]")
+                value = None
+    else:
+        value = reader.number(table, path, "value", check=nonnegative)
+    rounding = reader.number(
+        table,
+        path,
+        "rounding",
+        default=1.0,
+        check=lambda v: None if v >= 1 else "must be >= 1 (the figure's rounding unit)",
+    )
+    if "rounding" in table and relation not in (None, "eq"):
+        reader.fail(f"{path}.rounding", "applies to relation 'eq' only")
+    label = reader.string(table, path, "label", claim_id)
+    date, url, note = (reader.string(table, path, key) for key in ("date", "url", "note"))
+    if None in (claim_id, relation, metric, value, rounding):
+        return None
+    low, high = claim_interval(relation, value, upper, rounding)  # type: ignore[arg-type]
+    if high is not None and high < low:
+        reader.fail(f"{path}.value", "no whole number satisfies this claim")
+        return None
+    return Claim(
+        id=claim_id,
+        label=label or claim_id,
+        value=value,
+        relation=relation,  # type: ignore[arg-type]
+        metric=metric,
+        scope=scope,
+        low=low,
+        high=high,
+        source=source,  # type: ignore[arg-type]
+        rounding=rounding,
+        upper_value=upper,
+        date=date,
+        url=url,
+        note=note,
+    )  # type: ignore[arg-type]
+
+
+def claim_interval(relation: str, value: float, upper: float | None, rounding: float) -> tuple[int, int | None]:
+    """The whole numbers a claim admits: ``[low, high]``, ``high=None`` meaning unbounded."""
+    if relation == "eq":
+        return math.ceil(value - rounding / 2), math.ceil(value + rounding / 2) - 1
+    if relation == "ge":
+        return math.ceil(value), None
+    if relation == "le":
+        return 0, math.floor(value)
+    return math.ceil(value), math.floor(upper)  # type: ignore[arg-type]
+
+
+TOP_KEYS = ("scenario", "simulation", "forces", "casualties", "sources", "claims", "inference")
+
+
+def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
+    """Parse and validate scenario TOML text.
+
+    Raises
+    ------
+    ConfigError
+        With every problem found, each naming its key path.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(file, [Problem("", f"invalid TOML: {error}")]) from None
+    reader = _Reader()
+    reader.keys(data, "", TOP_KEYS)
+
+    meta = reader.table(data.get("scenario", {}), "scenario") or {}
+    reader.keys(meta, "scenario", ("name", "title", "description"))
+    default_name = re.sub(r"[^a-z0-9_-]+", "_", Path(file).stem.lower()).strip("_-") or "scenario"
+    name = reader.string(meta, "scenario", "name", default_name) or default_name
+    if not SCENARIO_NAME.match(name):
+        reader.fail("scenario.name", "must use only a-z, 0-9, _ and - (it names the results folder)")
+    title = reader.string(meta, "scenario", "title", name) or name
+    description = reader.string(meta, "scenario", "description", "") or ""
+
+    simulation = _read_simulation(reader, data.get("simulation"))
+
+    forces: list[Force] = []
+    force_table = reader.table(data.get("forces", {}), "forces") or {}
+    if not force_table:
+        reader.fail("forces", "at least one force is required: [forces.<id>] with size and fatality_rate")
+    for force_id, force_data in force_table.items():
+        force = _read_force(reader, force_id, force_data)
+        if force is not None:
+            forces.append(force)
+
+    wounded = None
+    if "casualties" in data:
+        table = reader.table(data["casualties"], "casualties")
+        if table is not None:
+            reader.keys(table, "casualties", ("wounded_per_killed",))
+            if "wounded_per_killed" not in table:
+                reader.fail("casualties.wounded_per_killed", "is required in [casualties]")
+            else:
+                wounded = reader.prior(table["wounded_per_killed"], "casualties.wounded_per_killed", NONNEGATIVE_DOMAIN)
+    has_casualties = (
+        all(isinstance(f, dict) and "wounded_per_killed" in f for f in force_table.values()) or "casualties" in data
+    )
+
+    sources: list[Source] = []
+    for source_id, source_data in (reader.table(data.get("sources", {}), "sources") or {}).items():
+        source = _read_source(reader, source_id, source_data)
+        if source is not None:
+            sources.append(source)
+
+    claims: list[Claim] = []
+    raw_claims = data.get("claims", [])
+    if not isinstance(raw_claims, list):
+        reader.fail("claims", "must be an array of tables: [[claims]]")
+        raw_claims = []
+    force_ids = list(force_table)
+    source_ids = list((data.get("sources") or {}) if isinstance(data.get("sources"), dict) else {})
+    seen: set[str] = set()
+    for index, claim_data in enumerate(raw_claims):
+        claim = _read_claim(reader, index, claim_data, force_ids, source_ids, has_casualties)
+        if claim is None:
+            continue
+        if claim.id in seen:
+            reader.fail(f"claims[{index}].id", f"duplicate claim id {claim.id!r}")
+            continue
+        seen.add(claim.id)
+        claims.append(claim)
+
+    condition_on: tuple[str, ...] = ()
+    if "inference" in data:
+        table = reader.table(data["inference"], "inference") or {}
+        reader.keys(table, "inference", ("condition_on",))
+        if "condition_on" in table:
+            try:
+                condition_on = resolve_condition(table["condition_on"], [c.id for c in claims])
+            except ValueError as error:
+                reader.fail("inference.condition_on", str(error))
+
+    if reader.problems:
+        raise ConfigError(file, reader.problems)
+    return Scenario(
+        name=name,
+        title=title,
+        description=description.strip(),
+        simulation=simulation,
+        forces=tuple(forces),
+        wounded_per_killed=wounded,
+        sources=tuple(sources),
+        claims=tuple(claims),
+        condition_on=condition_on,
+        file=file,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
+    )
+
+
+def resolve_condition(value: Any, claim_ids: list[str]) -> tuple[str, ...]:
+    """Turn ``"all"``, ``"none"``, ``"a,b"`` or ``["a", "b"]`` into claim ids (in claim order).
+
+    Raises
+    ------
+    ValueError
+        An id that is not a claim of the scenario.
+    """
+    if isinstance(value, str):
+        if value.strip() in ("all", "*"):
+            return tuple(claim_ids)
+        if value.strip() in ("none", ""):
+            return ()
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError('must be "all", "none" or a list of claim ids')
+    for claim_id in value:
+        if claim_id not in claim_ids:
+            hint = difflib.get_close_matches(claim_id, claim_ids, n=1)
+            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            raise ValueError(f"unknown claim {claim_id!r}; {suggestion}claims: {', '.join(claim_ids) or 'none'}")
+    return tuple(c for c in claim_ids if c in value)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable, not UTF-8, not TOML, or invalid (every problem listed).
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(file, [Problem("", "no such file")]) from None
+    except IsADirectoryError:
+        raise ConfigError(file, [Problem("", "is a directory, not a scenario file")]) from None
+    except OSError as error:
+        raise ConfigError(file, [Problem("", f"cannot be read: {error.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(file, [Problem("", f"is not UTF-8 text (byte {error.start})")]) from None
+    if not text.strip():
+        raise ConfigError(file, [Problem("", "is empty: a scenario needs at least [forces.<id>]")])
+    return parse_scenario(text, file=file)

@@ -1,0 +1,426 @@
+"""Prior specifications and their probability distributions.
+
+A prior is written in TOML as a table such as ``{ dist = "beta", mean = 0.2, sd = 0.08 }``
+or ``{ dist = "lognormal", ci90 = [600, 3000] }``. :func:`build_distribution` turns the
+family name and its parameters into a frozen distribution with the ``scipy.stats``
+interface (``rvs``, ``cdf``, ``sf``, ``ppf``, ``mean``, ``std``, ``support``).
+
+Interval parameterisations (``ci90 = [lo, hi]``) are solved exactly: the returned
+distribution satisfies ``ppf(0.05) == lo`` and ``ppf(0.95) == hi`` to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special, stats
+
+__all__ = [
+    "FAMILIES",
+    "Discrete",
+    "PriorError",
+    "PriorSpec",
+    "build_distribution",
+    "is_degenerate",
+    "survival",
+]
+
+Z95 = float(stats.norm.ppf(0.95))
+CI90_RTOL = 1e-9
+
+
+class PriorError(ValueError):
+    """A prior's family or parameters are invalid; ``key`` names the offending parameter."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class Discrete:
+    """A finite discrete distribution on arbitrary real values (``fixed`` is one value).
+
+    Implements the subset of the frozen ``scipy.stats`` interface that ``sim`` uses.
+    """
+
+    def __init__(self, values: np.ndarray, weights: np.ndarray) -> None:
+        order = np.argsort(values, kind="stable")
+        self.values = np.asarray(values, dtype=float)[order]
+        probabilities = np.asarray(weights, dtype=float)[order]
+        self.probabilities = probabilities / probabilities.sum()
+        self._cumulative = np.cumsum(self.probabilities)
+        self._cumulative[-1] = 1.0
+
+    def rvs(self, size: int, random_state: np.random.Generator) -> np.ndarray:
+        if self.values.size == 1:
+            return np.full(size, self.values[0])
+        return random_state.choice(self.values, size=size, p=self.probabilities)
+
+    def cdf(self, x: Any) -> np.ndarray:
+        index = np.searchsorted(self.values, np.asarray(x, dtype=float), side="right")
+        return np.concatenate([[0.0], self._cumulative])[index]
+
+    def sf(self, x: Any) -> np.ndarray:
+        return 1.0 - self.cdf(x)
+
+    def ppf(self, q: Any) -> np.ndarray:
+        index = np.searchsorted(self._cumulative, np.asarray(q, dtype=float), side="left")
+        return self.values[np.minimum(index, self.values.size - 1)]
+
+    def mean(self) -> float:
+        return float(self.probabilities @ self.values)
+
+    def std(self) -> float:
+        return float(np.sqrt(self.probabilities @ (self.values - self.mean()) ** 2))
+
+    def median(self) -> float:
+        return float(self.ppf(0.5))
+
+    def support(self) -> tuple[float, float]:
+        return float(self.values[0]), float(self.values[-1])
+
+
+def survival(distribution: Any, x: Any) -> np.ndarray:
+    """``P(X > x)``. For beta families it uses ``I_{1−z}(b, a)``, the same function
+    scipy's beta ``sf`` computes (``1 − I_z(a, b)``), because ``betainc`` is several times
+    faster than scipy's ``betaincc`` (measured: 41 ms against 422 ms for 62,500 values)."""
+    frozen = getattr(distribution, "dist", None)
+    if getattr(frozen, "name", None) == "beta" and len(distribution.args) == 2:
+        a, b = distribution.args
+        loc, scale = distribution.kwds.get("loc", 0.0), distribution.kwds.get("scale", 1.0)
+        z = np.clip((np.asarray(x, dtype=float) - loc) / scale, 0.0, 1.0)
+        return special.betainc(b, a, 1.0 - z)
+    return np.asarray(distribution.sf(x), dtype=float)
+
+
+def is_degenerate(distribution: Any) -> bool:
+    """Whether the distribution is discrete with finitely many values (``fixed``, ``discrete``)."""
+    return isinstance(distribution, Discrete)
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """One prior as the scenario wrote it, with the distribution built from it.
+
+    Attributes
+    ----------
+    path : str
+        Key path in the scenario, e.g. ``forces.combat.size``.
+    family : str
+        Family name as written (``beta``, ``lognormal``, ``fixed``, a ``scipy.stats`` name).
+    params : dict
+        The family's parameters as written (without the metadata keys).
+    distribution : object
+        Frozen distribution with the ``scipy.stats`` interface.
+    units, source, url, note : str or None
+        Provenance metadata.
+    """
+
+    path: str
+    family: str
+    params: Mapping[str, Any]
+    distribution: Any = field(repr=False, compare=False)
+    units: str | None = None
+    source: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def is_fixed(self) -> bool:
+        return is_degenerate(self.distribution) and self.distribution.values.size == 1
+
+    def describe(self) -> dict[str, float]:
+        """Mean, median and 90% interval of the prior (what ``sim check`` prints)."""
+        dist = self.distribution
+        return {
+            "mean": float(dist.mean()),
+            "median": float(dist.ppf(0.5)),
+            "p05": float(dist.ppf(0.05)),
+            "p95": float(dist.ppf(0.95)),
+        }
+
+
+def _number(params: Mapping[str, Any], key: str) -> float:
+    value = params[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PriorError(f"must be a number, got {value!r}", key=key)
+    if not math.isfinite(value):
+        raise PriorError(f"must be finite, got {value}", key=key)
+    return float(value)
+
+
+def _positive(params: Mapping[str, Any], key: str) -> float:
+    value = _number(params, key)
+    if value <= 0:
+        raise PriorError(f"must be > 0, got {value:g}", key=key)
+    return value
+
+
+def _interval(params: Mapping[str, Any], key: str = "ci90") -> tuple[float, float]:
+    value = params[key]
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise PriorError("must be a pair [low, high] (the 5th and 95th percentiles)", key=key)
+    low, high = (_number({key: v}, key) for v in value)
+    if not low < high:
+        raise PriorError(f"must be increasing, got [{low:g}, {high:g}]", key=key)
+    return low, high
+
+
+def _check_ci90(distribution: Any, low: float, high: float, family: str) -> Any:
+    got = distribution.ppf([0.05, 0.95])
+    if not np.allclose(got, [low, high], rtol=CI90_RTOL, atol=0.0):
+        raise PriorError(f"no {family} distribution has the 90% interval [{low:g}, {high:g}]", key="ci90")
+    return distribution
+
+
+def _fixed(p: Mapping[str, Any]) -> Any:
+    return Discrete(np.array([_number(p, "value")]), np.array([1.0]))
+
+
+def _discrete(p: Mapping[str, Any]) -> Any:
+    values = p["values"]
+    if not isinstance(values, list) or not values:
+        raise PriorError("must be a non-empty list of numbers", key="values")
+    xs = np.array([_number({"values": v}, "values") for v in values])
+    weights = p.get("weights", [1.0] * len(values))
+    if not isinstance(weights, list) or len(weights) != len(values):
+        raise PriorError(f"must be a list of {len(values)} numbers", key="weights")
+    ws = np.array([_number({"weights": w}, "weights") for w in weights])
+    if np.any(ws < 0) or ws.sum() <= 0:
+        raise PriorError("must be >= 0 with a positive sum", key="weights")
+    return Discrete(xs, ws)
+
+
+def _uniform(p: Mapping[str, Any]) -> Any:
+    low, high = _number(p, "low"), _number(p, "high")
+    if not low < high:
+        raise PriorError(f"must be > low ({low:g}), got {high:g}", key="high")
+    return stats.uniform(loc=low, scale=high - low)
+
+
+def _integer_uniform(p: Mapping[str, Any]) -> Any:
+    low, high = _number(p, "low"), _number(p, "high")
+    for key, value in (("low", low), ("high", high)):
+        if value != int(value):
+            raise PriorError(f"must be a whole number, got {value:g}", key=key)
+    if not low <= high:
+        raise PriorError(f"must be >= low ({low:g}), got {high:g}", key="high")
+    return stats.randint(int(low), int(high) + 1)
+
+
+def _three_point(p: Mapping[str, Any]) -> tuple[float, float, float]:
+    low, mode, high = _number(p, "low"), _number(p, "mode"), _number(p, "high")
+    if not low < high:
+        raise PriorError(f"must be > low ({low:g}), got {high:g}", key="high")
+    if not low <= mode <= high:
+        raise PriorError(f"must lie in [low, high] = [{low:g}, {high:g}]", key="mode")
+    return low, mode, high
+
+
+def _triangular(p: Mapping[str, Any]) -> Any:
+    low, mode, high = _three_point(p)
+    return stats.triang((mode - low) / (high - low), loc=low, scale=high - low)
+
+
+def _pert(p: Mapping[str, Any]) -> Any:
+    """PERT: a beta on [low, high] with shapes 1 + 4(mode-low)/(high-low) and 1 + 4(high-mode)/(high-low).
+
+    References
+    ----------
+    Vose, D. (2008). *Risk Analysis: A Quantitative Guide*, 3rd ed., section 9.1.4.
+    """
+    low, mode, high = _three_point(p)
+    width = high - low
+    return stats.beta(1 + 4 * (mode - low) / width, 1 + 4 * (high - mode) / width, loc=low, scale=width)
+
+
+def _normal(p: Mapping[str, Any]) -> Any:
+    if "ci90" in p:
+        if "low" in p or "high" in p:
+            raise PriorError("ci90 cannot be combined with truncation (low/high)", key="ci90")
+        low, high = _interval(p)
+        return stats.norm(loc=(low + high) / 2, scale=(high - low) / (2 * Z95))
+    mean, sd = _number(p, "mean"), _positive(p, "sd")
+    if "low" not in p and "high" not in p:
+        return stats.norm(loc=mean, scale=sd)
+    low = _number(p, "low") if "low" in p else -math.inf
+    high = _number(p, "high") if "high" in p else math.inf
+    if not low < high:
+        raise PriorError(f"must be > low ({low:g}), got {high:g}", key="high")
+    return stats.truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
+
+
+def _lognormal(p: Mapping[str, Any]) -> Any:
+    if "ci90" in p:
+        low, high = _interval(p)
+        if low <= 0:
+            raise PriorError(f"must be positive for a lognormal, got [{low:g}, {high:g}]", key="ci90")
+        mu, sigma = (math.log(low) + math.log(high)) / 2, (math.log(high) - math.log(low)) / (2 * Z95)
+    elif "mean" in p:
+        mean, sd = _positive(p, "mean"), _positive(p, "sd")
+        sigma = math.sqrt(math.log1p((sd / mean) ** 2))
+        mu = math.log(mean) - sigma**2 / 2
+    else:
+        mu, sigma = _number(p, "mu"), _positive(p, "sigma")
+    return stats.lognorm(s=sigma, scale=math.exp(mu))
+
+
+def _beta(p: Mapping[str, Any]) -> Any:
+    if "ci90" in p:
+        low, high = _interval(p)
+        if not 0 < low < high < 1:
+            raise PriorError(f"must lie inside (0, 1) for a beta, got [{low:g}, {high:g}]", key="ci90")
+        return _check_ci90(_beta_from_ci90(low, high), low, high, "beta")
+    if "mean" in p:
+        mean, sd = _number(p, "mean"), _positive(p, "sd")
+        if not 0 < mean < 1:
+            raise PriorError(f"must lie in (0, 1) for a beta, got {mean:g}", key="mean")
+        concentration = mean * (1 - mean) / sd**2 - 1
+        if concentration <= 0:
+            limit = math.sqrt(mean * (1 - mean))
+            raise PriorError(f"no beta has mean {mean:g} and sd {sd:g}: sd must be < {limit:.4g}", key="sd")
+        return stats.beta(mean * concentration, (1 - mean) * concentration)
+    return stats.beta(_positive(p, "a"), _positive(p, "b"))
+
+
+def _beta_from_ci90(low: float, high: float) -> Any:
+    """Solve Beta(a, b) with 5th/95th percentiles (low, high), on log-shapes, in logit space."""
+    target = special.logit([low, high])
+
+    def residual(log_shapes: np.ndarray) -> np.ndarray:
+        a, b = np.exp(log_shapes)
+        return special.logit(special.betaincinv(a, b, [0.05, 0.95])) - target
+
+    # Start from the logit-normal moment match: logit(X) has mean ψ(a) − ψ(b), sd ≈ sqrt(1/a + 1/b).
+    centre, spread = target.mean(), (target[1] - target[0]) / (2 * Z95)
+    mean = special.expit(centre)
+    total = max(1.0 / (spread**2 * mean * (1 - mean)), 0.5)
+    start = np.log([mean * total, (1 - mean) * total])
+    solution = optimize.root(residual, start, method="hybr", options={"xtol": 1e-14})
+    a, b = np.exp(solution.x)
+    return stats.beta(a, b)
+
+
+def _gamma(p: Mapping[str, Any]) -> Any:
+    if "ci90" in p:
+        low, high = _interval(p)
+        if low <= 0:
+            raise PriorError(f"must be positive for a gamma, got [{low:g}, {high:g}]", key="ci90")
+
+        def ratio_gap(log_shape: float) -> float:
+            shape = math.exp(log_shape)
+            q05, q95 = stats.gamma.ppf([0.05, 0.95], shape)
+            if q05 <= 0:
+                return math.inf
+            return math.log(q95 / q05) - math.log(high / low)
+
+        log_shape = optimize.brentq(ratio_gap, -6.0, 25.0, xtol=1e-15, rtol=1e-15)
+        shape = math.exp(log_shape)
+        scale = low / float(stats.gamma.ppf(0.05, shape))
+        return _check_ci90(stats.gamma(shape, scale=scale), low, high, "gamma")
+    if "mean" in p:
+        mean, sd = _positive(p, "mean"), _positive(p, "sd")
+        return stats.gamma((mean / sd) ** 2, scale=sd**2 / mean)
+    shape = _positive(p, "shape")
+    scale = 1 / _positive(p, "rate") if "rate" in p else _positive(p, "scale")
+    return stats.gamma(shape, scale=scale)
+
+
+# family -> (builder, alternative parameter sets; each set is (required keys, optional keys))
+FAMILIES: dict[str, tuple[Any, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]] = {
+    "fixed": (_fixed, ((("value",), ()),)),
+    "discrete": (_discrete, ((("values",), ("weights",)),)),
+    "uniform": (_uniform, ((("low", "high"), ()),)),
+    "integer_uniform": (_integer_uniform, ((("low", "high"), ()),)),
+    "triangular": (_triangular, ((("low", "mode", "high"), ()),)),
+    "pert": (_pert, ((("low", "mode", "high"), ()),)),
+    "normal": (_normal, ((("mean", "sd"), ("low", "high")), (("ci90",), ()))),
+    "lognormal": (_lognormal, ((("mu", "sigma"), ()), (("mean", "sd"), ()), (("ci90",), ()))),
+    "beta": (_beta, ((("a", "b"), ()), (("mean", "sd"), ()), (("ci90",), ()))),
+    "gamma": (
+        _gamma,
+        ((("shape", "scale"), ()), (("shape", "rate"), ()), (("mean", "sd"), ()), (("ci90",), ())),
+    ),
+}
+
+
+def _scipy_family(name: str) -> Any | None:
+    candidate = getattr(stats, name, None)
+    if isinstance(candidate, stats.rv_continuous | stats.rv_discrete):
+        return candidate
+    return None
+
+
+def _scipy_names() -> list[str]:
+    return [name for name in dir(stats) if _scipy_family(name) is not None]
+
+
+def _match_parameter_set(family: str, params: Mapping[str, Any]) -> None:
+    alternatives = FAMILIES[family][1]
+    given = set(params)
+    for required, optional in alternatives:
+        if set(required) <= given and given <= set(required) | set(optional):
+            return
+    forms = " | ".join(", ".join(required + optional) for required, optional in alternatives)
+    allowed = {key for required, optional in alternatives for key in required + optional}
+    unknown = sorted(given - allowed)
+    if unknown:
+        hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        raise PriorError(f"unknown parameter for {family}{suggestion}; give {forms}", key=unknown[0])
+    raise PriorError(f"{family} takes one of these parameter sets: {forms}; got {', '.join(sorted(given)) or 'none'}")
+
+
+def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
+    """Build the frozen distribution for a prior.
+
+    Parameters
+    ----------
+    family : str
+        ``fixed``, ``discrete``, ``uniform``, ``integer_uniform``, ``triangular``, ``pert``,
+        ``normal``, ``lognormal``, ``beta``, ``gamma``, or any ``scipy.stats`` family name.
+    params : mapping
+        The family's parameters (see :data:`FAMILIES`); ``ci90 = [lo, hi]`` is a 90% interval.
+
+    Returns
+    -------
+    object
+        A frozen distribution with ``rvs``, ``cdf``, ``sf``, ``ppf``, ``mean``, ``std``, ``support``.
+
+    Raises
+    ------
+    PriorError
+        Unknown family, wrong parameter set, or parameters no distribution of the family has.
+    """
+    if family in FAMILIES:
+        _match_parameter_set(family, params)
+        return FAMILIES[family][0](params)
+    generic = _scipy_family(family)
+    if generic is None:
+        names = list(FAMILIES) + _scipy_names()
+        hint = difflib.get_close_matches(family, names, n=1)
+        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        raise PriorError(
+            f"unknown distribution '{family}'; {suggestion}use one of {', '.join(FAMILIES)} "
+            "or a scipy.stats family name",
+            key="dist",
+        )
+    for key in params:
+        _number(params, key)
+    allowed = [s.strip() for s in (generic.shapes or "").split(",") if s.strip()] + ["loc", "scale"]
+    unknown = [key for key in params if key not in allowed]
+    if unknown:
+        raise PriorError(f"unknown parameter for scipy.stats.{family}; it takes {', '.join(allowed)}", key=unknown[0])
+    try:
+        distribution = generic(**params)
+        median = float(distribution.ppf(0.5))
+    except (TypeError, ValueError) as error:
+        raise PriorError(f"invalid parameters for scipy.stats.{family}: {error}") from None
+    if not math.isfinite(median):
+        raise PriorError(f"invalid parameters for scipy.stats.{family} (it takes {', '.join(allowed)})")
+    return distribution
