@@ -1,0 +1,459 @@
+"""Chunked, reproducible, parallel simulation with mergeable accumulators.
+
+The draws are split into chunks of ``chunk_size``; chunk ``i`` gets its own generator from
+``SeedSequence(seed).spawn(n_chunks)[i]``. The layout depends on the number of draws and the
+chunk size only, and chunk results merge in chunk order, so the numbers are bit-identical
+for any number of workers. Memory is bounded by the chunk size: integer outcomes accumulate
+as (weighted) ``bincount``s, continuous inputs as fine histograms with exact moments, and a
+reservoir keeps the first :data:`RESERVOIR_SIZE` draws for plots and ``--save-samples``.
+
+Weighted (posterior) sums are kept relative to a per-accumulator ``log_scale`` so that
+likelihoods far below the smallest double never underflow; merging rescales to the larger.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.config import Claim, Scenario
+from sim.inference import (
+    ConditioningError,
+    conditional_cdf,
+    diagnose_contradiction,
+    expected_total,
+    log_likelihood,
+    reported_tails,
+)
+from sim.model import Draws, Quantity, draw_chunk, quantities_of
+
+__all__ = [
+    "RESERVOIR_SIZE",
+    "TAIL_SUBSAMPLE",
+    "Plan",
+    "SimulationResult",
+    "Sums",
+    "claim_thresholds",
+    "plan_simulation",
+    "simulate",
+    "tail_key",
+]
+
+RESERVOIR_SIZE = 100_000
+TAIL_SUBSAMPLE = 32
+"""The conditional tail estimators run on the first 1/TAIL_SUBSAMPLE of each chunk's draws."""
+HISTOGRAM_BINS = 2048
+RATIO_LOGIT_RANGE = 40.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a chunk needs; built once, sent to each worker once."""
+
+    scenario: Scenario
+    draws: int
+    seed: int
+    chunk_size: int
+    condition_on: tuple[str, ...]
+    quantities: tuple[Quantity, ...]
+    thresholds: tuple[tuple[str, int, bool], ...]
+    """(quantity, x, upper): estimate P(T > x) if upper else P(T ≤ x), on the small side."""
+    histogram_edges: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def n_chunks(self) -> int:
+        return math.ceil(self.draws / self.chunk_size)
+
+    def chunk_length(self, index: int) -> int:
+        return min(self.chunk_size, self.draws - index * self.chunk_size)
+
+    @property
+    def conditioned_claims(self) -> tuple[Claim, ...]:
+        return tuple(c for c in self.scenario.claims if c.id in self.condition_on)
+
+    def quantity(self, claim: Claim) -> Quantity:
+        return next(q for q in self.quantities if q.metric == claim.metric and q.scope == claim.scope)
+
+
+def claim_thresholds(claim: Claim) -> tuple[int, ...]:
+    """The points ``x`` at which a claim needs ``P(T ≤ x)``: for its percentile and its truth."""
+    points = {math.ceil(claim.figure) - 1, math.floor(claim.figure), claim.low - 1}
+    if claim.high is not None:
+        points.add(claim.high)
+    return tuple(sorted(p for p in points if p >= 0))
+
+
+def tail_key(name: str, point: int, upper: bool) -> str:
+    """Accumulator key of the conditional estimate of P(T > point) (upper) or P(T ≤ point)."""
+    return f"tail:{name}:{'gt' if upper else 'le'}:{point}"
+
+
+def _histogram_edges(distribution) -> np.ndarray | None:
+    low, high = (float(x) for x in distribution.ppf([1e-9, 1 - 1e-9]))
+    if not math.isfinite(low) or not math.isfinite(high) or high <= low:
+        return None
+    if low > 0 and high / low > 20:
+        return np.geomspace(low, high, HISTOGRAM_BINS + 1)
+    return np.linspace(low, high, HISTOGRAM_BINS + 1)
+
+
+def plan_simulation(
+    scenario: Scenario,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    condition_on: tuple[str, ...] | None = None,
+) -> Plan:
+    """Fix the run's layout: draws, seed, chunking, the outcomes and tail points to accumulate."""
+    quantities = quantities_of(scenario)
+    thresholds: dict[tuple[str, int, bool], None] = {}
+    for claim in scenario.claims:
+        quantity = next(q for q in quantities if q.metric == claim.metric and q.scope == claim.scope)
+        centre = expected_total(scenario, quantity)
+        for point in claim_thresholds(claim):
+            thresholds[(quantity.name, point, point >= centre)] = None
+    condition = scenario.condition_on if condition_on is None else condition_on
+    edges: dict[str, np.ndarray] = {}
+    if condition:
+        for prior in scenario.priors():
+            if not prior.is_fixed and prior.path.startswith(("forces.", "casualties.")):
+                bins = _histogram_edges(prior.distribution)
+                if bins is not None:
+                    edges[prior.path] = bins
+        for force in scenario.forces:
+            if force.daily_hazard is not None:
+                low, high = (
+                    -np.expm1(-force.daily_hazard.distribution.ppf(q) * force.days.distribution.ppf(q))
+                    for q in (1e-9, 1 - 1e-9)
+                )
+                if 0 < low < high:
+                    edges[f"forces.{force.id}.fatality_rate"] = np.geomspace(low, high, HISTOGRAM_BINS + 1)
+    return Plan(
+        scenario=scenario,
+        draws=scenario.simulation.draws if draws is None else draws,
+        seed=scenario.simulation.seed if seed is None else seed,
+        chunk_size=scenario.simulation.chunk_size if chunk_size is None else chunk_size,
+        condition_on=tuple(condition),
+        quantities=quantities,
+        thresholds=tuple(thresholds),
+        histogram_edges=edges,
+    )
+
+
+@dataclass
+class Sums:
+    """Weighted sums that merge by addition: ``linear`` holds Σw·(…), ``quadratic`` Σw²·(…).
+
+    Both are stored divided by ``exp(log_scale)`` (``exp(2·log_scale)`` for ``quadratic``);
+    the prior uses unit weights and ``log_scale = 0``.
+    """
+
+    log_scale: float = 0.0
+    linear: dict[str, np.ndarray] = field(default_factory=dict)
+    quadratic: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add_counts(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
+        self.linear[key] = np.bincount(values, weights=weights).astype(float)
+
+    def add_mean(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
+        """Sums for a weighted mean and its standard error: Σw, Σwx | Σw², Σw²x, Σw²x²."""
+        if weights is None:
+            n = float(values.size)
+            total, squares = values.sum(), values @ values
+            self.linear[key] = np.array([n, total])
+            self.quadratic[key] = np.array([n, total, squares])
+        else:
+            weighted, weighted2 = weights * values, weights * weights
+            self.linear[key] = np.array([weights.sum(), weighted.sum()])
+            self.quadratic[key] = np.array([weighted2.sum(), weighted2 @ values, weighted2 @ (values * values)])
+
+    def merge(self, other: Sums) -> Sums:
+        """The sums of both (in place on ``self``); arrays of different lengths are zero-padded."""
+        scale = max(self.log_scale, other.log_scale)
+        if scale == -math.inf:
+            mine = theirs = 0.0
+        else:
+            mine, theirs = math.exp(self.log_scale - scale), math.exp(other.log_scale - scale)
+        for store, other_store, power in ((self.linear, other.linear, 1), (self.quadratic, other.quadratic, 2)):
+            for key, value in other_store.items():
+                current = store.get(key)
+                if current is None:
+                    store[key] = value * theirs**power
+                    continue
+                if current.size < value.size:
+                    current = np.pad(current, (0, value.size - current.size))
+                elif value.size < current.size:
+                    value = np.pad(value, (0, current.size - value.size))
+                store[key] = current * mine**power + value * theirs**power
+        self.log_scale = scale
+        return self
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk contributes: prior and posterior sums, claim support and reservoir rows."""
+
+    index: int
+    draws: int
+    prior: Sums
+    posterior: Sums | None
+    support: np.ndarray | None
+    reservoir: dict[str, np.ndarray] | None
+
+
+def _histogram_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each value in evenly spaced (linear or geometric) ``edges``; outliers go to the end bins."""
+    geometric = edges[0] > 0 and not np.isclose(edges[1] - edges[0], edges[-1] - edges[-2])
+    if geometric:
+        with np.errstate(divide="ignore"):
+            position = np.log(values / edges[0]) / np.log(edges[-1] / edges[0])
+    else:
+        position = (values - edges[0]) / (edges[-1] - edges[0])
+    return np.clip(
+        np.nan_to_num(position * (edges.size - 1), nan=0.0, neginf=0.0, posinf=edges.size), 0, edges.size - 2
+    ).astype(np.int64)
+
+
+def _ratio_bin(lower: np.ndarray, mass: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Bin of ρ's posterior draw in logit(prior CDF) space: u ~ U(lower, lower + mass)."""
+    u = np.clip(lower + uniform * mass, 1e-300, 1 - 1e-16)
+    logit = np.log(u) - np.log1p(-u)
+    position = (logit + RATIO_LOGIT_RANGE) / (2 * RATIO_LOGIT_RANGE) * HISTOGRAM_BINS
+    return np.clip(position.astype(np.int64), 0, HISTOGRAM_BINS - 1)
+
+
+def _weights(
+    plan: Plan,
+    metrics: dict[str, np.ndarray],
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, float, np.ndarray, dict[str, np.ndarray]]:
+    scenario = plan.scenario
+    claims = plan.conditioned_claims
+    log_weight = np.zeros(n)
+    possible = np.empty((len(claims), n), dtype=bool)
+    ratio_bins: dict[str, np.ndarray] = {}
+    for j, claim in enumerate(claims):
+        log_l, lower, mass = log_likelihood(claim, metrics[plan.quantity(claim).name], scenario)
+        log_weight += log_l
+        possible[j] = log_l > -np.inf
+        if lower is not None:
+            ratio_bins[claim.id] = _ratio_bin(lower, mass, rng.random(n))  # type: ignore[arg-type]
+    support = possible.astype(np.int64) @ possible.T.astype(np.int64)
+    scale = float(log_weight.max()) if n else -math.inf
+    if scale == -math.inf:
+        return np.zeros(n), -math.inf, support, ratio_bins
+    return np.exp(log_weight - scale), scale, support, ratio_bins
+
+
+def _accumulate(
+    plan: Plan,
+    draws: Draws,
+    metrics: dict[str, np.ndarray],
+    weights: np.ndarray | None,
+    sums: Sums,
+    tail_values: dict[str, np.ndarray],
+) -> None:
+    m = min(draws.n, math.ceil(draws.n / TAIL_SUBSAMPLE))
+    sub_weights = None if weights is None else weights[:m]
+    sums.add_mean("ess", np.ones(draws.n), weights)
+    for quantity in plan.quantities:
+        sums.add_counts(f"count:{quantity.name}", metrics[quantity.name], weights)
+    for key, values in tail_values.items():
+        if key.startswith("reported:"):
+            sums.add_counts(key, values, sub_weights)
+        else:
+            sums.add_mean(key, values, sub_weights)
+
+
+def _tail_values(
+    plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Per-draw conditional estimates on the chunk's subsample: P(T ≤ x), predictive tails, reports."""
+    scenario = plan.scenario
+    m = min(draws.n, math.ceil(draws.n / TAIL_SUBSAMPLE))
+    sub = draws.take(m)
+    by_name = {q.name: q for q in plan.quantities}
+    out: dict[str, np.ndarray] = {}
+    for name, point, upper in plan.thresholds:
+        out[tail_key(name, point, upper)] = conditional_cdf(scenario, sub, by_name[name], point, rng, upper=upper)
+    for claim in scenario.claims:
+        if claim.source is None:
+            continue
+        truth = metrics[plan.quantity(claim).name][:m]
+        at_most, at_least = reported_tails(claim, truth, scenario)
+        out[f"pred_le:{claim.id}"] = at_most
+        out[f"pred_ge:{claim.id}"] = at_least
+        ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(size=m, random_state=rng)
+        out[f"reported:{claim.id}"] = np.rint(ratio * truth).astype(np.int64)
+    return out
+
+
+def run_chunk(plan: Plan, index: int) -> ChunkResult:
+    """Draw and accumulate chunk ``index`` with its own generator."""
+    n = plan.chunk_length(index)
+    # The same child as SeedSequence(seed).spawn(n_chunks)[index], without spawning them all.
+    seed_sequence = np.random.SeedSequence(plan.seed, spawn_key=(index,))
+    rng = np.random.Generator(np.random.PCG64(seed_sequence))
+    draws = draw_chunk(plan.scenario, n, rng)
+    metrics = {q.name: draws.metric(q) for q in plan.quantities}
+
+    tail_values = _tail_values(plan, draws, metrics, rng)
+    weights = None
+    posterior = support = None
+    if plan.condition_on:
+        weights, log_scale, support, ratio_bins = _weights(plan, metrics, n, rng)
+        posterior = Sums(log_scale=log_scale)
+        for key, bins in ratio_bins.items():
+            posterior.add_counts(f"ratio:{key}", bins, weights)
+        for path, edges in plan.histogram_edges.items():
+            values = draws.inputs[path]
+            posterior.add_counts(f"hist:{path}", _histogram_index(values, edges), weights)
+            values = values.astype(float)
+            posterior.linear[f"input:{path}"] = np.array([weights.sum(), weights @ values, weights @ (values * values)])
+
+    prior = Sums()
+    _accumulate(plan, draws, metrics, None, prior, tail_values)
+    if posterior is not None:
+        _accumulate(plan, draws, metrics, weights, posterior, tail_values)
+
+    reservoir = None
+    start = index * plan.chunk_size
+    if start < RESERVOIR_SIZE:
+        keep = min(n, RESERVOIR_SIZE - start)
+        reservoir = {path: values[:keep] for path, values in draws.inputs.items()}
+        for force_id, force in draws.forces.items():
+            reservoir[f"killed[{force_id}]"] = force.killed[:keep]
+            if force.casualties is not None:
+                reservoir[f"casualties[{force_id}]"] = force.casualties[:keep]
+        for name, values in metrics.items():
+            reservoir.setdefault(name, values[:keep])
+        if weights is not None:
+            with np.errstate(divide="ignore"):
+                reservoir["log_weight"] = np.log(weights[:keep]) + posterior.log_scale  # type: ignore[union-attr]
+    return ChunkResult(index=index, draws=n, prior=prior, posterior=posterior, support=support, reservoir=reservoir)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """The merged accumulators of a whole run."""
+
+    plan: Plan
+    prior: Sums
+    posterior: Sums | None
+    support: np.ndarray | None
+    reservoir: dict[str, np.ndarray]
+    elapsed: float
+    workers: int
+
+
+_WORKER_PLAN: Plan | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+
+
+def _run_in_worker(index: int) -> ChunkResult:
+    return run_chunk(_WORKER_PLAN, index)  # type: ignore[arg-type]
+
+
+def _in_order(plan: Plan, workers: int) -> Iterator[ChunkResult]:
+    if workers == 1 or plan.n_chunks == 1:
+        for index in range(plan.n_chunks):
+            yield run_chunk(plan, index)
+        return
+    window = 2 * workers
+    with ProcessPoolExecutor(
+        max_workers=min(workers, plan.n_chunks), initializer=_init_worker, initargs=(plan,)
+    ) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        submitted = 0
+        try:
+            while submitted < plan.n_chunks or pending:
+                while submitted < plan.n_chunks and len(pending) < window:
+                    pending.append(pool.submit(_run_in_worker, submitted))
+                    submitted += 1
+                yield pending.popleft().result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def default_workers() -> int:
+    """The machine's cores available to this process."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    condition_on: tuple[str, ...] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """Run the Monte Carlo simulation of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    draws, seed, chunk_size : int, optional
+        Override the scenario's ``[simulation]`` settings.
+    condition_on : tuple of str, optional
+        Claim ids to condition on (default: the scenario's ``[inference] condition_on``).
+    workers : int, optional
+        Worker processes (default: the machine's cores). Results do not depend on it.
+    progress : callable, optional
+        Called with the number of draws of each finished chunk, in chunk order.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    plan = plan_simulation(scenario, draws=draws, seed=seed, chunk_size=chunk_size, condition_on=condition_on)
+    workers = default_workers() if workers is None else workers
+    started = time.perf_counter()
+    prior = Sums()
+    posterior: Sums | None = Sums(log_scale=-math.inf) if plan.condition_on else None
+    support = None
+    reservoir_parts: dict[str, list[np.ndarray]] = {}
+    for result in _in_order(plan, workers):
+        prior.merge(result.prior)
+        if posterior is not None and result.posterior is not None:
+            posterior.merge(result.posterior)
+            support = result.support if support is None else support + result.support
+        if result.reservoir is not None:
+            for key, values in result.reservoir.items():
+                reservoir_parts.setdefault(key, []).append(values)
+        if progress is not None:
+            progress(result.draws)
+    if posterior is not None and posterior.log_scale == -math.inf:
+        raise ConditioningError(diagnose_contradiction(plan.conditioned_claims, support, plan.draws))
+    reservoir = {key: np.concatenate(parts) for key, parts in reservoir_parts.items()}
+    return SimulationResult(
+        plan=plan,
+        prior=prior,
+        posterior=posterior,
+        support=support,
+        reservoir=reservoir,
+        elapsed=time.perf_counter() - started,
+        workers=workers,
+    )
