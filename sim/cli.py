@@ -1,0 +1,212 @@
+"""The ``sim`` command line: thin typer commands over the library.
+
+Exit codes: 0 success, 1 a run failed (contradictory claims, unwritable results),
+2 bad input (usage or scenario); bad input never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sim import __version__
+from sim.config import ConfigError, Scenario, load_scenario, resolve_condition
+from sim.display import print_priors, print_summary
+from sim.engine import simulate
+from sim.inference import ConditioningError
+from sim.results import ResultsError, manifest, new_run_dir, write_run
+from sim.summary import summarize
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="sim",
+    help="Monte Carlo casualty-uncertainty simulator: from priors over deployments, fatality rates "
+    "and reporting bias to the distribution of the true toll, and how each published claim sits "
+    "against it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Tables need room: at least 120 columns, more when the terminal has them (piped output gets 160).
+_WIDTH = max(shutil.get_terminal_size((160, 24)).columns, 120)
+stdout = Console(width=_WIDTH)
+stderr = Console(stderr=True, width=_WIDTH)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    stderr.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _load(config: Path) -> Scenario:
+    try:
+        return load_scenario(config)
+    except ConfigError as error:
+        _fail(str(error), 2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Monte Carlo casualty-uncertainty simulator."""
+
+
+class _ProgressBar:
+    """A progress bar on stderr that appears only once a run has taken more than a second."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self.started = time.perf_counter()
+        self.done = 0
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __call__(self, draws: int) -> None:
+        self.done += draws
+        if not self.enabled:
+            return
+        if self.bar is None and time.perf_counter() - self.started > 1.0 and self.done < self.total:
+            self.bar = Progress(
+                TextColumn("simulating"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} draws"),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("draws", total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        _fail(f"{name} must be at least 1, got {value}", 2)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: the scenario's [simulation] draws).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: the scenario's). Same seed, same numbers.")
+    ] = None,
+    condition: Annotated[
+        str | None,
+        typer.Option(
+            help="Condition on claims: 'all', 'none', or claim ids separated by commas "
+            "(default: the scenario's [inference] condition_on)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: all cores). Results do not depend on it.")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(help="Draws per chunk (changes the random stream; default 65,536).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder to write (default: results/<scenario>/<UTC time>).")
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Root folder for run folders.")] = Path("results"),
+    force: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    save_samples: Annotated[
+        bool, typer.Option(help="Also write samples.csv: the first 100,000 draws, every input and outcome.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print summary.json to stdout instead of tables.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")] = False,
+) -> None:
+    """Simulate a scenario: the toll's distribution, credible intervals and the claim table.
+
+    Prints the tables, writes summary.json, summary.csv, manifest.json and a copy of the
+    scenario into the run folder, and prints its path.
+    """
+    started = datetime.now(UTC)
+    scenario = _load(config)
+    for name, value in (("--draws", draws), ("--workers", workers), ("--chunk-size", chunk_size)):
+        _positive(name, value)
+    if seed is not None and not 0 <= seed < 2**128:
+        _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
+    condition_on = None
+    if condition is not None:
+        try:
+            condition_on = resolve_condition(condition, [c.id for c in scenario.claims])
+        except ValueError as error:
+            _fail(f"--condition: {error}", 2)
+    total = draws or scenario.simulation.draws
+    bar = _ProgressBar(total, enabled=not quiet and not json_output and stderr.is_terminal)
+    try:
+        result = simulate(
+            scenario,
+            draws=draws,
+            seed=seed,
+            chunk_size=chunk_size,
+            condition_on=condition_on,
+            workers=workers,
+            progress=bar,
+        )
+    except ConditioningError as error:
+        _fail(f"{config}: cannot condition: {error}", 1)
+    finally:
+        bar.close()
+    summary = summarize(result)
+    run_dir = out or new_run_dir(results, scenario.name, started)
+    data = manifest(result, command=["sim", *sys.argv[1:]], started=started)
+    try:
+        written = write_run(
+            run_dir, summary=summary, result=result, manifest_data=data, save_samples=save_samples, force=force
+        )
+    except ResultsError as error:
+        _fail(str(error), 1)
+    if json_output:
+        sys.stdout.write(summary.to_json())
+        return
+    if not quiet:
+        print_summary(summary, stdout)
+        stdout.print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
+    stdout.print(str(written), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def check(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file to validate.")],
+) -> None:
+    """Validate a scenario and print each prior's median and 90% interval.
+
+    Lists every problem of the file at once (exit code 2), so an analyst sees what they
+    wrote before running it.
+    """
+    scenario = _load(config)
+    print_priors(scenario, stdout)
+    stdout.print(f"[green]ok[/green]: {config}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

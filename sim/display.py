@@ -1,0 +1,205 @@
+"""Terminal rendering of a Summary and of a scenario's priors (rich tables)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from sim.config import Scenario
+from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
+
+__all__ = [
+    "format_count",
+    "format_percentile",
+    "format_probability",
+    "format_ratio",
+    "print_priors",
+    "print_summary",
+]
+
+
+def format_count(value: float) -> str:
+    """A count with thousands separators; one decimal below 100 when not whole."""
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "–"
+    if abs(value) < 100 and value != round(value):
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def format_probability(p: Probability | None) -> str:
+    """A probability with its Monte Carlo error: ``0.19 ± 0.0004``, ``8.9e-10 ± 6e-12``."""
+    if p is None:
+        return ""
+    if not math.isfinite(p.value):
+        return "–"
+    if p.method == "exact":
+        return f"{p.value:g}"
+    if p.value == 0:
+        return f"< {max(p.mcse, 1e-300):.1g}"
+    if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):
+        return f"{p.value:.2g} ± {p.mcse:.1g}"
+    return f"{p.value:.3f} ± {p.mcse:.1g}"
+
+
+def format_percentile(p: Probability, above: Probability) -> str:
+    """The claim's percentile; in the far tails, how far below or above it is."""
+    if p.value < 0.01:
+        return f"{p.value:.2g}th"
+    if p.value > 99.99:
+        return f"top {100 * above.value:.2g}%"
+    return f"{p.value:.2f}th" if p.value < 1 or p.value > 99 else f"{p.value:.1f}th"
+
+
+def format_ratio(value: float) -> str:
+    if not math.isfinite(value):
+        return "∞"
+    if value == 0:
+        return "0"
+    return f"{value:.3g}" if value >= 0.001 else f"{value:.2g}"
+
+
+def _interval(iv: Interval) -> str:
+    error = max(iv.low_mcse, iv.high_mcse)
+    suffix = f" (±{format_count(error)})" if math.isfinite(error) and error > 0 else ""
+    return f"{format_count(iv.low)}–{format_count(iv.high)}{suffix}"
+
+
+def _distribution_rows(table: Table, label: str, d: Distribution, tag: str) -> None:
+    table.add_row(
+        label,
+        tag,
+        f"{format_count(d.mean.value)} ± {format_count(d.mean.mcse)}",
+        format_count(d.sd.value),
+        f"{format_count(d.median.value)} ± {format_count(d.median.mcse)}",
+        *(_interval(iv) for iv in d.eti),
+        _interval(d.hdi[-1]) if d.hdi else "",
+    )
+
+
+def _quantity_table(summary: Summary) -> Table:
+    levels = summary.levels
+    table = Table(
+        title=f"{summary.title}: the toll ({summary.draws:,} draws, seed {summary.seed})",
+        title_justify="left",
+        show_lines=False,
+    )
+    for name in ("Quantity", "", "Mean ± MCSE", "SD", "Median"):
+        table.add_column(name, justify="right" if name not in ("Quantity", "") else "left")
+    for level in levels:
+        table.add_column(f"{level:.0%} ETI", justify="right")
+    table.add_column(f"{levels[-1]:.0%} HDI", justify="right")
+    sides: list[tuple[str, Side]] = [("prior", summary.prior)]
+    if summary.posterior is not None:
+        sides.append(("posterior", summary.posterior))
+    for index, distribution in enumerate(summary.prior.quantities):
+        label = summary.quantity_labels[distribution.name]
+        for tag, side in sides:
+            _distribution_rows(
+                table, label if tag == "prior" else "", side.quantities[index], tag if len(sides) > 1 else ""
+            )
+    return table
+
+
+def _claim_table(summary: Summary) -> Table:
+    table = Table(title="Claims against the simulated truth", title_justify="left")
+    for name in (
+        "Claim",
+        "",
+        "Says",
+        "Truth over",
+        "Percentile",
+        "P(claim true)",
+        "Implied ratio v/T (95%)",
+        "P(R ≤ v)",
+        "P(R ≥ v)",
+    ):
+        table.add_column(name, justify="left" if name in ("Claim", "", "Says", "Truth over") else "right")
+    relation = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
+    sides: list[tuple[str, Side]] = [("prior", summary.prior)]
+    if summary.posterior is not None:
+        sides.append(("posterior", summary.posterior))
+    for index, claim in enumerate(summary.prior.claims):
+        for tag, side in sides:
+            c: ClaimSummary = side.claims[index]
+            first = tag == "prior"
+            marker = " *" if c.conditioned and first else ""
+            table.add_row(
+                f"{claim.label}{marker}" if first else "",
+                tag if len(sides) > 1 else "",
+                f"{relation[c.relation]} {format_count(c.value)} {c.metric}" if first else "",
+                c.quantity if first else "",
+                format_percentile(c.percentile, c.above),
+                format_probability(c.probability),
+                f"{format_ratio(c.implied_ratio_median)} "
+                f"({format_ratio(c.implied_ratio.low)}–{format_ratio(c.implied_ratio.high)})",
+                format_probability(c.reported_at_most),
+                format_probability(c.reported_at_least),
+            )
+    return table
+
+
+def print_summary(summary: Summary, console: Console) -> None:
+    """Print the toll table, the claim table, the ESS and any warnings."""
+    console.print(_quantity_table(summary))
+    if summary.prior.claims:
+        console.print(_claim_table(summary))
+        console.print(
+            "[dim]P(R ≤ v), P(R ≥ v): the claim's tails under its source's reporting-ratio prior, "
+            "R = round(ρ·T). * conditioned on. ± is the Monte Carlo standard error.[/dim]"
+        )
+    if summary.posterior is not None:
+        post = summary.posterior
+        console.print(
+            f"Posterior conditioned on {', '.join(summary.condition_on)}: "
+            f"effective sample size {post.ess:,.0f} of {summary.draws:,} draws."
+        )
+        rows = [c for c in post.claims if c.ratio_posterior is not None]
+        if rows:
+            table = Table(title="Reporting ratio ρ of each conditioned claim", title_justify="left")
+            for name in ("Claim", "Source", "Posterior median", "95% interval"):
+                table.add_column(name)
+            for c in rows:
+                iv = c.ratio_posterior.eti[-1]  # type: ignore[union-attr]
+                table.add_row(
+                    c.label,
+                    c.source or "",
+                    format_ratio(c.ratio_posterior.median.value),  # type: ignore[union-attr]
+                    f"{format_ratio(iv.low)}–{format_ratio(iv.high)}",
+                )
+            console.print(table)
+        if post.inputs:
+            table = Table(title="Posterior of the inputs", title_justify="left")
+            for name in ("Input", "Mean", "Median", "95% interval"):
+                table.add_column(name, justify="left" if name == "Input" else "right")
+            for d in post.inputs:
+                iv = d.eti[-1]
+                table.add_row(d.name, f"{d.mean.value:.4g}", f"{d.median.value:.4g}", f"{iv.low:.4g}–{iv.high:.4g}")
+            console.print(table)
+    for warning in summary.warnings:
+        console.print(f"[bold yellow]warning:[/bold yellow] {warning}")
+
+
+def print_priors(scenario: Scenario, console: Console) -> None:
+    """Each prior's family, median and 90% interval, units and source (what ``sim check`` shows)."""
+    table = Table(title=f"{scenario.title}: priors ({scenario.file})", title_justify="left")
+    for name in ("Key", "Prior", "Median", "90% interval", "Units", "Source"):
+        table.add_column(name, justify="right" if name in ("Median", "90% interval") else "left", overflow="fold")
+    for prior in scenario.priors():
+        d = prior.describe()
+        params = ", ".join(f"{k}={v}" for k, v in prior.params.items())
+        table.add_row(
+            prior.path,
+            f"{prior.family}({params})",
+            f"{d['median']:.4g}",
+            f"{d['p05']:.4g} – {d['p95']:.4g}",
+            prior.units or "[yellow]missing[/yellow]",
+            (prior.source or "[yellow]missing[/yellow]")[:80],
+        )
+    console.print(table)
+    console.print(
+        f"{len(scenario.forces)} force(s), {len(scenario.sources)} source(s), "
+        f"{len(scenario.claims)} claim(s); conditions on: {', '.join(scenario.condition_on) or 'nothing'}."
+    )

@@ -1,0 +1,177 @@
+"""Run folders: ``results/<scenario>/<run-id>/``, written atomically, with a manifest.
+
+A run is written into a hidden temporary folder beside its destination and renamed into
+place only when every file is complete, so an interrupted run leaves no folder that looks
+valid. ``results/<scenario>/latest`` points at the newest run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy
+
+from sim import __version__
+from sim.engine import SimulationResult
+from sim.summary import Summary
+
+__all__ = ["ResultsError", "git_commit", "manifest", "new_run_dir", "write_run"]
+
+CSV_FIELDS = ("side", "section", "name", "statistic", "level", "value", "mcse")
+
+
+class ResultsError(OSError):
+    """The results folder cannot be written (exists without ``--force``, or is not writable)."""
+
+
+def git_commit() -> str | None:
+    """The commit of the sim checkout being run (with ``-dirty`` when modified), if it is one."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}-dirty" if dirty else commit
+
+
+def manifest(
+    result: SimulationResult, *, command: list[str], started: datetime, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything needed to reproduce and cite a run."""
+    plan = result.plan
+    scenario = plan.scenario
+    return {
+        "scenario": scenario.name,
+        "config_file": scenario.file,
+        "config_sha256": scenario.sha256,
+        "seed": plan.seed,
+        "draws": plan.draws,
+        "chunk_size": plan.chunk_size,
+        "condition_on": list(plan.condition_on),
+        "workers": result.workers,
+        "sim_version": __version__,
+        "numpy_version": np.__version__,
+        "scipy_version": scipy.__version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "git_commit": git_commit(),
+        "command": command,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(result.elapsed, 3),
+        **(extra or {}),
+    }
+
+
+def new_run_dir(results_root: Path, scenario: str, started: datetime) -> Path:
+    """``results/<scenario>/<UTC timestamp>``, with a suffix if that name is taken."""
+    base = results_root / scenario / started.strftime("%Y%m%dT%H%M%SZ")
+    candidate, suffix = base, 1
+    while candidate.exists():
+        suffix += 1
+        candidate = base.with_name(f"{base.name}-{suffix}")
+    return candidate
+
+
+def summary_csv(summary: Summary) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in summary.rows():
+        writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def samples_csv(reservoir: dict[str, np.ndarray]) -> str:
+    """The reservoir of draws as CSV, one row per draw, one column per input and outcome."""
+    columns = sorted(reservoir)
+    buffer = io.StringIO()
+    buffer.write("draw," + ",".join(columns) + "\n")
+    stacked = np.column_stack([reservoir[c] for c in columns])
+    for index, row in enumerate(stacked):
+        buffer.write(
+            f"{index}," + ",".join(repr(float(v)) if not float(v).is_integer() else str(int(v)) for v in row) + "\n"
+        )
+    return buffer.getvalue()
+
+
+def write_run(
+    out_dir: Path,
+    *,
+    summary: Summary,
+    result: SimulationResult,
+    manifest_data: dict[str, Any],
+    save_samples: bool = False,
+    force: bool = False,
+    extra_files: dict[str, bytes] | None = None,
+) -> Path:
+    """Write a run folder atomically and point ``<scenario>/latest`` at it.
+
+    Raises
+    ------
+    ResultsError
+        ``out_dir`` exists and ``force`` is false, or the parent cannot be written.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force:
+        raise ResultsError(f"{out_dir} already exists; use --force to replace it")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    except OSError as error:
+        raise ResultsError(f"cannot write results under {out_dir.parent}: {error.strerror}") from None
+    try:
+        files: dict[str, bytes] = {
+            "summary.json": summary.to_json().encode(),
+            "summary.csv": summary_csv(summary).encode(),
+            "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
+            "scenario.toml": result.plan.scenario.text.encode(),
+        }
+        if save_samples:
+            files["samples.csv"] = samples_csv(result.reservoir).encode()
+        files.update(extra_files or {})
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        os.chmod(staging, 0o755)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _point_latest(out_dir)
+    return out_dir
+
+
+def _point_latest(run_dir: Path) -> None:
+    link = run_dir.parent / "latest"
+    temporary = run_dir.parent / f".latest.{os.getpid()}"
+    try:
+        if temporary.is_symlink():
+            temporary.unlink()
+        temporary.symlink_to(run_dir.name)
+        temporary.replace(link)
+    except OSError:
+        print(f"note: could not update {link}", file=sys.stderr)
