@@ -1,0 +1,66 @@
+"""Degenerate scenarios whose toll has a closed form, and their exact references.
+
+Each builder returns scenario TOML text; the matching ``exact_*`` function computes the
+reference with ``scipy.stats`` (never with sim's own code).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def beta_binomial_scenario(
+    *,
+    size: int,
+    a: float,
+    b: float,
+    draws: int,
+    seed: int = 7,
+    claims: str = "",
+    sources: str = "",
+    chunk_size: int = 65536,
+    condition: str = "",
+) -> str:
+    """One force of fixed size with a Beta(a, b) fatality rate: killed ~ BetaBinomial(size, a, b)."""
+    inference = f"[inference]\ncondition_on = {condition}\n" if condition else ""
+    return f"""
+[scenario]
+name = "reference"
+[simulation]
+draws = {draws}
+seed = {seed}
+chunk_size = {chunk_size}
+[forces.unit]
+size = {size}
+fatality_rate = {{ dist = "beta", a = {a}, b = {b} }}
+{sources}
+{claims}
+{inference}
+"""
+
+
+def exact_beta_binomial(size: int, a: float, b: float):
+    return stats.betabinom(size, a, b)
+
+
+def kursk_tail_scenario(draws: int) -> str:
+    """N ~ integer uniform 11,000..15,000 and f ~ Beta(4, 12): P(killed ≤ 9) ≈ 8.8e-10."""
+    return f"""
+[simulation]
+draws = {draws}
+seed = 2024
+[forces.combat]
+size = {{ dist = "integer_uniform", low = 11000, high = 15000 }}
+fatality_rate = {{ dist = "beta", a = 4, b = 12 }}
+[[claims]]
+id = "nine"
+value = 9
+relation = "le"
+"""
+
+
+def exact_kursk_tail() -> float:
+    """P(K ≤ 9) = mean over N of BetaBinomial(N, 4, 12).cdf(9)."""
+    sizes = np.arange(11000, 15001)
+    return float(np.mean(stats.betabinom.cdf(9, sizes, 4, 12)))

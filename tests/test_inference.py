@@ -1,0 +1,192 @@
+"""Conditioning on claims: exact posteriors, calibration (SBC), invariances, failure modes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from reference_cases import beta_binomial_scenario
+from scipy import stats
+
+from sim import ConditioningError, parse_scenario, simulate, summarize
+
+Z = 4.0
+SOURCE = '[sources.s]\nreporting_ratio = {{ dist = "beta", a = {c}, b = {d} }}\n'
+
+
+def _claim(relation: str, value: str, *, source: str | None = "s", scope: str = "") -> str:
+    text = f'[[claims]]\nid = "c"\nvalue = {value}\nrelation = "{relation}"\n'
+    return text + (f'source = "{source}"\n' if source else "") + scope
+
+
+def _likelihood(relation: str, value, k: np.ndarray, ratio) -> np.ndarray:
+    """DESIGN.md's table, written independently with scipy: P(report in the claim's range | T = k)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if relation == "eq":
+            lo, hi = value, value
+        elif relation == "ge":
+            lo, hi = value, np.inf
+        elif relation == "le":
+            lo, hi = 0, value
+        else:
+            lo, hi = value
+        upper = ratio.cdf((hi + 0.5) / k) if np.isfinite(hi) else np.ones_like(k, dtype=float)
+        result = upper - ratio.cdf((lo - 0.5) / k)
+    result[k == 0] = 1.0 if lo <= 0 else 0.0
+    return result
+
+
+def _check_posterior(summary, pmf: np.ndarray) -> None:
+    pmf = pmf / pmf.sum()
+    k = np.arange(pmf.size)
+    mean = pmf @ k
+    sd = math.sqrt(pmf @ (k - mean) ** 2)
+    post = summary.posterior.quantities[0]
+    ess = summary.posterior.ess
+    assert abs(post.mean.value - mean) < Z * sd / math.sqrt(ess), (post.mean.value, mean)
+    cdf = np.cumsum(pmf)
+    for q, value in [
+        (0.5, post.median.value),
+        *[((1 - iv.level) / 2, iv.low) for iv in post.eti],
+        *[((1 + iv.level) / 2, iv.high) for iv in post.eti],
+    ]:
+        reference = int(np.searchsorted(cdf, q))
+        density = max(pmf[reference], 1e-12)
+        assert abs(value - reference) <= Z * math.sqrt(q * (1 - q) / ess) / density + 1, (q, value, reference)
+
+
+@pytest.mark.parametrize(("relation", "value"), [("eq", 10), ("ge", 30), ("le", 8), ("between", (15, 25))])
+def test_exact_posterior_one_force(relation, value):
+    size, a, b, c, d = 200, 2.0, 8.0, 5.0, 5.0
+    shown = f"[{value[0]}, {value[1]}]" if isinstance(value, tuple) else str(value)
+    text = beta_binomial_scenario(
+        size=size,
+        a=a,
+        b=b,
+        draws=300_000,
+        sources=SOURCE.format(c=c, d=d),
+        claims=_claim(relation, shown),
+        condition='["c"]',
+    )
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    k = np.arange(size + 1)
+    pmf = stats.betabinom(size, a, b).pmf(k) * _likelihood(relation, value, k, stats.beta(c, d))
+    _check_posterior(summary, pmf)
+
+
+def test_exact_posterior_of_a_hard_constraint():
+    text = beta_binomial_scenario(
+        size=200, a=2, b=8, draws=200_000, claims=_claim("between", "[20, 40]", source=None), condition='["c"]'
+    )
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    k = np.arange(201)
+    pmf = stats.betabinom(200, 2, 8).pmf(k) * ((k >= 20) & (k <= 40))
+    _check_posterior(summary, pmf)
+
+
+def test_exact_posterior_two_force_scope():
+    text = """
+[simulation]
+draws = 300_000
+seed = 11
+[forces.a]
+size = 150
+fatality_rate = { dist = "beta", a = 2, b = 6 }
+[forces.b]
+size = 80
+fatality_rate = { dist = "beta", a = 3, b = 3 }
+[sources.s]
+reporting_ratio = { dist = "lognormal", ci90 = [0.5, 1.5] }
+[[claims]]
+id = "c"
+value = 70
+source = "s"
+[inference]
+condition_on = ["c"]
+"""
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    pmf = np.convolve(stats.betabinom(150, 2, 6).pmf(np.arange(151)), stats.betabinom(80, 3, 3).pmf(np.arange(81)))
+    k = np.arange(pmf.size)
+    pmf *= _likelihood("eq", 70, k, stats.lognorm(s=math.log(3) / (2 * stats.norm.ppf(0.95)), scale=math.sqrt(0.75)))
+    _check_posterior(summary, pmf)
+
+
+def test_conditioning_on_nothing_is_the_prior():
+    text = beta_binomial_scenario(
+        size=300, a=2, b=8, draws=20_000, sources=SOURCE.format(c=2, d=2), claims=_claim("eq", "20")
+    )
+    scenario = parse_scenario(text)
+    prior_only = summarize(simulate(scenario, workers=1))
+    assert prior_only.posterior is None
+    conditioned = summarize(simulate(scenario, workers=1, condition_on=("c",)))
+    assert conditioned.prior.quantities == prior_only.prior.quantities
+    assert [c.probability for c in conditioned.prior.claims] == [c.probability for c in prior_only.prior.claims]
+    # a claim every draw satisfies gives unit weights: the posterior is the prior, to the last bit
+    always = parse_scenario(text + '[[claims]]\nid = "any"\nvalue = 0\nrelation = "ge"\n')
+    trivial = summarize(simulate(always, workers=1, condition_on=("any",)))
+    assert trivial.posterior.quantities == trivial.prior.quantities
+    assert trivial.posterior.ess == trivial.prior.ess == 20_000
+
+
+def test_weights_do_not_depend_on_claim_order():
+    claims = _claim("eq", "20") + _claim("ge", "10").replace('id = "c"', 'id = "d"')
+    text = beta_binomial_scenario(
+        size=300, a=2, b=8, draws=20_000, sources=SOURCE.format(c=2, d=2), claims=claims, condition='["c", "d"]'
+    )
+    first = summarize(simulate(parse_scenario(text), workers=1))
+    swapped = parse_scenario(text.replace('condition_on = ["c", "d"]', 'condition_on = ["d", "c"]'))
+    second = summarize(simulate(swapped, workers=1, condition_on=("d", "c")))
+    assert first.posterior.quantities == second.posterior.quantities
+
+
+def test_underflowing_likelihoods_still_give_a_posterior():
+    """Many tiny likelihoods multiply to below the smallest double; log-space weights survive it."""
+    claims = "".join(_claim("eq", "5").replace('id = "c"', f'id = "c{i}"') for i in range(40))
+    ids = ", ".join(f'"c{i}"' for i in range(40))
+    text = beta_binomial_scenario(
+        size=2000, a=20, b=60, draws=20_000, sources=SOURCE.format(c=1, d=30), claims=claims, condition=f"[{ids}]"
+    )
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    assert summary.posterior.ess >= 1
+    assert math.isfinite(summary.posterior.quantities[0].mean.value)
+
+
+def test_contradiction_names_the_pair():
+    claims = _claim("le", "10", source=None) + _claim("ge", "100", source=None).replace('id = "c"', 'id = "d"')
+    text = beta_binomial_scenario(size=300, a=2, b=8, draws=5_000, claims=claims, condition='["c", "d"]')
+    with pytest.raises(ConditioningError, match="c and d"):
+        simulate(parse_scenario(text), workers=1)
+
+
+def test_small_ess_warns_with_the_draws_needed():
+    text = beta_binomial_scenario(
+        size=300, a=2, b=8, draws=5_000, claims=_claim("eq", "3", source=None), condition='["c"]'
+    )
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    assert any("effective sample size" in w and "draws would give" in w for w in summary.warnings)
+
+
+def test_simulation_based_calibration():
+    """Draw a truth from the prior, a report from it, condition on the report: the truth's rank is uniform."""
+    size, a, b, c, d = 300, 2.0, 10.0, 4.0, 4.0
+    rng = np.random.default_rng(20251212)
+    ranks = []
+    for replication in range(150):
+        killed = rng.binomial(size, rng.beta(a, b))
+        report = int(np.rint(rng.beta(c, d) * killed))
+        text = beta_binomial_scenario(
+            size=size,
+            a=a,
+            b=b,
+            draws=4_000,
+            seed=replication,
+            sources=SOURCE.format(c=c, d=d),
+            claims=_claim("eq", str(report)),
+            condition='["c"]',
+        )
+        result = simulate(parse_scenario(text), workers=1)
+        pmf = result.posterior.linear["count:killed"]
+        pmf = np.pad(pmf, (0, max(0, killed + 1 - pmf.size))) / pmf.sum()
+        ranks.append(pmf[:killed].sum() + rng.random() * pmf[killed])
+    assert stats.kstest(ranks, "uniform").pvalue > 1e-3

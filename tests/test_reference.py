@@ -1,0 +1,133 @@
+"""Monte Carlo results against exact references, with tolerances from the Monte Carlo standard error."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from reference_cases import beta_binomial_scenario, exact_beta_binomial, exact_kursk_tail, kursk_tail_scenario
+
+from sim import parse_scenario, simulate, summarize
+from sim.summary import _hdi
+
+Z = 4.0  # a 4-sigma bound fails falsely ~6e-5 of the time
+
+
+def _run(text: str, **kwargs):
+    return summarize(simulate(parse_scenario(text), workers=1, **kwargs))
+
+
+def test_beta_binomial_mean_quantiles_and_tail():
+    size, a, b, draws = 2000, 4.0, 12.0, 400_000
+    claims = '[[claims]]\nid = "big"\nvalue = 800\nrelation = "ge"\n'
+    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=claims))
+    exact = exact_beta_binomial(size, a, b)
+    killed = summary.prior.quantities[0]
+    assert abs(killed.mean.value - exact.mean()) < Z * exact.std() / math.sqrt(draws)
+    assert killed.mean.mcse == pytest.approx(exact.std() / math.sqrt(draws), rel=0.01)
+    assert abs(killed.sd.value - exact.std()) < Z * killed.sd.mcse
+    for q, value in [
+        (0.5, killed.median.value),
+        *[((1 - iv.level) / 2, iv.low) for iv in killed.eti],
+        *[((1 + iv.level) / 2, iv.high) for iv in killed.eti],
+    ]:
+        reference = exact.ppf(q)
+        # quantile MCSE: sqrt(q(1-q)/n) / pmf at the quantile, plus one for the integer grid
+        mcse = math.sqrt(q * (1 - q) / draws) / exact.pmf(reference)
+        assert abs(value - reference) <= Z * mcse + 1, (q, value, reference)
+    claim = summary.prior.claims[0]
+    p = exact.sf(799)
+    assert abs(claim.probability.value - p) < Z * claim.probability.mcse
+    assert claim.probability.mcse < 2 * math.sqrt(p * (1 - p) / draws)
+
+
+def test_nine_in_fourteen_thousand_is_estimated_not_zero():
+    """N ~ integer uniform 11,000..15,000, f ~ Beta(4, 12): P(killed ≤ 9) ≈ 8.8e-10, far below 1/draws."""
+    summary = _run(kursk_tail_scenario(draws=200_000))
+    claim = summary.prior.claims[0]
+    exact = exact_kursk_tail()
+    assert 5e-10 < exact < 2e-9
+    assert claim.probability.method == "conditional"
+    assert claim.probability.value > 0
+    assert abs(claim.probability.value - exact) < Z * claim.probability.mcse
+    assert claim.probability.mcse < 0.05 * exact  # a few per cent relative error at 200k draws
+
+
+def test_far_upper_tail_is_estimated_on_its_own_side():
+    size, a, b = 5000, 2.0, 60.0
+    claims = '[[claims]]\nid = "huge"\nvalue = 2000\nrelation = "ge"\n'
+    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=100_000, claims=claims))
+    # summed pmf: scipy's sf loses the far tail to 1 − cdf cancellation
+    exact = exact_beta_binomial(size, a, b).pmf(np.arange(2000, size + 1)).sum()
+    claim = summary.prior.claims[0]
+    assert exact < 1e-11
+    assert claim.probability.value > 0
+    assert abs(claim.probability.value - exact) < Z * claim.probability.mcse
+
+
+def test_eq_claim_with_rounding_and_percentile():
+    size, a, b, draws = 1000, 2.0, 8.0, 200_000
+    claims = '[[claims]]\nid = "about"\nvalue = 200\nrounding = 50\n'
+    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=claims))
+    exact = exact_beta_binomial(size, a, b)
+    claim = summary.prior.claims[0]
+    p = exact.cdf(224) - exact.cdf(174)
+    assert abs(claim.probability.value - p) < Z * claim.probability.mcse
+    mid = 100 * (exact.cdf(199) + exact.cdf(200)) / 2
+    assert abs(claim.percentile.value - mid) < Z * claim.percentile.mcse
+
+
+def _hdi_brute_force(pmf: np.ndarray, level: float) -> tuple[int, int]:
+    best = (0, pmf.size - 1)
+    for low in range(pmf.size):
+        mass = 0.0
+        for high in range(low, pmf.size):
+            mass += pmf[high]
+            if mass >= level - 1e-12:
+                if high - low < best[1] - best[0]:
+                    best = (low, high)
+                break
+    return best
+
+
+@pytest.mark.parametrize(("n", "p"), [(60, 0.1), (80, 0.5), (40, 0.93)])
+def test_hdi_is_the_shortest_interval(n, p):
+    from scipy import stats
+
+    pmf = stats.binom(n, p).pmf(np.arange(n + 1))
+    for level in (0.5, 0.8, 0.95):
+        interval = _hdi(pmf, np.cumsum(pmf), level, ess=1e6)
+        assert (interval.low, interval.high) == _hdi_brute_force(pmf, level)
+
+
+def test_hdi_of_a_decreasing_distribution_starts_at_zero():
+    from scipy import stats
+
+    pmf = stats.geom(0.2, loc=-1).pmf(np.arange(200))
+    interval = _hdi(pmf, np.cumsum(pmf), 0.9, ess=1e6)
+    assert interval.low == 0
+    assert interval.high == stats.geom(0.2, loc=-1).ppf(0.9)
+
+
+def test_casualties_with_fixed_wounded_ratio():
+    """C = K + min(round(w K), N - K) with w fixed: a deterministic transform of the beta-binomial."""
+    text = beta_binomial_scenario(size=3000, a=3.0, b=20.0, draws=200_000) + "[casualties]\nwounded_per_killed = 2.5\n"
+    text += '[[claims]]\nid = "cas"\nvalue = 1200\nrelation = "ge"\nmetric = "casualties"\n'
+    summary = _run(text)
+    exact = exact_beta_binomial(3000, 3.0, 20.0)
+    k = np.arange(3001)
+    casualties = k + np.minimum(np.rint(2.5 * k), 3000 - k)
+    p = exact.pmf(k)[casualties >= 1200].sum()
+    claim = summary.prior.claims[0]
+    assert abs(claim.probability.value - p) < Z * claim.probability.mcse
+    mean = (exact.pmf(k) * casualties).sum()
+    cas = next(d for d in summary.prior.quantities if d.name == "casualties")
+    assert abs(cas.mean.value - mean) < Z * cas.mean.mcse
+
+
+@pytest.mark.slow
+def test_nine_tail_at_a_million_draws():
+    summary = _run(kursk_tail_scenario(draws=1_000_000))
+    claim = summary.prior.claims[0]
+    assert abs(claim.probability.value - exact_kursk_tail()) < Z * claim.probability.mcse
