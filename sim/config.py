@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import math
 import re
 import tomllib
@@ -34,6 +35,8 @@ __all__ = [
     "Source",
     "load_scenario",
     "parse_scenario",
+    "resolve_condition",
+    "scenario_from_dict",
 ]
 
 RELATIONS = ("eq", "ge", "le", "between")
@@ -595,6 +598,22 @@ def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(file, [Problem("", f"invalid TOML: {error}")]) from None
+    return scenario_from_dict(data, file=file, text=text)
+
+
+def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: str | None = None) -> Scenario:
+    """Validate an already-parsed scenario document (what ``sim sweep`` edits by key path).
+
+    ``text`` is the TOML it came from, kept for the run's copy and hash; without it the hash
+    is of the document's canonical JSON.
+
+    Raises
+    ------
+    ConfigError
+        With every problem found, each naming its key path.
+    """
+    if text is None:
+        text = "# generated from a parsed scenario\n# " + json.dumps(data, sort_keys=True, default=str) + "\n"
     reader = _Reader()
     reader.keys(data, "", TOP_KEYS)
 

@@ -1,11 +1,12 @@
 """Chunked, reproducible, parallel simulation with mergeable accumulators.
 
-The draws are split into chunks of ``chunk_size``; chunk ``i`` gets its own generator from
-``SeedSequence(seed).spawn(n_chunks)[i]``. The layout depends on the number of draws and the
-chunk size only, and chunk results merge in chunk order, so the numbers are bit-identical
-for any number of workers. Memory is bounded by the chunk size: integer outcomes accumulate
-as (weighted) ``bincount``s, continuous inputs as fine histograms with exact moments, and a
-reservoir keeps the first :data:`RESERVOIR_SIZE` draws for plots and ``--save-samples``.
+The draws are split into chunks of ``chunk_size``; chunk ``i`` draws from the children of
+``SeedSequence(seed).spawn(n_chunks)[i]``, one per named stream (:func:`chunk_streams`).
+The layout depends on the number of draws and the chunk size only, and chunk results merge
+in chunk order, so the numbers are bit-identical for any number of workers. Memory is
+bounded by the chunk size: integer outcomes accumulate as (weighted) ``bincount``s,
+continuous inputs as fine histograms with exact moments, and a reservoir keeps the first
+:data:`RESERVOIR_SIZE` draws for plots and ``--save-samples``.
 
 Weighted (posterior) sums are kept relative to a per-accumulator ``log_scale`` so that
 likelihoods far below the smallest double never underflow; merging rescales to the larger.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +34,7 @@ from sim.inference import (
     log_likelihood,
     reported_tails,
 )
-from sim.model import Draws, Quantity, draw_chunk, quantities_of
+from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of
 
 __all__ = [
     "RESERVOIR_SIZE",
@@ -234,7 +236,7 @@ def _weights(
     plan: Plan,
     metrics: dict[str, np.ndarray],
     n: int,
-    rng: np.random.Generator,
+    streams: Streams,
 ) -> tuple[np.ndarray, float, np.ndarray, dict[str, np.ndarray]]:
     scenario = plan.scenario
     claims = plan.conditioned_claims
@@ -246,7 +248,7 @@ def _weights(
         log_weight += log_l
         possible[j] = log_l > -np.inf
         if lower is not None:
-            ratio_bins[claim.id] = _ratio_bin(lower, mass, rng.random(n))  # type: ignore[arg-type]
+            ratio_bins[claim.id] = _ratio_bin(lower, mass, streams(f"ratio:{claim.id}").random(n))  # type: ignore[arg-type]
     support = possible.astype(np.int64) @ possible.T.astype(np.int64)
     scale = float(log_weight.max()) if n else -math.inf
     if scale == -math.inf:
@@ -274,9 +276,7 @@ def _accumulate(
             sums.add_mean(key, values, sub_weights)
 
 
-def _tail_values(
-    plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
+def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:
     """Per-draw conditional estimates on the chunk's subsample: P(T ≤ x), predictive tails, reports."""
     scenario = plan.scenario
     m = min(draws.n, math.ceil(draws.n / TAIL_SUBSAMPLE))
@@ -284,7 +284,8 @@ def _tail_values(
     by_name = {q.name: q for q in plan.quantities}
     out: dict[str, np.ndarray] = {}
     for name, point, upper in plan.thresholds:
-        out[tail_key(name, point, upper)] = conditional_cdf(scenario, sub, by_name[name], point, rng, upper=upper)
+        key = tail_key(name, point, upper)
+        out[key] = conditional_cdf(scenario, sub, by_name[name], point, streams(key), upper=upper)
     for claim in scenario.claims:
         if claim.source is None:
             continue
@@ -292,25 +293,41 @@ def _tail_values(
         at_most, at_least = reported_tails(claim, truth, scenario)
         out[f"pred_le:{claim.id}"] = at_most
         out[f"pred_ge:{claim.id}"] = at_least
-        ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(size=m, random_state=rng)
+        ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(
+            size=m, random_state=streams(f"report:{claim.id}")
+        )
         out[f"reported:{claim.id}"] = np.rint(ratio * truth).astype(np.int64)
     return out
+
+
+def chunk_streams(seed: int, index: int) -> Streams:
+    """The named random streams of chunk ``index``.
+
+    Stream ``name`` of chunk ``i`` is ``SeedSequence(seed, spawn_key=(i, crc32(name)))``:
+    chunk ``i``'s child of ``SeedSequence(seed).spawn(n_chunks)``, spawned once more by a
+    stable number per name. Each input has its own stream, so results do not depend on the
+    order in which inputs are drawn, and pinning one prior leaves every other draw unchanged.
+    """
+
+    def stream(name: str) -> np.random.Generator:
+        key = (index, zlib.crc32(name.encode()))
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+    return stream
 
 
 def run_chunk(plan: Plan, index: int) -> ChunkResult:
     """Draw and accumulate chunk ``index`` with its own generator."""
     n = plan.chunk_length(index)
-    # The same child as SeedSequence(seed).spawn(n_chunks)[index], without spawning them all.
-    seed_sequence = np.random.SeedSequence(plan.seed, spawn_key=(index,))
-    rng = np.random.Generator(np.random.PCG64(seed_sequence))
-    draws = draw_chunk(plan.scenario, n, rng)
+    streams = chunk_streams(plan.seed, index)
+    draws = draw_chunk(plan.scenario, n, streams)
     metrics = {q.name: draws.metric(q) for q in plan.quantities}
 
-    tail_values = _tail_values(plan, draws, metrics, rng)
+    tail_values = _tail_values(plan, draws, metrics, streams)
     weights = None
     posterior = support = None
     if plan.condition_on:
-        weights, log_scale, support, ratio_bins = _weights(plan, metrics, n, rng)
+        weights, log_scale, support, ratio_bins = _weights(plan, metrics, n, streams)
         posterior = Sums(log_scale=log_scale)
         for key, bins in ratio_bins.items():
             posterior.add_counts(f"ratio:{key}", bins, weights)

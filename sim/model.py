@@ -9,12 +9,15 @@ Per draw ``i`` and force ``k`` (DESIGN.md, "The model"):
    more wounded than survivors), casualties ``C_k = K_k + W_k`` (+ captured/missing where
    the force gives them).
 
-Everything is vectorised over the draws of a chunk; randomness enters only through the
-``rng`` argument.
+Everything is vectorised over the draws of a chunk. Randomness enters only through the
+``streams`` argument: each input (by its key path) and each force's binomial draws from its
+own generator, so that pinning or changing one prior leaves every other input's draws
+unchanged (common random numbers for sensitivity analysis).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +25,7 @@ import numpy as np
 from sim.config import Force, Scenario
 from sim.priors import PriorSpec
 
-__all__ = ["Draws", "ForceDraws", "Quantity", "draw_chunk", "quantities_of"]
+__all__ = ["Draws", "ForceDraws", "Quantity", "Streams", "draw_chunk", "quantities_of"]
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,12 @@ class Draws:
         )
 
 
-def _sample(prior: PriorSpec, n: int, rng: np.random.Generator) -> np.ndarray:
-    return np.asarray(prior.distribution.rvs(size=n, random_state=rng), dtype=float)
+Streams = Callable[[str], np.random.Generator]
+"""A generator for each named stream of a chunk (``forces.combat.size``, ``binomial:combat``, ...)."""
+
+
+def _sample(prior: PriorSpec, n: int, streams: Streams) -> np.ndarray:
+    return np.asarray(prior.distribution.rvs(size=n, random_state=streams(prior.path)), dtype=float)
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
@@ -106,29 +113,29 @@ def _whole(values: np.ndarray) -> np.ndarray:
 
 
 def _draw_force(
-    force: Force, wounded: np.ndarray | None, n: int, rng: np.random.Generator, inputs: dict[str, np.ndarray]
+    force: Force, wounded: np.ndarray | None, n: int, streams: Streams, inputs: dict[str, np.ndarray]
 ) -> ForceDraws:
-    size = _whole(_sample(force.size, n, rng))
+    size = _whole(_sample(force.size, n, streams))
     inputs[force.size.path] = size
     days = None
     if force.fatality_rate is not None:
-        rate = _sample(force.fatality_rate, n, rng)
+        rate = _sample(force.fatality_rate, n, streams)
         inputs[force.fatality_rate.path] = rate
     else:
-        hazard = _sample(force.daily_hazard, n, rng)  # type: ignore[arg-type]
-        days = _sample(force.days, n, rng)  # type: ignore[arg-type]
+        hazard = _sample(force.daily_hazard, n, streams)  # type: ignore[arg-type]
+        days = _sample(force.days, n, streams)  # type: ignore[arg-type]
         inputs[force.daily_hazard.path] = hazard  # type: ignore[union-attr]
         inputs[force.days.path] = days  # type: ignore[union-attr]
         rate = -np.expm1(-hazard * days)
         inputs[f"forces.{force.id}.fatality_rate"] = rate
     if force.wounded_per_killed is not None:
-        wounded = _sample(force.wounded_per_killed, n, rng)
+        wounded = _sample(force.wounded_per_killed, n, streams)
         inputs[force.wounded_per_killed.path] = wounded
     missing = None
     if force.missing is not None:
-        missing = _whole(_sample(force.missing, n, rng))
+        missing = _whole(_sample(force.missing, n, streams))
         inputs[force.missing.path] = missing
-    killed = rng.binomial(size, rate)
+    killed = streams(f"binomial:{force.id}").binomial(size, rate)
     casualties = None
     if wounded is not None:
         casualties = killed + np.minimum(_whole(wounded * killed), size - killed)
@@ -145,7 +152,7 @@ def _draw_force(
     )
 
 
-def draw_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> Draws:
+def draw_chunk(scenario: Scenario, n: int, streams: Streams) -> Draws:
     """Draw ``n`` joint samples of every prior and the resulting tolls.
 
     Parameters
@@ -154,10 +161,9 @@ def draw_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> Draws:
         The validated scenario.
     n : int
         Number of draws.
-    rng : numpy.random.Generator
-        The chunk's generator; the order in which it is used is fixed (the global wounded
-        ratio, then each force in file order: size, rate or hazard and days, its own
-        wounded ratio, missing, and its binomial).
+    streams : callable
+        ``streams(name)`` returns the chunk's generator for the stream ``name``: a prior's
+        key path for its draws, ``binomial:<force id>`` for a force's binomial.
 
     Returns
     -------
@@ -166,7 +172,7 @@ def draw_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> Draws:
     inputs: dict[str, np.ndarray] = {}
     shared_wounded = None
     if scenario.wounded_per_killed is not None:
-        shared_wounded = _sample(scenario.wounded_per_killed, n, rng)
+        shared_wounded = _sample(scenario.wounded_per_killed, n, streams)
         inputs[scenario.wounded_per_killed.path] = shared_wounded
-    forces = {force.id: _draw_force(force, shared_wounded, n, rng, inputs) for force in scenario.forces}
+    forces = {force.id: _draw_force(force, shared_wounded, n, streams, inputs) for force in scenario.forces}
     return Draws(n=n, forces=forces, inputs=inputs)

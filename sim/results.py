@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ import numpy as np
 import scipy
 
 from sim import __version__
+from sim.config import Scenario, parse_scenario
 from sim.engine import SimulationResult
 from sim.summary import Summary
 
-__all__ = ["ResultsError", "git_commit", "manifest", "new_run_dir", "write_run"]
+__all__ = ["ResultsError", "RunData", "git_commit", "load_run", "manifest", "new_run_dir", "write_run"]
 
 CSV_FIELDS = ("side", "section", "name", "statistic", "level", "value", "mcse")
 
@@ -117,6 +119,55 @@ def samples_csv(reservoir: dict[str, np.ndarray]) -> str:
     return buffer.getvalue()
 
 
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _compact(reservoir: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reservoir in 32-bit types (counts stay exact below 2**31; inputs keep 7 digits)."""
+    return {k: v.astype(np.int32 if np.issubdtype(v.dtype, np.integer) else np.float32) for k, v in reservoir.items()}
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A finished run read back from its folder: what plots and reports are made from."""
+
+    path: Path
+    summary: Summary
+    reservoir: dict[str, np.ndarray]
+    manifest: dict[str, Any]
+    scenario: Scenario
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run folder written by :func:`write_run`.
+
+    Raises
+    ------
+    ResultsError
+        The folder is missing or is not a complete run folder.
+    """
+    path = Path(run_dir)
+    if path.is_symlink() or path.name == "latest":
+        path = path.resolve()
+    needed = ("summary.json", "manifest.json", "scenario.toml", "distributions.npz", "reservoir.npz")
+    missing = [name for name in needed if not (path / name).is_file()]
+    if missing:
+        raise ResultsError(f"{path} is not a complete run folder (missing {', '.join(missing)})")
+    manifest_data = json.loads((path / "manifest.json").read_text())
+    with np.load(path / "distributions.npz") as data:
+        distributions = {k: data[k] for k in data.files}
+    with np.load(path / "reservoir.npz") as data:
+        reservoir = {k: data[k] for k in data.files}
+    summary = Summary.from_dict(json.loads((path / "summary.json").read_text()), distributions)
+    scenario = parse_scenario(
+        (path / "scenario.toml").read_text(), file=manifest_data.get("config_file", "scenario.toml")
+    )
+    return RunData(path=path, summary=summary, reservoir=reservoir, manifest=manifest_data, scenario=scenario)
+
+
 def write_run(
     out_dir: Path,
     *,
@@ -149,6 +200,8 @@ def write_run(
             "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
             "scenario.toml": result.plan.scenario.text.encode(),
         }
+        files["distributions.npz"] = _npz(summary.distributions)
+        files["reservoir.npz"] = _npz(_compact(result.reservoir))
         if save_samples:
             files["samples.csv"] = samples_csv(result.reservoir).encode()
         files.update(extra_files or {})

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -150,10 +152,20 @@ class Summary:
     warnings: tuple[str, ...]
     version: str
     method: str
+    distributions: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    """Arrays behind the figures, saved as ``distributions.npz``: ``prior/<quantity>`` and
+    ``posterior/<quantity>`` (pmf over 0, 1, 2, ...), ``reported/<claim>`` (pmf of the report
+    R), ``posterior_input/<key path>/counts`` and ``/edges`` (posterior histograms)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (infinities and NaN become None)."""
-        return _clean(asdict(self))
+        """A JSON-ready dictionary (infinities and NaN become None); without ``distributions``."""
+        return _clean({f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "distributions"})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], distributions: dict[str, np.ndarray] | None = None) -> Summary:
+        """Rebuild a Summary from :meth:`to_dict` output (None becomes NaN) and its arrays."""
+        summary = _build(cls, {k: v for k, v in data.items() if k != "distributions"})
+        return replace(summary, distributions=dict(distributions or {}))
 
     def to_json(self) -> str:
         """Deterministic JSON: the same run gives the same bytes."""
@@ -218,6 +230,30 @@ class Summary:
                         add("claim", c.id, "ratio_posterior_low", iv.low, level=iv.level)
                         add("claim", c.id, "ratio_posterior_high", iv.high, level=iv.level)
         return [{k: _clean(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) else value
+
+
+def _build(kind: Any, value: Any) -> Any:
+    """Inverse of ``asdict`` + :func:`_clean` for the dataclasses of this module."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if value is None:
+        return math.nan if kind is float or (args and float in args and type(None) not in args) else None
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in args if a is not type(None)]
+        return _build(options[0], value)
+    if origin is tuple:
+        return tuple(_build(args[0], v) for v in value)
+    if origin is dict:
+        return {k: _build(args[1], v) for k, v in value.items()}
+    if is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: _build(hints[f.name], value[f.name]) for f in fields(kind) if f.name in value})
+    if kind is float:
+        return float(value)
+    return value
 
 
 def _clean(value: Any) -> Any:
@@ -533,6 +569,25 @@ METHOD = (
 )
 
 
+def _distributions(result: SimulationResult) -> dict[str, np.ndarray]:
+    plan = result.plan
+    out: dict[str, np.ndarray] = {}
+    sides = [("prior", result.prior)] + ([("posterior", result.posterior)] if result.posterior is not None else [])
+    for side_name, sums in sides:
+        total = sums.linear["ess"][0]
+        for quantity in plan.quantities:
+            out[f"{side_name}/{quantity.name}"] = sums.linear[f"count:{quantity.name}"] / total
+    for key, counts in result.prior.linear.items():
+        if key.startswith("reported:"):
+            out[f"reported/{key.removeprefix('reported:')}"] = counts / counts.sum()
+    if result.posterior is not None:
+        for path, edges in plan.histogram_edges.items():
+            counts = result.posterior.linear[f"hist:{path}"]
+            out[f"posterior_input/{path}/counts"] = np.pad(counts, (0, edges.size - 1 - counts.size))
+            out[f"posterior_input/{path}/edges"] = edges
+    return out
+
+
 def summarize(result: SimulationResult) -> Summary:
     """Turn a run's accumulators into a :class:`Summary`.
 
@@ -561,6 +616,7 @@ def summarize(result: SimulationResult) -> Summary:
                 f"{plan.draws:,} draws): posterior statistics rest on few draws; about {needed:,} draws "
                 f"would give an ESS of {MIN_ESS:,}"
             )
+    distributions = _distributions(result)
     labels = {f.id: f.label for f in scenario.forces}
     quantity_labels = {q.name: _label(q, labels, len(scenario.forces)) for q in plan.quantities}
     return Summary(
@@ -578,4 +634,5 @@ def summarize(result: SimulationResult) -> Summary:
         warnings=tuple(warnings),
         version=__version__,
         method=METHOD,
+        distributions=distributions,
     )
