@@ -167,15 +167,18 @@ class Sums:
 
     def add_mean(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
         """Sums for a weighted mean and its standard error: Σw, Σwx | Σw², Σw²x, Σw²x²."""
+        # Element-wise products and sums, not `@`: BLAS dot calls cost milliseconds per chunk here.
         if weights is None:
             n = float(values.size)
-            total, squares = values.sum(), values @ values
+            total, squares = values.sum(), (values * values).sum()
             self.linear[key] = np.array([n, total])
             self.quadratic[key] = np.array([n, total, squares])
         else:
-            weighted, weighted2 = weights * values, weights * weights
-            self.linear[key] = np.array([weights.sum(), weighted.sum()])
-            self.quadratic[key] = np.array([weighted2.sum(), weighted2 @ values, weighted2 @ (values * values)])
+            weighted2 = weights * weights
+            self.linear[key] = np.array([weights.sum(), (weights * values).sum()])
+            self.quadratic[key] = np.array(
+                [weighted2.sum(), (weighted2 * values).sum(), (weighted2 * values * values).sum()]
+            )
 
     def merge(self, other: Sums) -> Sums:
         """The sums of both (in place on ``self``); arrays of different lengths are zero-padded."""
@@ -266,7 +269,10 @@ def _accumulate(
 ) -> None:
     m = min(draws.n, math.ceil(draws.n / TAIL_SUBSAMPLE))
     sub_weights = None if weights is None else weights[:m]
-    sums.add_mean("ess", np.ones(draws.n), weights)
+    if weights is None:
+        sums.linear["ess"], sums.quadratic["ess"] = np.full(2, float(draws.n)), np.full(3, float(draws.n))
+    else:
+        sums.add_mean("ess", np.ones(draws.n), weights)
     for quantity in plan.quantities:
         sums.add_counts(f"count:{quantity.name}", metrics[quantity.name], weights)
     for key, values in tail_values.items():
@@ -335,7 +341,8 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
             values = draws.inputs[path]
             posterior.add_counts(f"hist:{path}", _histogram_index(values, edges), weights)
             values = values.astype(float)
-            posterior.linear[f"input:{path}"] = np.array([weights.sum(), weights @ values, weights @ (values * values)])
+            weighted = weights * values
+            posterior.linear[f"input:{path}"] = np.array([weights.sum(), weighted.sum(), (weighted * values).sum()])
 
     prior = Sums()
     _accumulate(plan, draws, metrics, None, prior, tail_values)

@@ -25,6 +25,8 @@ few per cent instead of being 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import special
 
@@ -98,9 +100,12 @@ def _ratio_limits(claim: Claim, truth: np.ndarray) -> tuple[np.ndarray, np.ndarr
         return (claim.low - 0.5) / truth, high / truth
 
 
-def _by_truth(truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every whole number from 0 to the largest truth, to tabulate a function of ``T`` once per value."""
-    return np.arange(int(truth.max(initial=0)) + 1), truth
+def _per_truth(function: Callable[[np.ndarray], tuple[np.ndarray, ...]], truth: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``function(truth)``, evaluated once per value 0..max(T) and looked up when that is fewer calls."""
+    top = int(truth.max(initial=0))
+    if top + 1 >= truth.size:
+        return function(truth)
+    return tuple(values[truth] for values in function(np.arange(top + 1)))
 
 
 def log_likelihood(
@@ -110,8 +115,8 @@ def log_likelihood(
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Log-likelihood of a claim for each draw's true value ``truth``.
 
-    The likelihood depends on the draw only through ``T``, so it is computed once for each
-    value ``0..max(T)`` and looked up: exact, and far cheaper than one CDF call per draw.
+    The likelihood depends on the draw only through ``T``, so where there are fewer values
+    ``0..max(T)`` than draws it is computed once per value and looked up (exact either way).
 
     Returns
     -------
@@ -129,21 +134,25 @@ def log_likelihood(
         with np.errstate(divide="ignore"):
             return np.log(inside.astype(float)), None, None
     distribution = scenario.source(claim.source).reporting_ratio.distribution
-    values, truth = _by_truth(truth)
-    low, high = _ratio_limits(claim, values)
-    mass, lower = interval_probability(distribution, low, high)
-    with np.errstate(divide="ignore"):
-        return np.log(mass)[truth], lower[truth], mass[truth]
+
+    def likelihood(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mass, lower = interval_probability(distribution, *_ratio_limits(claim, values))
+        with np.errstate(divide="ignore"):
+            return np.log(mass), lower, mass
+
+    return _per_truth(likelihood, truth)  # type: ignore[return-value]
 
 
 def reported_tails(claim: Claim, truth: np.ndarray, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """``P(R ≤ v | T)`` and ``P(R ≥ v | T)`` for the claim's figure ``v`` and source's ratio prior."""
     distribution = scenario.source(claim.source).reporting_ratio.distribution  # type: ignore[arg-type]
-    values, truth = _by_truth(truth)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        at_most = np.asarray(distribution.cdf((np.floor(claim.figure) + 0.5) / values), dtype=float)
-        at_least = survival(distribution, (np.ceil(claim.figure) - 0.5) / values)
-    return at_most[truth], at_least[truth]
+
+    def tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at_most = np.asarray(distribution.cdf((np.floor(claim.figure) + 0.5) / values), dtype=float)
+            return at_most, survival(distribution, (np.ceil(claim.figure) - 0.5) / values)
+
+    return _per_truth(tails, truth)  # type: ignore[return-value]
 
 
 def _expected_killed(force: Force) -> float:

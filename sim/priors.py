@@ -73,10 +73,10 @@ class Discrete:
         return self.values[np.minimum(index, self.values.size - 1)]
 
     def mean(self) -> float:
-        return float(self.probabilities @ self.values)
+        return float((self.probabilities * self.values).sum())
 
     def std(self) -> float:
-        return float(np.sqrt(self.probabilities @ (self.values - self.mean()) ** 2))
+        return float(np.sqrt((self.probabilities * (self.values - self.mean()) ** 2).sum()))
 
     def median(self) -> float:
         return float(self.ppf(0.5))

@@ -321,10 +321,10 @@ def _hdi(pmf: np.ndarray, cdf: np.ndarray, level: float, ess: float) -> Interval
 
 
 def _moments(support: np.ndarray, pmf: np.ndarray, ess: float) -> tuple[Estimate, Estimate]:
-    mean = float(pmf @ support)
+    mean = float((pmf * support).sum())
     centred = support - mean
-    variance = float(pmf @ centred**2)
-    fourth = float(pmf @ centred**4)
+    variance = float((pmf * centred**2).sum())
+    fourth = float((pmf * centred**4).sum())
     sd = math.sqrt(variance)
     mean_mcse = sd / math.sqrt(ess) if ess > 0 else math.nan
     sd_mcse = math.sqrt(max(fourth - variance**2, 0.0) / (4 * variance * ess)) if variance > 0 and ess > 0 else 0.0
@@ -368,8 +368,8 @@ def _binned_distribution(
         sd_value = math.sqrt(max(second / total - mean_value**2, 0.0))
     else:
         centres = (edges[:-1] + edges[1:]) / 2
-        mean_value = float(counts @ centres / counts.sum())
-        sd_value = math.sqrt(max(float(counts @ centres**2 / counts.sum()) - mean_value**2, 0.0))
+        mean_value = float((counts * centres).sum() / counts.sum())
+        sd_value = math.sqrt(max(float((counts * centres**2).sum() / counts.sum()) - mean_value**2, 0.0))
     eti = []
     for level in levels:
         lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
