@@ -7,7 +7,7 @@ SCENARIO ?= configs/kursk.toml
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-all lint clean
+.PHONY: help install run test test-all lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,8 +30,11 @@ test-all: $(STAMP) ## Run every test, including the slow statistical ones
 	$(BIN)/python -m pytest -m ""
 
 lint: $(STAMP) ## ruff
-	$(BIN)/ruff check sim tests
-	$(BIN)/ruff format --check sim tests
+	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
+
+bench: $(STAMP) ## Throughput and peak memory of sim against a bare NumPy script (REPEATS=3, SIZES=1e6,1e7,1e8)
+	$(BIN)/python benchmarks/bench.py
 
 clean: ## Remove .venv and caches (keeps results/)
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

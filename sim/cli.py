@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from sim import __version__
 from sim.config import ConfigError, Scenario, load_scenario, resolve_condition
 from sim.display import print_priors, print_summary
-from sim.engine import simulate
+from sim.engine import ExecutorError, simulate
 from sim.inference import ConditioningError
 from sim.results import ResultsError, manifest, new_run_dir, write_run
 from sim.summary import summarize
@@ -40,6 +41,13 @@ app = typer.Typer(
 _WIDTH = max(shutil.get_terminal_size((160, 24)).columns, 120)
 stdout = Console(width=_WIDTH)
 stderr = Console(stderr=True, width=_WIDTH)
+
+
+class Executor(StrEnum):
+    """Where the chunks of a run are computed."""
+
+    processes = "processes"
+    dask = "dask"
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -129,6 +137,14 @@ def run(
     chunk_size: Annotated[
         int | None, typer.Option(help="Draws per chunk (changes the random stream; default 65,536).")
     ] = None,
+    executor: Annotated[
+        Executor,
+        typer.Option(help="Where chunks run: local worker processes, or a Dask cluster (pip install 'sim[dask]')."),
+    ] = Executor.processes,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local Dask cluster)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder to write (default: results/<scenario>/<UTC time>).")
     ] = None,
@@ -169,10 +185,14 @@ def run(
             chunk_size=chunk_size,
             condition_on=condition_on,
             workers=workers,
+            executor=executor.value,
+            scheduler=scheduler,
             progress=bar,
         )
     except ConditioningError as error:
         _fail(f"{config}: cannot condition: {error}", 1)
+    except ExecutorError as error:
+        _fail(str(error), 1)
     finally:
         bar.close()
     summary = summarize(result)

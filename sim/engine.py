@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 import zlib
 from collections import deque
@@ -37,8 +38,10 @@ from sim.inference import (
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of
 
 __all__ = [
+    "EXECUTORS",
     "RESERVOIR_SIZE",
     "TAIL_SUBSAMPLE",
+    "ExecutorError",
     "Plan",
     "SimulationResult",
     "Sums",
@@ -385,13 +388,62 @@ _WORKER_PLAN: Plan | None = None
 def _init_worker(plan: Plan) -> None:
     global _WORKER_PLAN
     _WORKER_PLAN = plan
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
 
 
 def _run_in_worker(index: int) -> ChunkResult:
     return run_chunk(_WORKER_PLAN, index)  # type: ignore[arg-type]
 
 
-def _in_order(plan: Plan, workers: int) -> Iterator[ChunkResult]:
+class ExecutorError(RuntimeError):
+    """The executor could not run the chunks (a Dask scheduler that cannot be reached, dask missing)."""
+
+
+EXECUTORS = ("processes", "dask")
+DASK_CONNECT_TIMEOUT = 10
+
+
+def _dask_in_order(plan: Plan, workers: int, scheduler: str | None) -> Iterator[ChunkResult]:
+    """The same chunk function on a ``dask.distributed`` cluster (a LocalCluster without ``scheduler``)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("the dask executor needs the dask extra: pip install 'sim[dask]'") from None
+    cluster = None
+    try:
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        if cluster is not None:
+            cluster.close()
+        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    try:
+        shared_plan = client.scatter(plan, broadcast=True)
+        pending: deque = deque()
+        submitted = 0
+        while submitted < plan.n_chunks or pending:
+            while submitted < plan.n_chunks and len(pending) < 4 * max(workers, 1):
+                pending.append(client.submit(run_chunk, shared_plan, submitted, pure=False))
+                submitted += 1
+            yield pending.popleft().result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _in_order(
+    plan: Plan,
+    workers: int,
+    executor: str = "processes",
+    scheduler: str | None = None,
+) -> Iterator[ChunkResult]:
+    if executor == "dask":
+        yield from _dask_in_order(plan, workers, scheduler)
+        return
     if workers == 1 or plan.n_chunks == 1:
         for index in range(plan.n_chunks):
             yield run_chunk(plan, index)
@@ -431,6 +483,8 @@ def simulate(
     chunk_size: int | None = None,
     condition_on: tuple[str, ...] | None = None,
     workers: int | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SimulationResult:
     """Run the Monte Carlo simulation of a scenario.
@@ -445,13 +499,26 @@ def simulate(
         Claim ids to condition on (default: the scenario's ``[inference] condition_on``).
     workers : int, optional
         Worker processes (default: the machine's cores). Results do not depend on it.
+    executor : {"processes", "dask"}
+        Local worker processes, or a ``dask.distributed`` cluster (same chunks, same results).
+    scheduler : str, optional
+        With ``executor="dask"``, the scheduler's address (default: a LocalCluster of ``workers``).
     progress : callable, optional
         Called with the number of draws of each finished chunk, in chunk order.
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    ConditioningError
+        Every draw has zero weight under the conditioned claims.
+    ExecutorError
+        The Dask executor cannot run (dask missing, scheduler unreachable).
     """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     plan = plan_simulation(scenario, draws=draws, seed=seed, chunk_size=chunk_size, condition_on=condition_on)
     workers = default_workers() if workers is None else workers
     started = time.perf_counter()
@@ -459,7 +526,7 @@ def simulate(
     posterior: Sums | None = Sums(log_scale=-math.inf) if plan.condition_on else None
     support = None
     reservoir_parts: dict[str, list[np.ndarray]] = {}
-    for result in _in_order(plan, workers):
+    for result in _in_order(plan, workers, executor, scheduler):
         prior.merge(result.prior)
         if posterior is not None and result.posterior is not None:
             posterior.merge(result.posterior)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from reference_cases import beta_binomial_scenario
 
 from sim import parse_scenario, simulate, summarize
-from sim.engine import plan_simulation, run_chunk
+from sim.engine import ExecutorError, plan_simulation, run_chunk
 
 TWO_FORCES = """
 [simulation]
@@ -91,3 +92,19 @@ def test_memory_does_not_grow_with_draws():
     assert large.prior.linear["count:killed"].size <= 501
     assert small.reservoir["killed"].size == 10_000
     assert large.reservoir["killed"].size == 100_000
+
+
+def test_dask_executor_gives_the_same_numbers():
+    distributed = pytest.importorskip("dask.distributed", reason="the dask extra is not installed")
+    scenario = parse_scenario(TWO_FORCES)
+    serial = summarize(simulate(scenario, workers=1)).to_json()
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        on_dask = simulate(scenario, workers=2, executor="dask", scheduler=cluster.scheduler_address)
+    assert summarize(on_dask).to_json() == serial
+
+
+def test_unreachable_dask_scheduler_fails_clearly(monkeypatch):
+    pytest.importorskip("dask.distributed", reason="the dask extra is not installed")
+    monkeypatch.setattr("sim.engine.DASK_CONNECT_TIMEOUT", 1)
+    with pytest.raises(ExecutorError, match=r"tcp://127\.0\.0\.1:9"):
+        simulate(parse_scenario(TWO_FORCES), executor="dask", scheduler="tcp://127.0.0.1:9")

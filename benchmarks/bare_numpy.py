@@ -1,0 +1,33 @@
+"""The bare vectorised NumPy script of the simplest casualty model: the baseline `sim` is measured against.
+
+Usage: python benchmarks/bare_numpy.py DRAWS  -> prints one JSON line (draws, seconds, peak RSS in MB).
+All draws are held in memory at once, as a one-off script would.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def bare(draws: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    size = rng.integers(11_000, 15_001, draws)
+    fatality_rate = rng.beta(4, 12, draws)
+    killed = rng.binomial(size, fatality_rate)
+    reported_fraction = rng.beta(1, 200, draws)
+    reported = np.rint(reported_fraction * killed)
+    return np.percentile(killed, [2.5, 50, 97.5]), np.mean(reported <= 9)
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    started = time.perf_counter()
+    bare(n)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"draws": n, "seconds": seconds, "peak_rss_mb": peak}))

@@ -1,0 +1,91 @@
+"""`make bench`: sim against the bare NumPy script on the same model, in fresh processes.
+
+For each number of draws (10^6, 10^7, 10^8) it runs the bare script (where its memory allows)
+and `sim` with 1 worker and with all cores, REPEATS times each, interleaved, and prints the
+median draws per second, the median wall time, the peak RSS and the ratio to the bare script
+measured in the same run, as a Markdown table (also written to results/bench/). Also the peak
+RSS of `sim run configs/kursk.toml` at 10^8 draws. It asserts nothing about time: it measures.
+
+Environment: REPEATS (default 3), SIZES (default "1e6,1e7,1e8"), BARE_MAX (largest bare run,
+default 1e8: ~4 GB).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MODEL = HERE / "bare_model.toml"
+
+
+def _measure(command: list[str]) -> dict[str, float]:
+    output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _bare(draws: int) -> list[str]:
+    return [sys.executable, str(HERE / "bare_numpy.py"), str(draws)]
+
+
+def _sim(draws: int, workers: int, config: Path = MODEL) -> list[str]:
+    return [sys.executable, str(HERE / "sim_run.py"), str(config), str(draws), str(workers)]
+
+
+def main() -> None:
+    repeats = int(os.environ.get("REPEATS", "3"))
+    sizes = [int(float(s)) for s in os.environ.get("SIZES", "1e6,1e7,1e8").split(",")]
+    bare_max = int(float(os.environ.get("BARE_MAX", "1e8")))
+    cores = len(os.sched_getaffinity(0))
+    rows = []
+    for draws in sizes:
+        runs: dict[str, list[dict[str, float]]] = {"bare NumPy": [], "sim, 1 worker": [], f"sim, {cores} workers": []}
+        reps = repeats if draws < 10**8 else max(1, repeats - 1)
+        for _ in range(reps):
+            if draws <= bare_max:
+                runs["bare NumPy"].append(_measure(_bare(draws)))
+            runs["sim, 1 worker"].append(_measure(_sim(draws, 1)))
+            runs[f"sim, {cores} workers"].append(_measure(_sim(draws, cores)))
+            print(f"  {draws:.0e} draws: repetition done", file=sys.stderr, flush=True)
+        bare_rate = None
+        for name, results in runs.items():
+            if not results:
+                continue
+            seconds = statistics.median(r["seconds"] for r in results)
+            rate = draws / seconds
+            if name == "bare NumPy":
+                bare_rate = rate
+            peak = max(r["peak_rss_mb"] + r.get("worker_peak_rss_mb", 0.0) for r in results)
+            ratio = f"{rate / bare_rate:.2f}×" if bare_rate else "—"
+            rows.append(
+                (f"{draws:,}", name, f"{rate / 1e6:.2f} M", f"{seconds:.2f}", f"{peak:,.0f}", ratio, len(results))
+            )
+    kursk = _measure(_sim(10**8, cores, ROOT / "configs" / "kursk.toml"))
+    header = (
+        "| draws | program | draws/s | wall s (median) | peak RSS MB | vs bare | runs |\n"
+        "|---|---|---|---|---|---|---|\n"
+    )
+    table = header + "".join("| " + " | ".join(str(c) for c in row) + " |\n" for row in rows)
+    note = (
+        f"\n`configs/kursk.toml`, 10^8 draws, {cores} workers (prior only): {kursk['seconds']:.1f} s, peak RSS "
+        f"{kursk['peak_rss_mb']:.0f} MB (parent) + {kursk['worker_peak_rss_mb']:.0f} MB (largest worker).\n"
+        f"\nMachine: {platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Peak RSS is the parent's plus the largest worker's.\n"
+    )
+    out = ROOT / "results" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.md"
+    path.write_text(table + note)
+    print(table + note)
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
