@@ -37,6 +37,8 @@ def format_probability(p: Probability | None) -> str:
         return "–"
     if p.method == "exact":
         return f"{p.value:g}"
+    if p.method == "bound":
+        return f"< {p.mcse:.1g} (none seen)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (none seen)"
     if p.value == 0:
         return f"< {max(p.mcse, 1e-300):.1g}"
     if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):
@@ -46,6 +48,8 @@ def format_probability(p: Probability | None) -> str:
 
 def format_percentile(p: Probability, above: Probability) -> str:
     """The claim's percentile; in the far tails, how far below or above it is."""
+    if p.method == "bound" and p.value < 0.01:
+        return f"< {p.mcse:.1g}th"
     if p.value < 0.01:
         return f"{p.value:.2g}th"
     if p.value > 99.99:

@@ -281,7 +281,7 @@ def _accumulate(
     for key, values in tail_values.items():
         if key.startswith("reported:"):
             sums.add_counts(key, values, sub_weights)
-        else:
+        elif weights is None or not key.startswith("tail:"):  # conditional tails are prior-only (see summary)
             sums.add_mean(key, values, sub_weights)
 
 

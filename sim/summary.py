@@ -71,7 +71,12 @@ class Interval:
 
 @dataclass(frozen=True)
 class Probability:
-    """A probability, its MCSE, and how it was estimated (``empirical``, ``conditional``, ``exact``)."""
+    """A probability, its MCSE, and how it was estimated.
+
+    ``method`` is ``empirical`` (a weighted frequency), ``conditional`` (the Rao–Blackwellised
+    estimate), ``exact``, ``mixed`` (a difference of both kinds) or ``bound``: no draw fell
+    there, ``value`` is 0 and ``mcse`` holds the 95% upper limit ``3/ESS`` (rule of three).
+    """
 
     value: float
     mcse: float
@@ -388,23 +393,34 @@ def _binned_distribution(
 
 
 class _Tails:
-    """P(T ≤ x) for one quantity from the better of the frequency and the conditional estimate."""
+    """P(T ≤ x) for one quantity from the better of the frequency and the conditional estimate.
 
-    def __init__(self, weights: _Weights, quantity: str, thresholds: dict[int, bool]) -> None:
+    The conditional estimate integrates the fatality rate over its *prior*, so it is valid for
+    the prior predictive only: posterior weights depend on the truth it integrates out. The
+    posterior uses the weighted frequency; where no weighted draw falls in a tail, it reports
+    the rule-of-three bound ``3/ESS`` (method ``bound``: a 95% upper limit), not 0.
+    """
+
+    def __init__(self, weights: _Weights, quantity: str, thresholds: dict[int, bool], *, conditional: bool) -> None:
         self.weights = weights
         self.quantity = quantity
         self.thresholds = thresholds
+        self.conditional = conditional
         self.pmf = weights.pmf(f"count:{quantity}")
 
     def _empirical(self, x: int, upper: bool) -> Probability:
         tail = float(self.pmf[x + 1 :].sum()) if upper else float(self.pmf[: x + 1].sum())
         ess = self.weights.ess
+        if tail == 0 and not self.conditional:
+            return Probability(0.0, 3 / ess if ess > 0 else math.nan, "bound")
         return Probability(tail, math.sqrt(tail * (1 - tail) / ess) if ess > 0 else math.nan, "empirical")
 
     def small_side(self, x: int) -> tuple[Probability, bool]:
         """The estimate of the small side at ``x``: (P(T > x), True) or (P(T ≤ x), False)."""
         upper = self.thresholds[x]
         empirical = self._empirical(x, upper)
+        if not self.conditional:
+            return empirical, upper
         conditional = self.weights.mean(tail_key(self.quantity, x, upper))
         hits = min(empirical.value, 1 - empirical.value) * self.weights.ess
         if hits >= MIN_EMPIRICAL_HITS and empirical.mcse <= conditional.mcse:
@@ -533,7 +549,9 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
     thresholds: dict[str, dict[int, bool]] = {}
     for name, point, upper in plan.thresholds:
         thresholds.setdefault(name, {})[point] = upper
-    tails = {q.name: _Tails(weights, q.name, thresholds.get(q.name, {})) for q in plan.quantities}
+    tails = {
+        q.name: _Tails(weights, q.name, thresholds.get(q.name, {}), conditional=not posterior) for q in plan.quantities
+    }
     inputs = ()
     if posterior:
         inputs = tuple(
