@@ -190,3 +190,19 @@ def test_simulation_based_calibration():
         pmf = np.pad(pmf, (0, max(0, killed + 1 - pmf.size))) / pmf.sum()
         ranks.append(pmf[:killed].sum() + rng.random() * pmf[killed])
     assert stats.kstest(ranks, "uniform").pvalue > 1e-3
+
+
+def test_posterior_claim_probabilities_match_the_exact_posterior():
+    """A second, unconditioned claim judged under the posterior: its probability is the exact posterior mass."""
+    size, a, b, c, d = 200, 2.0, 8.0, 5.0, 5.0
+    claims = _claim("eq", "10") + '[[claims]]\nid = "low"\nvalue = 12\nrelation = "le"\n'
+    text = beta_binomial_scenario(
+        size=size, a=a, b=b, draws=300_000, sources=SOURCE.format(c=c, d=d), claims=claims, condition='["c"]'
+    )
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    k = np.arange(size + 1)
+    pmf = stats.betabinom(size, a, b).pmf(k) * _likelihood("eq", 10, k, stats.beta(c, d))
+    exact = pmf[k <= 12].sum() / pmf.sum()
+    claim = summary.posterior.claims[1]
+    assert claim.probability.method == "empirical"
+    assert abs(claim.probability.value - exact) < Z * claim.probability.mcse
