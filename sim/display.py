@@ -71,10 +71,23 @@ def _interval(iv: Interval) -> str:
     return f"{format_count(iv.low)}–{format_count(iv.high)}{suffix}"
 
 
-def _distribution_rows(table: Table, label: str, d: Distribution, tag: str) -> None:
+def _sides(summary: Summary) -> list[tuple[str, Side]]:
+    """The sides to print: the prior, and the posterior when the run conditions on claims."""
+    return [("prior", summary.prior)] + ([("posterior", summary.posterior)] if summary.posterior else [])
+
+
+def _columns(table: Table, names: tuple[str, ...], left: tuple[str, ...], *, tagged: bool) -> None:
+    """Add the columns, with an unnamed prior/posterior column after the first when ``tagged``."""
+    for index, name in enumerate(names):
+        table.add_column(name, justify="left" if name in left else "right")
+        if index == 0 and tagged:
+            table.add_column("", justify="left")
+
+
+def _distribution_rows(table: Table, label: str, d: Distribution, tag: str | None) -> None:
     table.add_row(
         label,
-        tag,
+        *([tag] if tag is not None else []),
         f"{format_count(d.mean.value)} ± {format_count(d.mean.mcse)}",
         format_count(d.sd.value),
         f"{format_count(d.median.value)} ± {format_count(d.median.mcse)}",
@@ -90,28 +103,30 @@ def _quantity_table(summary: Summary) -> Table:
         title_justify="left",
         show_lines=False,
     )
-    for name in ("Quantity", "", "Mean ± MCSE", "SD", "Median"):
-        table.add_column(name, justify="right" if name not in ("Quantity", "") else "left")
-    for level in levels:
-        table.add_column(f"{level:.0%} ETI", justify="right")
-    table.add_column(f"{levels[-1]:.0%} HDI", justify="right")
-    sides: list[tuple[str, Side]] = [("prior", summary.prior)]
-    if summary.posterior is not None:
-        sides.append(("posterior", summary.posterior))
+    sides = _sides(summary)
+    names = (
+        "Quantity",
+        "Mean ± MCSE",
+        "SD",
+        "Median",
+        *(f"{level:.0%} ETI" for level in levels),
+        f"{levels[-1]:.0%} HDI",
+    )
+    _columns(table, names, ("Quantity",), tagged=len(sides) > 1)
     for index, distribution in enumerate(summary.prior.quantities):
         label = summary.quantity_labels[distribution.name]
         for tag, side in sides:
             _distribution_rows(
-                table, label if tag == "prior" else "", side.quantities[index], tag if len(sides) > 1 else ""
+                table, label if tag == "prior" else "", side.quantities[index], tag if len(sides) > 1 else None
             )
     return table
 
 
 def _claim_table(summary: Summary) -> Table:
     table = Table(title="Claims against the simulated truth", title_justify="left")
-    for name in (
+    sides = _sides(summary)
+    names = (
         "Claim",
-        "",
         "Says",
         "Truth over",
         "Percentile",
@@ -119,12 +134,9 @@ def _claim_table(summary: Summary) -> Table:
         "Implied ratio v/T (95%)",
         "P(R ≤ v)",
         "P(R ≥ v)",
-    ):
-        table.add_column(name, justify="left" if name in ("Claim", "", "Says", "Truth over") else "right")
+    )
+    _columns(table, names, ("Claim", "Says", "Truth over"), tagged=len(sides) > 1)
     relation = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
-    sides: list[tuple[str, Side]] = [("prior", summary.prior)]
-    if summary.posterior is not None:
-        sides.append(("posterior", summary.posterior))
     for index, claim in enumerate(summary.prior.claims):
         for tag, side in sides:
             c: ClaimSummary = side.claims[index]
@@ -132,7 +144,7 @@ def _claim_table(summary: Summary) -> Table:
             marker = " *" if c.conditioned and first else ""
             table.add_row(
                 f"{claim.label}{marker}" if first else "",
-                tag if len(sides) > 1 else "",
+                *([tag] if len(sides) > 1 else []),
                 f"{relation[c.relation]} {format_count(c.value)} {c.metric}" if first else "",
                 c.quantity if first else "",
                 format_percentile(c.percentile, c.above),

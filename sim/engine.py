@@ -39,6 +39,7 @@ from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of
 
 __all__ = [
     "EXECUTORS",
+    "MAX_BINS",
     "RESERVOIR_SIZE",
     "TAIL_SUBSAMPLE",
     "ExecutorError",
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 RESERVOIR_SIZE = 100_000
+MAX_BINS = 2**18
+"""Largest tally per quantity; beyond it counts share bins (see :attr:`Plan.bin_widths`)."""
 TAIL_SUBSAMPLE = 32
 """The conditional tail estimators run on the first 1/TAIL_SUBSAMPLE of each chunk's draws."""
 HISTOGRAM_BINS = 2048
@@ -71,6 +74,10 @@ class Plan:
     thresholds: tuple[tuple[str, int, bool], ...]
     """(quantity, x, upper): estimate P(T > x) if upper else P(T ≤ x), on the small side."""
     histogram_edges: dict[str, np.ndarray] = field(repr=False)
+    bin_widths: dict[str, int] = field(default_factory=dict)
+    """Per quantity, the width of its tally's bins: 1 (exact counts) unless its largest possible value
+    exceeds :data:`MAX_BINS`, as with forces of millions, where counts are tallied in bins of 2**k."""
+    count_bins: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_chunks(self) -> int:
@@ -141,6 +148,11 @@ def plan_simulation(
                 )
                 if 0 < low < high:
                     edges[f"forces.{force.id}.fatality_rate"] = np.geomspace(low, high, HISTOGRAM_BINS + 1)
+    widths, bins = {}, {}
+    for quantity in quantities:
+        bound = _upper_bound(scenario, quantity)
+        widths[quantity.name] = 1 if bound < MAX_BINS else 2 ** math.ceil(math.log2(bound / MAX_BINS))
+        bins[quantity.name] = int(bound // widths[quantity.name]) + 1
     return Plan(
         scenario=scenario,
         draws=scenario.simulation.draws if draws is None else draws,
@@ -150,7 +162,25 @@ def plan_simulation(
         quantities=quantities,
         thresholds=tuple(thresholds),
         histogram_edges=edges,
+        bin_widths=widths,
+        count_bins=bins,
     )
+
+
+def _largest(distribution) -> float:
+    high = float(distribution.support()[1])
+    return high if math.isfinite(high) else float(distribution.ppf(1 - 1e-12))
+
+
+def _upper_bound(scenario: Scenario, quantity: Quantity) -> float:
+    """Largest value the quantity can take (killed ≤ N; casualties ≤ N + missing, as wounded ≤ N − K)."""
+    total = 0.0
+    for force in scenario.forces:
+        if force.id in quantity.scope:
+            total += _largest(force.size.distribution)
+            if quantity.metric == "casualties" and force.missing is not None:
+                total += _largest(force.missing.distribution)
+    return total
 
 
 @dataclass
@@ -277,7 +307,14 @@ def _accumulate(
     else:
         sums.add_mean("ess", np.ones(draws.n), weights)
     for quantity in plan.quantities:
-        sums.add_counts(f"count:{quantity.name}", metrics[quantity.name], weights)
+        values = metrics[quantity.name]
+        width, bins = plan.bin_widths[quantity.name], plan.count_bins[quantity.name]
+        if width > 1:
+            values = values // width
+        if values.size and values.max() >= bins:  # an unbounded size prior's far tail: keep it in the last bin
+            sums.linear[f"overflow:{quantity.name}"] = np.array([float((values >= bins).sum())])
+            values = np.minimum(values, bins - 1)
+        sums.add_counts(f"count:{quantity.name}", values, weights)
     for key, values in tail_values.items():
         if key.startswith("reported:"):
             sums.add_counts(key, values, sub_weights)

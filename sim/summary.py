@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 
 from sim import __version__
-from sim.engine import HISTOGRAM_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
+from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
 from sim.model import Quantity
 
 __all__ = [
@@ -157,6 +157,9 @@ class Summary:
     warnings: tuple[str, ...]
     version: str
     method: str
+    bin_widths: dict[str, int] = field(default_factory=dict)
+    """Width of the tally bins of each quantity whose pmf is binned (absent: exact, width 1): entry ``j``
+    of its pmf covers the values ``j·w .. j·w + w − 1``."""
     distributions: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
     """Arrays behind the figures, saved as ``distributions.npz``: ``prior/<quantity>`` and
     ``posterior/<quantity>`` (pmf over 0, 1, 2, ...), ``reported/<claim>`` (pmf of the report
@@ -296,6 +299,30 @@ class _Weights:
         return Probability(float(min(max(mean, 0.0), 1.0)), float(math.sqrt(variance) / total), "conditional")
 
 
+def _rescale(distribution: Distribution, width: int) -> Distribution:
+    """Map a summary computed on bin indices to values: bin ``j`` of width ``w`` stands at ``j·w + (w − 1)/2``."""
+    if width == 1:
+        return distribution
+    offset = (width - 1) / 2
+
+    def at(e: Estimate) -> Estimate:
+        return Estimate(e.value * width + offset, e.mcse * width)
+
+    def interval(iv: Interval) -> Interval:
+        return Interval(
+            iv.level, iv.low * width + offset, iv.high * width + offset, iv.low_mcse * width, iv.high_mcse * width
+        )
+
+    return Distribution(
+        distribution.name,
+        at(distribution.mean),
+        Estimate(distribution.sd.value * width, distribution.sd.mcse * width),
+        at(distribution.median),
+        tuple(interval(iv) for iv in distribution.eti),
+        tuple(interval(iv) for iv in distribution.hdi),
+    )
+
+
 def _quantile(cdf: np.ndarray, q: float) -> float:
     return float(min(np.searchsorted(cdf, q - 1e-12, side="left"), cdf.size - 1))
 
@@ -401,15 +428,23 @@ class _Tails:
     the rule-of-three bound ``3/ESS`` (method ``bound``: a 95% upper limit), not 0.
     """
 
-    def __init__(self, weights: _Weights, quantity: str, thresholds: dict[int, bool], *, conditional: bool) -> None:
+    def __init__(
+        self, weights: _Weights, quantity: str, thresholds: dict[int, bool], *, conditional: bool, width: int = 1
+    ) -> None:
         self.weights = weights
         self.quantity = quantity
         self.thresholds = thresholds
         self.conditional = conditional
+        self.width = width
         self.pmf = weights.pmf(f"count:{quantity}")
 
+    def value(self, index: float) -> float:
+        """The value a bin index stands for (itself, for exact tallies)."""
+        return index * self.width + (self.width - 1) / 2
+
     def _empirical(self, x: int, upper: bool) -> Probability:
-        tail = float(self.pmf[x + 1 :].sum()) if upper else float(self.pmf[: x + 1].sum())
+        split = (x + 1) // self.width  # bins wholly at or below x (all of them, for exact tallies)
+        tail = float(self.pmf[split:].sum()) if upper else float(self.pmf[:split].sum())
         ess = self.weights.ess
         if tail == 0 and not self.conditional:
             return Probability(0.0, 3 / ess if ess > 0 else math.nan, "bound")
@@ -500,7 +535,7 @@ def _claims(
         mid = (below.value + strictly_below.value) / 2
         percentile = Probability(100 * mid, 100 * max(below.mcse, strictly_below.mcse), below.method)
         cdf = np.cumsum(tail.pmf)
-        q_lo, q_mid, q_hi = (_quantile(cdf, q) for q in (0.025, 0.5, 0.975))
+        q_lo, q_mid, q_hi = (tail.value(_quantile(cdf, q)) for q in (0.025, 0.5, 0.975))
         with np.errstate(divide="ignore"):
             ratio = Interval(0.95, v / q_hi if q_hi else math.inf, v / q_lo if q_lo else math.inf, math.nan, math.nan)
             ratio_median = v / q_mid if q_mid else math.inf
@@ -544,13 +579,19 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
     plan = result.plan
     weights = _Weights(sums)
     quantities = tuple(
-        _count_distribution(q.name, weights.pmf(f"count:{q.name}"), weights.ess, levels) for q in plan.quantities
+        _rescale(
+            _count_distribution(q.name, weights.pmf(f"count:{q.name}"), weights.ess, levels), plan.bin_widths[q.name]
+        )
+        for q in plan.quantities
     )
     thresholds: dict[str, dict[int, bool]] = {}
     for name, point, upper in plan.thresholds:
         thresholds.setdefault(name, {})[point] = upper
     tails = {
-        q.name: _Tails(weights, q.name, thresholds.get(q.name, {}), conditional=not posterior) for q in plan.quantities
+        q.name: _Tails(
+            weights, q.name, thresholds.get(q.name, {}), conditional=not posterior, width=plan.bin_widths[q.name]
+        )
+        for q in plan.quantities
     }
     inputs = ()
     if posterior:
@@ -634,6 +675,17 @@ def summarize(result: SimulationResult) -> Summary:
                 f"{plan.draws:,} draws): posterior statistics rest on few draws; about {needed:,} draws "
                 f"would give an ESS of {MIN_ESS:,}"
             )
+    for name, width in plan.bin_widths.items():
+        if width > 1:
+            warnings.append(
+                f"{name} can exceed {MAX_BINS:,}: it is tallied in bins of {width:,}, so its quantiles and posterior "
+                f"probabilities are exact to within a bin (claims' prior probabilities are not affected)"
+            )
+        overflow = result.prior.linear.get(f"overflow:{name}")
+        if overflow is not None:
+            warnings.append(
+                f"{name}: {overflow[0]:,.0f} draws exceeded its tally's range and were counted in its top bin"
+            )
     distributions = _distributions(result)
     labels = {f.id: f.label for f in scenario.forces}
     quantity_labels = {q.name: _label(q, labels, len(scenario.forces)) for q in plan.quantities}
@@ -652,5 +704,6 @@ def summarize(result: SimulationResult) -> Summary:
         warnings=tuple(warnings),
         version=__version__,
         method=METHOD,
+        bin_widths={name: width for name, width in plan.bin_widths.items() if width > 1},
         distributions=distributions,
     )
