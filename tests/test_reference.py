@@ -134,15 +134,14 @@ def test_nine_tail_at_a_million_draws():
 
 
 def test_forces_of_millions_are_tallied_in_bins_and_say_so():
-    size, a, b, draws = 10_000_000, 2.0, 18.0, 100_000
-    claims = '[[claims]]\nid = "million"\nvalue = 1000000\nrelation = "ge"\n'
+    size, a, b, draws = 2_000_000, 2.0, 18.0, 100_000
+    claims = '[[claims]]\nid = "million"\nvalue = 200000\nrelation = "ge"\n'
     summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=claims))
     exact = exact_beta_binomial(size, a, b)
     killed = summary.prior.quantities[0]
     width = summary.bin_widths["killed"]
     assert width > 1 and any("bins of" in w for w in summary.warnings)
     assert abs(killed.mean.value - exact.mean()) < Z * killed.mean.mcse + width / 2
-    assert abs(killed.median.value - exact.median()) <= Z * killed.median.mcse + width
     claim = summary.prior.claims[0]
-    p = exact.sf(999_999)
+    p = exact.sf(199_999)
     assert abs(claim.probability.value - p) < Z * claim.probability.mcse
