@@ -57,6 +57,11 @@ MAX_BINS = 2**18
 """Largest tally per quantity; beyond it counts share bins (see :attr:`Plan.bin_widths`)."""
 TAIL_SUBSAMPLE = 32
 """The conditional tail estimators run on the first 1/TAIL_SUBSAMPLE of each chunk's draws."""
+
+
+def subsample_size(n: int) -> int:
+    """How many of a chunk's ``n`` draws the conditional tail estimators use."""
+    return math.ceil(n / TAIL_SUBSAMPLE)
 HISTOGRAM_BINS = 2048
 RATIO_LOGIT_RANGE = 40.0
 
@@ -300,7 +305,7 @@ def _accumulate(
     sums: Sums,
     tail_values: dict[str, np.ndarray],
 ) -> None:
-    m = min(draws.n, math.ceil(draws.n / TAIL_SUBSAMPLE))
+    m = subsample_size(draws.n)
     sub_weights = None if weights is None else weights[:m]
     if weights is None:
         sums.linear["ess"], sums.quadratic["ess"] = np.full(2, float(draws.n)), np.full(3, float(draws.n))
@@ -325,7 +330,7 @@ def _accumulate(
 def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:
     """Per-draw conditional estimates on the chunk's subsample: P(T ≤ x), predictive tails, reports."""
     scenario = plan.scenario
-    m = min(draws.n, math.ceil(draws.n / TAIL_SUBSAMPLE))
+    m = subsample_size(draws.n)
     sub = draws.take(m)
     by_name = {q.name: q for q in plan.quantities}
     out: dict[str, np.ndarray] = {}
