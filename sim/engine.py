@@ -62,6 +62,8 @@ TAIL_SUBSAMPLE = 32
 def subsample_size(n: int) -> int:
     """How many of a chunk's ``n`` draws the conditional tail estimators use."""
     return math.ceil(n / TAIL_SUBSAMPLE)
+
+
 HISTOGRAM_BINS = 2048
 RATIO_LOGIT_RANGE = 40.0
 
