@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.priors import PriorError, PriorSpec, build_distribution
+from sim.priors import PriorError, PriorSpec, build_distribution, is_degenerate
 
 __all__ = [
     "METRICS",
@@ -44,6 +45,8 @@ METRICS = ("killed", "casualties")
 PRIOR_METADATA = ("units", "source", "url", "note")
 MAX_DRAWS = 10**10
 MAX_SEED = 2**128 - 1
+MAX_CLAIM = 10**12
+"""Largest claim value or rounding: no toll of people comes near it, and beyond 2**63 counts overflow."""
 DEFAULT_DRAWS = 1_000_000
 DEFAULT_SEED = 20251212
 DEFAULT_LEVELS = (0.5, 0.8, 0.95)
@@ -245,8 +248,11 @@ class _Reader:
             hint = ' (write numbers without quotes; use 14_000, not "14,000")' if isinstance(value, str) else ""
             self.fail(path, f"must be {kind}, got {_kind(value)}{hint}")
             return default
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             self.fail(path, f"must be finite, got {value}")
+            return default
+        if not integer and abs(value) > sys.float_info.max:
+            self.fail(path, f"is too large for a number ({len(str(abs(value)))} digits)")
             return default
         if integer and value != int(value):
             self.fail(path, f"must be {kind}, got {value:g}")
@@ -261,11 +267,10 @@ class _Reader:
         if not IDENTIFIER.match(name):
             self.fail(path, "ids must start with a lowercase letter and use only a-z, 0-9 and _")
 
-    def prior(
-        self, data: Any, path: str, domain: tuple[float, float, str], *, integer: bool = False
-    ) -> PriorSpec | None:
+    def prior(self, data: Any, path: str, domain: Domain, *, integer: bool = False) -> PriorSpec | None:
         """Read a prior table (or a bare number, a fixed value) and check it against its domain."""
-        if isinstance(data, int | float) and not isinstance(data, bool):
+        bare = isinstance(data, int | float) and not isinstance(data, bool)
+        if bare:
             data = {"dist": "fixed", "value": data}
         if isinstance(data, str):
             self.fail(
@@ -292,21 +297,16 @@ class _Reader:
         try:
             distribution = build_distribution(family, params)
         except PriorError as error:
-            self.fail(_join(path, error.key) if error.key else path, str(error))
+            self.fail(_join(path, error.key) if error.key and not bare else path, str(error))
             return None
-        low, high, what = domain
-        support_low, support_high = (float(x) for x in distribution.support())
-        if support_low < low or support_high > high:
-            self.fail(
-                path,
-                f"{family} prior has support [{support_low:g}, {support_high:g}], "
-                f"outside {what} [{low:g}, {high:g}]; choose a family or truncation that stays inside",
-            )
+        problem = domain.problem(family, distribution)
+        if problem:
+            self.fail(path, problem)
             return None
         if integer and family in ("fixed", "discrete"):
             values = distribution.values
             if np.any(values != np.round(values)):
-                self.fail(path, "sizes must be whole numbers")
+                self.fail(path, f"must be whole numbers, got {', '.join(f'{v:g}' for v in values)}")
                 return None
         return PriorSpec(
             path=path,
@@ -320,9 +320,50 @@ class _Reader:
         )
 
 
-SIZE_DOMAIN = (0.0, math.inf, "a size's domain")
-RATE_DOMAIN = (0.0, 1.0, "a fatality rate's domain")
-NONNEGATIVE_DOMAIN = (0.0, math.inf, "the non-negative numbers")
+@dataclass(frozen=True)
+class Domain:
+    """Where a prior must live: its support inside ``[low, high]``, its far upper tail at most ``cap``.
+
+    The tail is the quantile exceeded by one draw in 10^10 (the most draws a run may have): a
+    prior reaching beyond ``cap`` (or whose tail is infinite or undefined) would produce
+    counts that overflow 64-bit integers or exhaust memory.
+    """
+
+    low: float
+    high: float
+    what: str
+    noun: str
+    cap: float = math.inf
+
+    def problem(self, family: str, distribution: Any) -> str | None:
+        """What is wrong with ``distribution`` here, or None."""
+        support_low, support_high = (float(x) for x in distribution.support())
+        if not self.low <= support_low <= support_high <= self.high:
+            return (
+                f"{family} prior has support [{support_low:g}, {support_high:g}], outside {self.what} "
+                f"[{self.low:g}, {self.high:g}]; choose a family or truncation that stays inside"
+            )
+        with np.errstate(all="ignore"):
+            tail = float(distribution.ppf(1 - TAIL_PROBABILITY))
+        if not math.isfinite(tail):
+            return f"{family} prior has no finite upper tail (its 1 - 1e-10 quantile is {tail}); narrow or truncate it"
+        if tail <= self.cap:
+            return None
+        limit = f"{self.noun} above {self.cap:g} are not supported"
+        if is_degenerate(distribution):
+            return f"{tail:g} is too large: {limit}"
+        return f"{family} prior reaches {tail:.3g} once in 10^10 draws: {limit}; narrow or truncate it"
+
+
+TAIL_PROBABILITY = 1e-10
+MAX_SIZE = 10**9
+MAX_WOUNDED_PER_KILLED = 10**3
+MAX_REPORTING_RATIO = 10**6
+SIZE_DOMAIN = Domain(0.0, math.inf, "a size's domain", "sizes", MAX_SIZE)
+RATE_DOMAIN = Domain(0.0, 1.0, "a fatality rate's domain", "fatality rates", 1.0)
+NONNEGATIVE_DOMAIN = Domain(0.0, math.inf, "the non-negative numbers", "values")
+WOUNDED_DOMAIN = Domain(0.0, math.inf, "the non-negative numbers", "ratios", MAX_WOUNDED_PER_KILLED)
+RATIO_DOMAIN = Domain(0.0, math.inf, "a reporting ratio's domain", "reporting ratios", MAX_REPORTING_RATIO)
 
 
 def _kind(value: Any) -> str:
@@ -421,7 +462,7 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
         reader.fail(f"{path}.fatality_rate", "is required (or daily_hazard with days)")
     wounded = missing = None
     if "wounded_per_killed" in table:
-        wounded = reader.prior(table["wounded_per_killed"], f"{path}.wounded_per_killed", NONNEGATIVE_DOMAIN)
+        wounded = reader.prior(table["wounded_per_killed"], f"{path}.wounded_per_killed", WOUNDED_DOMAIN)
     if "missing" in table:
         missing = reader.prior(table["missing"], f"{path}.missing", SIZE_DOMAIN, integer=True)
     if size is None or (rate is None and (hazard is None or days is None)):
@@ -451,13 +492,11 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
     if "reporting_ratio" not in table:
         reader.fail(f"{path}.reporting_ratio", "is required: a prior over reported / true (> 0)")
         return None
-    ratio = reader.prior(
-        table["reporting_ratio"], f"{path}.reporting_ratio", (0.0, math.inf, "a reporting ratio's domain")
-    )
+    ratio = reader.prior(table["reporting_ratio"], f"{path}.reporting_ratio", RATIO_DOMAIN)
     if ratio is None:
         return None
-    if ratio.is_fixed and ratio.distribution.values[0] == 0:
-        reader.fail(f"{path}.reporting_ratio", "must be > 0")
+    if is_degenerate(ratio.distribution) and ratio.distribution.values[0] == 0:
+        reader.fail(f"{path}.reporting_ratio", "must be > 0 (a source reporting 0 of every toll reports nothing)")
         return None
     return Source(id=source_id, label=label or source_id, reporting_ratio=ratio, url=url, note=note)
 
@@ -519,7 +558,6 @@ def _read_claim(
             f"{path}.source",
             f"unknown source {source!r}: it has no [sources.{source}] prior; {suggestion}sources: {known}",
         )
-    nonnegative = lambda v: None if v >= 0 else f"must be >= 0, got {v:g}"  # noqa: E731
     value = upper = None
     if "value" not in table:
         reader.fail(
@@ -530,19 +568,21 @@ def _read_claim(
         if not isinstance(raw, list) or len(raw) != 2:
             reader.fail(f"{path}.value", "must be a pair [low, high] for relation 'between'")
         else:
-            value = reader.value(raw[0], f"{path}.value[0]", check=nonnegative)
-            upper = reader.value(raw[1], f"{path}.value[1]", check=nonnegative)
+            value = reader.value(raw[0], f"{path}.value[0]", check=_claim_value)
+            upper = reader.value(raw[1], f"{path}.value[1]", check=_claim_value)
             if value is not None and upper is not None and upper < value:
                 reader.fail(f"{path}.value", f"must be increasing, got [{value:g}, {upper:g}]")
                 value = None
+            elif upper is None:
+                value = None
     else:
-        value = reader.number(table, path, "value", check=nonnegative)
+        value = reader.number(table, path, "value", check=_claim_value)
     rounding = reader.number(
         table,
         path,
         "rounding",
         default=1.0,
-        check=lambda v: None if v >= 1 else "must be >= 1 (the figure's rounding unit)",
+        check=lambda v: None if 1 <= v <= MAX_CLAIM else f"must be in 1..{MAX_CLAIM:.0e} (the figure's rounding unit)",
     )
     if "rounding" in table and relation not in (None, "eq"):
         reader.fail(f"{path}.rounding", "applies to relation 'eq' only")
@@ -572,6 +612,14 @@ def _read_claim(
     )  # type: ignore[arg-type]
 
 
+def _claim_value(value: float) -> str | None:
+    if value < 0:
+        return f"must be >= 0, got {value:g}"
+    if value > MAX_CLAIM:
+        return f"must be at most {MAX_CLAIM:.0e}, got {value:g}"
+    return None
+
+
 def claim_interval(relation: str, value: float, upper: float | None, rounding: float) -> tuple[int, int | None]:
     """The whole numbers a claim admits: ``[low, high]``, ``high=None`` meaning unbounded."""
     if relation == "eq":
@@ -598,6 +646,8 @@ def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(file, [Problem("", f"invalid TOML: {error}")]) from None
+    except RecursionError:
+        raise ConfigError(file, [Problem("", "invalid TOML: arrays or tables nested too deeply")]) from None
     return scenario_from_dict(data, file=file, text=text)
 
 
@@ -645,7 +695,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
             if "wounded_per_killed" not in table:
                 reader.fail("casualties.wounded_per_killed", "is required in [casualties]")
             else:
-                wounded = reader.prior(table["wounded_per_killed"], "casualties.wounded_per_killed", NONNEGATIVE_DOMAIN)
+                wounded = reader.prior(table["wounded_per_killed"], "casualties.wounded_per_killed", WOUNDED_DOMAIN)
     has_casualties = (
         all(isinstance(f, dict) and "wounded_per_killed" in f for f in force_table.values()) or "casualties" in data
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,9 @@ __all__ = [
 
 Z95 = float(stats.norm.ppf(0.95))
 CI90_RTOL = 1e-9
+MAX_INTEGER = 2**53
+"""Largest whole-number parameter (beyond it, doubles no longer hold every integer)."""
+LOG_RANGE = (math.log(sys.float_info.min), math.log(sys.float_info.max))
 
 
 class PriorError(ValueError):
@@ -149,9 +153,13 @@ def _number(params: Mapping[str, Any], key: str) -> float:
     value = params[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PriorError(f"must be a number, got {value!r}", key=key)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        raise PriorError(f"is too large for a number ({len(str(abs(value)))} digits)", key=key) from None
+    if not math.isfinite(number):
         raise PriorError(f"must be finite, got {value}", key=key)
-    return float(value)
+    return number
 
 
 def _positive(params: Mapping[str, Any], key: str) -> float:
@@ -208,6 +216,8 @@ def _integer_uniform(p: Mapping[str, Any]) -> Any:
     for key, value in (("low", low), ("high", high)):
         if value != int(value):
             raise PriorError(f"must be a whole number, got {value:g}", key=key)
+        if abs(value) > MAX_INTEGER:
+            raise PriorError(f"must be at most 2**53 in absolute value, got {value:g}", key=key)
     if not low <= high:
         raise PriorError(f"must be >= low ({low:g}), got {high:g}", key="high")
     return stats.randint(int(low), int(high) + 1)
@@ -263,10 +273,12 @@ def _lognormal(p: Mapping[str, Any]) -> Any:
         mu, sigma = (math.log(low) + math.log(high)) / 2, (math.log(high) - math.log(low)) / (2 * Z95)
     elif "mean" in p:
         mean, sd = _positive(p, "mean"), _positive(p, "sd")
-        sigma = math.sqrt(math.log1p((sd / mean) ** 2))
-        mu = math.log(mean) - sigma**2 / 2
+        sigma = math.sqrt(math.log1p((sd / mean) * (sd / mean)))
+        mu = math.log(mean) - sigma * sigma / 2
     else:
         mu, sigma = _number(p, "mu"), _positive(p, "sigma")
+    if not math.isfinite(sigma) or not LOG_RANGE[0] < mu < LOG_RANGE[1]:
+        raise PriorError("gives a lognormal beyond the range of floating-point numbers")
     return stats.lognorm(s=sigma, scale=math.exp(mu))
 
 
@@ -280,10 +292,12 @@ def _beta(p: Mapping[str, Any]) -> Any:
         mean, sd = _number(p, "mean"), _positive(p, "sd")
         if not 0 < mean < 1:
             raise PriorError(f"must lie in (0, 1) for a beta, got {mean:g}", key="mean")
-        concentration = mean * (1 - mean) / sd**2 - 1
+        concentration = mean * (1 - mean) / sd / sd - 1
         if concentration <= 0:
             limit = math.sqrt(mean * (1 - mean))
             raise PriorError(f"no beta has mean {mean:g} and sd {sd:g}: sd must be < {limit:.4g}", key="sd")
+        if not math.isfinite(concentration):
+            raise PriorError(f"is too small for a beta: {sd:g} is below floating-point resolution", key="sd")
         return stats.beta(mean * concentration, (1 - mean) * concentration)
     return stats.beta(_positive(p, "a"), _positive(p, "b"))
 
@@ -319,13 +333,17 @@ def _gamma(p: Mapping[str, Any]) -> Any:
                 return math.inf
             return math.log(q95 / q05) - math.log(high / low)
 
-        log_shape = optimize.brentq(ratio_gap, -6.0, 25.0, xtol=1e-15, rtol=1e-15)
+        try:
+            with np.errstate(all="ignore"):
+                log_shape = optimize.brentq(ratio_gap, -6.0, 25.0, xtol=1e-15, rtol=1e-15)
+        except ValueError:
+            raise PriorError(f"no gamma distribution has the 90% interval [{low:g}, {high:g}]", key="ci90") from None
         shape = math.exp(log_shape)
         scale = low / float(stats.gamma.ppf(0.05, shape))
         return _check_ci90(stats.gamma(shape, scale=scale), low, high, "gamma")
     if "mean" in p:
         mean, sd = _positive(p, "mean"), _positive(p, "sd")
-        return stats.gamma((mean / sd) ** 2, scale=sd**2 / mean)
+        return stats.gamma((mean / sd) * (mean / sd), scale=sd * (sd / mean))
     shape = _positive(p, "shape")
     scale = 1 / _positive(p, "rate") if "rate" in p else _positive(p, "scale")
     return stats.gamma(shape, scale=scale)
@@ -399,7 +417,12 @@ def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
     """
     if family in FAMILIES:
         _match_parameter_set(family, params)
-        return FAMILIES[family][0](params)
+        distribution = FAMILIES[family][0](params)
+        with np.errstate(all="ignore"):
+            median = float(distribution.ppf(0.5))
+        if not math.isfinite(median):
+            raise PriorError(f"these parameters give no usable {family} distribution (its median is {median})")
+        return distribution
     generic = _scipy_family(family)
     if generic is None:
         names = list(FAMILIES) + _scipy_names()
@@ -418,8 +441,9 @@ def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
         raise PriorError(f"unknown parameter for scipy.stats.{family}; it takes {', '.join(allowed)}", key=unknown[0])
     try:
         distribution = generic(**params)
-        median = float(distribution.ppf(0.5))
-    except (TypeError, ValueError) as error:
+        with np.errstate(all="ignore"):
+            median = float(distribution.ppf(0.5))
+    except (TypeError, ValueError, ArithmeticError) as error:
         raise PriorError(f"invalid parameters for scipy.stats.{family}: {error}") from None
     if not math.isfinite(median):
         raise PriorError(f"invalid parameters for scipy.stats.{family} (it takes {', '.join(allowed)})")
