@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= configs/kursk.toml
 ARGS ?=
+FUZZ_EXAMPLES ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-all lint bench clean
+.PHONY: help install run test test-all fuzz lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +29,9 @@ test: $(STAMP) ## Run the test suite (fast tier)
 
 test-all: $(STAMP) ## Run every test, including the slow statistical ones
 	$(BIN)/python -m pytest -m ""
+
+fuzz: $(STAMP) ## Fuzz the scenario loader with many more examples (FUZZ_EXAMPLES=5000)
+	SIM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check sim tests benchmarks
