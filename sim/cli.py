@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim import __version__
@@ -51,7 +52,7 @@ class Executor(StrEnum):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    stderr.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    stderr.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -210,7 +211,7 @@ def run(
     if not quiet:
         print_summary(summary, stdout)
         stdout.print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
-    stdout.print(str(written), highlight=False, soft_wrap=True)
+    stdout.print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -224,7 +225,7 @@ def check(
     """
     scenario = _load(config)
     print_priors(scenario, stdout)
-    stdout.print(f"[green]ok[/green]: {config}")
+    stdout.print(f"[green]ok[/green]: {escape(str(config))}")
 
 
 def main() -> None:

@@ -511,11 +511,11 @@ def _read_claim(
     table = reader.table(data, path)
     if table is None:
         return None
-    reader.keys(table, path, CLAIM_KEYS)
     claim_id = reader.string(table, path, "id", required=True)
     if claim_id is not None:
         reader.identifier(claim_id, f"{path}.id")
         path = f"claims[{index}] ({claim_id})"
+    reader.keys(table, path, CLAIM_KEYS)
     relation = reader.string(table, path, "relation", "eq")
     if relation not in RELATIONS:
         hint = difflib.get_close_matches(str(relation), RELATIONS, n=1)
@@ -679,8 +679,10 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
     simulation = _read_simulation(reader, data.get("simulation"))
 
     forces: list[Force] = []
-    force_table = reader.table(data.get("forces", {}), "forces") or {}
-    if not force_table:
+    force_table = reader.table(data.get("forces", {}), "forces")
+    if force_table is None:
+        force_table = {}
+    elif not force_table:
         reader.fail("forces", "at least one force is required: [forces.<id>] with size and fatality_rate")
     for force_id, force_data in force_table.items():
         force = _read_force(reader, force_id, force_data)
@@ -797,7 +799,10 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(file, [Problem("", f"is not UTF-8 text (byte {error.start})")]) from None
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - raw.rfind(b"\n", 0, error.start)
+        where = f"byte 0x{raw[error.start]:02x} at line {line}, column {column}"
+        raise ConfigError(file, [Problem("", f"is not UTF-8 text ({where}); save it as UTF-8")]) from None
     if not text.strip():
         raise ConfigError(file, [Problem("", "is empty: a scenario needs at least [forces.<id>]")])
     return parse_scenario(text, file=file)

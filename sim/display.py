@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.config import Scenario
@@ -99,7 +100,7 @@ def _distribution_rows(table: Table, label: str, d: Distribution, tag: str | Non
 def _quantity_table(summary: Summary) -> Table:
     levels = summary.levels
     table = Table(
-        title=f"{summary.title}: the toll ({summary.draws:,} draws, seed {summary.seed})",
+        title=f"{escape(summary.title)}: the toll ({summary.draws:,} draws, seed {summary.seed})",
         title_justify="left",
         show_lines=False,
     )
@@ -114,7 +115,7 @@ def _quantity_table(summary: Summary) -> Table:
     )
     _columns(table, names, ("Quantity",), tagged=len(sides) > 1)
     for index, distribution in enumerate(summary.prior.quantities):
-        label = summary.quantity_labels[distribution.name]
+        label = escape(summary.quantity_labels[distribution.name])
         for tag, side in sides:
             _distribution_rows(
                 table, label if tag == "prior" else "", side.quantities[index], tag if len(sides) > 1 else None
@@ -143,10 +144,10 @@ def _claim_table(summary: Summary) -> Table:
             first = tag == "prior"
             marker = " *" if c.conditioned and first else ""
             table.add_row(
-                f"{claim.label}{marker}" if first else "",
+                f"{escape(claim.label)}{marker}" if first else "",
                 *([tag] if len(sides) > 1 else []),
                 f"{relation[c.relation]} {format_count(c.value)} {c.metric}" if first else "",
-                c.quantity if first else "",
+                escape(c.quantity) if first else "",
                 format_percentile(c.percentile, c.above),
                 format_probability(c.probability),
                 f"{format_ratio(c.implied_ratio_median)} "
@@ -180,8 +181,8 @@ def print_summary(summary: Summary, console: Console) -> None:
             for c in rows:
                 iv = c.ratio_posterior.eti[-1]  # type: ignore[union-attr]
                 table.add_row(
-                    c.label,
-                    c.source or "",
+                    escape(c.label),
+                    escape(c.source or ""),
                     format_ratio(c.ratio_posterior.median.value),  # type: ignore[union-attr]
                     f"{format_ratio(iv.low)}–{format_ratio(iv.high)}",
                 )
@@ -192,27 +193,29 @@ def print_summary(summary: Summary, console: Console) -> None:
                 table.add_column(name, justify="left" if name == "Input" else "right")
             for d in post.inputs:
                 iv = d.eti[-1]
-                table.add_row(d.name, f"{d.mean.value:.4g}", f"{d.median.value:.4g}", f"{iv.low:.4g}–{iv.high:.4g}")
+                table.add_row(
+                    escape(d.name), f"{d.mean.value:.4g}", f"{d.median.value:.4g}", f"{iv.low:.4g}–{iv.high:.4g}"
+                )
             console.print(table)
     for warning in summary.warnings:
-        console.print(f"[bold yellow]warning:[/bold yellow] {warning}")
+        console.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
 
 
 def print_priors(scenario: Scenario, console: Console) -> None:
     """Each prior's family, median and 90% interval, units and source (what ``sim check`` shows)."""
-    table = Table(title=f"{scenario.title}: priors ({scenario.file})", title_justify="left")
+    table = Table(title=escape(f"{scenario.title}: priors ({scenario.file})"), title_justify="left")
     for name in ("Key", "Prior", "Median", "90% interval", "Units", "Source"):
         table.add_column(name, justify="right" if name in ("Median", "90% interval") else "left", overflow="fold")
     for prior in scenario.priors():
         d = prior.describe()
         params = ", ".join(f"{k}={v}" for k, v in prior.params.items())
         table.add_row(
-            prior.path,
-            f"{prior.family}({params})",
+            escape(prior.path),
+            escape(f"{prior.family}({params})"),
             f"{d['median']:.4g}",
             f"{d['p05']:.4g} – {d['p95']:.4g}",
-            prior.units or "[yellow]missing[/yellow]",
-            (prior.source or "[yellow]missing[/yellow]")[:80],
+            escape(prior.units) if prior.units else "[yellow]missing[/yellow]",
+            escape(prior.source[:80]) if prior.source else "[yellow]missing[/yellow]",
         )
     console.print(table)
     console.print(
