@@ -1,47 +1,64 @@
-"""One look for every figure: colour-blind-safe palette, readable at column width, provenance footer.
+"""One look for every figure: colour-blind-safe palette, readable at column width, provenance on each.
 
 Figures are built with :func:`new_figure` (never pyplot's global state) on the Agg backend,
-and saved with :func:`save_figure` as PNG (200 dpi, provenance in the PNG metadata) and SVG.
+framed by :func:`frame` (a title, the scenario's title and a provenance footer) and saved with
+:func:`save_figure` as PNG (200 dpi, provenance in the PNG text chunks) and SVG.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
 import matplotlib.ticker as mticker
+from matplotlib.artist import Artist
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 
 __all__ = [
+    "CLAIM_COLOUR",
+    "MUTED_COLOUR",
     "PALETTE",
     "POSTERIOR_COLOUR",
     "PRIOR_COLOUR",
+    "SOURCE_COLOUR",
     "count_formatter",
     "figure_style",
+    "frame",
+    "interval_alphas",
+    "log_axis",
     "new_figure",
-    "provenance_footer",
+    "provenance_metadata",
     "save_figure",
+    "styled",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 PRIOR_COLOUR = PALETTE[0]
 POSTERIOR_COLOUR = PALETTE[1]
+SOURCE_COLOUR = PALETTE[2]
+CLAIM_COLOUR = "#222222"
+MUTED_COLOUR = "#555555"
 
 RC: dict[str, Any] = {
     "font.size": 9,
-    "axes.titlesize": 10,
+    "axes.titlesize": 9,
     "axes.titleweight": "bold",
-    "axes.labelsize": 9,
+    "axes.titlelocation": "left",
+    "axes.labelsize": 8.5,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
-    "legend.fontsize": 8,
+    "legend.fontsize": 7.5,
     "legend.frameon": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -52,7 +69,16 @@ RC: dict[str, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 200,
     "svg.fonttype": "none",
+    "svg.hashsalt": "sim",
 }
+
+# Heights (inches) of the bands that frame() reserves above and below the axes.
+_TITLE_BAND = 0.62
+_FOOTER_BAND = 0.24
+_LEGEND_ROW = 0.2
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @contextmanager
@@ -60,6 +86,17 @@ def figure_style() -> Iterator[None]:
     """Apply sim's rcParams for the duration of the block."""
     with matplotlib.rc_context(RC):
         yield
+
+
+def styled(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` inside :func:`figure_style`, so every artist it creates gets sim's look."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with figure_style():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def new_figure(width: float = 6.5, height: float = 4.0, **subplots: Any) -> tuple[Figure, Any]:
@@ -70,23 +107,140 @@ def new_figure(width: float = 6.5, height: float = 4.0, **subplots: Any) -> tupl
     return figure, axes
 
 
+def frame(figure: Figure, *, title: str, subtitle: str, footer: str, legend: Sequence[Artist] = ()) -> None:
+    """Write the figure's title, the scenario's title, a legend row and the provenance footer.
+
+    The layout engine is told to keep the axes clear of them.
+
+    Parameters
+    ----------
+    figure : Figure
+        A figure made by :func:`new_figure` (constrained layout).
+    title : str
+        What the figure shows, in plain words.
+    subtitle : str
+        The scenario's title.
+    footer : str
+        Provenance: scenario, seed, draws, version.
+    legend : sequence of Artist
+        Legend handles (with labels), laid out in as few rows as fit the width.
+    """
+    width, height = figure.get_size_inches()
+    top = _TITLE_BAND
+    with figure_style():
+        figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
+        figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED_COLOUR, ha="left", va="top")
+        figure.text(0.01, 0.06 / height, footer, fontsize=6.5, color=MUTED_COLOUR, ha="left", va="bottom")
+        if legend:
+            columns = _legend_columns([str(h.get_label()) for h in legend], width)
+            rows = math.ceil(len(legend) / columns)
+            figure.legend(
+                handles=list(legend),
+                loc="upper left",
+                bbox_to_anchor=(0.005, 1 - (_TITLE_BAND - 0.04) / height),
+                ncols=columns,
+                borderaxespad=0,
+                handlelength=1.8,
+                columnspacing=1.4,
+            )
+            top += rows * _LEGEND_ROW
+    bottom = _FOOTER_BAND / height
+    figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom - top / height))
+
+
+def _legend_columns(labels: Sequence[str], width: float) -> int:
+    """The most legend columns whose estimated widths (7.5 pt text) fit in ``width`` inches."""
+    items = [0.064 * len(label) + 0.5 for label in labels]
+    for columns in range(len(items), 1, -1):
+        # matplotlib fills a legend column by column, the first (n mod columns) one entry longer
+        base, extra = divmod(len(items), columns)
+        ends = np.cumsum([base + 1] * extra + [base] * (columns - extra))
+        widest = [max(items[end - size : end]) for end, size in zip(ends, np.diff(ends, prepend=0), strict=True)]
+        if sum(widest) <= width - 0.2:
+            return columns
+    return 1
+
+
+def interval_alphas(levels: Sequence[float]) -> dict[float, float]:
+    """Shading opacity per credible level: the widest interval lightest, the narrowest darkest."""
+    ordered = sorted(levels, reverse=True)
+    steps = len(ordered)
+    return {level: 0.22 + 0.5 * index / max(steps - 1, 1) for index, level in enumerate(ordered)}
+
+
 def count_formatter() -> mticker.Formatter:
     """Tick labels for counts: thousands separators, no scientific notation."""
     return mticker.FuncFormatter(lambda x, _pos: f"{x:,.0f}" if x >= 1 or x == 0 else f"{x:g}")
 
 
-def provenance_footer(figure: Figure, text: str) -> None:
-    """Write the provenance line (scenario, seed, draws, version) under the figure."""
-    figure.text(0.005, 0.003, text, fontsize=6.5, color="#555555", ha="left", va="bottom")
-    figure.get_layout_engine().set(rect=(0, 0.035, 1, 0.965))
+def log_axis(axis: Axis, low: float, high: float, *, counts: bool = True) -> None:
+    """A log scale from ``low`` to ``high`` with plain tick labels (1, 2, 5, 10, ... or 0.01, 0.1, 1, ...).
+
+    Labels are thinned to whole decades when the range spans more than three, so they stay
+    legible at column width.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis``.
+    low, high : float
+        The axis limits (both > 0).
+    counts : bool
+        Format labels as counts (``1,000``) rather than plain numbers (``0.001``).
+    """
+    decades = math.log10(high / low)
+    subs = (1.0,) if decades > 3.2 else (1.0, 3.0) if decades > 1.6 else (1.0, 2.0, 5.0)
+    if axis.axis_name == "x":
+        axis.axes.set_xscale("log")
+        axis.axes.set_xlim(low, high)
+    else:
+        axis.axes.set_yscale("log")
+        axis.axes.set_ylim(low, high)
+    axis.set_major_locator(mticker.LogLocator(base=10, subs=subs))
+    axis.set_minor_locator(mticker.NullLocator())  # minor ticks cost more to draw than they help at this size
+    plain = mticker.FuncFormatter(lambda x, _pos: f"{x:,.0f}" if x >= 1 else f"{x:.6g}")
+    axis.set_major_formatter(count_formatter() if counts else plain)
 
 
-def save_figure(figure: Figure, stem: str | Path, metadata: Mapping[str, str]) -> list[Path]:
-    """Save ``stem.png`` (200 dpi, ``metadata`` in its text chunks) and ``stem.svg``; return the paths."""
+def provenance_metadata(manifest: Mapping[str, Any], *, title: str, description: str) -> dict[str, str]:
+    """PNG text chunks (and SVG metadata) for a figure of a run: what it shows and how to reproduce it.
+
+    Parameters
+    ----------
+    manifest : mapping
+        The run's ``manifest.json``.
+    title, description : str
+        The figure's title and caption.
+    """
+    keys = ("scenario", "seed", "draws", "config_sha256", "sim_version", "git_commit", "numpy_version", "scipy_version")
+    out = {"Title": title, "Description": description, "Software": f"sim {manifest.get('sim_version', '')}"}
+    out.update({f"sim.{key}": str(manifest[key]) for key in keys if manifest.get(key) is not None})
+    command = manifest.get("command")
+    if command:
+        out["sim.command"] = " ".join(str(part) for part in command)
+    return out
+
+
+def save_figure(figure: Figure, stem: str | Path, *, metadata: Mapping[str, str]) -> list[Path]:
+    """Save ``stem.png`` (200 dpi, ``metadata`` in its text chunks) and ``stem.svg``; return the paths.
+
+    The SVG carries the title and description (with the provenance keys appended) and no
+    date, so the same run gives the same bytes.
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    png, svg = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")
+    provenance = "; ".join(f"{k.removeprefix('sim.')}={v}" for k, v in metadata.items() if k.startswith("sim."))
+    svg_metadata = {
+        "Creator": metadata.get("Software", "sim"),
+        "Title": metadata.get("Title", ""),
+        "Description": f"{metadata.get('Description', '')} [{provenance}]",
+        "Date": None,
+    }
     with figure_style():
+        if figure.get_layout_engine() is not None:
+            figure.draw_without_rendering()  # lay out once, then keep that layout for both files
+            figure.set_layout_engine("none")
         figure.savefig(png, metadata={"Software": "sim", **dict(metadata)})
-        figure.savefig(svg, metadata={"Creator": "sim"})
+        figure.savefig(svg, metadata=svg_metadata)
     return [png, svg]
