@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,8 +178,12 @@ def write_run(
     save_samples: bool = False,
     force: bool = False,
     extra_files: dict[str, bytes] | None = None,
+    decorate: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write a run folder atomically and point ``<scenario>/latest`` at it.
+
+    ``decorate`` is called with the staging folder once every file is in it and before the
+    rename, so what it adds (figures, the report) is part of the atomic write.
 
     Raises
     ------
@@ -207,6 +212,8 @@ def write_run(
         files.update(extra_files or {})
         for name, content in files.items():
             (staging / name).write_bytes(content)
+        if decorate is not None:
+            decorate(staging)
         os.chmod(staging, 0o755)
         if out_dir.exists():
             shutil.rmtree(out_dir)
