@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim import __version__
+from sim.compare import CompareError, compare_paths, print_comparison, splice_markdown, to_markdown, write_comparison
 from sim.config import ConfigError, Scenario, load_scenario, resolve_condition
 from sim.display import print_priors, print_summary
 from sim.engine import ExecutorError, simulate
@@ -226,6 +227,63 @@ def check(
     scenario = _load(config)
     print_priors(scenario, stdout)
     stdout.print(f"[green]ok[/green]: {escape(str(config))}")
+
+
+@app.command()
+def compare(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Two or more scenario files (each is simulated) or run folders (each is read back)."),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for table.md, table.csv, table.json, toll.png and toll.svg.")
+    ] = Path("results/compare"),
+    draws: Annotated[int | None, typer.Option(help="Draws for each scenario file (default: its own).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for each scenario file (default: its own).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: all cores). Results do not depend on it.")
+    ] = None,
+    readme: Annotated[
+        Path | None,
+        typer.Option(help="Also put table.md between the lines <!-- compare:start --> and <!-- compare:end --> here."),
+    ] = None,
+) -> None:
+    """Set scenarios side by side: each one's total killed, and the claims they share.
+
+    One table (median and credible intervals of the total killed, prior and posterior; each
+    claim made by two or more scenarios with its percentile and probability in each; the
+    other claims, per scenario) and one figure (the distributions on a log axis, the claims
+    marked), written into --out.
+    """
+    for name, value in (("--draws", draws), ("--workers", workers)):
+        _positive(name, value)
+    if seed is not None and not 0 <= seed < 2**128:
+        _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
+    document = None
+    if readme is not None:
+        try:
+            document = readme.read_text(encoding="utf-8")
+            splice_markdown(document, "")
+        except (OSError, UnicodeDecodeError, CompareError) as error:
+            _fail(f"--readme {readme}: {error}", 2)
+    try:
+        comparison = compare_paths(inputs, draws=draws, seed=seed, workers=workers)
+    except CompareError as error:
+        _fail(str(error), 2)
+    except (ConditioningError, ExecutorError) as error:
+        _fail(str(error), 1)
+    from sim.plots_compare import write_comparison_figure  # matplotlib only when a figure is drawn
+
+    print_comparison(comparison, stdout)
+    try:
+        written = [*write_comparison(comparison, out), *write_comparison_figure(comparison, out)]
+        if readme is not None:
+            readme.write_text(splice_markdown(document, to_markdown(comparison)), encoding="utf-8")
+            written.append(readme)
+    except OSError as error:
+        _fail(f"cannot write {error.filename}: {error.strerror}", 1)
+    for path in written:
+        stdout.print(str(path), highlight=False, soft_wrap=True)
 
 
 def main() -> None:

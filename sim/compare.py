@@ -1,0 +1,625 @@
+"""Set scenarios side by side: the toll of each, and how the claims they share fare in each.
+
+``sim compare`` takes two or more scenario files (each is simulated) or finished run folders
+(each is read back with :func:`sim.results.load_run`) and builds one :class:`Comparison`:
+
+- per scenario, the distribution of the total killed: median and equal-tailed credible
+  intervals, for the prior and, where the scenario conditions on claims, the posterior;
+- for each claim id found in two or more scenarios, its percentile, the probability that it
+  is true and the reporting ratio it implies, in each of them;
+- the claims found in one scenario only, listed per scenario.
+
+The comparison renders as Markdown, long-format CSV, JSON and rich terminal tables; its
+figure is :mod:`sim.plots_compare`. This module never imports matplotlib or typer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from sim import __version__
+from sim.config import ConfigError, Scenario, load_scenario
+from sim.display import format_count, format_percentile, format_probability, format_ratio
+from sim.engine import simulate
+from sim.inference import ConditioningError
+from sim.results import ResultsError, load_run
+from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary, summarize
+
+__all__ = [
+    "MARKERS",
+    "TOLL",
+    "ClaimGroup",
+    "ClaimRow",
+    "CompareError",
+    "Comparison",
+    "Entry",
+    "build_comparison",
+    "compare_paths",
+    "load_entry",
+    "print_comparison",
+    "splice_markdown",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+    "write_comparison",
+]
+
+TOLL = "killed"
+"""The quantity compared across scenarios: the total killed over all of a scenario's forces."""
+MARKERS = ("<!-- compare:start -->", "<!-- compare:end -->")
+"""The comment lines between which :func:`splice_markdown` puts the comparison table."""
+RELATIONS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
+CSV_FIELDS = ("section", "scenario", "side", "name", "statistic", "level", "value", "mcse", "shared")
+
+
+class CompareError(ValueError):
+    """An input that cannot be compared: a missing path, an invalid scenario, an incomplete run folder.
+
+    The message names the path and what is wrong with it.
+    """
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One scenario in a comparison: a scenario file just simulated, or a finished run read back.
+
+    Attributes
+    ----------
+    name : str
+        Its column in the comparison: the scenario's name, suffixed ``#<position>`` when two
+        inputs have the same name.
+    path : str
+        The path as given.
+    kind : {"config", "run"}
+        Simulated from a scenario file, or read from a run folder.
+    scenario : Scenario
+        The scenario (for a run folder, its copy of the scenario).
+    summary : Summary
+        The run's statistics, with its ``distributions``.
+    """
+
+    name: str
+    path: str
+    kind: str
+    scenario: Scenario
+    summary: Summary
+
+    @property
+    def sides(self) -> tuple[tuple[str, Side], ...]:
+        """``("prior", side)`` and, when the scenario conditions on claims, ``("posterior", side)``."""
+        posterior = self.summary.posterior
+        return (("prior", self.summary.prior),) + ((("posterior", posterior),) if posterior is not None else ())
+
+    @property
+    def shown(self) -> str:
+        """The side that stands for the scenario: the posterior where it conditions, else the prior."""
+        return self.sides[-1][0]
+
+    @property
+    def population(self) -> str:
+        """Who the total killed counts: the labels of all the scenario's forces."""
+        return self.forces_label(tuple(force.id for force in self.scenario.forces))
+
+    def forces_label(self, scope: tuple[str, ...]) -> str:
+        """The labels of the forces in ``scope``, joined with ``+``."""
+        return " + ".join(force.label for force in self.scenario.forces if force.id in scope)
+
+    def toll(self, side: str) -> Distribution:
+        """The summary of the total killed on ``side``."""
+        return next(d for d in dict(self.sides)[side].quantities if d.name == TOLL)
+
+    def toll_pmf(self, side: str) -> np.ndarray:
+        """The probability mass function of the total killed on ``side``.
+
+        Entry ``j`` is the mass of the values ``j·w .. j·w + w − 1``, with ``w`` the
+        :attr:`toll_bin_width` (1, exact tallies, for all but forces of millions).
+        """
+        return self.summary.distributions[f"{side}/{TOLL}"]
+
+    @property
+    def toll_bin_width(self) -> int:
+        """How many values each entry of :meth:`toll_pmf` covers."""
+        return self.summary.bin_widths.get(TOLL, 1)
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim as one scenario judges it: on the prior and, if the scenario conditions, the posterior."""
+
+    entry: str
+    prior: ClaimSummary
+    posterior: ClaimSummary | None
+    truth_over: str
+    """The forces whose true toll the claim is judged against (its scope), by label."""
+
+
+@dataclass(frozen=True)
+class ClaimGroup:
+    """Every scenario's judgement of one claim id."""
+
+    id: str
+    rows: tuple[ClaimRow, ...]
+
+    @property
+    def shared(self) -> bool:
+        """Whether two or more scenarios make this claim."""
+        return len(self.rows) >= 2
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Scenarios side by side: the entries, and every claim id grouped across them."""
+
+    entries: tuple[Entry, ...]
+    claims: tuple[ClaimGroup, ...]
+
+    @property
+    def shared(self) -> tuple[ClaimGroup, ...]:
+        """The claims made by two or more scenarios, in order of first appearance."""
+        return tuple(group for group in self.claims if group.shared)
+
+    @property
+    def unshared(self) -> tuple[ClaimGroup, ...]:
+        """The claims made by one scenario only, in the order of the scenarios."""
+        return tuple(group for group in self.claims if not group.shared)
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """Every credible level any of the scenarios reports."""
+        return tuple(sorted({level for entry in self.entries for level in entry.summary.levels}))
+
+
+def _open(path: Path) -> Entry | Scenario:
+    """A run folder read back as an Entry, or a scenario file loaded and validated (not yet simulated)."""
+    if path.is_dir():
+        try:
+            run = load_run(path)
+        except (ResultsError, ConfigError, ValueError) as error:
+            raise CompareError(f"{path}: cannot read the run folder: {error}") from None
+        return Entry(name=run.summary.scenario, path=str(path), kind="run", scenario=run.scenario, summary=run.summary)
+    if not path.exists():
+        raise CompareError(f"{path}: no such scenario file or run folder")
+    try:
+        return load_scenario(path)
+    except ConfigError as error:
+        raise CompareError(str(error)) from None
+
+
+def _simulated(path: Path, opened: Entry | Scenario, draws: int | None, seed: int | None, workers: int | None) -> Entry:
+    if isinstance(opened, Entry):
+        return opened
+    try:
+        result = simulate(opened, draws=draws, seed=seed, workers=workers)
+    except ConditioningError as error:
+        raise ConditioningError(f"{path}: cannot condition: {error}") from None
+    return Entry(name=opened.name, path=str(path), kind="config", scenario=opened, summary=summarize(result))
+
+
+def load_entry(
+    path: str | Path, *, draws: int | None = None, seed: int | None = None, workers: int | None = None
+) -> Entry:
+    """Simulate a scenario file, or read a finished run folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        A scenario TOML file or a run folder written by ``sim run``.
+    draws, seed : int, optional
+        Override the scenario's ``[simulation]`` settings (scenario files only).
+    workers : int, optional
+        Worker processes for the simulation (default: the machine's cores).
+
+    Returns
+    -------
+    Entry
+        Named after the scenario.
+
+    Raises
+    ------
+    CompareError
+        The path does not exist, the scenario is invalid, or the folder is not a complete run.
+    ConditioningError
+        The scenario's claims cannot all hold under its priors (the message names the file).
+    """
+    path = Path(path)
+    return _simulated(path, _open(path), draws, seed, workers)
+
+
+def build_comparison(entries: Sequence[Entry]) -> Comparison:
+    """Group the claims of ``entries`` by id; give entries with the same name distinct names.
+
+    Parameters
+    ----------
+    entries : sequence of Entry
+        Two or more scenarios, in the order of the comparison's columns.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    CompareError
+        Fewer than two entries.
+    """
+    if len(entries) < 2:
+        raise CompareError(f"a comparison needs two or more scenarios or run folders, got {len(entries)}")
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.name] = counts.get(entry.name, 0) + 1
+    named = tuple(
+        Entry(
+            name=f"{entry.name}#{position}" if counts[entry.name] > 1 else entry.name,
+            path=entry.path,
+            kind=entry.kind,
+            scenario=entry.scenario,
+            summary=entry.summary,
+        )
+        for position, entry in enumerate(entries, start=1)
+    )
+    groups: dict[str, list[ClaimRow]] = {}
+    for entry in named:
+        summary = entry.summary
+        posterior = summary.posterior.claims if summary.posterior is not None else (None,) * len(summary.prior.claims)
+        for prior, post in zip(summary.prior.claims, posterior, strict=True):
+            row = ClaimRow(entry.name, prior, post, entry.forces_label(prior.scope))
+            groups.setdefault(prior.id, []).append(row)
+    return Comparison(entries=named, claims=tuple(ClaimGroup(key, tuple(rows)) for key, rows in groups.items()))
+
+
+def compare_paths(
+    paths: Sequence[str | Path], *, draws: int | None = None, seed: int | None = None, workers: int | None = None
+) -> Comparison:
+    """Compare scenario files (each simulated) and run folders (each read back), in the order given.
+
+    Every path is opened and validated before any scenario is simulated, so a bad path fails fast.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Two or more scenario files or run folders.
+    draws, seed, workers : int, optional
+        As for :func:`load_entry`.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    CompareError
+        Fewer than two paths, or a path that cannot be compared.
+    ConditioningError
+        A scenario's claims cannot all hold under its priors.
+    """
+    if len(paths) < 2:
+        raise CompareError(f"a comparison needs two or more scenarios or run folders, got {len(paths)}")
+    opened = [(Path(path), _open(Path(path))) for path in paths]
+    return build_comparison([_simulated(path, item, draws, seed, workers) for path, item in opened])
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables: one set of rows of text, rendered as Markdown or as rich tables
+# ---------------------------------------------------------------------------------------------
+
+
+def _says(claim: ClaimSummary) -> str:
+    return f"{RELATIONS[claim.relation]} {format_count(claim.value)} {claim.metric}"
+
+
+def _interval_text(distribution: Distribution, level: float) -> str:
+    interval = next((iv for iv in distribution.eti if math.isclose(iv.level, level)), None)
+    return f"{format_count(interval.low)}–{format_count(interval.high)}" if interval is not None else "–"
+
+
+def _toll_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
+    levels = comparison.levels
+    header = ["Scenario", "Total killed over", "Conditioned on", "Side", "ESS", "Median"]
+    header += [f"{level:.0%} interval" for level in levels]
+    rows = []
+    for entry in comparison.entries:
+        for index, (side_name, side) in enumerate(entry.sides):
+            first = index == 0
+            toll = entry.toll(side_name)
+            rows.append(
+                [
+                    entry.name if first else "",
+                    entry.population if first else "",
+                    (", ".join(entry.summary.condition_on) or "nothing") if first else "",
+                    side_name,
+                    format_count(side.ess),
+                    format_count(toll.median.value),
+                    *(_interval_text(toll, level) for level in levels),
+                ]
+            )
+    return header, rows
+
+
+NUMERIC_COLUMNS = ("ESS", "Median", "Percentile", "P(claim true)")
+CLAIM_HEADER = ["Claim", "Says", "Scenario", "Truth over", "Side", "Percentile", "P(claim true)", "Implied v/T (95%)"]
+
+
+def _claim_cells(claim: ClaimSummary) -> list[str]:
+    ratio = claim.implied_ratio
+    return [
+        format_percentile(claim.percentile, claim.above),
+        format_probability(claim.probability),
+        f"{format_ratio(claim.implied_ratio_median)} ({format_ratio(ratio.low)}–{format_ratio(ratio.high)})",
+    ]
+
+
+def _claim_table(groups: Sequence[ClaimGroup]) -> list[list[str]]:
+    """Rows of the claim tables: per claim, per scenario making it, a prior row and maybe a posterior row.
+
+    The claim's label is given once; what it says is repeated only where a scenario words it differently.
+    """
+    rows = []
+    for group in groups:
+        says = _says(group.rows[0].prior)
+        for index, row in enumerate(group.rows):
+            sides = [("prior", row.prior)] + ([("posterior", row.posterior)] if row.posterior is not None else [])
+            for side_index, (side_name, claim) in enumerate(sides):
+                first = side_index == 0
+                marker = " *" if claim.conditioned else ""
+                rows.append(
+                    [
+                        row.prior.label if first and index == 0 else "",
+                        _says(row.prior) if first and (index == 0 or _says(row.prior) != says) else "",
+                        f"{row.entry}{marker}" if first else "",
+                        row.truth_over if first else "",
+                        side_name,
+                        *_claim_cells(claim),
+                    ]
+                )
+    return rows
+
+
+NOTES = (
+    "Median and equal-tailed credible intervals of the total killed over every force of the scenario; "
+    "ESS is the effective sample size (the number of draws for the prior).",
+    "Percentile: where the claim's figure falls in the distribution of the truth it is about (its metric and "
+    "forces); P(claim true): the probability that the claim holds; implied v/T: the reporting ratio the figure "
+    "implies (v ÷ the true value, median and 95% interval). * the scenario conditions on this claim.",
+)
+
+
+def _numeric(column: str) -> bool:
+    """Whether a column holds numbers (right-aligned): the toll's statistics and the claims' probabilities."""
+    return column in NUMERIC_COLUMNS or column[:1].isdigit()
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    align = ["---:" if _numeric(name) else "---" for name in header]
+    return "\n".join([line(header), "| " + " | ".join(align) + " |", *(line(row) for row in rows)])
+
+
+def _provenance(entry: Entry) -> str:
+    summary = entry.summary
+    origin = "scenario file" if entry.kind == "config" else "run folder"
+    return (
+        f"- **{entry.name}**: {summary.title} ({origin} `{entry.path}`, {summary.draws:,} draws, seed {summary.seed})"
+    )
+
+
+def to_markdown(comparison: Comparison) -> str:
+    """The comparison as Markdown: the scenarios, the toll table, the shared claims, the other claims."""
+    parts = [
+        f"<!-- generated by `sim compare` (sim {__version__}); do not edit by hand -->",
+        "",
+        "**Scenarios**",
+        "",
+        *(_provenance(entry) for entry in comparison.entries),
+        "",
+        "**Total killed**",
+        "",
+        _markdown_table(*_toll_table(comparison)),
+        "",
+        NOTES[0],
+        "",
+    ]
+    for title, groups in (
+        ("**Claims shared by two or more scenarios**", comparison.shared),
+        ("**Claims in one scenario only**", comparison.unshared),
+    ):
+        parts += [title, ""]
+        parts += [_markdown_table(CLAIM_HEADER, _claim_table(groups)), ""] if groups else ["None.", ""]
+    parts += [NOTES[1], ""]
+    return "\n".join(parts)
+
+
+def print_comparison(comparison: Comparison, console: Console) -> None:
+    """Print the toll table and the claim tables."""
+    header, rows = _toll_table(comparison)
+    tables = [("Total killed in each scenario", header, rows)]
+    for title, groups in (
+        ("Claims shared by two or more scenarios", comparison.shared),
+        ("Claims in one scenario only", comparison.unshared),
+    ):
+        if groups:
+            tables.append((title, CLAIM_HEADER, _claim_table(groups)))
+    for title, header, rows in tables:
+        table = Table(title=title, title_justify="left")
+        for name in header:
+            table.add_column(name, justify="right" if _numeric(name) else "left", overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    for note in NOTES:
+        console.print(f"[dim]{note}[/dim]")
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV and JSON
+# ---------------------------------------------------------------------------------------------
+
+
+def _number(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _probability(p: Probability) -> dict[str, Any]:
+    return {"value": _number(p.value), "mcse": _number(p.mcse), "method": p.method}
+
+
+def _csv_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def add(section: str, scenario: str, side: str, name: str, statistic: str, value: float, **extra: Any) -> None:
+        rows.append(
+            {"section": section, "scenario": scenario, "side": side, "name": name, "statistic": statistic}
+            | {"value": _number(value)}
+            | extra
+        )
+
+    for entry in comparison.entries:
+        for side_name, side in entry.sides:
+            toll = entry.toll(side_name)
+            add("toll", entry.name, side_name, TOLL, "ess", side.ess)
+            add("toll", entry.name, side_name, TOLL, "median", toll.median.value, mcse=_number(toll.median.mcse))
+            for iv in toll.eti:
+                for end, value, mcse in (("low", iv.low, iv.low_mcse), ("high", iv.high, iv.high_mcse)):
+                    add("toll", entry.name, side_name, TOLL, f"eti_{end}", value, level=iv.level, mcse=_number(mcse))
+    for group in comparison.claims:
+        for row in group.rows:
+            for side_name, claim in (("prior", row.prior), ("posterior", row.posterior)):
+                if claim is None:
+                    continue
+                statistics: list[tuple[str, float, dict[str, Any]]] = [
+                    (name, getattr(claim, name).value, {"mcse": _number(getattr(claim, name).mcse)})
+                    for name in ("percentile", "probability")
+                ]
+                statistics += [
+                    ("implied_ratio_median", claim.implied_ratio_median, {}),
+                    ("implied_ratio_low", claim.implied_ratio.low, {"level": 0.95}),
+                    ("implied_ratio_high", claim.implied_ratio.high, {"level": 0.95}),
+                ]
+                for statistic, value, extra in statistics:
+                    add("claim", row.entry, side_name, group.id, statistic, value, shared=group.shared, **extra)
+    return rows
+
+
+def to_csv(comparison: Comparison) -> str:
+    """Long format, one number per row: ``section, scenario, side, name, statistic, level, value, mcse, shared``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in _csv_rows(comparison):
+        writer.writerow({key: _csv_value(row.get(key)) for key in CSV_FIELDS})
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, float) else value
+
+
+def _toll_json(distribution: Distribution, ess: float) -> dict[str, Any]:
+    return {
+        "ess": _number(ess),
+        "median": _number(distribution.median.value),
+        "mean": _number(distribution.mean.value),
+        "eti": [{"level": iv.level, "low": _number(iv.low), "high": _number(iv.high)} for iv in distribution.eti],
+    }
+
+
+def _claim_json(claim: ClaimSummary) -> dict[str, Any]:
+    return {
+        "conditioned": claim.conditioned,
+        "percentile": _probability(claim.percentile),
+        "probability": _probability(claim.probability),
+        "implied_ratio_median": _number(claim.implied_ratio_median),
+        "implied_ratio_95": [_number(claim.implied_ratio.low), _number(claim.implied_ratio.high)],
+    }
+
+
+def to_json(comparison: Comparison) -> str:
+    """The comparison as deterministic JSON: scenarios with their toll, claims grouped by id."""
+    data = {
+        "version": __version__,
+        "scenarios": [
+            {
+                "name": entry.name,
+                "scenario": entry.summary.scenario,
+                "title": entry.summary.title,
+                "path": entry.path,
+                "kind": entry.kind,
+                "draws": entry.summary.draws,
+                "seed": entry.summary.seed,
+                "condition_on": list(entry.summary.condition_on),
+                "population": entry.population,
+                "shown": entry.shown,
+                "toll": {name: _toll_json(entry.toll(name), side.ess) for name, side in entry.sides},
+            }
+            for entry in comparison.entries
+        ],
+        "claims": [
+            {
+                "id": group.id,
+                "shared": group.shared,
+                "scenarios": [
+                    {
+                        "scenario": row.entry,
+                        "label": row.prior.label,
+                        "relation": row.prior.relation,
+                        "value": row.prior.value,
+                        "metric": row.prior.metric,
+                        "quantity": row.prior.quantity,
+                        "truth_over": row.truth_over,
+                        "prior": _claim_json(row.prior),
+                        "posterior": _claim_json(row.posterior) if row.posterior is not None else None,
+                    }
+                    for row in group.rows
+                ],
+            }
+            for group in comparison.claims
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
+    """Write ``table.md``, ``table.csv`` and ``table.json`` into ``out_dir`` (created); return the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (
+        ("table.md", to_markdown(comparison)),
+        ("table.csv", to_csv(comparison)),
+        ("table.json", to_json(comparison)),
+    ):
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    return written
+
+
+def splice_markdown(document: str, block: str) -> str:
+    """Replace what lies between the :data:`MARKERS` comment lines of ``document`` with ``block``.
+
+    Raises
+    ------
+    CompareError
+        The document lacks either marker, or has them out of order or more than once.
+    """
+    start, end = MARKERS
+    pattern = re.compile(rf"(^{re.escape(start)}[ \t]*\n).*?(^{re.escape(end)}[ \t]*$)", re.MULTILINE | re.DOTALL)
+    if document.count(start) != 1 or document.count(end) != 1 or not pattern.search(document):
+        raise CompareError(f"needs one line '{start}' followed by one line '{end}'")
+    return pattern.sub(lambda match: match.group(1) + block.rstrip("\n") + "\n" + match.group(2), document)

@@ -1,0 +1,268 @@
+"""The figure of ``sim compare``: every scenario's total killed on one log axis, with the claims.
+
+One panel. Each scenario's distribution of the total killed (the posterior where it conditions
+on claims, else the prior) is drawn as probability per decade, so that areas on the log axis
+are probabilities and a regiment's dozen dead sits on the same axis as a corps' thousands.
+Under the curves, one strip per scenario shows its median and nested credible intervals.
+Every claim of every scenario is a vertical line at its figure with its label beside it:
+claims of deaths dashed, labelled on the left; claims of casualties (killed + wounded) dotted
+and grey, labelled on the right, so a casualty count and a death count of the same figure
+stand apart.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from sim import __version__
+from sim.compare import Comparison
+from sim.display import format_count
+from sim.style import (
+    CLAIM_COLOUR,
+    MUTED_COLOUR,
+    PALETTE,
+    frame,
+    interval_alphas,
+    log_axis,
+    new_figure,
+    save_figure,
+    styled,
+)
+
+__all__ = ["FIGURE_NAME", "plot_comparison", "write_comparison_figure"]
+
+FIGURE_NAME = "toll"
+"""File stem of the figure in the output folder (``toll.png``, ``toll.svg``)."""
+TITLE = "Total killed in each scenario, with the published claims"
+BINS_PER_DECADE = 40
+LABEL_CHARACTERS = 52
+LABEL_FONT_SIZE = 6.5
+LABEL_TOP = 0.985
+"""Where the highest claim label's top sits, as a fraction of the axes' height."""
+LABEL_GAP = 3.0
+"""Pixels kept between two claim labels."""
+LABEL_CLEARANCE = 0.04
+"""Fraction of the axes' height kept between the lowest claim label and the highest curve."""
+STRIP_ROW = 0.085
+"""Height of one scenario's interval strip, as a fraction of the curves' peak."""
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """The claims of one figure and metric: one line, one label."""
+
+    value: float
+    metric: str
+    labels: tuple[str, ...]
+
+    @property
+    def casualties(self) -> bool:
+        return self.metric == "casualties"
+
+
+def _log_density(pmf: np.ndarray, width: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Probability per decade of a count's pmf in log-spaced bins of whole numbers over [low, high].
+
+    ``pmf[j]`` is the mass of the values ``j·width .. j·width + width − 1`` (``width`` 1: exact
+    tallies). Returns ``edges, density`` for ``Axes.stairs``; each bin of values ``[k_j, k_{j+1})``
+    spans ``[k_j − ½, k_{j+1} − ½)`` on the axis, so the area under the curve on a log axis is the mass.
+    """
+    start = max(math.floor(low), 1)
+    count = max(int(BINS_PER_DECADE * math.log10(max(high, start + 1) / start)), 1)
+    starts = np.unique(np.ceil(np.geomspace(start, high + 1, count + 1) / width).astype(np.int64)) * width
+    cumulative = np.concatenate([[0.0], np.cumsum(pmf)])
+    mass = np.diff(cumulative[np.minimum(starts // width, pmf.size)])
+    edges = starts - 0.5
+    return edges, mass / np.diff(np.log10(edges))
+
+
+def _quantile(pmf: np.ndarray, width: int, q: float) -> int:
+    return width * int(min(np.searchsorted(np.cumsum(pmf), q), pmf.size - 1))
+
+
+def _marks(comparison: Comparison) -> list[_Mark]:
+    """Every claim once (by id), grouped by figure and metric, in increasing figure."""
+    grouped: dict[tuple[float, str], list[str]] = {}
+    for group in comparison.claims:
+        claim = group.rows[0].prior
+        labels = grouped.setdefault((claim.value, claim.metric), [])
+        if claim.label not in labels:
+            labels.append(claim.label)
+    return [_Mark(value, metric, tuple(labels)) for (value, metric), labels in sorted(grouped.items())]
+
+
+def _x_range(comparison: Comparison, marks: list[_Mark]) -> tuple[float, float]:
+    """Log-axis limits spanning every shown distribution (0.05%–99.95%) and every claim."""
+    points = [mark.value for mark in marks if mark.value > 0]
+    for entry in comparison.entries:
+        pmf, width = entry.toll_pmf(entry.shown), entry.toll_bin_width
+        points += [q for q in (_quantile(pmf, width, 0.0005), _quantile(pmf, width, 0.9995)) if q > 0]
+    low, high = max(min(points) / 2, 0.6), max(points) * 2
+    return low, max(high, low * 20)
+
+
+def _curves(ax: Axes, comparison: Comparison, low: float, high: float) -> float:
+    """Draw each scenario's shown distribution; return the highest density drawn."""
+    peak = 0.0
+    for colour, entry in zip(PALETTE, comparison.entries, strict=False):
+        edges, density = _log_density(entry.toll_pmf(entry.shown), entry.toll_bin_width, low, high)
+        ax.stairs(density, edges, color=colour, linewidth=1.4, zorder=3)
+        ax.stairs(density, edges, color=colour, alpha=0.10, fill=True, zorder=2)
+        peak = max(peak, float(density.max()))
+    return peak
+
+
+def _strips(ax: Axes, comparison: Comparison, row: float, high: float) -> None:
+    """One strip per scenario under the curves: nested credible intervals, the median, the name."""
+    for index, (colour, entry) in enumerate(zip(PALETTE, comparison.entries, strict=False)):
+        toll = entry.toll(entry.shown)
+        y = -(index + 0.75) * row
+        alphas = interval_alphas([iv.level for iv in toll.eti])
+        for iv in sorted(toll.eti, key=lambda iv: -iv.level):
+            left = max(iv.low, 0.5)
+            ax.barh(y, iv.high - left, left=left, height=0.7 * row, color=colour, alpha=alphas[iv.level], linewidth=0)
+        ax.plot(toll.median.value, y, "o", color="white", markeredgecolor=colour, markersize=4, zorder=4)
+        widest = max(toll.eti, key=lambda iv: iv.level)
+        right = widest.high * 12 < high
+        ax.annotate(
+            f"{entry.name}: {entry.shown}, median {format_count(toll.median.value)}",
+            xy=(widest.high if right else max(widest.low, 0.5), y),
+            xytext=(4 if right else -4, 0),
+            textcoords="offset points",
+            ha="left" if right else "right",
+            va="center",
+            fontsize=LABEL_FONT_SIZE,
+            color=colour,
+        )
+
+
+def _claim_label(ax: Axes, mark: _Mark) -> Text:
+    """The label of a mark: rotated to read upwards, beside its line (left for deaths, right for casualties)."""
+    lines = [f"{format_count(mark.value)} {mark.metric}"]
+    lines += [textwrap.shorten(label, LABEL_CHARACTERS, placeholder="…") for label in mark.labels]
+    text = ax.annotate(
+        "\n".join(lines),
+        xy=(mark.value, LABEL_TOP),
+        xycoords=("data", "axes fraction"),
+        xytext=(2 if mark.casualties else -2, 0),
+        textcoords="offset points",
+        rotation=90,
+        ha="left" if mark.casualties else "right",
+        va="top",
+        fontsize=LABEL_FONT_SIZE,
+        linespacing=1.15,
+        color=MUTED_COLOUR if mark.casualties else CLAIM_COLOUR,
+        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+        zorder=6,
+    )
+    text.set_in_layout(False)
+    return text
+
+
+def _place_labels(ax: Axes, texts: list[Text]) -> float:
+    """Move each label down from the top of the axes only as far as it must to overlap no other.
+
+    The figure must have been laid out (``draw_without_rendering``). Returns the lowest
+    label's bottom as a fraction of the axes' height.
+    """
+    axes_box = ax.get_window_extent()
+    gap = LABEL_GAP / axes_box.height
+    placed: list[tuple[float, float, float, float]] = []  # x0, x1 (pixels), top, bottom (axes fraction)
+    for text in texts:
+        box = text.get_window_extent()
+        height = box.height / axes_box.height
+        beside = [p for p in placed if box.x0 < p[1] + LABEL_GAP and p[0] < box.x1 + LABEL_GAP]
+        candidates = sorted({LABEL_TOP, *(p[3] - gap for p in beside)}, reverse=True)
+        y = next(c for c in candidates if all(c - height > p[2] + gap or c < p[3] - gap / 2 for p in beside))
+        text.xy = (text.xy[0], y)
+        placed.append((box.x0, box.x1, y, y - height))
+    return min((p[3] for p in placed), default=1.0)
+
+
+def _footer(comparison: Comparison) -> str:
+    draws = {entry.summary.draws for entry in comparison.entries}
+    each = f"{draws.pop():,} draws each" if len(draws) == 1 else "draws " + ", ".join(f"{d:,}" for d in sorted(draws))
+    seeds = ", ".join(f"{entry.name} {entry.summary.seed}" for entry in comparison.entries)
+    return f"sim {__version__} · {each} · seeds: {seeds}"
+
+
+@styled
+def plot_comparison(comparison: Comparison) -> Figure:
+    """Every scenario's total killed on one log axis, credible-interval strips, each claim marked.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`sim.compare.build_comparison`.
+
+    Returns
+    -------
+    Figure
+    """
+    figure, ax = new_figure(7.2, 6.0)
+    marks = _marks(comparison)
+    low, high = _x_range(comparison, marks)
+    log_axis(ax.xaxis, low, high)
+    peak = _curves(ax, comparison, low, high)
+    row = STRIP_ROW * peak
+    bottom = -(len(comparison.entries) + 0.3) * row
+    _strips(ax, comparison, row, high)
+    ax.axhline(0, color=MUTED_COLOUR, linewidth=0.6)
+    ax.set_yticks([])
+    ax.set_ylabel("Probability per decade (area = probability)")
+    ax.set_xlabel("Total killed (people, log scale)")
+    ax.set_ylim(bottom, peak)
+    texts = [_claim_label(ax, mark) for mark in marks]
+    frame(
+        figure,
+        title=TITLE,
+        subtitle="Posterior where a scenario conditions on claims, else prior. Strips: median, 50/80/95% intervals.",
+        footer=_footer(comparison),
+    )
+    figure.draw_without_rendering()
+    lowest = _place_labels(ax, texts)
+    top = bottom + (peak - bottom) / max(lowest - LABEL_CLEARANCE, 0.3)
+    ax.set_ylim(bottom, top)
+    zero_at = -bottom / (top - bottom)
+    killed_at = {mark.value for mark in marks if not mark.casualties}
+    for mark, text in zip(marks, texts, strict=True):
+        if mark.casualties and mark.value in killed_at:
+            continue  # the dashed line of the deaths claim at the same figure carries both labels
+        ax.axvline(
+            mark.value,
+            ymin=zero_at,
+            ymax=text.xy[1],
+            color=MUTED_COLOUR if mark.casualties else CLAIM_COLOUR,
+            linewidth=1.2 if mark.casualties else 0.9,
+            linestyle=":" if mark.casualties else "--",
+            zorder=4,
+        )
+    zero = max(
+        (float(entry.toll_pmf(entry.shown)[0]) for entry in comparison.entries if entry.toll_bin_width == 1),
+        default=0.0,
+    )
+    if zero >= 0.0005:
+        ax.text(0.99, 0.02, f"P(0 killed) up to {zero:.2g} (not on a log axis)", transform=ax.transAxes, ha="right")
+    return figure
+
+
+def write_comparison_figure(comparison: Comparison, out_dir: str | Path) -> list[Path]:
+    """Save the comparison figure as ``toll.png`` (200 dpi, provenance in its metadata) and ``toll.svg``."""
+    metadata = {
+        "Title": TITLE,
+        "Description": "Distribution of the total killed in "
+        + ", ".join(f"{entry.name} ({entry.shown})" for entry in comparison.entries)
+        + ", with every claim marked.",
+        "Software": f"sim {__version__}",
+    }
+    for entry in comparison.entries:
+        metadata[f"sim.{entry.name}"] = f"{entry.path} seed={entry.summary.seed} draws={entry.summary.draws}"
+    return save_figure(plot_comparison(comparison), Path(out_dir) / FIGURE_NAME, metadata=metadata)
