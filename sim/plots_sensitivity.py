@@ -1,0 +1,430 @@
+"""Figures of the sensitivity analyses: sweep bands, tornado bars and Sobol' indices.
+
+Each ``*_figure`` function takes a result of :mod:`sim.sensitivity` and returns a new
+:class:`~matplotlib.figure.Figure` in sim's style (:mod:`sim.style`); :func:`write_figures`
+saves every figure of a result as PNG (200 dpi, provenance in the metadata) and SVG.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullLocator
+
+from sim.sensitivity import (
+    Provenance,
+    SobolResult,
+    SweepResult,
+    TornadoResult,
+    Value,
+    point_statistics,
+)
+from sim.style import PALETTE, POSTERIOR_COLOUR, PRIOR_COLOUR, count_formatter, figure_style, new_figure, save_figure
+
+__all__ = ["sobol_figure", "sweep_figure", "tornado_figure", "write_figures"]
+
+WIDTH = 7.0
+MUTED = "#555555"
+LOW_COLOUR, HIGH_COLOUR = PALETTE[0], PALETTE[1]
+FIRST_COLOUR, TOTAL_COLOUR = PALETTE[0], PALETTE[4]
+BAND_ALPHAS = {0.95: 0.15, 0.8: 0.25, 0.5: 0.4}
+TITLE_BAND, FOOTER_BAND = 0.62, 0.24
+NEGLIGIBLE = 1e-3
+TITLE_CHARACTERS = 72
+EDGE = 0.12
+"""Bar labels closer than this (axis fraction) to the edge they point at go inside the bar."""
+LONG_BAR = 0.25
+"""... and only when the bar spans more than this fraction of the axis, so the label fits inside."""
+DECADE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
+PROBABILITY_FLOOR = 1e-12
+"""Claim probabilities below this are drawn on the floor of the log axis, as a downward triangle."""
+
+
+def _frame(figure: Figure, *, title: str, subtitle: str, footer: str) -> None:
+    """Title and subtitle above the axes and the provenance footer below, clear of the layout."""
+    height = figure.get_figheight()
+    with figure_style():
+        figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
+        figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED, ha="left", va="top")
+        figure.text(0.01, 0.06 / height, footer, fontsize=6.5, color=MUTED, ha="left", va="bottom")
+    bottom = FOOTER_BAND / height
+    figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom - TITLE_BAND / height))
+
+
+def _metadata(provenance: Provenance, title: str) -> dict[str, str]:
+    return {
+        "Title": f"{title} — {provenance.title}",
+        "Description": provenance.footer(),
+        "sim.scenario": provenance.scenario,
+        "sim.config_sha256": provenance.sha256,
+        "sim.seed": str(provenance.seed),
+        "sim.sim_version": provenance.version,
+    }
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(" ".join(text.split()), width, break_long_words=False)) or text
+
+
+def _title(text: str) -> str:
+    """A title that fits on one line of a 7-inch figure."""
+    return textwrap.shorten(text, TITLE_CHARACTERS, placeholder="…")
+
+
+def _input_label(name: str) -> str:
+    return f"binomial noise ({name.removeprefix('binomial:')})" if name.startswith("binomial:") else name
+
+
+def _format(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e6):
+        return f"{value:.2g}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def _x_positions(values: Sequence[Value], log: bool) -> tuple[np.ndarray, list[str] | None, bool]:
+    """Numeric x for scalar values (log when asked or spanning > 20×), else categories with labels."""
+    if all(not isinstance(v, tuple) for v in values):
+        x = np.asarray(values, dtype=float)
+        logarithmic = bool(np.all(x > 0) and (log or x.max() / x.min() > 20))
+        return x, None, logarithmic
+    labels = [f"[{', '.join(f'{e:g}' for e in v)}]" if isinstance(v, tuple) else f"{v:g}" for v in values]
+    return np.arange(len(values), dtype=float), labels, False
+
+
+def sweep_figure(result: SweepResult) -> Figure:
+    """The output's median and 50/80/95% bands against the first swept parameter, and each claim's probability.
+
+    With more axes, each combination of the other axes' values is a separate line (median and
+    50% band; in the claims panel, its own line style). The prior is solid, the posterior
+    (when the run conditions on claims) dashed in its own colour.
+    """
+    first, others = result.axes[0], result.axes[1:]
+    x, categories, logarithmic = _x_positions(first.values, first.log)
+    rows = [point_statistics(p.summary) for p in result.points]
+    combos = list(itertools.product(*(a.values for a in others))) or [()]
+    per_combo = len(first.values)
+    stride = len(combos)
+    conditioned = any(p.summary.posterior is not None for p in result.points)
+    sides = [("prior", PRIOR_COLOUR, "-")] + ([("posterior", POSTERIOR_COLOUR, "--")] if conditioned else [])
+    claims = result.points[0].summary.prior.claims
+    levels = sorted(result.points[0].summary.levels, reverse=True)
+
+    figure, (top, bottom) = new_figure(WIDTH, 7.4, nrows=2, sharex=True, height_ratios=(1, 1.1))
+
+    def series(combo: int, key: str) -> np.ndarray:
+        return np.array([rows[i * stride + combo].get(key, math.nan) for i in range(per_combo)], dtype=float)
+
+    def combo_label(combo: tuple) -> str:
+        return ", ".join(f"{a.path.rsplit('.', 1)[-1]} = {_value_text(v)}" for a, v in zip(others, combo, strict=True))
+
+    with figure_style():
+        handles: list = []
+        for c, combo in enumerate(combos):
+            for side, colour, style in sides:
+                if len(combos) > 1:
+                    colour = PALETTE[c % len(PALETTE)]
+                shown = levels if len(combos) == 1 else [min(levels)]
+                for level in shown:
+                    tag = f"eti{100 * level:g}"
+                    low, high = (
+                        series(c, f"{side}:{result.output}:{tag}_low"),
+                        series(c, f"{side}:{result.output}:{tag}_high"),
+                    )
+                    top.fill_between(x, low, high, color=colour, alpha=BAND_ALPHAS.get(level, 0.2), linewidth=0)
+                median = series(c, f"{side}:{result.output}:median")
+                top.plot(x, median, style, color=colour, marker="o", markersize=3.5, linewidth=1.6)
+            if len(combos) > 1:
+                handles.append(Line2D([], [], color=PALETTE[c % len(PALETTE)], marker="o", label=combo_label(combo)))
+        if len(combos) == 1:
+            handles += [
+                Line2D([], [], color=colour, linestyle=style, marker="o", label=f"{side} median")
+                for side, colour, style in sides
+            ]
+            handles += [
+                Patch(color=MUTED, alpha=BAND_ALPHAS.get(level, 0.2), label=f"{level:.0%} interval") for level in levels
+            ]
+        top.legend(handles=handles, loc="upper left", ncols=2 if len(handles) > 4 else 1)
+        top.set_ylabel(result.output)
+        top.yaxis.set_major_formatter(count_formatter())
+        top.set_title(f"{result.output}: median and credible intervals", loc="left")
+
+        probabilities = [
+            series(c, f"{side}:claim:{claim.id}:probability")
+            for c in range(len(combos))
+            for side, _, _ in sides
+            for claim in claims
+        ]
+        positive = np.concatenate([p[p > 0] for p in probabilities]) if probabilities else np.array([])
+        tiny = positive.size > 0 and positive.min() < 0.01
+        floor = max(positive.min() / 2, PROBABILITY_FLOOR) if tiny else 0.0
+        styles = ["-", "--", ":", "-."]
+        claim_handles = []
+        for j, claim in enumerate(claims):
+            colour = PALETTE[j % len(PALETTE)]
+            claim_handles.append(Line2D([], [], color=colour, marker="o", label=_wrap(claim.label, 48)))
+            for c in range(len(combos)):
+                for s, (side, _, side_style) in enumerate(sides):
+                    y = series(c, f"{side}:claim:{claim.id}:probability")
+                    style = side_style if len(combos) == 1 else styles[c % len(styles)]
+                    alpha = 1.0 if s == 0 or len(combos) == 1 else 0.5
+                    below = y < floor
+                    shown = np.where(below, floor, y) if tiny else y
+                    bottom.plot(x, shown, style, color=colour, linewidth=1.3, alpha=alpha)
+                    bottom.plot(x[~below], shown[~below], "o", color=colour, markersize=3, alpha=alpha)
+                    bottom.plot(x[below], shown[below], "v", color=colour, markersize=5, alpha=alpha)
+        if len(combos) == 1 and conditioned:
+            claim_handles += [Line2D([], [], color=MUTED, linestyle=style, label=side) for side, _, style in sides]
+        if tiny:
+            bottom.set_yscale("log")
+            bottom.set_ylim(floor / 3, 2.0)
+            bottom.set_ylabel("P(claim true), log scale")
+            if any(np.any(p < floor) for p in probabilities):
+                claim_handles.append(
+                    Line2D([], [], color=MUTED, marker="v", linestyle="none", label=f"below {floor:.0e}")
+                )
+        else:
+            bottom.set_ylim(-0.02, 1.02)
+            bottom.set_ylabel("P(claim true)")
+        bottom.set_title("Each claim's probability", loc="left")
+        bottom.legend(handles=claim_handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+        if logarithmic:
+            bottom.set_xscale("log")
+        if categories is not None:
+            bottom.set_xticks(x, categories, rotation=30 if len(categories) > 5 else 0)
+        bottom.set_xlabel(result.axis_labels[0] if result.axis_labels else first.path)
+    title = f"Sweep of {first.path}" + (f" × {' × '.join(a.path for a in others)}" if others else "")
+    _frame(figure, title=_title(title), subtitle=result.provenance.title, footer=result.provenance.footer())
+    return figure
+
+
+def _value_text(value: Value) -> str:
+    return f"[{', '.join(f'{e:g}' for e in value)}]" if isinstance(value, tuple) else f"{value:g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tornado
+# ---------------------------------------------------------------------------------------------
+
+
+def _fraction(value: float, limits: tuple[float, float], logarithmic: bool) -> float:
+    """Where ``value`` sits between the axis limits, from 0 (left) to 1 (right)."""
+    low, high = limits
+    if logarithmic:
+        return math.log(value / low) / math.log(high / low)
+    return (value - low) / (high - low)
+
+
+def _decade_axis(ax: Axes, limits: tuple[float, float]) -> None:
+    """A log x axis with at most about six labelled decades, evenly stepped (1, 2, 5, 10, 20, 50, ... decades)."""
+    ax.set_xscale("log")
+    low, high = (math.log10(v) for v in limits)
+    step = next(s for s in DECADE_STEPS if (high - low) / s <= 6)
+    exponents = np.arange(math.ceil(low / step) * step, high + 1e-9, step)
+    ax.xaxis.set_major_locator(FixedLocator(10.0**exponents))
+    ax.xaxis.set_major_formatter(LogFormatterSciNotation())
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def tornado_figure(result: TornadoResult) -> Figure:
+    """Horizontal bars from the baseline to the output with each input pinned at its low and high quantile.
+
+    The largest swing is on top; each bar end is labelled with the pinned input value.
+    """
+    bars = result.bars
+    height = 1.9 + 0.38 * len(bars)
+    figure, ax = new_figure(WIDTH, height)
+    values = [v for bar in bars for v in (bar.low_output, bar.high_output) if math.isfinite(v)] + [result.baseline]
+    logarithmic = result.scale == "log"
+    if logarithmic:
+        positive = [v for v in values if v > 0]
+        pad = 10 ** (0.12 * (math.log10(max(positive) / min(positive)) or 1.0))
+        limits = (min(positive) / pad, min(max(positive) * pad, 1.0))
+    else:
+        span = (max(values) - min(values)) or abs(result.baseline) or 1.0
+        limits = (min(values) - 0.14 * span, max(values) + 0.14 * span)
+    with figure_style():
+        for row, bar in enumerate(bars):
+            y = len(bars) - 1 - row
+            if not math.isfinite(bar.swing):
+                note = "the claims cannot hold at a pin"
+            elif bar.low_output == bar.high_output == result.baseline:
+                note = "no effect"
+            else:
+                note = None
+            if note is not None:
+                left = _fraction(result.baseline, limits, logarithmic) > 1 - 2 * EDGE
+                ax.annotate(
+                    note,
+                    (result.baseline, y),
+                    xytext=(-4 if left else 4, 0),
+                    textcoords="offset points",
+                    ha="right" if left else "left",
+                    va="center",
+                    fontsize=7,
+                    color=MUTED,
+                )
+                continue
+            for offset, output, pinned, colour in (
+                (0.18, bar.low_output, bar.low_input, LOW_COLOUR),
+                (-0.18, bar.high_output, bar.high_input, HIGH_COLOUR),
+            ):
+                floored = logarithmic and output <= 0
+                end = limits[0] if floored else output
+                ax.barh(y + offset, end - result.baseline, left=result.baseline, height=0.34, color=colour, alpha=0.85)
+                rightwards = end >= result.baseline
+                position, start = _fraction(end, limits, logarithmic), _fraction(result.baseline, limits, logarithmic)
+                near_edge = position < EDGE if not rightwards else position > 1 - EDGE
+                inside = near_edge and abs(position - start) > LONG_BAR
+                ahead = rightwards != inside
+                ax.annotate(
+                    f"{_format(pinned)} (P = 0)" if floored else _format(pinned),
+                    (end, y + offset),
+                    xytext=(3 if ahead else -3, 0),
+                    textcoords="offset points",
+                    ha="left" if ahead else "right",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if inside else MUTED,
+                )
+        ax.axvline(result.baseline, color="#222222", linewidth=1)
+        ax.set_yticks(range(len(bars)), [_input_label(b.path) for b in reversed(bars)])
+        ax.set_ylim(-0.7, len(bars) - 0.3)
+        ax.grid(axis="y", visible=False)
+        if logarithmic:
+            _decade_axis(ax, limits)
+        elif result.statistic == "median":
+            ax.xaxis.set_major_formatter(count_formatter())
+        ax.set_xlim(*limits)
+        side = "posterior" if result.side == "posterior" else "prior predictive"
+        what = (
+            result.output_label if result.statistic == "median" else f"P({result.output.removeprefix('claim:')} true)"
+        )
+        scale = ", log scale" if logarithmic else ""
+        ax.set_xlabel(f"{what}, {side}{scale}; baseline {_format(result.baseline)}")
+        ax.legend(
+            handles=[
+                Patch(color=LOW_COLOUR, alpha=0.85, label=f"{result.low:.0%} quantile"),
+                Patch(color=HIGH_COLOUR, alpha=0.85, label=f"{result.high:.0%} quantile"),
+                Line2D([], [], color="#222222", label="baseline (all random)"),
+            ],
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=3,
+            title="each input pinned at its prior's … (the bar ends give the pinned value)",
+            title_fontsize=7,
+            alignment="left",
+        )
+    _frame(
+        figure,
+        title=_title(f"Tornado: what moves the {result.output_label}"),
+        subtitle=result.provenance.title,
+        footer=result.provenance.footer(),
+    )
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Sobol'
+# ---------------------------------------------------------------------------------------------
+
+
+def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
+    """First-order and total Sobol' indices of each input on one output, with bootstrap intervals.
+
+    Inputs are sorted by total index; the binomial noise of each force is an input like the
+    priors, so its share is visible.
+    """
+    j = next(index for index, o in enumerate(result.outputs) if o.name == output)
+    spec = result.outputs[j]
+    ix = result.indices
+    order = sorted(range(len(result.inputs)), key=lambda i: -ix.total[j, i])
+    count = len(order)
+    height = 1.7 + 0.36 * count
+    figure, ax = new_figure(WIDTH, height)
+    y = np.arange(count)[::-1].astype(float)
+    with figure_style():
+        for offset, values, interval, colour, label in (
+            (0.19, ix.first[j], ix.first_interval[:, j], FIRST_COLOUR, "first-order $S_i$ (the input alone)"),
+            (-0.19, ix.total[j], ix.total_interval[:, j], TOTAL_COLOUR, "total $S_{Ti}$ (with its interactions)"),
+        ):
+            v = values[order]
+            err = np.vstack([np.maximum(v - interval[0, order], 0), np.maximum(interval[1, order] - v, 0)])
+            ax.barh(y + offset, v, height=0.36, color=colour, alpha=0.9, label=label)
+            ax.errorbar(v, y + offset, xerr=err, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=2)
+        for row, i in enumerate(order):
+            total = ix.total[j, i]
+            text = f"{total:.2g}" if total >= NEGLIGIBLE else f"< {NEGLIGIBLE:g}"
+            ax.annotate(
+                text,
+                (max(ix.total_interval[1, j, i], 0), y[row] - 0.19),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color=MUTED,
+            )
+        ax.set_yticks(y, [_input_label(result.inputs[i]) for i in order])
+        ax.set_xlim(min(0.0, float(np.min(ix.first_interval[0, j])) - 0.02), 1.12)
+        ax.set_ylim(-0.7, count - 0.3)
+        ax.grid(axis="y", visible=False)
+        ax.axvline(0, color="#222222", linewidth=0.8)
+        ax.set_xlabel(f"share of the variance of {spec.name}")
+        ax.legend(loc="lower right")
+    claims = f" (claims: {', '.join(spec.claims)})" if spec.claims and spec.source is None else ""
+    _frame(
+        figure,
+        title=_title(f"Sobol' indices: {spec.label}{claims}"),
+        subtitle=f"{result.provenance.title} · {result.confidence:.0%} bootstrap intervals · prior predictive",
+        footer=result.provenance.footer(),
+    )
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------------------------
+
+
+def _stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]+", "-", name).strip("-")
+
+
+def write_figures(result: SweepResult | TornadoResult | SobolResult, folder: Path) -> list[Path]:
+    """Save the result's figures into ``folder`` as PNG (200 dpi) and SVG; return the files.
+
+    A sweep gives ``sweep``, a tornado ``tornado``, a Sobol' analysis ``sobol-<output>`` for
+    each of its outputs.
+    """
+    folder = Path(folder)
+    if isinstance(result, SweepResult):
+        figures = {"sweep": (sweep_figure(result), "Sweep")}
+    elif isinstance(result, TornadoResult):
+        figures = {"tornado": (tornado_figure(result), "Tornado")}
+    else:
+        figures = {
+            f"sobol-{_stem(o.name)}": (sobol_figure(result, o.name), f"Sobol' indices of {o.name}")
+            for o in result.outputs
+        }
+    written: list[Path] = []
+    for stem, (figure, title) in figures.items():
+        written += save_figure(figure, folder / stem, metadata=_metadata(result.provenance, title))
+    return written
