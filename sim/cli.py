@@ -6,20 +6,21 @@ Exit codes: 0 success, 1 a run failed (contradictory claims, unwritable results)
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim import __version__
+from sim import __version__, sensitivity
 from sim.compare import CompareError, compare_paths, print_comparison, splice_markdown, to_markdown, write_comparison
 from sim.config import ConfigError, Scenario, load_scenario, resolve_condition
 from sim.display import print_priors, print_summary
@@ -284,6 +285,217 @@ def compare(
         _fail(f"cannot write {error.filename}: {error.strerror}", 1)
     for path in written:
         stdout.print(str(path), highlight=False, soft_wrap=True)
+
+
+class _StepBar:
+    """A progress bar on stderr for ``(what, done, total)`` reports, shown once work has taken a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.bar: Progress | None = None
+        self.tasks: dict[str, object] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if not self.enabled or (self.bar is None and (time.perf_counter() - self.started <= 1.0 or done >= total)):
+            return
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+            )
+            self.bar.start()
+        if what not in self.tasks:
+            self.tasks[what] = self.bar.add_task(what, total=total)
+        self.bar.update(self.tasks[what], completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _condition(scenario: Scenario, condition: str | None) -> tuple[str, ...] | None:
+    if condition is None:
+        return None
+    try:
+        return resolve_condition(condition, [c.id for c in scenario.claims])
+    except ValueError as error:
+        _fail(f"--condition: {error}", 2)
+
+
+def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a sensitivity analysis with a progress bar; bad input exits 2 with one message."""
+    bar = _StepBar(enabled=stderr.is_terminal)
+    try:
+        return function(*args, progress=bar, **kwargs)
+    except (ConfigError, sensitivity.SensitivityError) as error:
+        _fail(str(error), 2)
+    finally:
+        bar.close()
+
+
+def _write_analysis(
+    result: sensitivity.SweepResult | sensitivity.TornadoResult | sensitivity.SobolResult,
+    folder: Path,
+    started: datetime,
+    clock: float,
+) -> None:
+    """Write tables, figures and manifest.json into ``folder`` atomically and say where."""
+    from sim.plots_sensitivity import write_figures
+
+    data = sensitivity.manifest(
+        result.provenance, command=["sim", *sys.argv[1:]], started=started, elapsed=time.perf_counter() - clock
+    )
+    files = {**result.files(), "manifest.json": (json.dumps(data, indent=2) + "\n").encode()}
+    try:
+        written = sensitivity.write_atomically(folder, files, figures=lambda staging: write_figures(result, staging))
+    except OSError as error:
+        _fail(f"cannot write {folder}: {error.strerror or error}", 1)
+    for warning in getattr(result, "warnings", ()):
+        stderr.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+    stdout.print(str(written), highlight=False, soft_wrap=True)
+
+
+_DRAWS_HELP = f"Draws per point (default {sensitivity.DEFAULT_DRAWS:,}; simulation.draws as a --param overrides it)."
+_SET_HELP = "PATH=VALUE applied at every point, e.g. forces.combat.size=14000 (repeatable)."
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Key path to sweep: a prior's parameter (forces.combat.size.high, forces.combat.fatality_rate.ci90), "
+            "a whole prior pinned to each value (forces.combat.fatality_rate), or simulation.draws. Repeat for a grid."
+        ),
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--values",
+            "--range",
+            help="One per --param, in order: values a,b,c (a list parameter's elements joined by ';': "
+            "'0.02;0.1,0.05;0.2') or a range LOW:HIGH:STEPS, both ends included.",
+        ),
+    ] = None,
+    log: Annotated[bool, typer.Option(help="Space every --range geometrically.")] = False,
+    output: Annotated[str, typer.Option(help="Quantity drawn with its bands in the figure.")] = "killed",
+    draws: Annotated[int, typer.Option(help=_DRAWS_HELP)] = sensitivity.DEFAULT_DRAWS,
+    seed: Annotated[int | None, typer.Option(help="Seed of every point (default: the scenario's).")] = None,
+    condition: Annotated[
+        str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
+    ] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Run grids over {sensitivity.GRID_LIMIT:,} points.")] = False,
+    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+) -> None:
+    """Run the scenario at each value of one or more parameters (common random numbers).
+
+    Writes sweep.csv, sweep.json, the figure and manifest.json into
+    results/<scenario>/sensitivity/sweep-<param>/ and prints its path.
+    """
+    started, clock = datetime.now(UTC), time.perf_counter()
+    scenario = _load(config)
+    _positive("--draws", draws)
+    _positive("--workers", workers)
+    params, specs = param or [], values or []
+    if not params or len(params) != len(specs):
+        _fail(f"give one --values or --range for each --param (got {len(params)} --param, {len(specs)} lists)", 2)
+    try:
+        axes = [sensitivity.parse_axis(p, v, log=log) for p, v in zip(params, specs, strict=True)]
+        settings = tuple(sensitivity.parse_setting(text) for text in set_ or [])
+    except sensitivity.SensitivityError as error:
+        _fail(str(error), 2)
+    result = _analyse(
+        sensitivity.sweep,
+        scenario,
+        axes,
+        settings=settings,
+        draws=draws,
+        seed=seed,
+        condition_on=_condition(scenario, condition),
+        output=output,
+        workers=workers,
+        yes=yes,
+    )
+    folder = sensitivity.output_folder(results, scenario.name, "sweep", "+".join(params))
+    _write_analysis(result, folder, started, clock)
+
+
+@app.command()
+def tornado(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    output: Annotated[
+        str, typer.Option(help="killed, another quantity (killed[combat], casualties, ...) or claim:<id>.")
+    ] = "killed",
+    low: Annotated[float, typer.Option(help="Low quantile at which each input is pinned.")] = 0.05,
+    high: Annotated[float, typer.Option(help="High quantile at which each input is pinned.")] = 0.95,
+    draws: Annotated[int, typer.Option(help="Draws per run.")] = sensitivity.DEFAULT_DRAWS,
+    seed: Annotated[int | None, typer.Option(help="Seed of every run (default: the scenario's).")] = None,
+    condition: Annotated[
+        str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
+    ] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+) -> None:
+    """Pin each uncertain input at its prior's low and high quantile: which one moves the output most?
+
+    The output is a quantity's median or a claim's probability, on the posterior when the run
+    conditions on claims. Writes tornado.csv, the figure and manifest.json into
+    results/<scenario>/sensitivity/tornado-<output>/ and prints its path.
+    """
+    started, clock = datetime.now(UTC), time.perf_counter()
+    scenario = _load(config)
+    _positive("--draws", draws)
+    _positive("--workers", workers)
+    try:
+        settings = tuple(sensitivity.parse_setting(text) for text in set_ or [])
+    except sensitivity.SensitivityError as error:
+        _fail(str(error), 2)
+    result = _analyse(
+        sensitivity.tornado,
+        scenario,
+        output=output,
+        low=low,
+        high=high,
+        settings=settings,
+        draws=draws,
+        seed=seed,
+        condition_on=_condition(scenario, condition),
+        workers=workers,
+    )
+    folder = sensitivity.output_folder(results, scenario.name, "tornado", output)
+    _write_analysis(result, folder, started, clock)
+
+
+@app.command()
+def sobol(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    n: Annotated[
+        int, typer.Option("--n", help="Base sample size, a power of 2; the model runs n·(inputs + 2) times.")
+    ] = sensitivity.DEFAULT_SOBOL_N,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
+    confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.95,
+    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+) -> None:
+    """Sobol' indices (first-order and total) of every uncertain input, binomial noise included.
+
+    Outputs: total killed, each claim's truth over its scope, each sourced claim's report.
+    Writes sobol.csv, sobol.json, one figure per output and manifest.json into
+    results/<scenario>/sensitivity/sobol/ and prints its path.
+    """
+    started, clock = datetime.now(UTC), time.perf_counter()
+    scenario = _load(config)
+    result = _analyse(sensitivity.sobol, scenario, n=n, seed=seed, resamples=resamples, confidence=confidence)
+    _write_analysis(result, sensitivity.output_folder(results, scenario.name, "sobol"), started, clock)
 
 
 def main() -> None:
