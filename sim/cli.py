@@ -260,11 +260,9 @@ def compare(
         _positive(name, value)
     if seed is not None and not 0 <= seed < 2**128:
         _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
-    document = None
     if readme is not None:
         try:
-            document = readme.read_text(encoding="utf-8")
-            splice_markdown(document, "")
+            splice_markdown(readme.read_text(encoding="utf-8"), "")  # fail before simulating, not after
         except (OSError, UnicodeDecodeError, CompareError) as error:
             _fail(f"--readme {readme}: {error}", 2)
     try:
@@ -279,10 +277,13 @@ def compare(
     try:
         written = [*write_comparison(comparison, out), *write_comparison_figure(comparison, out)]
         if readme is not None:
+            document = readme.read_text(encoding="utf-8")  # re-read: it may have changed while simulating
             readme.write_text(splice_markdown(document, to_markdown(comparison)), encoding="utf-8")
             written.append(readme)
     except OSError as error:
         _fail(f"cannot write {error.filename}: {error.strerror}", 1)
+    except CompareError as error:
+        _fail(f"--readme {readme}: {error}", 2)
     for path in written:
         stdout.print(str(path), highlight=False, soft_wrap=True)
 

@@ -51,6 +51,8 @@ LABEL_GAP = 3.0
 """Pixels kept between two claim labels."""
 LABEL_CLEARANCE = 0.04
 """Fraction of the axes' height kept between the lowest claim label and the highest curve."""
+VISIBLE = 1e-3
+"""Curves are drawn where their density exceeds this fraction of their peak (below, under a pixel)."""
 STRIP_ROW = 0.085
 """Height of one scenario's interval strip, as a fraction of the curves' peak."""
 
@@ -110,14 +112,18 @@ def _x_range(comparison: Comparison, marks: list[_Mark]) -> tuple[float, float]:
 
 
 def _curves(ax: Axes, comparison: Comparison, low: float, high: float) -> float:
-    """Draw each scenario's shown distribution; return the highest density drawn."""
+    """Draw each scenario's shown distribution where it is visible; return the highest density drawn."""
     peak = 0.0
     for colour, entry in zip(PALETTE, comparison.entries, strict=False):
         edges, density = _log_density(entry.toll_pmf(entry.shown), entry.toll_bin_width, low, high)
+        support = np.flatnonzero(density > VISIBLE * density.max())
+        if support.size == 0:
+            continue  # all its mass at 0, which a log axis cannot show (the note below says so)
+        edges, density = edges[support[0] : support[-1] + 2], density[support[0] : support[-1] + 1]
         ax.stairs(density, edges, color=colour, linewidth=1.4, zorder=3)
         ax.stairs(density, edges, color=colour, alpha=0.10, fill=True, zorder=2)
         peak = max(peak, float(density.max()))
-    return peak
+    return peak or 1.0
 
 
 def _strips(ax: Axes, comparison: Comparison, row: float, high: float) -> None:
