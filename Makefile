@@ -24,6 +24,16 @@ install: $(STAMP) ## Create .venv and install sim with its test tools
 run: $(STAMP) ## Run the main scenario (SCENARIO=configs/kursk.toml, ARGS=...)
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
 
+SCENARIOS := $(filter-out configs/template.toml,$(wildcard configs/*.toml))
+KURSK := configs/kursk.toml configs/kursk_article.toml configs/kursk_engineers.toml configs/kursk_signals.toml
+.PHONY: scenarios compare
+
+scenarios: $(STAMP) ## Run every scenario in configs/ except the template, with figures and report, into results/<scenario>/
+	@for config in $(SCENARIOS); do echo "sim run $$config"; $(BIN)/sim run $$config --report --quiet || exit 1; done
+
+compare: $(STAMP) ## Compare the Kursk scenarios into docs/compare/ and the README's table (never edit those by hand)
+	$(BIN)/sim compare $(KURSK) --out docs/compare --readme README.md
+
 test: $(STAMP) ## Run the test suite (fast tier)
 	$(BIN)/python -m pytest
 
