@@ -244,6 +244,20 @@ def _decade_axis(ax: Axes, limits: tuple[float, float]) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
+def _note(ax: Axes, text: str, x: float, y: float, *, left: bool) -> None:
+    """A grey note beside the baseline, on its left when the baseline is near the right edge."""
+    ax.annotate(
+        text,
+        (x, y),
+        xytext=(-4 if left else 4, 0),
+        textcoords="offset points",
+        ha="right" if left else "left",
+        va="center",
+        fontsize=6.5,
+        color=MUTED,
+    )
+
+
 def tornado_figure(result: TornadoResult) -> Figure:
     """Horizontal bars from the baseline to the output with each input pinned at its low and high quantile.
 
@@ -264,29 +278,23 @@ def tornado_figure(result: TornadoResult) -> Figure:
     with figure_style():
         for row, bar in enumerate(bars):
             y = len(bars) - 1 - row
-            if not math.isfinite(bar.swing):
-                note = "the claims cannot hold at a pin"
-            elif bar.low_output == bar.high_output == result.baseline:
-                note = "no effect"
-            else:
-                note = None
-            if note is not None:
-                left = _fraction(result.baseline, limits, logarithmic) > 1 - 2 * EDGE
-                ax.annotate(
-                    note,
-                    (result.baseline, y),
-                    xytext=(-4 if left else 4, 0),
-                    textcoords="offset points",
-                    ha="right" if left else "left",
-                    va="center",
-                    fontsize=7,
-                    color=MUTED,
-                )
+            left = _fraction(result.baseline, limits, logarithmic) > 1 - 2 * EDGE
+            if bar.low_output == bar.high_output == result.baseline:
+                _note(ax, "no effect", result.baseline, y, left=left)
                 continue
             for offset, output, pinned, colour in (
                 (0.18, bar.low_output, bar.low_input, LOW_COLOUR),
                 (-0.18, bar.high_output, bar.high_input, HIGH_COLOUR),
             ):
+                if not math.isfinite(output):
+                    _note(
+                        ax,
+                        f"{_format(pinned)}: no posterior (see the warnings)",
+                        result.baseline,
+                        y + offset,
+                        left=left,
+                    )
+                    continue
                 floored = logarithmic and output <= 0
                 end = limits[0] if floored else output
                 ax.barh(y + offset, end - result.baseline, left=result.baseline, height=0.34, color=colour, alpha=0.85)

@@ -630,13 +630,19 @@ def _run_point(
         scenario = _scenario_at(document, file, settings)
     except ConfigError as error:
         return _Failed(error.file, tuple(error.problems))
+    where = _describe(settings) or "the baseline"
     warning = None
     try:
-        result = simulate(scenario, condition_on=condition_on, workers=1)
+        summary = summarize(simulate(scenario, condition_on=condition_on, workers=1))
     except ConditioningError as error:
-        warning = f"at {_describe(settings) or 'the baseline'} the claims cannot be conditioned on: {error}"
-        result = simulate(scenario, condition_on=(), workers=1)
-    return PointResult(settings=settings, summary=replace(summarize(result), distributions={}), warning=warning)
+        warning = f"at {where} the claims cannot be conditioned on: {error}"
+        summary = summarize(simulate(scenario, condition_on=(), workers=1))
+    except ValueError as error:
+        # Work-around: sim.summary can fail on a posterior whose tail sums round to just above 1
+        # (math.sqrt of a negative); the point then keeps its prior and says why.
+        warning = f"at {where} the posterior could not be summarised ({error}); prior predictive only"
+        summary = summarize(simulate(scenario, condition_on=(), workers=1))
+    return PointResult(settings=settings, summary=replace(summary, distributions={}), warning=warning)
 
 
 _WORKER_BASE: tuple[Mapping[str, Any], str, tuple[str, ...] | None] | None = None
