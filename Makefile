@@ -50,6 +50,38 @@ lint: $(STAMP) ## ruff
 bench: $(STAMP) ## Throughput and peak memory of sim against a bare NumPy script (REPEATS=3, SIZES=1e6,1e7,1e8)
 	$(BIN)/python benchmarks/bench.py
 
+PARAM ?= forces.combat.fatality_rate
+VALUES ?= 0.02,0.05,0.1,0.15,0.2,0.3
+RANGE ?=
+OUTPUT ?= killed
+CONDITION ?=
+DRAWS ?= 200000
+SOBOL_N ?= 16384
+FIGURES_ROOT := build/sensitivity-figures
+.PHONY: sweep tornado sobol sensitivity sensitivity-figures
+
+sweep: $(STAMP) ## Sweep PARAM over VALUES or RANGE=LOW:HIGH:STEPS, same seed at each point (SCENARIO=, DRAWS=200000)
+	$(BIN)/sim sweep $(SCENARIO) --param '$(PARAM)' $(if $(RANGE),--range '$(RANGE)',--values '$(VALUES)') \
+		--draws $(DRAWS) $(if $(CONDITION),--condition '$(CONDITION)') $(ARGS)
+
+tornado: $(STAMP) ## Pin each uncertain input at its 5% and 95% quantile (OUTPUT=killed, killed[combat] or claim:<id>)
+	$(BIN)/sim tornado $(SCENARIO) --output '$(OUTPUT)' --draws $(DRAWS) $(if $(CONDITION),--condition '$(CONDITION)') $(ARGS)
+
+sobol: $(STAMP) ## Sobol' indices of every uncertain input, binomial noise included (SOBOL_N=16384)
+	$(BIN)/sim sobol $(SCENARIO) --n $(SOBOL_N) $(ARGS)
+
+sensitivity: sweep tornado sobol ## Sweep, tornado and Sobol' indices of SCENARIO, into results/<scenario>/sensitivity/
+
+sensitivity-figures: $(STAMP) ## Regenerate docs/img/sensitivity-*.png for the README (Kursk; the tornado on the priors alone)
+	$(MAKE) --no-print-directory sweep sobol SCENARIO=configs/kursk.toml PARAM=forces.combat.fatality_rate RANGE= \
+		CONDITION= ARGS='--results $(FIGURES_ROOT)'
+	$(MAKE) --no-print-directory tornado SCENARIO=configs/kursk.toml OUTPUT=killed CONDITION=none \
+		ARGS='--results $(FIGURES_ROOT)'
+	mkdir -p docs/img
+	cp $(FIGURES_ROOT)/kursk/sensitivity/sweep-forces.combat.fatality_rate/sweep.png docs/img/sensitivity-sweep.png
+	cp $(FIGURES_ROOT)/kursk/sensitivity/tornado-killed/tornado.png docs/img/sensitivity-tornado.png
+	cp $(FIGURES_ROOT)/kursk/sensitivity/sobol/sobol-killed.png docs/img/sensitivity-sobol.png
+
 clean: ## Remove .venv and caches (keeps results/)
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
