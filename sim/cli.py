@@ -6,13 +6,18 @@ Exit codes: 0 success, 1 a run failed (contradictory claims, unwritable results)
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shutil
+import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -22,7 +27,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim import __version__, sensitivity
 from sim.compare import CompareError, compare_paths, print_comparison, splice_markdown, to_markdown, write_comparison
-from sim.config import ConfigError, Scenario, load_scenario, resolve_condition
+from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, ConfigError, Scenario, load_scenario, resolve_condition
 from sim.display import print_priors, print_summary
 from sim.engine import ExecutorError, simulate
 from sim.inference import ConditioningError
@@ -118,7 +123,71 @@ def _positive(name: str, value: int | None) -> None:
         _fail(f"{name} must be at least 1, got {value}", 2)
 
 
+MAX_WORKERS = 1024
+"""More worker processes than this is a typo, not a machine."""
+EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""Exit codes of an interrupted run: 128 + the signal's number, as shells report it."""
+
+
+class _Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; the message says what the run has left on disk."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class _InterruptHandler:
+    """Turns SIGINT and SIGTERM into :class:`_Interrupted` in the process that installed it.
+
+    Worker processes forked while it is installed inherit it; in them it restores the default
+    action and re-raises the signal, so a worker ends as it would have without it.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.message = "interrupted: no results written"
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self.pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise _Interrupted(signum, self.message)
+
+
+def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
+    """Run ``command`` so that Ctrl-C (SIGINT) or SIGTERM prints one line and exits 130 or 143.
+
+    The exception unwinds the run: the engine stops its worker processes and a run folder
+    being written is removed (results are staged and renamed into place only when complete).
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        handler = _InterruptHandler()
+        previous = {signum: signal.signal(signum, handler) for signum in EXIT_INTERRUPTED}
+        try:
+            command(*args, **kwargs)
+        except _Interrupted as interrupted:
+            stderr.print(str(interrupted), highlight=False, soft_wrap=True, markup=False)
+            raise typer.Exit(EXIT_INTERRUPTED[interrupted.signum]) from None
+        finally:
+            for signum, action in previous.items():
+                signal.signal(signum, action)
+
+    return wrapper
+
+
+def _on_interrupt(message: str) -> None:
+    """What an interruption from now on reports (once the run folder is in place, it is kept)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if isinstance(handler, _InterruptHandler):
+        handler.message = message
+
+
 @app.command()
+@_interruptible
 def run(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
     draws: Annotated[
@@ -168,8 +237,14 @@ def run(
     """
     started = datetime.now(UTC)
     scenario = _load(config)
-    for name, value in (("--draws", draws), ("--workers", workers), ("--chunk-size", chunk_size)):
+    for name, value, limit in (
+        ("--draws", draws, MAX_DRAWS),
+        ("--workers", workers, MAX_WORKERS),
+        ("--chunk-size", chunk_size, MAX_CHUNK_SIZE),
+    ):
         _positive(name, value)
+        if value is not None and value > limit:
+            _fail(f"{name} must be at most {limit:,}, got {value:,}", 2)
     if seed is not None and not 0 <= seed < 2**128:
         _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
     condition_on = None
@@ -207,6 +282,7 @@ def run(
         )
     except ResultsError as error:
         _fail(str(error), 1)
+    _on_interrupt(f"interrupted: the run was already written to {written}")
     if json_output:
         sys.stdout.write(summary.to_json())
         return

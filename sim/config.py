@@ -44,6 +44,7 @@ RELATIONS = ("eq", "ge", "le", "between")
 METRICS = ("killed", "casualties")
 PRIOR_METADATA = ("units", "source", "url", "note")
 MAX_DRAWS = 10**10
+MAX_CHUNK_SIZE = 2**24
 MAX_SEED = 2**128 - 1
 MAX_CLAIM = 10**12
 """Largest claim value or rounding: no toll of people comes near it, and beyond 2**63 counts overflow."""
@@ -411,7 +412,7 @@ def _read_simulation(reader: _Reader, data: Any) -> Simulation:
         "chunk_size",
         integer=True,
         default=DEFAULT_CHUNK_SIZE,
-        check=lambda v: None if 1 <= v <= 2**24 else "must be in 1..16777216",
+        check=lambda v: None if 1 <= v <= MAX_CHUNK_SIZE else f"must be in 1..{MAX_CHUNK_SIZE}",
     )
     levels = DEFAULT_LEVELS
     if "levels" in table:

@@ -188,7 +188,7 @@ def write_run(
     Raises
     ------
     ResultsError
-        ``out_dir`` exists and ``force`` is false, or the parent cannot be written.
+        ``out_dir`` exists and ``force`` is false, or it cannot be written (nothing is left behind).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
@@ -197,7 +197,9 @@ def write_run(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     except OSError as error:
-        raise ResultsError(f"cannot write results under {out_dir.parent}: {error.strerror}") from None
+        blocker = next((p for p in (out_dir.parent, *out_dir.parent.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker is not None else error.strerror
+        raise ResultsError(f"cannot write results under {out_dir.parent}: {reason}") from None
     try:
         files: dict[str, bytes] = {
             "summary.json": summary.to_json().encode(),
@@ -215,14 +217,37 @@ def write_run(
         if decorate is not None:
             decorate(staging)
         os.chmod(staging, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        _move_into_place(staging, out_dir)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ResultsError(f"cannot write {out_dir}: {error.strerror or error}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _point_latest(out_dir)
     return out_dir
+
+
+def _move_into_place(staging: Path, out_dir: Path) -> None:
+    """Rename ``staging`` to ``out_dir``, keeping an existing ``out_dir`` until the new run is in place.
+
+    An existing run (``--force``) is moved aside first and deleted last, so a failed rename
+    leaves the old run rather than neither.
+    """
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    replaced = staging.with_name(staging.name.removesuffix(".partial") + ".replaced")
+    out_dir.rename(replaced)
+    try:
+        staging.rename(out_dir)
+    except BaseException:
+        replaced.rename(out_dir)
+        raise
+    if replaced.is_dir() and not replaced.is_symlink():
+        shutil.rmtree(replaced, ignore_errors=True)
+    else:
+        replaced.unlink()
 
 
 def _point_latest(run_dir: Path) -> None:

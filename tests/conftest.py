@@ -17,3 +17,22 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture
+def staging_hook(monkeypatch: pytest.MonkeyPatch):
+    """Set what ``sim run`` calls on the staging folder before its rename (by default: draw the figures).
+
+    ``staging_hook(None)`` writes no figures (fast runs); ``staging_hook(f)`` calls ``f(staging)``.
+    """
+    import sim.cli
+
+    write_run = sim.cli.write_run
+
+    def set_hook(hook) -> None:
+        def write_with_hook(*args, **kwargs):
+            return write_run(*args, **{**kwargs, "decorate": hook})
+
+        monkeypatch.setattr(sim.cli, "write_run", write_with_hook)
+
+    return set_hook

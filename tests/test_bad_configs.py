@@ -144,3 +144,63 @@ def test_brackets_in_user_text_are_printed_not_taken_as_markup(tmp_path: Path):
     result = invoke("check", config, tmp_path)
     assert_bad_input(result, config)
     assert "forces.[/x]: ids must start" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "expect"),
+    [
+        (["--draws", "0"], "--draws must be at least 1, got 0"),
+        (["--draws", "100000000000"], "--draws must be at most 10,000,000,000"),
+        (["--workers", "0"], "--workers must be at least 1, got 0"),
+        (["--workers", "100000"], "--workers must be at most 1,024"),
+        (["--chunk-size", "-5"], "--chunk-size must be at least 1, got -5"),
+        (["--chunk-size", str(2**25)], "--chunk-size must be at most 16,777,216"),
+        (["--seed", "-1"], "--seed must be in 0..2**128 - 1"),
+        (["--seed", str(2**128)], "--seed must be in 0..2**128 - 1"),
+        (["--condition", "nien"], "--condition: unknown claim 'nien'; did you mean 'nine'?"),
+        (["--draws", "many"], "Invalid value for '--draws'"),
+    ],
+)
+def test_bad_run_options_exit_2(option: list[str], expect: str, tmp_path: Path):
+    config = tmp_path / "good.toml"
+    config.write_text(GOOD, encoding="utf-8")
+    result = runner.invoke(app, ["run", str(config), *option, "--results", str(tmp_path / "results")])
+    assert result.exit_code == 2, result.output
+    assert expect in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "results").exists()
+
+
+GOOD = """
+[scenario]
+title = "Brackets [sic] and [/closing] tags stay text"
+[simulation]
+draws = 500
+[forces.combat]
+label = "Combat [11th Corps]"
+size = 1_000
+fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "[fraction]", source = "[/b] report" }
+[forces.engineers]
+size = 100
+fatality_rate = 0.01
+[[claims]]
+id = "nine"
+label = "Nine [acknowledged]"
+value = 9
+scope = ["engineers"]
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_brackets_in_labels_and_quantities_are_printed_as_written(command: str, tmp_path: Path, staging_hook):
+    staging_hook(None)
+    config = tmp_path / "good.toml"
+    config.write_text(GOOD, encoding="utf-8")
+    args = ["--results", str(tmp_path / "results"), "--workers", "1"] if command == "run" else []
+    result = runner.invoke(app, [command, str(config), *args])
+    assert result.exit_code == 0, result.output
+    assert "Brackets [sic] and [/closing] tags stay text" in result.output
+    if command == "check":
+        assert "[fraction]" in result.output and "[/b] report" in result.output
+    else:
+        assert "Combat [11th Corps]" in result.output
+        assert "Nine [acknowledged]" in result.output and "killed[engineers]" in result.output

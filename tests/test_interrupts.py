@@ -1,0 +1,183 @@
+"""Never half-written results: interrupted runs leave no run folder, unwritable folders fail cleanly.
+
+A real ``python -m sim run`` subprocess gets SIGINT or SIGTERM mid-run: it must exit 130 or
+143 with one line, leave nothing under the results folder and stop its worker processes.
+Interruptions while the run folder is being written are made in-process (the hook that
+draws figures into the staging folder sends the signal to the process itself).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import sim.cli
+from sim.cli import app
+from sim.results import _move_into_place
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+TINY = """
+[scenario]
+name = "tiny"
+[simulation]
+draws = 2_000
+seed = 3
+[forces.unit]
+size = 1000
+fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
+"""
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+def test_sigint_and_sigterm_mid_run_leave_no_run_folder_and_stop_the_workers(tmp_path: Path):
+    runs = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        results = tmp_path / signum.name
+        command = [sys.executable, "-m", "sim", "run", str(ROOT / "configs" / "kursk.toml"), "--draws", "50000000"]
+        command += ["--results", str(results), "--workers", "2", "--quiet"]
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        runs[signum] = (process, results)
+    workers = {}
+    for signum, (process, _) in runs.items():
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < 2 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers[signum] = _children(process.pid)
+        assert len(workers[signum]) == 2, "the run never started its two workers"
+    time.sleep(0.5)  # the workers are drawing chunks
+    for signum, (process, _) in runs.items():
+        process.send_signal(signum)
+    for signum, (process, results) in runs.items():
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], stderr
+        assert stderr == "interrupted: no results written\n"
+        assert stdout == ""
+        assert not results.exists() or not any(results.rglob("*")), sorted(results.rglob("*"))
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers[signum]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers[signum]), "a worker outlived the run"
+
+
+def _send_sigint(*args: object, **kwargs: object) -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_interrupt_while_writing_removes_the_staging_folder(tmp_path: Path, write_config, staging_hook):
+    staging_hook(_send_sigint)
+    results = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(write_config(TINY)), "--results", str(results), "--workers", "1", "-q"])
+    assert result.exit_code == 130, result.output
+    assert result.output == "interrupted: no results written\n"
+    assert list((results / "tiny").iterdir()) == []  # no run folder, no hidden .partial folder
+
+
+def test_interrupt_after_writing_keeps_the_complete_run(tmp_path: Path, write_config, monkeypatch, staging_hook):
+    staging_hook(None)
+    monkeypatch.setattr(sim.cli, "print_summary", _send_sigint)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(write_config(TINY)), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 130, result.output
+    assert f"interrupted: the run was already written to {out}" in result.output
+    assert {"summary.json", "summary.csv", "manifest.json", "scenario.toml"} <= {p.name for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("where", ["results", "out"])
+def test_results_under_a_regular_file_exit_1_naming_the_folder(tmp_path: Path, write_config, where: str):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    option = ["--results", str(blocker)] if where == "results" else ["--out", str(blocker / "run")]
+    result = runner.invoke(app, ["run", str(write_config(TINY)), *option, "--workers", "1", "-q"])
+    assert result.exit_code == 1, result.output
+    folder = blocker / "tiny" if where == "results" else blocker
+    assert f"error: cannot write results under {folder}: {blocker} is a file, not a folder" in result.output
+    assert "Traceback" not in result.output
+    assert blocker.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def _disk_full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_failed_write_exits_1_and_leaves_nothing(tmp_path: Path, write_config, staging_hook):
+    staging_hook(_disk_full)
+    results = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(write_config(TINY)), "--results", str(results), "--workers", "1", "-q"])
+    assert result.exit_code == 1, result.output
+    assert "cannot write" in result.output and "No space left on device" in result.output
+    assert list((results / "tiny").iterdir()) == []
+
+
+def test_a_failed_forced_replacement_keeps_the_old_run(tmp_path: Path, write_config, staging_hook):
+    config = str(write_config(TINY))
+    out = tmp_path / "run"
+    staging_hook(None)
+    first = runner.invoke(app, ["run", config, "--out", str(out), "--workers", "1", "-q"])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    staging_hook(_disk_full)
+    again = runner.invoke(app, ["run", config, "--out", str(out), "--force", "--seed", "4", "--workers", "1", "-q"])
+    assert again.exit_code == 1, again.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_forced_replacement_that_cannot_rename_restores_the_old_run(tmp_path: Path, monkeypatch):
+    out, staging = tmp_path / "run", tmp_path / ".run.abc.partial"
+    for folder, text in ((out, "old"), (staging, "new")):
+        folder.mkdir()
+        (folder / "summary.json").write_text(text, encoding="utf-8")
+    rename = Path.rename
+
+    def cross_device(self: Path, target: Path) -> Path:
+        if self == staging:
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", cross_device)
+    with pytest.raises(OSError):
+        _move_into_place(staging, out)
+    assert (out / "summary.json").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.abc.partial", "run"]
+
+
+def test_a_forced_replacement_leaves_only_the_new_run(tmp_path: Path):
+    out, staging = tmp_path / "run", tmp_path / ".run.abc.partial"
+    for folder, text in ((out, "old"), (staging, "new")):
+        folder.mkdir()
+        (folder / "summary.json").write_text(text, encoding="utf-8")
+    _move_into_place(staging, out)
+    assert (out / "summary.json").read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
