@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +22,10 @@ from sim.compare import (
     to_json,
     to_markdown,
 )
+from sim.config import load_scenario
+from sim.engine import simulate
+from sim.results import manifest, write_run
+from sim.summary import summarize
 
 runner = CliRunner()
 
@@ -128,9 +133,14 @@ def test_markdown_csv_and_json_agree(comparison):
 
 
 def test_a_config_beside_its_own_run_folder(configs, tmp_path):
-    run = tmp_path / "run"
-    result = runner.invoke(app, ["run", str(configs[1]), "--out", str(run), "--workers", "1", "--quiet"])
-    assert result.exit_code == 0, result.output
+    result = simulate(load_scenario(configs[1]), workers=1)
+    started = datetime.now(UTC)
+    run = write_run(
+        tmp_path / "run",
+        summary=summarize(result),
+        result=result,
+        manifest_data=manifest(result, command=["test"], started=started),
+    )
     comparison = compare_paths([configs[1], run], workers=1)
     config_entry, run_entry = comparison.entries
     assert (config_entry.name, run_entry.name) == ("beta#1", "beta#2")
