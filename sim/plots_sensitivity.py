@@ -136,20 +136,24 @@ def sweep_figure(result: SweepResult) -> Figure:
     def combo_label(combo: tuple) -> str:
         return ", ".join(f"{a.path.rsplit('.', 1)[-1]} = {_value_text(v)}" for a, v in zip(others, combo, strict=True))
 
+    banded = sides[-1]  # the posterior when the run conditions on claims, else the prior
     with figure_style():
         handles: list = []
         for c, combo in enumerate(combos):
             for side, colour, style in sides:
                 if len(combos) > 1:
                     colour = PALETTE[c % len(PALETTE)]
-                shown = levels if len(combos) == 1 else [min(levels)]
-                for level in shown:
-                    tag = f"eti{100 * level:g}"
-                    low, high = (
-                        series(c, f"{side}:{result.output}:{tag}_low"),
-                        series(c, f"{side}:{result.output}:{tag}_high"),
-                    )
-                    top.fill_between(x, low, high, color=colour, alpha=BAND_ALPHAS.get(level, 0.2), linewidth=0)
+
+                def band(level: float, side: str = side, c: int = c) -> tuple[np.ndarray, np.ndarray]:
+                    tag = f"{side}:{result.output}:eti{100 * level:g}"
+                    return series(c, f"{tag}_low"), series(c, f"{tag}_high")
+
+                if side == banded[0]:
+                    for level in levels if len(combos) == 1 else [min(levels)]:
+                        top.fill_between(x, *band(level), color=colour, alpha=BAND_ALPHAS.get(level, 0.2), linewidth=0)
+                elif len(combos) == 1:
+                    for edge in band(max(levels)):
+                        top.plot(x, edge, ":", color=colour, linewidth=1.0)
                 median = series(c, f"{side}:{result.output}:median")
                 top.plot(x, median, style, color=colour, marker="o", markersize=3.5, linewidth=1.6)
             if len(combos) > 1:
@@ -160,8 +164,13 @@ def sweep_figure(result: SweepResult) -> Figure:
                 for side, colour, style in sides
             ]
             handles += [
-                Patch(color=MUTED, alpha=BAND_ALPHAS.get(level, 0.2), label=f"{level:.0%} interval") for level in levels
+                Patch(color=banded[1], alpha=BAND_ALPHAS.get(level, 0.2), label=f"{banded[0]} {level:.0%} interval")
+                for level in levels
             ]
+            if len(sides) > 1:
+                handles.append(
+                    Line2D([], [], color=PRIOR_COLOUR, linestyle=":", label=f"prior {max(levels):.0%} interval")
+                )
         top.legend(handles=handles, loc="upper left", ncols=2 if len(handles) > 4 else 1)
         top.set_ylabel(result.output)
         top.yaxis.set_major_formatter(count_formatter())
@@ -193,6 +202,13 @@ def sweep_figure(result: SweepResult) -> Figure:
                     bottom.plot(x[below], shown[below], "v", color=colour, markersize=5, alpha=alpha)
         if len(combos) == 1 and conditioned:
             claim_handles += [Line2D([], [], color=MUTED, linestyle=style, label=side) for side, _, style in sides]
+        elif len(combos) > 1:
+            claim_handles += [
+                Line2D([], [], color=MUTED, linestyle=styles[c % len(styles)], label=combo_label(combo))
+                for c, combo in enumerate(combos)
+            ]
+            if conditioned:
+                claim_handles.append(Line2D([], [], color=MUTED, alpha=0.5, label="faded: posterior"))
         if tiny:
             bottom.set_yscale("log")
             bottom.set_ylim(floor / 3, 2.0)
@@ -395,12 +411,12 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
         ax.set_ylim(-0.7, count - 0.3)
         ax.grid(axis="y", visible=False)
         ax.axvline(0, color="#222222", linewidth=0.8)
-        ax.set_xlabel(f"share of the variance of {spec.name}")
+        claims = f" (the truth behind {', '.join(spec.claims)})" if spec.claims and spec.source is None else ""
+        ax.set_xlabel(_wrap(f"share of the variance of {spec.name}{claims}", 60))
         ax.legend(loc="lower right")
-    claims = f" (claims: {', '.join(spec.claims)})" if spec.claims and spec.source is None else ""
     _frame(
         figure,
-        title=_title(f"Sobol' indices: {spec.label}{claims}"),
+        title=_title(f"Sobol' indices: {spec.label}"),
         subtitle=f"{result.provenance.title} · {result.confidence:.0%} bootstrap intervals · prior predictive",
         footer=result.provenance.footer(),
     )
