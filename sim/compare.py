@@ -20,8 +20,10 @@ import io
 import json
 import math
 import re
+import zipfile
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +188,7 @@ def _open(path: Path) -> Entry | Scenario:
     if path.is_dir():
         try:
             run = load_run(path)
-        except (ResultsError, ConfigError, ValueError) as error:
+        except (ResultsError, ConfigError, ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as error:
             raise CompareError(f"{path}: cannot read the run folder: {error}") from None
         return Entry(name=run.summary.scenario, path=str(path), kind="run", scenario=run.scenario, summary=run.summary)
     if not path.exists():
@@ -237,6 +239,11 @@ def load_entry(
     return _simulated(path, _open(path), draws, seed, workers)
 
 
+def _require_two(count: int) -> None:
+    if count < 2:
+        raise CompareError(f"a comparison needs two or more scenarios or run folders, got {count}")
+
+
 def build_comparison(entries: Sequence[Entry]) -> Comparison:
     """Group the claims of ``entries`` by id; give entries with the same name distinct names.
 
@@ -254,19 +261,10 @@ def build_comparison(entries: Sequence[Entry]) -> Comparison:
     CompareError
         Fewer than two entries.
     """
-    if len(entries) < 2:
-        raise CompareError(f"a comparison needs two or more scenarios or run folders, got {len(entries)}")
-    counts: dict[str, int] = {}
-    for entry in entries:
-        counts[entry.name] = counts.get(entry.name, 0) + 1
+    _require_two(len(entries))
+    counts = Counter(entry.name for entry in entries)
     named = tuple(
-        Entry(
-            name=f"{entry.name}#{position}" if counts[entry.name] > 1 else entry.name,
-            path=entry.path,
-            kind=entry.kind,
-            scenario=entry.scenario,
-            summary=entry.summary,
-        )
+        replace(entry, name=f"{entry.name}#{position}") if counts[entry.name] > 1 else entry
         for position, entry in enumerate(entries, start=1)
     )
     groups: dict[str, list[ClaimRow]] = {}
@@ -304,8 +302,7 @@ def compare_paths(
     ConditioningError
         A scenario's claims cannot all hold under its priors.
     """
-    if len(paths) < 2:
-        raise CompareError(f"a comparison needs two or more scenarios or run folders, got {len(paths)}")
+    _require_two(len(paths))
     opened = [(Path(path), _open(Path(path))) for path in paths]
     return build_comparison([_simulated(path, item, draws, seed, workers) for path, item in opened])
 

@@ -226,3 +226,13 @@ def test_contradictory_claims_exit_1(configs, write_config, tmp_path):
     result = runner.invoke(app, ["compare", str(configs[0]), str(gamma), "--workers", "1", "--out", str(tmp_path)])
     assert result.exit_code == 1, result.output
     assert "gamma.toml" in result.output
+
+
+def test_a_corrupt_run_folder_exits_2(configs, tmp_path):
+    result = simulate(load_scenario(configs[0]), workers=1)
+    manifest_data = manifest(result, command=["test"], started=datetime.now(UTC))
+    run = write_run(tmp_path / "run", summary=summarize(result), result=result, manifest_data=manifest_data)
+    (run / "summary.json").write_text("{ not json")
+    outcome = runner.invoke(app, ["compare", str(configs[0]), str(run), "--out", str(tmp_path / "o")])
+    assert outcome.exit_code == 2, outcome.output
+    assert "cannot read the run folder" in outcome.output
