@@ -41,6 +41,8 @@ BAND_ALPHAS = {0.95: 0.15, 0.8: 0.25, 0.5: 0.4}
 TITLE_BAND, FOOTER_BAND = 0.62, 0.24
 NEGLIGIBLE = 1e-3
 TITLE_CHARACTERS = 72
+SMALLEST = 1e-300
+"""The floor of a log axis of probabilities (well above the smallest double)."""
 EDGE = 0.12
 """Bar labels closer than this (axis fraction) to the edge they point at go inside the bar."""
 LONG_BAR = 0.25
@@ -287,16 +289,18 @@ def tornado_figure(result: TornadoResult) -> Figure:
     if logarithmic:
         positive = [v for v in values if v > 0]
         pad = 10 ** (0.12 * (math.log10(max(positive) / min(positive)) or 1.0))
-        limits = (min(positive) / pad, min(max(positive) * pad, 1.0))
+        limits = (max(min(positive) / pad, SMALLEST), min(max(positive) * pad, 1.0))
     else:
         span = (max(values) - min(values)) or abs(result.baseline) or 1.0
         limits = (min(values) - 0.14 * span, max(values) + 0.14 * span)
+    # On a log axis a probability of 0 sits on the axis' floor.
+    baseline = limits[0] if logarithmic and result.baseline <= 0 else result.baseline
     with figure_style():
         for row, bar in enumerate(bars):
             y = len(bars) - 1 - row
-            left = _fraction(result.baseline, limits, logarithmic) > 1 - 2 * EDGE
+            left = _fraction(baseline, limits, logarithmic) > 1 - 2 * EDGE
             if bar.low_output == bar.high_output == result.baseline:
-                _note(ax, "no effect", result.baseline, y, left=left)
+                _note(ax, "no effect", baseline, y, left=left)
                 continue
             for offset, output, pinned, colour in (
                 (0.18, bar.low_output, bar.low_input, LOW_COLOUR),
@@ -306,16 +310,16 @@ def tornado_figure(result: TornadoResult) -> Figure:
                     _note(
                         ax,
                         f"{_format(pinned)}: no posterior (see the warnings)",
-                        result.baseline,
+                        baseline,
                         y + offset,
                         left=left,
                     )
                     continue
                 floored = logarithmic and output <= 0
                 end = limits[0] if floored else output
-                ax.barh(y + offset, end - result.baseline, left=result.baseline, height=0.34, color=colour, alpha=0.85)
-                rightwards = end >= result.baseline
-                position, start = _fraction(end, limits, logarithmic), _fraction(result.baseline, limits, logarithmic)
+                ax.barh(y + offset, end - baseline, left=baseline, height=0.34, color=colour, alpha=0.85)
+                rightwards = end >= baseline
+                position, start = _fraction(end, limits, logarithmic), _fraction(baseline, limits, logarithmic)
                 near_edge = position < EDGE if not rightwards else position > 1 - EDGE
                 inside = near_edge and abs(position - start) > LONG_BAR
                 ahead = rightwards != inside
@@ -329,7 +333,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                     fontsize=6.5,
                     color="white" if inside else MUTED,
                 )
-        ax.axvline(result.baseline, color="#222222", linewidth=1)
+        ax.axvline(baseline, color="#222222", linewidth=1)
         ax.set_yticks(range(len(bars)), [_input_label(b.path) for b in reversed(bars)])
         ax.set_ylim(-0.7, len(bars) - 0.3)
         ax.grid(axis="y", visible=False)

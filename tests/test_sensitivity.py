@@ -379,3 +379,21 @@ def test_write_atomically_replaces_an_existing_folder(tmp_path):
     sensitivity.write_atomically(folder, {"b.csv": b"2"})
     assert [p.name for p in folder.iterdir()] == ["b.csv"]
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
+
+
+def test_figures_of_a_claim_tornado_with_probabilities_of_zero(small):
+    """A log-scale tornado whose baseline and some pins are 0 (or near the smallest double) still draws."""
+    from sim.plots_sensitivity import tornado_figure
+
+    provenance = sensitivity._provenance(small, seed=1, detail="test")
+    bars = (
+        sensitivity.TornadoBar("forces.unit.fatality_rate", 0.05, 0.2, 1.6e-300, 0.0),
+        sensitivity.TornadoBar("forces.unit.size", 910, 1090, 5e-10, 2e-11),
+        sensitivity.TornadoBar("sources.press.reporting_ratio", 0.5, 2.0, 0.0, 0.0),
+    )
+    result = sensitivity.TornadoResult(
+        provenance, "claim:nine", "P(claim true): nine", "prior", "probability", 0.05, 0.95, 0.0, bars, scale="log"
+    )
+    figure = tornado_figure(result)
+    assert figure.axes[0].get_xscale() == "log"
+    assert figure.axes[0].get_xlim()[0] >= 1e-300
