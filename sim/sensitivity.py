@@ -637,11 +637,6 @@ def _run_point(
     except ConditioningError as error:
         warning = f"at {where} the claims cannot be conditioned on: {error}"
         summary = summarize(simulate(scenario, condition_on=(), workers=1))
-    except ValueError as error:
-        # Work-around: sim.summary can fail on a posterior whose tail sums round to just above 1
-        # (math.sqrt of a negative); the point then keeps its prior and says why.
-        warning = f"at {where} the posterior could not be summarised ({error}); prior predictive only"
-        summary = summarize(simulate(scenario, condition_on=(), workers=1))
     return PointResult(settings=settings, summary=replace(summary, distributions={}), warning=warning)
 
 

@@ -445,6 +445,7 @@ class _Tails:
     def _empirical(self, x: int, upper: bool) -> Probability:
         split = (x + 1) // self.width  # bins wholly at or below x (all of them, for exact tallies)
         tail = float(self.pmf[split:].sum()) if upper else float(self.pmf[:split].sum())
+        tail = min(max(tail, 0.0), 1.0)  # a sum of weighted frequencies can round to 1 + 2e-16
         ess = self.weights.ess
         if tail == 0 and not self.conditional:
             return Probability(0.0, 3 / ess if ess > 0 else math.nan, "bound")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,3 +207,15 @@ def test_posterior_claim_probabilities_match_the_exact_posterior():
     claim = summary.posterior.claims[1]
     assert claim.probability.method == "empirical"
     assert abs(claim.probability.value - exact) < Z * claim.probability.mcse
+
+
+def test_concentrated_posterior_tails_that_round_above_one():
+    """Weighted tail sums can round to 1 + 2e-16; the MCSE must not take the root of a negative number."""
+    import tomllib
+
+    from sim.config import scenario_from_dict
+
+    document = tomllib.loads((Path(__file__).resolve().parent.parent / "configs" / "kursk.toml").read_text())
+    document["sources"]["nis"]["reporting_ratio"] = {"dist": "fixed", "value": 0.45}
+    summary = summarize(simulate(scenario_from_dict(document), draws=200_000, workers=1))
+    assert all(math.isfinite(c.probability.mcse) for c in summary.posterior.claims)
