@@ -25,7 +25,17 @@ import numpy as np
 from sim.config import Force, Scenario
 from sim.priors import PriorSpec
 
-__all__ = ["Draws", "ForceDraws", "Quantity", "Streams", "draw_chunk", "quantities_of"]
+__all__ = [
+    "Binomial",
+    "Draws",
+    "ForceDraws",
+    "Quantity",
+    "Sampler",
+    "Streams",
+    "draw_chunk",
+    "evaluate",
+    "quantities_of",
+]
 
 
 @dataclass(frozen=True)
@@ -104,38 +114,40 @@ Streams = Callable[[str], np.random.Generator]
 """A generator for each named stream of a chunk (``forces.combat.size``, ``binomial:combat``, ...)."""
 
 
-def _sample(prior: PriorSpec, n: int, streams: Streams) -> np.ndarray:
-    return np.asarray(prior.distribution.rvs(size=n, random_state=streams(prior.path)), dtype=float)
+Sampler = Callable[[PriorSpec], np.ndarray]
+"""The values of a prior for every draw (random draws, or quantiles of given uniforms)."""
+Binomial = Callable[[str, np.ndarray, np.ndarray], np.ndarray]
+"""Killed given a force id, its sizes and its fatality rates: exact ``Binomial(N, f)`` draws."""
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
     return np.rint(values).astype(np.int64)
 
 
-def _draw_force(
-    force: Force, wounded: np.ndarray | None, n: int, streams: Streams, inputs: dict[str, np.ndarray]
+def _force_draws(
+    force: Force, wounded: np.ndarray | None, sample: Sampler, binomial: Binomial, inputs: dict[str, np.ndarray]
 ) -> ForceDraws:
-    size = _whole(_sample(force.size, n, streams))
+    size = _whole(sample(force.size))
     inputs[force.size.path] = size
     days = None
     if force.fatality_rate is not None:
-        rate = _sample(force.fatality_rate, n, streams)
+        rate = sample(force.fatality_rate)
         inputs[force.fatality_rate.path] = rate
     else:
-        hazard = _sample(force.daily_hazard, n, streams)  # type: ignore[arg-type]
-        days = _sample(force.days, n, streams)  # type: ignore[arg-type]
+        hazard = sample(force.daily_hazard)  # type: ignore[arg-type]
+        days = sample(force.days)  # type: ignore[arg-type]
         inputs[force.daily_hazard.path] = hazard  # type: ignore[union-attr]
         inputs[force.days.path] = days  # type: ignore[union-attr]
         rate = -np.expm1(-hazard * days)
         inputs[f"forces.{force.id}.fatality_rate"] = rate
     if force.wounded_per_killed is not None:
-        wounded = _sample(force.wounded_per_killed, n, streams)
+        wounded = sample(force.wounded_per_killed)
         inputs[force.wounded_per_killed.path] = wounded
     missing = None
     if force.missing is not None:
-        missing = _whole(_sample(force.missing, n, streams))
+        missing = _whole(sample(force.missing))
         inputs[force.missing.path] = missing
-    killed = streams(f"binomial:{force.id}").binomial(size, rate)
+    killed = binomial(force.id, size, rate)
     casualties = None
     if wounded is not None:
         casualties = killed + np.minimum(_whole(wounded * killed), size - killed)
@@ -150,6 +162,36 @@ def _draw_force(
         missing=missing,
         casualties=casualties,
     )
+
+
+def evaluate(scenario: Scenario, n: int, *, sample: Sampler, binomial: Binomial) -> Draws:
+    """The model for ``n`` draws, given how each prior's values and each binomial are obtained.
+
+    :func:`draw_chunk` samples them at random; Sobol' analysis (:mod:`sim.sensitivity`) feeds
+    quantiles of given uniforms instead.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    n : int
+        Number of draws.
+    sample : callable
+        ``sample(prior)``: the prior's values for the ``n`` draws (floats).
+    binomial : callable
+        ``binomial(force_id, size, rate)``: killed for each draw.
+
+    Returns
+    -------
+    Draws
+    """
+    inputs: dict[str, np.ndarray] = {}
+    shared_wounded = None
+    if scenario.wounded_per_killed is not None:
+        shared_wounded = sample(scenario.wounded_per_killed)
+        inputs[scenario.wounded_per_killed.path] = shared_wounded
+    forces = {force.id: _force_draws(force, shared_wounded, sample, binomial, inputs) for force in scenario.forces}
+    return Draws(n=n, forces=forces, inputs=inputs)
 
 
 def draw_chunk(scenario: Scenario, n: int, streams: Streams) -> Draws:
@@ -169,10 +211,11 @@ def draw_chunk(scenario: Scenario, n: int, streams: Streams) -> Draws:
     -------
     Draws
     """
-    inputs: dict[str, np.ndarray] = {}
-    shared_wounded = None
-    if scenario.wounded_per_killed is not None:
-        shared_wounded = _sample(scenario.wounded_per_killed, n, streams)
-        inputs[scenario.wounded_per_killed.path] = shared_wounded
-    forces = {force.id: _draw_force(force, shared_wounded, n, streams, inputs) for force in scenario.forces}
-    return Draws(n=n, forces=forces, inputs=inputs)
+
+    def sample(prior: PriorSpec) -> np.ndarray:
+        return np.asarray(prior.distribution.rvs(size=n, random_state=streams(prior.path)), dtype=float)
+
+    def binomial(force_id: str, size: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        return streams(f"binomial:{force_id}").binomial(size, rate)
+
+    return evaluate(scenario, n, sample=sample, binomial=binomial)

@@ -53,7 +53,7 @@ from sim import __version__
 from sim.config import ConfigError, Problem, Scenario, scenario_from_dict
 from sim.engine import default_workers, simulate
 from sim.inference import ConditioningError
-from sim.model import Draws, ForceDraws, quantities_of
+from sim.model import evaluate, quantities_of
 from sim.results import git_commit
 from sim.summary import Summary, summarize
 
@@ -1156,23 +1156,11 @@ class _UniformModel:
             return np.asarray(prior.distribution.ppf(column.get(prior.path, middle)), dtype=float)
 
         scenario = self.scenario
-        shared = value(scenario.wounded_per_killed) if scenario.wounded_per_killed is not None else None
-        forces = {}
-        for force in scenario.forces:
-            size = np.rint(value(force.size))
-            if force.fatality_rate is not None:
-                rate = value(force.fatality_rate)
-            else:
-                rate = -np.expm1(-value(force.daily_hazard) * value(force.days))
-            killed = stats.binom.ppf(column[f"binomial:{force.id}"], size, rate).astype(np.int64)
-            wounded = value(force.wounded_per_killed) if force.wounded_per_killed is not None else shared
-            casualties = None
-            if wounded is not None:
-                casualties = killed + np.minimum(np.rint(wounded * killed), size - killed).astype(np.int64)
-                if force.missing is not None:
-                    casualties += np.rint(value(force.missing)).astype(np.int64)
-            forces[force.id] = ForceDraws(size=size, fatality_rate=rate, killed=killed, casualties=casualties)
-        draws = Draws(n=m, forces=forces, inputs={})
+
+        def binomial(force_id: str, size: np.ndarray, rate: np.ndarray) -> np.ndarray:
+            return stats.binom.ppf(column[f"binomial:{force_id}"], size, rate).astype(np.int64)
+
+        draws = evaluate(scenario, m, sample=value, binomial=binomial)
         quantities = {q.name: q for q in quantities_of(scenario)}
         rows = []
         for output in self.outputs:
