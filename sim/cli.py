@@ -166,7 +166,10 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         handler = _InterruptHandler()
-        previous = {signum: signal.signal(signum, handler) for signum in EXIT_INTERRUPTED}
+        previous = {signum: signal.getsignal(signum) for signum in EXIT_INTERRUPTED}
+        for signum, action in previous.items():
+            if action is not signal.SIG_IGN:  # an ignored signal (e.g. Ctrl-C for a background job) stays ignored
+                signal.signal(signum, handler)
         try:
             command(*args, **kwargs)
         except _Interrupted as interrupted:
@@ -174,7 +177,8 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(EXIT_INTERRUPTED[interrupted.signum]) from None
         finally:
             for signum, action in previous.items():
-                signal.signal(signum, action)
+                if action is not None:
+                    signal.signal(signum, action)
 
     return wrapper
 
@@ -307,6 +311,7 @@ def check(
 
 
 @app.command()
+@_interruptible
 def compare(
     inputs: Annotated[
         list[Path],
@@ -350,6 +355,7 @@ def compare(
     from sim.plots_compare import write_comparison_figure  # matplotlib only when a figure is drawn
 
     print_comparison(comparison, stdout)
+    _on_interrupt(f"interrupted while writing {out}: its files may be incomplete")
     try:
         written = [*write_comparison(comparison, out), *write_comparison_figure(comparison, out)]
         if readme is not None:
@@ -442,6 +448,7 @@ _SET_HELP = "PATH=VALUE applied at every point, e.g. forces.combat.size=14000 (r
 
 
 @app.command()
+@_interruptible
 def sweep(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
     param: Annotated[
@@ -506,6 +513,7 @@ def sweep(
 
 
 @app.command()
+@_interruptible
 def tornado(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
     output: Annotated[
@@ -553,6 +561,7 @@ def tornado(
 
 
 @app.command()
+@_interruptible
 def sobol(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
     n: Annotated[

@@ -204,3 +204,22 @@ def test_brackets_in_labels_and_quantities_are_printed_as_written(command: str, 
     else:
         assert "Combat [11th Corps]" in result.output
         assert "Nine [acknowledged]" in result.output and "killed[engineers]" in result.output
+
+
+OTHER_COMMANDS = {
+    "sweep": ["sweep", "{config}", "--param", "forces.combat.size", "--values", "1000,2000"],
+    "tornado": ["tornado", "{config}"],
+    "sobol": ["sobol", "{config}"],
+    "compare": ["compare", "{config}", str(CORPUS.parent.parent / "configs" / "kursk.toml")],
+}
+
+
+@pytest.mark.parametrize("command", OTHER_COMMANDS)
+def test_every_other_command_rejects_the_corpus_the_same_way(command: str, tmp_path: Path):
+    output = ["--out", str(tmp_path / "out")] if command == "compare" else ["--results", str(tmp_path / "out")]
+    for config in FILES:
+        args = [str(config) if arg == "{config}" else arg for arg in OTHER_COMMANDS[command]]
+        result = runner.invoke(app, [*args, *output])
+        assert_bad_input(result, config)
+        assert header(config)[0] in result.output, config.name
+    assert not (tmp_path / "out").exists()

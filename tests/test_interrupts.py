@@ -1,7 +1,8 @@
 """Never half-written results: interrupted runs leave no run folder, unwritable folders fail cleanly.
 
-A real ``python -m sim run`` subprocess gets SIGINT or SIGTERM mid-run: it must exit 130 or
-143 with one line, leave nothing under the results folder and stop its worker processes.
+Real ``python -m sim run`` and ``sim sweep`` subprocesses get SIGINT or SIGTERM mid-run: they
+must exit 130 or 143 with one line, leave nothing under the results folder and stop their
+worker processes; a SIGINT the process was started ignoring stays ignored.
 Interruptions while the run folder is being written are made in-process (the hook that
 draws figures into the staging folder sends the signal to the process itself).
 """
@@ -60,35 +61,66 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+KURSK = str(ROOT / "configs" / "kursk.toml")
+SWEEP = ["sweep", KURSK, "--param", "forces.combat.size.high", "--values", "15000,16000,17000,18000,19000"]
+SUBPROCESS_CASES = {
+    # name: (command, signals sent in order, expected exit code)
+    "run, SIGINT": (["run", KURSK, "--draws", "50000000", "--quiet"], [signal.SIGINT], 130),
+    "run started ignoring SIGINT, then SIGTERM": (
+        ["run", KURSK, "--draws", "50000000", "--quiet"],
+        [signal.SIGINT, signal.SIGTERM],
+        143,
+    ),
+    "sweep, SIGINT": ([*SWEEP, "--draws", "500000"], [signal.SIGINT], 130),
+}
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a background job
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
-def test_sigint_and_sigterm_mid_run_leave_no_run_folder_and_stop_the_workers(tmp_path: Path):
-    runs = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        results = tmp_path / signum.name
-        command = [sys.executable, "-m", "sim", "run", str(ROOT / "configs" / "kursk.toml"), "--draws", "50000000"]
-        command += ["--results", str(results), "--workers", "2", "--quiet"]
-        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        runs[signum] = (process, results)
+def test_signals_mid_run_leave_no_results_and_stop_the_workers(tmp_path: Path):
+    """All cases run at once (each with two workers) to keep the test short."""
+    processes = {}
+    for index, (name, (command, _, _)) in enumerate(SUBPROCESS_CASES.items()):
+        results = tmp_path / f"results{index}"
+        processes[name] = (
+            subprocess.Popen(
+                [sys.executable, "-m", "sim", *command, "--results", str(results), "--workers", "2"],
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=_ignore_sigint if "ignoring" in name else None,
+            ),
+            results,
+        )
     workers = {}
-    for signum, (process, _) in runs.items():
-        deadline = time.monotonic() + 60
+    for name, (process, _) in processes.items():
+        deadline = time.monotonic() + 90
         while len(_children(process.pid)) < 2 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        workers[signum] = _children(process.pid)
-        assert len(workers[signum]) == 2, "the run never started its two workers"
+        workers[name] = _children(process.pid)
+        assert len(workers[name]) == 2, f"{name}: the run never started its two workers"
     time.sleep(0.5)  # the workers are drawing chunks
-    for signum, (process, _) in runs.items():
-        process.send_signal(signum)
-    for signum, (process, results) in runs.items():
-        stdout, stderr = process.communicate(timeout=60)
-        assert process.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], stderr
-        assert stderr == "interrupted: no results written\n"
-        assert stdout == ""
+    for name, (process, _) in processes.items():
+        first, *later = SUBPROCESS_CASES[name][1]
+        process.send_signal(first)
+        if later:
+            time.sleep(1.0)
+            assert process.poll() is None, f"{name}: an ignored SIGINT stopped the run"
+            process.send_signal(later[0])
+    for name, (process, results) in processes.items():
+        stdout, stderr = process.communicate(timeout=90)
+        assert process.returncode == SUBPROCESS_CASES[name][2], (name, stderr)
+        assert stderr == "interrupted: no results written\n", name
+        assert stdout == "", name
         assert not results.exists() or not any(results.rglob("*")), sorted(results.rglob("*"))
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in workers[signum]) and time.monotonic() < deadline:
+        while any(_alive(pid) for pid in workers[name]) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(_alive(pid) for pid in workers[signum]), "a worker outlived the run"
+        assert not any(_alive(pid) for pid in workers[name]), f"{name}: a worker outlived the run"
 
 
 def _send_sigint(*args: object, **kwargs: object) -> None:
