@@ -21,8 +21,10 @@ matplotlib.use("Agg")
 
 import matplotlib.ticker as mticker
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.transforms import ScaledTranslation
 
 __all__ = [
     "CLAIM_COLOUR",
@@ -33,6 +35,7 @@ __all__ = [
     "SOURCE_COLOUR",
     "count_formatter",
     "figure_style",
+    "fit_panels",
     "frame",
     "interval_alphas",
     "log_axis",
@@ -55,6 +58,8 @@ RC: dict[str, Any] = {
     "axes.titlesize": 9,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    "axes.titley": 1.0,  # a fixed title position: automatic placement re-measures every tick label on each draw
+    "axes.titlepad": 5.0,
     "axes.labelsize": 8.5,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
@@ -99,23 +104,32 @@ def styled(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def new_figure(width: float = 6.5, height: float = 4.0, **subplots: Any) -> tuple[Figure, Any]:
-    """A Figure (not attached to pyplot) in sim's style, with ``subplots(**subplots)`` axes."""
+def new_figure(
+    width: float = 6.5, height: float = 4.0, *, layout: str | None = "constrained", **subplots: Any
+) -> tuple[Figure, Any]:
+    """A Figure (not attached to pyplot) in sim's style, with ``subplots(**subplots)`` axes.
+
+    ``layout=None`` leaves placement to :func:`fit_panels` (much faster to draw).
+    """
     with figure_style():
-        figure = Figure(figsize=(width, height), layout="constrained")
+        figure = Figure(figsize=(width, height), layout=layout)
         axes = figure.subplots(**subplots)
     return figure, axes
 
 
-def frame(figure: Figure, *, title: str, subtitle: str, footer: str, legend: Sequence[Artist] = ()) -> None:
+def frame(
+    figure: Figure, *, title: str, subtitle: str, footer: str, legend: Sequence[Artist] = ()
+) -> tuple[float, float]:
     """Write the figure's title, the scenario's title, a legend row and the provenance footer.
 
-    The layout engine is told to keep the axes clear of them.
+    The texts are placed in inches from the top and bottom edges, so the figure may be
+    resized afterwards (as :func:`fit_panels` does). With a layout engine, it is told to keep
+    the axes clear of them.
 
     Parameters
     ----------
     figure : Figure
-        A figure made by :func:`new_figure` (constrained layout).
+        A figure made by :func:`new_figure`.
     title : str
         What the figure shows, in plain words.
     subtitle : str
@@ -124,28 +138,115 @@ def frame(figure: Figure, *, title: str, subtitle: str, footer: str, legend: Seq
         Provenance: scenario, seed, draws, version.
     legend : sequence of Artist
         Legend handles (with labels), laid out in as few rows as fit the width.
+
+    Returns
+    -------
+    top, bottom : float
+        Heights in inches of the bands taken at the top (titles and legend) and the bottom.
     """
     width, height = figure.get_size_inches()
+
+    def inches(dy: float) -> Any:
+        return figure.transFigure + ScaledTranslation(0, dy, figure.dpi_scale_trans)
+
     top = _TITLE_BAND
     with figure_style():
-        figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
-        figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED_COLOUR, ha="left", va="top")
-        figure.text(0.01, 0.06 / height, footer, fontsize=6.5, color=MUTED_COLOUR, ha="left", va="bottom")
+        figure.text(0.01, 1, title, fontsize=11, fontweight="bold", va="top", transform=inches(-0.08))
+        figure.text(0.01, 1, subtitle, fontsize=8.5, color=MUTED_COLOUR, va="top", transform=inches(-0.34))
+        figure.text(0.01, 0, footer, fontsize=6.5, color=MUTED_COLOUR, va="bottom", transform=inches(0.06))
         if legend:
             columns = _legend_columns([str(h.get_label()) for h in legend], width)
-            rows = math.ceil(len(legend) / columns)
             figure.legend(
                 handles=list(legend),
                 loc="upper left",
-                bbox_to_anchor=(0.005, 1 - (_TITLE_BAND - 0.04) / height),
+                bbox_to_anchor=(0.005, 1),
+                bbox_transform=inches(-(_TITLE_BAND - 0.04)),
                 ncols=columns,
                 borderaxespad=0,
                 handlelength=1.8,
                 columnspacing=1.4,
             )
-            top += rows * _LEGEND_ROW
-    bottom = _FOOTER_BAND / height
-    figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom - top / height))
+            top += math.ceil(len(legend) / columns) * _LEGEND_ROW
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.set(rect=(0, _FOOTER_BAND / height, 1, 1 - (_FOOTER_BAND + top) / height))
+    return top, _FOOTER_BAND
+
+
+def _lines(text: str, size: float) -> float:
+    """Height in inches of ``text`` (one or more lines) at ``size`` points."""
+    return (text.count("\n") + 1) * size * 1.22 / 72 if text else 0.0
+
+
+def _tick_labels(axis: Axis) -> list[str]:
+    """The tick labels an axis will show (formatted, inside its limits, if labels are on)."""
+    ticks = axis.get_major_ticks()
+    if not ticks or not ticks[0].label1.get_visible():
+        return []
+    low, high = sorted(axis.get_view_interval())
+    locations = [x for x in axis.get_majorticklocs() if low - 1e-9 * abs(low) <= x <= high + 1e-9 * abs(high)]
+    return [label for label in axis.get_major_formatter().format_ticks(locations) if label]
+
+
+def fit_panels(
+    figure: Figure, grid: Sequence[Sequence[Axes]], *, panel_height: float, bands: tuple[float, float]
+) -> None:
+    """Size the figure and place a grid of panels around their titles, labels and tick labels.
+
+    A cheap stand-in for a layout engine: the space each text needs is estimated from its
+    string and font size (DejaVu Sans digits are 0.64 em wide) instead of being measured at
+    draw time, which is what makes constrained layout slow.
+
+    Parameters
+    ----------
+    figure : Figure
+        A figure without a layout engine; its width is kept.
+    grid : sequence of sequences of Axes
+        The panels by row and column (rows may be shorter than the first).
+    panel_height : float
+        Height of each panel's plotting area in inches.
+    bands : (float, float)
+        Inches taken at the top and bottom by :func:`frame`.
+    """
+    width = figure.get_figwidth()
+    columns = max(len(row) for row in grid)
+    em = 0.64 / 72
+
+    def left(ax: Axes) -> float:
+        labels = _tick_labels(ax.yaxis)
+        if not labels:
+            return _lines(ax.get_ylabel(), ax.yaxis.label.get_size()) + 0.08
+        longest = max(len(line) for label in labels for line in label.split("\n"))
+        ticks = longest * ax.yaxis.get_ticklabels()[0].get_size() * em + 0.1
+        return ticks + _lines(ax.get_ylabel(), ax.yaxis.label.get_size()) + 0.08
+
+    def above(ax: Axes) -> float:
+        title = ax.get_title(loc="left") or ax.get_title()
+        return _lines(title, ax.title.get_size()) + (0.1 if title else 0.02)
+
+    def below(ax: Axes) -> float:
+        labels = _tick_labels(ax.xaxis)
+        size = ax.xaxis.get_ticklabels()[0].get_size() if labels else 0.0
+        ticks = max((_lines(label, size) for label in labels), default=0.0) + (0.1 if labels else 0.0)
+        return ticks + _lines(ax.get_xlabel(), ax.xaxis.label.get_size()) + 0.06
+
+    lefts = [max(left(row[c]) for row in grid if c < len(row)) for c in range(columns)]
+    gutter, right = 0.2, 0.25
+    panel_width = (width - sum(lefts) - gutter * (columns - 1) - right) / columns
+    tops = [max(above(ax) for ax in row) for row in grid]
+    bottoms = [max(below(ax) for ax in row) for row in grid]
+    top_band, bottom_band = bands
+    height = top_band + sum(tops) + sum(bottoms) + len(grid) * panel_height + 0.1 * (len(grid) - 1) + bottom_band
+    figure.set_size_inches(width, height)
+    y = height - top_band
+    for row, row_top, row_bottom in zip(grid, tops, bottoms, strict=True):
+        y -= row_top + panel_height
+        x = 0.0
+        for c, ax in enumerate(row):
+            x += lefts[c]
+            ax.set_position([x / width, y / height, panel_width / width, panel_height / height])
+            x += panel_width + gutter
+        y -= row_bottom + 0.1
 
 
 def _legend_columns(labels: Sequence[str], width: float) -> int:
@@ -241,6 +342,6 @@ def save_figure(figure: Figure, stem: str | Path, *, metadata: Mapping[str, str]
         if figure.get_layout_engine() is not None:
             figure.draw_without_rendering()  # lay out once, then keep that layout for both files
             figure.set_layout_engine("none")
-        figure.savefig(png, metadata={"Software": "sim", **dict(metadata)})
+        figure.savefig(png, metadata={"Software": "sim", **dict(metadata)}, pil_kwargs={"compress_level": 3})
         figure.savefig(svg, metadata=svg_metadata)
     return [png, svg]

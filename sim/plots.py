@@ -1,0 +1,931 @@
+"""Report-ready figures of a run: pure functions from a Summary (and the scenario, the reservoir) to a Figure.
+
+Every function builds a new :class:`~matplotlib.figure.Figure` in sim's style (never pyplot's
+global state) and returns it; given ``ax=`` it draws a single panel into that axes instead
+(and leaves framing to the caller). :func:`write_figures` saves every applicable figure of a
+run as PNG (200 dpi, provenance in the metadata) and SVG under ``<run>/figures/``.
+
+The figures read the exact pmf of every outcome (``Summary.distributions``) and the claim
+statistics; tail probabilities far below 1/draws come from the claims' estimates, never from
+counting draws. Only the over-time fan chart uses the reservoir of draws.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from sim.config import Force, Scenario
+from sim.display import format_count, format_ratio
+from sim.priors import Discrete, PriorSpec
+from sim.report import FIGURE_TITLES, figure_caption, percentile_text, plural, prior_title, probability_text
+from sim.results import RunData
+from sim.style import (
+    CLAIM_COLOUR,
+    MUTED_COLOUR,
+    POSTERIOR_COLOUR,
+    PRIOR_COLOUR,
+    SOURCE_COLOUR,
+    count_formatter,
+    fit_panels,
+    frame,
+    interval_alphas,
+    log_axis,
+    new_figure,
+    provenance_metadata,
+    save_figure,
+    styled,
+)
+from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
+
+__all__ = [
+    "applicable_figures",
+    "plot_exceedance",
+    "plot_forces",
+    "plot_over_time",
+    "plot_priors",
+    "plot_ratios",
+    "plot_toll",
+    "write_figures",
+]
+
+WIDTH = 7.0  # inches: a report's text width
+BINS_PER_DECADE = 40
+CURVE_POINTS = 600
+TIME_POINTS = 31
+LOG_PRIOR_SPAN = 30  # a prior whose 99.8% range spans more than this factor gets a log axis
+COST = {"priors": 3, "ratios": 2, "toll": 2, "exceedance": 2, "over_time": 1, "forces": 1}
+"""Relative drawing time of each figure, to hand the slowest to the workers first."""
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+Grid = list[list[Axes]]
+LABEL_BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _sides(summary: Summary) -> list[tuple[str, Side, str, str]]:
+    """(key, side, colour, legend label) for the prior and, when conditioned, the posterior."""
+    out = [("prior", summary.prior, PRIOR_COLOUR, "Prior: the priors alone")]
+    if summary.posterior is not None:
+        n = len(summary.condition_on)
+        label = f"Posterior: conditioned on {plural(n, 'claim')}"
+        out.append(("posterior", summary.posterior, POSTERIOR_COLOUR, label))
+    return out
+
+
+def _distribution(side: Side, name: str) -> Distribution:
+    return next(d for d in side.quantities if d.name == name)
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def _shorten(text: str, width: int) -> str:
+    return textwrap.shorten(" ".join(text.split()), width, placeholder="…")
+
+
+def _footer(summary: Summary) -> str:
+    conditioned = f" · conditioned on {', '.join(summary.condition_on)}" if summary.posterior else ""
+    return (
+        f"sim {summary.version} · scenario {summary.scenario} · seed {summary.seed} · "
+        f"{summary.draws:,} draws{conditioned}"
+    )
+
+
+def _panels(ax: Axes | None, count: int, what: str, *, columns: int = 1) -> tuple[Figure, list[Axes], Grid | None]:
+    """Our own figure with ``count`` panels on a grid (unused cells removed), or the caller's single ``ax``.
+
+    Returns the figure, the panels in order, and the grid by rows (None for the caller's axes).
+    """
+    if ax is not None:
+        if count != 1:
+            raise ValueError(f"ax= draws a single panel, but this figure has {count}; pass {what}= to choose one")
+        return ax.get_figure(), [ax], None
+    columns = min(columns, count)
+    rows = math.ceil(count / columns)
+    figure, axes = new_figure(WIDTH, 5.0, layout=None, nrows=rows, ncols=columns, squeeze=False)
+    flat = list(axes.ravel())
+    for extra in flat[count:]:
+        extra.remove()
+    grid = [flat[start : min(start + columns, count)] for start in range(0, count, columns)]
+    return figure, flat[:count], grid
+
+
+def _finish(
+    figure: Figure, summary: Summary, name: str, *, grid: Grid | None, panel_height: float, legend: Sequence[Artist]
+) -> Figure:
+    """Frame and lay out a figure of our own (``grid``); leave the caller's figure alone."""
+    if grid is not None:
+        bands = frame(figure, title=FIGURE_TITLES[name], subtitle=summary.title, footer=_footer(summary), legend=legend)
+        fit_panels(figure, grid, panel_height=panel_height, bands=bands)
+    return figure
+
+
+def _quantile(pmf: np.ndarray, q: float) -> int:
+    cdf = np.cumsum(pmf)
+    return int(min(np.searchsorted(cdf, q * cdf[-1]), pmf.size - 1))
+
+
+def _log_density(pmf: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bin a pmf over 0, 1, 2, ... into log-spaced bins covering [low, high].
+
+    Each bin holds the whole numbers ``[k_j, k_{j+1})`` (k ≥ 1) and spans
+    ``[k_j − ½, k_{j+1} − ½)`` on the axis; its value is probability per decade, so on a log
+    axis the area under the curve is the mass.
+
+    Returns
+    -------
+    edges, density : ndarray
+        ``len(edges) == len(density) + 1``, for ``Axes.stairs``.
+    """
+    low = max(math.floor(low), 1)
+    count = max(int(BINS_PER_DECADE * math.log10(max(high, low + 1) / low)), 1)
+    starts = np.unique(np.ceil(np.geomspace(low, high + 1, count + 1)).astype(np.int64))
+    cumulative = np.concatenate([[0.0], np.cumsum(pmf)])
+    mass = np.diff(cumulative[np.minimum(starts, pmf.size)])
+    edges = starts - 0.5
+    return edges, mass / np.diff(np.log10(edges))
+
+
+def _count_range(summary: Summary, name: str, values: Sequence[float]) -> tuple[float, float]:
+    """Log-axis limits spanning the distribution of ``name`` (0.05%–99.95%) and every value given."""
+    points = [v for v in values if v > 0]
+    for key, *_ in _sides(summary):
+        pmf = summary.distributions[f"{key}/{name}"]
+        points += [max(_quantile(pmf, 0.0005), 1), max(_quantile(pmf, 0.9995), 1)]
+    low = max(min(points) / 2.2, 0.6)
+    return low, max(max(points) * 2.2, low * 20)
+
+
+def _strip(ax: Axes, intervals: Sequence[Interval], median: float, *, y: float, height: float, colour: str) -> None:
+    """Nested credible-interval bars (widest lightest) and a dot at the median, at height ``y``."""
+    alphas = interval_alphas([iv.level for iv in intervals])
+    floor, ceiling = ax.get_xlim() if ax.get_xscale() == "log" else (-math.inf, math.inf)
+    for iv in sorted(intervals, key=lambda iv: -iv.level):
+        low, high = max(iv.low, floor), min(iv.high, ceiling)
+        ax.barh(y, high - low, left=low, height=height, color=colour, alpha=alphas[iv.level], linewidth=0)
+    if math.isfinite(median) and floor <= median <= ceiling:
+        ax.plot(median, y, "o", color="white", markeredgecolor=colour, markersize=4, markeredgewidth=1.2, zorder=4)
+
+
+def _strips(ax: Axes, rows: Sequence[tuple[Sequence[Interval], float, str]], top: float) -> None:
+    """Interval strips under a density curve (one row each, below 0) and the y-limits to show them."""
+    row = 0.075 * top
+    for number, (intervals, median, colour) in enumerate(rows):
+        _strip(ax, intervals, median, y=-(number + 0.7) * row, height=0.65 * row, colour=colour)
+    ax.set_ylim(-(len(rows) + 0.3) * row, top)
+    ax.axhline(0, color=MUTED_COLOUR, linewidth=0.6)
+    ax.set_yticks([])
+
+
+def _density(ax: Axes, edges: np.ndarray, density: np.ndarray, colour: str) -> None:
+    ax.stairs(density, edges, color=colour, linewidth=1.3, zorder=3)
+    ax.stairs(density, edges, color=colour, alpha=0.12, fill=True, zorder=2)
+
+
+def _interval_legend(levels: Sequence[float]) -> list[Artist]:
+    alphas = interval_alphas(levels)
+    return [Patch(color=MUTED_COLOUR, alpha=alphas[level], label=f"{level:.0%} interval") for level in levels]
+
+
+def _side_legend(summary: Summary) -> list[Artist]:
+    return [Line2D([], [], color=colour, linewidth=2, label=label) for *_, colour, label in _sides(summary)]
+
+
+def _claim_quantities(summary: Summary) -> list[str]:
+    """Total killed first, then every scope and metric a claim is about."""
+    first = summary.prior.quantities[0].name
+    return list(dict.fromkeys([first, *(c.quantity for c in summary.prior.claims)]))
+
+
+def _claims_of(summary: Summary, name: str) -> list[tuple[ClaimSummary, ClaimSummary | None]]:
+    posterior = summary.posterior.claims if summary.posterior is not None else (None,) * len(summary.prior.claims)
+    pairs = zip(summary.prior.claims, posterior, strict=True)
+    return sorted(((c, p) for c, p in pairs if c.quantity == name), key=lambda pair: pair[0].value)
+
+
+def _fraction(value: float, low: float, high: float) -> float:
+    """Where ``value`` sits on a log axis from ``low`` to ``high``, from 0 to 1."""
+    return math.log(value / low) / math.log(high / low)
+
+
+def _noun(name: str) -> str:
+    return "killed" if name.startswith("killed") else "casualties"
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. The toll's distribution with the claims
+# ---------------------------------------------------------------------------------------------
+
+
+def _toll_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
+    text = f"{_shorten(prior.label, 36)}\n{format_count(prior.value)}: {percentile_text(prior)}"
+    if posterior is not None:
+        text += f"\nposterior: {percentile_text(posterior)}"
+    return text
+
+
+def _toll_panel(ax: Axes, summary: Summary, name: str) -> None:
+    claims = _claims_of(summary, name)
+    sides = _sides(summary)
+    low, high = _count_range(summary, name, [c.value for c, _ in claims])
+    log_axis(ax.xaxis, low, high)
+    peak = 0.0
+    for key, *_, colour, _label in sides:
+        edges, density = _log_density(summary.distributions[f"{key}/{name}"], low, high)
+        _density(ax, edges, density, colour)
+        peak = max(peak, float(density.max()))
+    lines = 3 if summary.posterior is not None else 2
+    top = peak * (1.15 + 0.13 * lines * min(len(claims), 3))
+    rows = []
+    for _key, side, colour, _label in sides:
+        d = _distribution(side, name)
+        rows.append((d.eti, d.median.value, colour))
+    _strips(ax, rows, top)
+    for order, (prior, posterior) in enumerate(claims):
+        ax.axvline(prior.value, color=CLAIM_COLOUR, linewidth=0.9, linestyle="--", zorder=4)
+        ax.plot(prior.value, top, marker="v", color=CLAIM_COLOUR, markersize=5, clip_on=False, zorder=5)
+        left = _fraction(prior.value, low, high) < 0.5
+        ax.annotate(
+            _toll_label(prior, posterior),
+            xy=(prior.value, 0.985 - 0.065 * lines * (order % 3)),
+            xycoords=("data", "axes fraction"),
+            xytext=(4 if left else -4, 0),
+            textcoords="offset points",
+            ha="left" if left else "right",
+            va="top",
+            fontsize=7,
+            bbox=LABEL_BOX,
+            zorder=5,
+        )
+    zero = max(float(summary.distributions[f"{key}/{name}"][0]) for key, *_ in sides)
+    if zero >= 0.0005:
+        ax.text(0.99, 0.45, f"P(0) = {zero:.2g}\n(not on a log axis)", transform=ax.transAxes, ha="right", fontsize=7)
+    ax.set_ylabel("Relative probability")
+    ax.set_xlabel(f"{_noun(name).capitalize()} (people, log scale)")
+    ax.set_title(_wrap(summary.quantity_labels[name], 38), fontsize=8.5)
+
+
+@styled
+def plot_toll(summary: Summary, *, quantity: str | None = None, ax: Axes | None = None) -> Figure:
+    """The distribution of the toll on a log axis, credible intervals shaded, each claim marked.
+
+    One panel per scope and metric the claims are about (total killed first). Each claim is
+    a dashed line labelled with its percentile (estimated in the far tails, never 0); the
+    prior and, when the run conditions on claims, the posterior are overlaid, with their
+    credible intervals as shaded bars under the curves.
+
+    Parameters
+    ----------
+    summary : Summary
+        A run's summary with its ``distributions``.
+    quantity : str, optional
+        Draw only this outcome (``killed``, ``killed[engineers]``, ...).
+    ax : Axes, optional
+        Draw into this axes (a single panel: needs ``quantity`` when there are several).
+
+    Returns
+    -------
+    Figure
+    """
+    names = [quantity] if quantity else _claim_quantities(summary)
+    figure, axes, grid = _panels(ax, len(names), "quantity", columns=2)
+    for panel, name in zip(axes, names, strict=True):
+        _toll_panel(panel, summary, name)
+    claim = Line2D([], [], color=CLAIM_COLOUR, linestyle="--", linewidth=1, label="Claim")
+    legend = [*_side_legend(summary), claim, *_interval_legend(summary.levels)]
+    return _finish(figure, summary, "toll", grid=grid, panel_height=2.3, legend=legend)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Exceedance: P(T ≥ x)
+# ---------------------------------------------------------------------------------------------
+
+
+def _survival(pmf: np.ndarray) -> np.ndarray:
+    """``S[k] = P(T ≥ k)``, summed from the top so the far tail keeps its precision."""
+    return np.cumsum(pmf[::-1])[::-1]
+
+
+def _one_in_label(p: float, _pos: int) -> str:
+    if not 0 < p <= 1:
+        return ""
+    n = 1 / p
+    if n < 1.5:
+        return "1"
+    if n < 1e6:
+        return f"1 in {n:,.0f}"
+    return f"1 in 10{str(round(math.log10(n))).translate(SUPERSCRIPTS)}"
+
+
+def _tail(claim: ClaimSummary) -> tuple[bool, Probability]:
+    """Which tail the exceedance figure quotes for a claim: (below?, its probability)."""
+    below = claim.relation == "le" if claim.relation in ("ge", "le") else claim.below.value < claim.above.value
+    return below, claim.below if below else claim.above
+
+
+def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
+    below, p = _tail(prior)
+    text = f"{format_count(prior.value)} or {'fewer' if below else 'more'}: {probability_text(p)}"
+    if posterior is not None:
+        text += f"\n    posterior: {probability_text(_tail(posterior)[1])}"
+    return text
+
+
+def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
+    claims = _claims_of(summary, name)
+    lowest, last = 1.0, 1
+    for key, *_, colour, _label in _sides(summary):
+        survival = _survival(summary.distributions[f"{key}/{name}"])
+        end = int(np.flatnonzero(survival > 0)[-1])
+        k = np.unique(np.geomspace(1, max(end, 1), CURVE_POINTS).astype(np.int64))
+        ax.plot(k, survival[k], drawstyle="steps-post", color=colour, linewidth=1.4)
+        lowest, last = min(lowest, float(survival[end])), max(last, end)
+    for pair in claims:
+        lowest = min([lowest, *(c.above.value for c in pair if c is not None and c.above.value > 0)])
+    low, high = _count_range(summary, name, [c.value for c, _ in claims])
+    log_axis(ax.xaxis, max(low, 0.8), max(high, last * 1.5))
+    log_axis(ax.yaxis, max(lowest / 20, 1e-300), 2.0, counts=False)
+    for prior, posterior in claims:
+        ax.axvline(prior.value, color=CLAIM_COLOUR, linewidth=0.8, linestyle="--", zorder=2)
+        for claim, colour in ((prior, PRIOR_COLOUR), (posterior, POSTERIOR_COLOUR)):
+            if claim is not None and claim.above.value > 0:
+                ax.plot(claim.value, claim.above.value, "o", color=colour, markeredgecolor="black", zorder=5)
+    if claims:
+        # Small x and tiny probabilities: the one corner a survival curve never enters.
+        text = "\n".join(_exceedance_label(*pair) for pair in claims)
+        ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=6.5, va="bottom", bbox=LABEL_BOX, zorder=6)
+    ax.yaxis.set_major_formatter(FuncFormatter(_one_in_label))
+    ax.set_ylabel(f"Chance that {_noun(name)} ≥ x")
+    ax.set_xlabel(f"x: {_noun(name)} (people, log scale)")
+    ax.set_title(_wrap(summary.quantity_labels[name], 32), fontsize=8.5)
+
+
+@styled
+def plot_exceedance(summary: Summary, *, quantity: str | None = None, ax: Axes | None = None) -> Figure:
+    """The probability that the toll is at least x, on log–log axes, with each claim marked.
+
+    The curve is the pmf's upper tail; where the draws run out it stops, and each claim is a
+    point at its estimated tail probability (which may lie far below 1/draws). The probability
+    axis reads "1 in N"; the labels quote each claim's tail (the smaller one for ``eq``).
+
+    Parameters
+    ----------
+    summary : Summary
+    quantity : str, optional
+        Draw only this outcome.
+    ax : Axes, optional
+        Draw into this axes (a single panel).
+
+    Returns
+    -------
+    Figure
+    """
+    names = [quantity] if quantity else _claim_quantities(summary)
+    figure, axes, grid = _panels(ax, len(names), "quantity", columns=2)
+    for panel, name in zip(axes, names, strict=True):
+        _exceedance_panel(panel, summary, name)
+    claim = Line2D([], [], color=CLAIM_COLOUR, linestyle="--", linewidth=1, label="Claim")
+    legend = [*_side_legend(summary), claim]
+    return _finish(figure, summary, "exceedance", grid=grid, panel_height=2.3, legend=legend)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Implied reporting ratio claim ÷ truth
+# ---------------------------------------------------------------------------------------------
+
+
+def _ratio_prior(ax: Axes, spec: PriorSpec, low: float, high: float) -> float:
+    """Draw a source's prior ρ as a density per decade (lines when discrete); return its peak."""
+    distribution = spec.distribution
+    if isinstance(distribution, Discrete):
+        for value in distribution.values:
+            ax.axvline(value, color=SOURCE_COLOUR, linewidth=1.4, linestyle=":", zorder=3)
+        return 0.0
+    grid = np.geomspace(low, high, 400)
+    density = distribution.pdf(grid) * grid * math.log(10)
+    ax.plot(grid, density, color=SOURCE_COLOUR, linewidth=1.3, linestyle="--", zorder=3)
+    return float(np.nanmax(density))
+
+
+def _ratio_text(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
+    iv = prior.implied_ratio
+    text = f"claim ÷ truth {format_ratio(prior.implied_ratio_median)}\n(95%: {format_ratio(iv.low)}–"
+    text += f"{format_ratio(iv.high)})"
+    if posterior is not None:
+        text += f"\nposterior {format_ratio(posterior.implied_ratio_median)}"
+    return text
+
+
+def _ratio_tick(x: float, _pos: int) -> str:
+    return "1\nclaim = truth" if math.isclose(x, 1.0) else f"{x:.6g}"
+
+
+def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> None:
+    sides = _sides(summary)
+    prior = summary.prior.claims[index]
+    posterior = summary.posterior.claims[index] if summary.posterior is not None else None
+    v = prior.value
+    spec = scenario.source(prior.source).reporting_ratio if prior.source else None
+    points = [1.0]
+    for key, *_ in sides:
+        pmf = summary.distributions[f"{key}/{prior.quantity}"]
+        points += [v / max(_quantile(pmf, q), 1) for q in (0.0005, 0.9995)]
+    if spec is not None:
+        points += [float(x) for x in np.atleast_1d(spec.distribution.ppf([0.001, 0.999])) if x > 0]
+    low, high = min(points) / 2, max(points) * 2
+    log_axis(ax.xaxis, low, high, counts=False)
+    peak = 0.0
+    for key, *_, colour, _label in sides:
+        edges, density = _log_density(summary.distributions[f"{key}/{prior.quantity}"], v / high, v / low)
+        _density(ax, (v / edges)[::-1], density[::-1], colour)
+        peak = max(peak, float(density.max()))
+    if spec is not None:
+        peak = max(peak, _ratio_prior(ax, spec, low, high))
+    rows = []
+    for _key, side, colour, _label in sides:
+        d = _distribution(side, prior.quantity)
+        ratios = [
+            Interval(iv.level, v / iv.high if iv.high else math.inf, v / iv.low if iv.low else math.inf, 0, 0)
+            for iv in d.eti
+        ]
+        rows.append((ratios, v / d.median.value if d.median.value else math.inf, colour))
+    if posterior is not None and posterior.ratio_posterior is not None:
+        rows.append((posterior.ratio_posterior.eti, posterior.ratio_posterior.median.value, SOURCE_COLOUR))
+    top = peak * 1.5
+    _strips(ax, rows, top)
+    ax.axvline(1, color=CLAIM_COLOUR, linewidth=0.9, zorder=4)
+    ax.xaxis.set_major_formatter(FuncFormatter(_ratio_tick))
+    right = _fraction(1.0, low, high) < 0.5
+    ax.text(
+        0.98 if right else 0.02,
+        0.985,
+        _ratio_text(prior, posterior),
+        transform=ax.transAxes,
+        ha="right" if right else "left",
+        va="top",
+        fontsize=7,
+        bbox=LABEL_BOX,
+    )
+    ax.set_xlabel("Claim ÷ truth (log scale)")
+    ax.set_title(_wrap(f"{prior.label} ({format_count(v)})", 42), fontsize=8)
+
+
+@styled
+def plot_ratios(summary: Summary, scenario: Scenario, *, claim: str | None = None, ax: Axes | None = None) -> Figure:
+    """For each claim, the reporting ratio claim ÷ truth it implies, with the source's prior ρ.
+
+    The ratio ``v / k`` has probability ``pmf[k]`` of the truth's distribution; it is drawn on
+    a log axis with 1 ("the claim is the truth") marked, the credible intervals as bars below,
+    and the source's prior reporting ratio ρ (dashed) where the claim names a source; for a
+    conditioned claim the posterior of ρ is a further bar.
+
+    Parameters
+    ----------
+    summary : Summary
+    scenario : Scenario
+        For the sources' reporting-ratio priors.
+    claim : str, optional
+        Draw only the claim with this id.
+    ax : Axes, optional
+        Draw into this axes (a single panel).
+
+    Returns
+    -------
+    Figure
+    """
+    indices = [i for i, c in enumerate(summary.prior.claims) if c.value > 0 and claim in (None, c.id)]
+    if not indices:
+        raise ValueError("no claim with a positive figure to draw" + (f" (claim {claim!r})" if claim else ""))
+    figure, axes, grid = _panels(ax, len(indices), "claim", columns=2)
+    for panel, index in zip(axes, indices, strict=True):
+        _ratio_panel(panel, summary, scenario, index)
+    legend = [
+        Line2D([], [], color=colour, linewidth=2, label=f"{label.split(':')[0]}: claim ÷ truth")
+        for *_, colour, label in _sides(summary)
+    ]
+    legend.append(Line2D([], [], color=SOURCE_COLOUR, linestyle="--", label="Source's prior ratio ρ"))
+    if summary.posterior is not None:
+        legend.append(Patch(color=SOURCE_COLOUR, alpha=0.6, label="ρ after conditioning"))
+    legend += _interval_legend(summary.levels)
+    return _finish(figure, summary, "ratios", grid=grid, panel_height=1.9, legend=legend)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Forces
+# ---------------------------------------------------------------------------------------------
+
+
+def _force_rows(scenario: Scenario, metric: str) -> list[tuple[str, str]]:
+    """(label, quantity name) rows: all forces first (when several), then each force."""
+    if len(scenario.forces) == 1:
+        return [(scenario.forces[0].label, metric)]
+    return [("All forces", metric)] + [(force.label, f"{metric}[{force.id}]") for force in scenario.forces]
+
+
+def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -> None:
+    rows = _force_rows(scenario, metric)
+    sides = _sides(summary)
+    widest = [_distribution(side, name).eti[-1] for _label, name in rows for _key, side, *_ in sides]
+    low = min(max(iv.low, 1.0) for iv in widest) / 1.6
+    high = max(max(iv.high, 2.0) for iv in widest) * 25  # room for the numbers right of the bars
+    log_axis(ax.xaxis, low, high)
+    spacing = 0.3
+    for number, (_label, name) in enumerate(rows):
+        for index, (_key, side, colour, _side_label) in enumerate(sides):
+            d = _distribution(side, name)
+            y = number + (index - (len(sides) - 1) / 2) * spacing
+            _strip(ax, d.eti, d.median.value, y=y, height=0.24, colour=colour)
+            iv = d.eti[-1]
+            ax.text(
+                max(iv.high, low) * 1.12,
+                y,
+                f"{format_count(d.median.value)} ({format_count(iv.low)}–{format_count(iv.high)})",
+                va="center",
+                fontsize=7,
+                color=colour,
+            )
+    ax.set_yticks(range(len(rows)), [_wrap(label, 26) for label, _ in rows])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_title("Killed" if metric == "killed" else "Casualties (killed + wounded + missing)", fontsize=8.5)
+    ax.set_xlabel("People (log scale)")
+
+
+@styled
+def plot_forces(summary: Summary, scenario: Scenario, *, metric: str | None = None, ax: Axes | None = None) -> Figure:
+    """Killed (and casualties) per force and in total: median and nested credible intervals.
+
+    Parameters
+    ----------
+    summary : Summary
+    scenario : Scenario
+        For the forces' labels.
+    metric : {"killed", "casualties"}, optional
+        Draw only this metric.
+    ax : Axes, optional
+        Draw into this axes (a single panel).
+
+    Returns
+    -------
+    Figure
+    """
+    metrics = [metric] if metric else ["killed"] + (["casualties"] if scenario.has_casualties else [])
+    grid: Grid | None = None
+    if ax is None:
+        figure, column = new_figure(WIDTH, 4.0, layout=None, nrows=len(metrics), squeeze=False)
+        axes = list(column.ravel())
+        grid = [[panel] for panel in axes]
+    else:
+        figure, axes, _ = _panels(ax, len(metrics), "metric")
+    for panel, name in zip(axes, metrics, strict=True):
+        _forces_panel(panel, summary, scenario, name)
+    legend = [*_side_legend(summary), *_interval_legend(summary.levels)]
+    rows = len(_force_rows(scenario, "killed")) * (1.5 if summary.posterior is not None else 1.0)
+    return _finish(figure, summary, "forces", grid=grid, panel_height=max(0.42 * rows + 0.3, 1.2), legend=legend)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Priors (and posteriors) of every uncertain input
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_integer(distribution: object) -> bool:
+    return hasattr(getattr(distribution, "dist", None), "pmf")
+
+
+def _prior_range(spec: PriorSpec) -> tuple[float, float, bool]:
+    """Axis limits for a prior and whether to use a log axis (a wide positive range)."""
+    distribution = spec.distribution
+    if isinstance(distribution, Discrete):
+        low, high = float(distribution.values[0]), float(distribution.values[-1])
+        pad = max((high - low) * 0.08, abs(high) * 0.05, 0.5)
+        return low - pad, high + pad, False
+    low, high = (float(x) for x in distribution.ppf([0.001, 0.999]))
+    if _is_integer(distribution):
+        return low - 1, high + 1, False
+    if low > 0 and high / low > LOG_PRIOR_SPAN:
+        return low / 1.3, high * 1.3, True
+    pad = (high - low) * 0.04
+    return low - pad, high + pad, False
+
+
+def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec) -> None:
+    low, high, log = _prior_range(spec)
+    distribution = spec.distribution
+    if log:
+        log_axis(ax.xaxis, low, high, counts=False)
+        grid = np.geomspace(low, high, 300)
+    else:
+        ax.set_xlim(low, high)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        grid = np.linspace(low, high, 300)
+        if high >= 1000:
+            ax.xaxis.set_major_formatter(count_formatter())
+    if isinstance(distribution, Discrete):
+        ax.vlines(distribution.values, 0, distribution.probabilities, color=PRIOR_COLOUR, linewidth=3)
+    elif _is_integer(distribution):
+        k = np.arange(math.ceil(low), math.floor(high) + 1)
+        ax.stairs(distribution.pmf(k), np.append(k, k[-1] + 1) - 0.5, color=PRIOR_COLOUR, fill=True, alpha=0.3)
+    else:
+        density = distribution.pdf(grid) * (grid * math.log(10) if log else 1)
+        ax.plot(grid, density, color=PRIOR_COLOUR, linewidth=1.4)
+        ax.fill_between(grid, density, color=PRIOR_COLOUR, alpha=0.12, linewidth=0)
+    counts = summary.distributions.get(f"posterior_input/{spec.path}/counts")
+    if counts is not None and counts.sum() > 0:
+        edges = summary.distributions[f"posterior_input/{spec.path}/edges"]
+        if _is_integer(distribution):
+            coarse = np.arange(math.ceil(low), math.floor(high) + 2) - 0.5
+        else:
+            coarse = np.geomspace(low, high, 61) if log else np.linspace(low, high, 61)
+        cumulative = np.interp(coarse, edges, np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum())
+        width = np.diff(np.log10(coarse)) if log else np.diff(coarse)
+        ax.stairs(np.diff(cumulative) / width, coarse, color=POSTERIOR_COLOUR, linewidth=1.3)
+    ax.set_ylim(bottom=0)
+    ax.set_yticks([])
+    ax.set_title(_wrap(prior_title(spec, scenario), 36), fontsize=7.5)
+    units = _wrap(spec.units or "units not given", 46)
+    source = _wrap(f"Source: {_shorten(spec.source or 'not given', 84)}", 50)
+    ax.set_xlabel(f"{units}\n{source}", fontsize=6.5, color="#222222", linespacing=1.25)
+    ax.tick_params(axis="x", labelsize=7)
+
+
+@styled
+def plot_priors(summary: Summary, scenario: Scenario, *, path: str | None = None, ax: Axes | None = None) -> Figure:
+    """Each uncertain input's prior density, with its units and source, posterior overlaid when conditioned.
+
+    Fixed inputs (one value) are not drawn. Wide positive priors (a 99.8% range over a factor
+    of 30) use a log axis, where the density is per decade.
+
+    Parameters
+    ----------
+    summary : Summary
+    scenario : Scenario
+        The priors as the scenario states them.
+    path : str, optional
+        Draw only the prior at this key path (``forces.combat.size``).
+    ax : Axes, optional
+        Draw into this axes (a single panel).
+
+    Returns
+    -------
+    Figure
+    """
+    specs = [s for s in scenario.priors() if not s.is_fixed and path in (None, s.path)]
+    if not specs:
+        raise ValueError("no uncertain prior to draw" + (f" at {path!r}" if path else ""))
+    figure, axes, grid = _panels(ax, len(specs), "path", columns=3)
+    for panel, spec in zip(axes, specs, strict=True):
+        _prior_panel(panel, summary, scenario, spec)
+    legend: list[Artist] = [Line2D([], [], color=PRIOR_COLOUR, linewidth=2, label="Prior, as the scenario states it")]
+    if summary.posterior is not None:
+        legend.append(Line2D([], [], color=POSTERIOR_COLOUR, linewidth=2, label="Posterior"))
+    return _finish(figure, summary, "priors", grid=grid, panel_height=1.45, legend=legend)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Over time, for forces with a daily hazard
+# ---------------------------------------------------------------------------------------------
+
+
+def _paths(force: Force, reservoir: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative deaths on a grid of days for each reservoir draw: ``(days, deaths[day, draw])``.
+
+    Given a draw's hazard h, days T and deaths K, each death's day is an independent
+    exponential truncated to [0, T]; so the deaths by day t are Binomial(K, q(t)) with
+    q(t) = (1 − e^(−h·min(t, T))) / (1 − e^(−h·T)), sampled backwards (thinning) so each path
+    is non-decreasing and ends at the draw's K. Marginally this is Binomial(N, 1 − e^(−h·t)),
+    and the posterior weights (which depend on K) apply unchanged.
+    """
+    hazard = reservoir[force.daily_hazard.path].astype(float)  # type: ignore[union-attr]
+    days = reservoir[force.days.path].astype(float)  # type: ignore[union-attr]
+    grid = np.linspace(0.0, float(days.max()), TIME_POINTS)
+    rng = np.random.default_rng(seed)
+    deaths = np.empty((grid.size, days.size), dtype=np.int64)
+    deaths[-1] = reservoir[f"killed[{force.id}]"]
+    later = np.ones_like(days)
+    for j in range(grid.size - 2, 0, -1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.expm1(-hazard * np.minimum(grid[j], days)) / np.expm1(-hazard * days)
+        share = np.where(np.isfinite(share), share, 1.0)
+        deaths[j] = rng.binomial(deaths[j + 1], np.clip(share / np.maximum(later, 1e-300), 0.0, 1.0))
+        later = share
+    deaths[0] = 0
+    return grid, deaths
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, probabilities: Sequence[float]) -> np.ndarray:
+    """Quantiles of each row of whole numbers ``values`` (points × draws) under ``weights``."""
+    out = np.empty((len(probabilities), values.shape[0]))
+    for j, row in enumerate(values):
+        cdf = np.cumsum(np.bincount(row, weights=weights))
+        out[:, j] = np.searchsorted(cdf, (np.asarray(probabilities) - 1e-12) * cdf[-1])
+    return out
+
+
+def _hazard_forces(scenario: Scenario) -> list[Force]:
+    return [force for force in scenario.forces if force.daily_hazard is not None]
+
+
+def _fan(ax: Axes, grid: np.ndarray, deaths: np.ndarray, weights: np.ndarray, levels: Sequence[float], colour: str):
+    levels = sorted(levels, reverse=True)
+    probabilities = [q for level in levels for q in ((1 - level) / 2, (1 + level) / 2)] + [0.5]
+    quantiles = _weighted_quantiles(deaths, weights, probabilities)
+    alphas = interval_alphas(levels)
+    for number, level in enumerate(levels):
+        lower, upper = quantiles[2 * number], quantiles[2 * number + 1]
+        ax.fill_between(grid, lower, upper, color=colour, alpha=alphas[level], linewidth=0)
+    ax.plot(grid, quantiles[-1], color=colour, linewidth=1.6)
+
+
+@styled
+def plot_over_time(
+    summary: Summary,
+    scenario: Scenario,
+    reservoir: dict[str, np.ndarray],
+    *,
+    force: str | None = None,
+    side: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Cumulative deaths over the days of each force with a daily hazard: a fan chart.
+
+    Median and nested credible bands of the deaths by each day, from the reservoir (the
+    first draws of the run), weighted by the importance weights for the posterior. Claims
+    about that force's deaths alone are dashed lines.
+
+    Parameters
+    ----------
+    summary : Summary
+    scenario : Scenario
+    reservoir : dict of str to ndarray
+        The run's reservoir of draws (``RunData.reservoir``).
+    force : str, optional
+        Draw only the force with this id.
+    side : {"prior", "posterior"}, optional
+        Draw only this side (default: both when the run conditions on claims).
+    ax : Axes, optional
+        Draw into this axes (a single panel).
+
+    Returns
+    -------
+    Figure
+    """
+    forces = [f for f in _hazard_forces(scenario) if force in (None, f.id)]
+    if not forces:
+        raise ValueError("no force with a daily hazard to draw" + (f" (force {force!r})" if force else ""))
+    sides = [
+        key for key, *_ in _sides(summary) if side in (None, key) and (key == "prior" or "log_weight" in reservoir)
+    ]
+    grid: Grid | None = None
+    if ax is None:
+        figure, grid_axes = new_figure(
+            WIDTH, 4.0, layout=None, nrows=len(forces), ncols=len(sides), squeeze=False, sharey="row"
+        )
+        rows = grid = [list(row) for row in grid_axes]
+    else:
+        figure, panels, _ = _panels(ax, len(forces) * len(sides), "force= and side")
+        rows = [panels]
+    draws = next(iter(reservoir.values())).size
+    legend: list[Artist] = [Line2D([], [], color=MUTED_COLOUR, linewidth=1.6, label="Median")]
+    legend += _interval_legend(summary.levels)
+    styles = iter(["--", ":", "-."] * len(summary.prior.claims))
+    for row, item in zip(rows, forces, strict=True):
+        days, deaths = _paths(item, reservoir, summary.seed)
+        claims = [(c, next(styles)) for c in summary.prior.claims if c.scope == (item.id,) and c.metric == "killed"]
+        legend += [
+            Line2D(
+                [], [], color=CLAIM_COLOUR, linestyle=style, label=f"{format_count(c.value)}: {_shorten(c.label, 50)}"
+            )
+            for c, style in claims
+        ]
+        for panel, key in zip(row, sides, strict=True):
+            weights = np.ones(deaths.shape[1])
+            colour = PRIOR_COLOUR
+            note = f"first {draws:,} draws"
+            if key == "posterior":
+                log_weight = reservoir["log_weight"].astype(float)
+                weights = np.exp(log_weight - log_weight.max())
+                colour = POSTERIOR_COLOUR
+                note += f", effective sample size {weights.sum() ** 2 / (weights**2).sum():,.0f}"
+            _fan(panel, days, deaths, weights, summary.levels, colour)
+            for claim, style in claims:
+                panel.axhline(claim.value, color=CLAIM_COLOUR, linestyle=style, linewidth=1, zorder=4)
+            panel.set_xlim(0, days[-1])
+            panel.set_ylim(bottom=0)
+            panel.yaxis.set_major_formatter(count_formatter())
+            panel.set_title(_wrap(f"{item.label} ({key})", 46), fontsize=8.5)
+            panel.set_xlabel("Days since the force deployed")
+            panel.text(0.02, 0.97, note, transform=panel.transAxes, va="top", fontsize=6.5, color=MUTED_COLOUR)
+        row[0].set_ylabel("Cumulative deaths (people)")
+    return _finish(figure, summary, "over_time", grid=grid, panel_height=2.1, legend=legend)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every figure of a run
+# ---------------------------------------------------------------------------------------------
+
+
+def applicable_figures(run: RunData) -> dict[str, Callable[[], Figure]]:
+    """The figures that apply to a run, in report order, each as a function that draws it.
+
+    The toll and exceedance figures always apply; the ratios figure when a claim has a
+    positive figure; the forces figure with several forces or with casualties; the priors
+    figure when an input is uncertain; the over-time figure when a force has a daily hazard.
+    """
+    summary, scenario = run.summary, run.scenario
+    out: dict[str, Callable[[], Figure]] = {
+        "toll": lambda: plot_toll(summary),
+        "exceedance": lambda: plot_exceedance(summary),
+    }
+    if any(c.value > 0 for c in summary.prior.claims):
+        out["ratios"] = lambda: plot_ratios(summary, scenario)
+    if len(scenario.forces) > 1 or scenario.has_casualties:
+        out["forces"] = lambda: plot_forces(summary, scenario)
+    if any(not spec.is_fixed for spec in scenario.priors()):
+        out["priors"] = lambda: plot_priors(summary, scenario)
+    if _hazard_forces(scenario):
+        out["over_time"] = lambda: plot_over_time(summary, scenario, run.reservoir)
+    return out
+
+
+_RUN: RunData | None = None
+"""The run a figure worker process draws from (inherited through fork, never pickled)."""
+
+
+def _adopt(run: RunData) -> None:
+    global _RUN
+    _RUN = run
+
+
+def _render(name: str, staging: Path) -> list[Path]:
+    """Draw figure ``name`` of the adopted run and save it into ``staging``."""
+    assert _RUN is not None
+    run = _RUN
+    title = f"{FIGURE_TITLES[name]} — {run.summary.title}"
+    metadata = provenance_metadata(run.manifest, title=title, description=figure_caption(name, run))
+    return save_figure(applicable_figures(run)[name](), staging / name, metadata=metadata)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def write_figures(run: RunData, *, directory: Path | None = None, workers: int | None = None) -> list[Path]:
+    """Draw every applicable figure of a run and save it as PNG and SVG; return the files.
+
+    Files go to ``directory`` (default ``<run>/figures``) through a temporary folder and
+    ``os.replace``, so a reader never sees a half-written figure. Each PNG carries the
+    manifest's provenance (seed, draws, config sha256, versions, git commit) in its metadata.
+    Figures are drawn in parallel worker processes (forked, so nothing is re-imported or
+    pickled) when the platform can fork and more than one core is free.
+
+    Parameters
+    ----------
+    run : RunData
+    directory : Path, optional
+    workers : int, optional
+        Processes to draw with (default: one per core, at most one per figure; 1: in this process).
+    """
+    target = Path(directory) if directory is not None else run.path / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    names = sorted(applicable_figures(run), key=lambda name: -COST[name])  # longest first balances the workers
+    workers = min(len(names), _cores()) if workers is None else workers
+    staging = Path(tempfile.mkdtemp(prefix=".figures.", dir=target))
+    try:
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(run,)) as pool:
+                saved = [path for paths in pool.map(_render, names, [staging] * len(names)) for path in paths]
+        else:
+            _adopt(run)
+            saved = [path for name in names for path in _render(name, staging)]
+        written = []
+        for path in saved:
+            os.replace(path, target / path.name)
+            written.append(target / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written

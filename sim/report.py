@@ -1,0 +1,748 @@
+"""Markdown and self-contained HTML reports of a run, and the plain sentences that explain each claim.
+
+A report is built once as a list of blocks (headings, paragraphs, tables, figures) and rendered
+twice: ``report.md`` (figures linked from ``figures/``) and ``report.html`` (one file: figures
+inline as base64 PNG, CSS inline with a print style, no script; the only links are the
+scenario's citation URLs). Every sentence about a claim is generated from its numbers by
+:func:`claim_sentence`. This module does not import matplotlib: figures are drawn by
+:mod:`sim.plots` only when asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.config import Claim, Scenario
+from sim.display import format_count, format_percentile, format_probability, format_ratio
+from sim.priors import PriorSpec
+from sim.results import RunData, load_run
+from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary
+
+__all__ = [
+    "FIGURE_TITLES",
+    "claim_sentence",
+    "figure_caption",
+    "one_in",
+    "percentile_text",
+    "plural",
+    "prior_title",
+    "probability_text",
+    "render_run",
+    "report_blocks",
+    "report_html",
+    "report_markdown",
+    "write_report",
+]
+
+FIGURE_TITLES = {
+    "toll": "How many died: the distribution of the toll, and the claims",
+    "exceedance": "The chance that the toll is at least x",
+    "ratios": "What each claim implies about its source: claim ÷ truth",
+    "forces": "Killed and casualties by force",
+    "priors": "Every assumption: the priors",
+    "over_time": "Cumulative deaths over the deployment",
+}
+"""Figure names in report order, with the title each figure carries."""
+
+FIELD_NAMES = {
+    "size": "Size",
+    "fatality_rate": "Fatality rate",
+    "daily_hazard": "Daily hazard",
+    "days": "Days deployed",
+    "wounded_per_killed": "Wounded per killed",
+    "missing": "Captured or missing",
+    "reporting_ratio": "Reporting ratio",
+}
+
+# A claim's percentile in the truth's distribution, and what it says about the claim.
+VERDICTS = (
+    (0.1, "is far below any plausible value of"),
+    (2.5, "is implausibly low for"),
+    (10.0, "is low but possible for"),
+    (90.0, "is consistent with"),
+    (97.5, "is high but possible for"),
+    (99.9, "is implausibly high for"),
+    (math.inf, "is far above any plausible value of"),
+)
+# Implied ratio (claim ÷ truth) outside [UNDER, OVER] reads as strong under- or over-reporting.
+UNDER, OVER = 0.5, 2.0
+# A source's predictive tail probability below TINY is "only p", below UNLIKELY "unlikely".
+TINY, UNLIKELY = 1e-3, 0.05
+
+RELATION_WORDS = {"eq": "", "ge": "at least ", "le": "at most ", "between": ""}
+METRIC_NOUNS = {"killed": "dead", "casualties": "casualties"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Wording shared by the figures and the report
+# ---------------------------------------------------------------------------------------------
+
+
+def percentile_text(claim: ClaimSummary) -> str:
+    """The claim's percentile in words: ``45.6th percentile``, ``top 0.0021%``, ``below the 0.002th percentile``."""
+    text = format_percentile(claim.percentile, claim.above)
+    if text.startswith("top"):
+        return text
+    if text.startswith("< "):
+        return f"below the {text.removeprefix('< ')} percentile"
+    return f"{text} percentile"
+
+
+def _at_percentile(claim: ClaimSummary) -> str:
+    """``at the 45.6th percentile``, ``in the top 0.0021%``, ``below the 0.002th percentile``."""
+    text = percentile_text(claim)
+    return text if text.startswith("below") else f"{'in' if text.startswith('top') else 'at'} the {text}"
+
+
+def one_in(p: float) -> str:
+    """A small probability as odds a reader can quote: ``1 in 48,000``, ``1 in 12 billion``."""
+    if not p > 0:
+        return "never"
+    n = 1 / p
+    if n < 1.5:
+        return "almost certain"
+    digits = max(math.floor(math.log10(n)) - 1, 0)
+    rounded = round(n / 10**digits) * 10**digits
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if rounded >= scale:
+            return f"1 in {rounded / scale:.2g} {word}"
+    return f"1 in {format_count(rounded)}"
+
+
+def probability_text(p: Probability) -> str:
+    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``, ``below 3e-05 (no draw that far)``."""
+    if p.method == "bound":
+        return f"below {p.mcse:.1g} (no draw that far)"
+    return f"{p.value:.2g} ({one_in(p.value)})"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 claim``, ``3 claims``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _number(value: float) -> str:
+    """A prior's statistic: thousands separators from 1,000, three significant digits below."""
+    return format_count(value) if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _percent(ratio: float) -> str:
+    if not math.isfinite(ratio):
+        return "∞"
+    return f"{100 * ratio:.2g}%"
+
+
+def _fold(ratio: float) -> str:
+    return f"{ratio:.2g}" if math.isfinite(ratio) else "∞"
+
+
+def _scope_phrase(claim: ClaimSummary, scenario: Scenario) -> str:
+    """``deaths across the whole deployment``, ``casualties (killed and wounded) among the 528th ...``."""
+    noun = "deaths" if claim.metric == "killed" else "casualties (killed and wounded)"
+    if len(claim.scope) == len(scenario.forces) and len(scenario.forces) > 1:
+        return f"{noun} across the whole deployment"
+    labels = {force.id: force.label for force in scenario.forces}
+    names = [labels[force_id] for force_id in claim.scope]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{noun} among {joined}"
+
+
+def _verdict(percentile: float) -> str:
+    return next(words for bound, words in VERDICTS if percentile < bound)
+
+
+def claim_sentence(
+    claim: ClaimSummary, *, scenario: Scenario, posterior: ClaimSummary | None = None, conditioned: int = 0
+) -> str:
+    """One plain paragraph on a claim, generated from its numbers.
+
+    The verdict comes from the claim's percentile in the prior predictive distribution of the
+    truth (below 2.5 or above 97.5: implausible; below 0.1 or above 99.9: far outside), the
+    reporting clause from the median implied ratio claim ÷ truth (below 0.5: counting only a
+    fraction; above 2: overstating), the source clause from the predictive tail probability of
+    the report under the source's reporting-ratio prior, and the last sentence from the
+    posterior when the run conditions on claims.
+
+    Parameters
+    ----------
+    claim : ClaimSummary
+        The claim's prior-predictive statistics.
+    scenario : Scenario
+        For the forces' and sources' labels.
+    posterior : ClaimSummary, optional
+        The same claim's posterior statistics.
+    conditioned : int
+        How many claims the posterior conditions on.
+
+    Returns
+    -------
+    str
+    """
+    noun = METRIC_NOUNS[claim.metric]
+    about = "about " if claim.relation == "eq" and _claim(scenario, claim.id).rounding > 1 else ""
+    figure = f"{about}{RELATION_WORDS[claim.relation]}{format_count(claim.value)} {noun}"
+    source = scenario.source(claim.source).label if claim.source else None
+    subject = f"The figure of {figure}" + (f" from {source}" if source else "")
+    p = claim.percentile.value
+    median = claim.implied_ratio_median
+    interval = claim.implied_ratio
+    if median < UNDER:
+        reporting = f"would mean counting only {_percent(median)} of them (95%: {_percent(interval.low)}–"
+        reporting += f"{_percent(interval.high)})"
+    elif median > OVER:
+        reporting = f"would mean overstating them {_fold(median)}-fold (95%: {_fold(interval.low)}–"
+        reporting += f"{_fold(interval.high)}-fold)"
+    else:
+        reporting = f"is close to the truth (claim ÷ truth {format_ratio(median)}, 95%: "
+        reporting += f"{format_ratio(interval.low)}–{format_ratio(interval.high)})"
+    plausible = 2.5 <= p <= 97.5
+    biased = not UNDER <= median <= OVER
+    joiner = "but" if plausible == biased else "and"
+    sentences = [f"{subject} {_verdict(p)} the {_scope_phrase(claim, scenario)} ({percentile_text(claim)})"]
+    sentences[0] += f" {joiner} {reporting}."
+    if source is not None and claim.reported_at_most is not None and claim.reported_at_least is not None:
+        low = p < 50
+        tail = claim.reported_at_most if low else claim.reported_at_least
+        direction = "this low" if low else "this high"
+        given = f"Given the reporting bias assumed for {source}, a report {direction}"
+        if tail.value < TINY:
+            sentences.append(f"Even g{given[1:]} has a probability of only {probability_text(tail)}.")
+        elif tail.value < UNLIKELY:
+            sentences.append(f"{given} is unlikely (probability {tail.value:.2g}).")
+        else:
+            sentences.append(f"{given} is unremarkable (probability {tail.value:.2g}).")
+    if posterior is not None:
+        after = f"After conditioning on {plural(conditioned, 'claim')}, it sits {_at_percentile(posterior)}"
+        if posterior.ratio_posterior is not None and source is not None:
+            rho = posterior.ratio_posterior
+            iv = rho.eti[-1]
+            after += (
+                f", and {source}'s reporting ratio is estimated at {format_ratio(rho.median.value)} "
+                f"({iv.level:.0%}: {format_ratio(iv.low)}–{format_ratio(iv.high)})"
+            )
+        sentences.append(after + ".")
+    return " ".join(sentences)
+
+
+def _claim(scenario: Scenario, claim_id: str) -> Claim:
+    return next(c for c in scenario.claims if c.id == claim_id)
+
+
+def prior_title(spec: PriorSpec, scenario: Scenario) -> str:
+    """A readable name for a prior: ``Fatality rate — Combat troops, 11th Corps (...)``."""
+    parts = spec.path.split(".")
+    field = FIELD_NAMES.get(parts[-1], parts[-1].replace("_", " ").capitalize())
+    if parts[0] == "forces":
+        owner = next(f.label for f in scenario.forces if f.id == parts[1])
+    elif parts[0] == "sources":
+        owner = scenario.source(parts[1]).label
+    else:
+        owner = "all forces"
+    return f"{field} — {owner}"
+
+
+def _levels_text(levels: Sequence[float]) -> str:
+    return "/".join(f"{100 * level:g}" for level in levels) + "%"
+
+
+def figure_caption(name: str, run: RunData) -> str:
+    """The caption of figure ``name`` of a run: what is drawn, and how to read it."""
+    summary = run.summary
+    sides = "Blue: the prior predictive (the priors alone)"
+    if summary.posterior is not None:
+        n = len(summary.condition_on)
+        sides += f"; orange: the posterior, conditioned on {plural(n, 'claim')}"
+    levels = _levels_text(summary.levels)
+    bars = f"Bars under the curves: the {levels} equal-tailed credible intervals, dot the median."
+    captions: dict[str, Callable[[], str]] = {
+        "toll": lambda: (
+            f"Distribution of the true toll on a log scale (probability per equal step of the log scale), one "
+            f"panel per scope and metric the claims are about. {bars} Dashed lines: the claims, each labelled "
+            f"with its percentile in the distribution of the truth (far-tail percentiles are estimated, not "
+            f"counted). {sides}."
+        ),
+        "exceedance": lambda: (
+            "Probability that the true toll is at least x, as '1 in N', on log–log axes. Each claim is a "
+            "point at its own tail probability; beyond the last draw the curve stops and the points come "
+            "from the conditional tail estimator. A claim below the distribution is labelled with the "
+            f"chance of so few. {sides}."
+        ),
+        "ratios": lambda: (
+            "For each claim, the ratio claim ÷ truth it implies (log scale; 1 means the claim is the truth, "
+            "0.01 that it shows 1% of the toll, 3 that it triples it), with the source's prior reporting "
+            f"ratio ρ in green where the claim names a source. {bars} {sides}."
+        ),
+        "forces": lambda: (
+            f"Killed (and casualties) for each force and in total: median and {levels} equal-tailed credible "
+            f"intervals, log scale; numbers give the median and the widest interval. {sides}."
+        ),
+        "priors": lambda: (
+            "Each uncertain input's prior density as the scenario states it (blue), with its units and source; "
+            "orange: its posterior after conditioning (a histogram of the weighted draws). Fixed inputs are "
+            "listed in the report's table of priors."
+        ),
+        "over_time": lambda: (
+            f"Cumulative deaths of each force with a daily hazard over its days deployed: median and {levels} "
+            f"bands. Given a draw's size N, hazard h and deaths K, the deaths by day t are Binomial(K, "
+            f"(1 − e^(−h·t))/(1 − e^(−h·T))), so each path ends at the draw's toll; computed from the first "
+            f"{_reservoir_size(run):,} draws (the saved reservoir), weighted for the posterior."
+        ),
+    }
+    return captions[name]()
+
+
+def _reservoir_size(run: RunData) -> int:
+    return max((values.size for values in run.reservoir.values()), default=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks: the report's content, rendered to Markdown and to HTML
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A citation link: only http(s) URLs from the scenario become links."""
+
+    text: str
+    url: str
+
+
+Inline = str | Link
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    parts: tuple[Inline, ...]
+    small: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Inline | tuple[Inline, ...], ...], ...]
+    numeric: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureBlock:
+    name: str
+    title: str
+    caption: str
+    png: Path
+
+
+@dataclass(frozen=True)
+class Items:
+    items: tuple[tuple[Inline, ...], ...]
+
+
+Block = Heading | Paragraph | Table | FigureBlock | Items
+
+
+def _sides(summary: Summary) -> list[tuple[str, Side]]:
+    return [("prior", summary.prior)] + ([("posterior", summary.posterior)] if summary.posterior else [])
+
+
+def _interval(low: float, high: float) -> str:
+    return f"{format_count(low)}–{format_count(high)}"
+
+
+def _link(text: str, url: str | None) -> Inline:
+    return Link(text, url) if url and url.startswith(("https://", "http://")) else text
+
+
+def _params(spec: PriorSpec) -> str:
+    values = ", ".join(f"{key}={value}" for key, value in spec.params.items())
+    return f"{spec.family}({values})"
+
+
+def _method(summary: Summary, scenario: Scenario) -> list[Block]:
+    forces = len(scenario.forces)
+    text = (
+        f"{summary.draws:,} Monte Carlo draws (seed {summary.seed}). Each draw samples every prior in the table "
+        f"below, then the number killed in each of the {plural(forces, 'force')} exactly from a "
+        f"binomial distribution (force size × fatality rate)"
+    )
+    if scenario.has_casualties:
+        text += ", and casualties as the killed plus round(wounded per killed × killed), plus any captured or missing"
+    text += (
+        ". Each claim is then placed in the distribution of the true value over its scope and metric. "
+        f"Probabilities smaller than 1 in {summary.draws:,} are estimated by integrating the fatality rate "
+        "through its prior, so they are small numbers with a stated error rather than 0."
+    )
+    blocks: list[Block] = [Paragraph((text,))]
+    if summary.posterior is not None:
+        labels = {c.id: c.label for c in scenario.claims}
+        names = "; ".join(labels[c] for c in summary.condition_on)
+        blocks.append(
+            Paragraph(
+                (
+                    f"The posterior conditions on {plural(len(summary.condition_on), 'claim')} ({names}): the same "
+                    "draws are weighted by how likely each claim is given the draw's true toll and its source's "
+                    "reporting-ratio prior (a claim without a source must hold exactly). Effective sample size: "
+                    f"{summary.posterior.ess:,.0f} of {summary.draws:,} draws.",
+                )
+            )
+        )
+    blocks.append(Paragraph((f"In technical terms: {summary.method}",), small=True))
+    return blocks
+
+
+def _priors_table(scenario: Scenario) -> Table:
+    rows = []
+    for spec in scenario.priors():
+        d = spec.describe()
+        source = spec.source or "not given"
+        rows.append(
+            (
+                (prior_title(spec, scenario), f" ({spec.path})"),
+                _params(spec),
+                _number(d["median"]),
+                "fixed" if spec.is_fixed else f"{_number(d['p05'])} – {_number(d['p95'])}",
+                spec.units or "not given",
+                (source, " ", _link("[link]", spec.url)) if spec.url else source,
+            )
+        )
+    return Table(("Input", "Prior", "Median", "90% interval", "Units", "Source"), tuple(rows), numeric=(2, 3))
+
+
+def _results_table(summary: Summary) -> Table:
+    levels = summary.levels
+    headers = ("Quantity", "", "Mean", "Median", *(f"{level:.0%} interval" for level in levels))
+    headers += (f"{levels[-1]:.0%} HDI",)
+    rows = []
+    sides = _sides(summary)
+    for index, quantity in enumerate(summary.prior.quantities):
+        for tag, side in sides:
+            d: Distribution = side.quantities[index]
+            rows.append(
+                (
+                    summary.quantity_labels[quantity.name] if tag == "prior" else "",
+                    tag if len(sides) > 1 else "",
+                    format_count(d.mean.value),
+                    format_count(d.median.value),
+                    *(_interval(iv.low, iv.high) for iv in d.eti),
+                    _interval(d.hdi[-1].low, d.hdi[-1].high) if d.hdi else "",
+                )
+            )
+    return Table(headers, tuple(rows), numeric=tuple(range(2, len(headers))))
+
+
+def _claims_table(summary: Summary, scenario: Scenario) -> Table:
+    relation = {"eq": "=", "ge": "≥", "le": "≤", "between": "≈"}
+    rows = []
+    sides = _sides(summary)
+    for index, claim in enumerate(summary.prior.claims):
+        config = _claim(scenario, claim.id)
+        for tag, side in sides:
+            c = side.claims[index]
+            first = tag == "prior"
+            rows.append(
+                (
+                    _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), config.url)
+                    if first
+                    else "",
+                    tag if len(sides) > 1 else "",
+                    f"{relation[c.relation]} {format_count(c.value)} {c.metric}" if first else "",
+                    summary.quantity_labels[c.quantity] if first else "",
+                    format_percentile(c.percentile, c.above),
+                    format_probability(c.probability),
+                    f"{format_ratio(c.implied_ratio_median)} "
+                    f"({format_ratio(c.implied_ratio.low)}–{format_ratio(c.implied_ratio.high)})",
+                    format_probability(c.reported_at_most),
+                    format_probability(c.reported_at_least),
+                )
+            )
+    headers = (
+        "Claim",
+        "",
+        "Says",
+        "Truth over",
+        "Percentile",
+        "P(claim true)",
+        "Claim ÷ truth (95%)",
+        "P(R ≤ v)",
+        "P(R ≥ v)",
+    )
+    return Table(headers, tuple(rows), numeric=(4, 5, 6, 7, 8))
+
+
+def _provenance(run: RunData) -> Table:
+    rows = []
+    for key, value in run.manifest.items():
+        if value is None or value == []:
+            continue
+        if key == "command":
+            text = shlex.join(str(part) for part in value)
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+        elif isinstance(value, int) and not isinstance(value, bool) and key != "seed":
+            text = format_count(value)
+        else:
+            text = str(value)
+        rows.append((key.replace("_", " "), text))
+    return Table(("Field", "Value"), tuple(rows))
+
+
+def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
+    """The report's content as blocks, for :func:`report_markdown` and :func:`report_html`.
+
+    Parameters
+    ----------
+    run : RunData
+        The run, as read by :func:`sim.results.load_run`.
+    figures : dict of str to Path
+        Figure name (a key of :data:`FIGURE_TITLES`) to its PNG, in report order.
+    """
+    summary, scenario = run.summary, run.scenario
+    blocks: list[Block] = [Heading(1, summary.title, "top")]
+    if summary.description:
+        blocks.append(Paragraph((summary.description,)))
+    total = summary.prior.quantities[0]
+    headline = (
+        f"{summary.quantity_labels[total.name]}: median {format_count(total.median.value)}, "
+        f"95% credible interval {_interval(total.eti[-1].low, total.eti[-1].high)} from the priors alone"
+    )
+    if summary.posterior is not None:
+        post = summary.posterior.quantities[0]
+        headline += (
+            f"; median {format_count(post.median.value)} "
+            f"({_interval(post.eti[-1].low, post.eti[-1].high)}) after conditioning on the claims"
+        )
+    blocks.append(Paragraph((headline + ".",)))
+    for warning in summary.warnings:
+        blocks.append(Paragraph((f"Warning: {warning}",)))
+    blocks += [Heading(2, "Method", "method"), *_method(summary, scenario)]
+    blocks += [Heading(2, "Priors", "priors"), _priors_table(scenario)]
+    blocks += [
+        Heading(2, "Results", "results"),
+        Paragraph(
+            (
+                "Intervals are equal-tailed credible intervals; HDI is the highest-density interval. Each number "
+                "has a Monte Carlo standard error in summary.json.",
+            ),
+            small=True,
+        ),
+        _results_table(summary),
+    ]
+    if summary.prior.claims:
+        blocks += [Heading(2, "Claims", "claims"), _claims_table(summary, scenario)]
+        blocks.append(
+            Paragraph(
+                (
+                    "Percentile: where the claim sits in the distribution of the truth. Claim ÷ truth: the "
+                    "reporting ratio the claim implies (median, 95%). P(R ≤ v), P(R ≥ v): the claim's tails under "
+                    "its source's reporting-ratio prior. ± is the Monte Carlo standard error.",
+                ),
+                small=True,
+            )
+        )
+        posterior = summary.posterior.claims if summary.posterior is not None else (None,) * len(summary.prior.claims)
+        items = tuple(
+            (
+                f"{c.label}: ",
+                claim_sentence(c, scenario=scenario, posterior=post, conditioned=len(summary.condition_on)),
+            )
+            for c, post in zip(summary.prior.claims, posterior, strict=True)
+        )
+        blocks += [Heading(3, "In plain words", "plain-words"), Items(items)]
+    blocks.append(Heading(2, "Figures", "figures"))
+    if figures:
+        for name, png in figures.items():
+            blocks.append(FigureBlock(name, FIGURE_TITLES[name], figure_caption(name, run), png))
+    else:
+        blocks.append(Paragraph(("No figures were drawn for this run (--no-plots); `sim report` draws them.",)))
+    blocks += [Heading(2, "Provenance", "provenance"), _provenance(run)]
+    return blocks
+
+
+def _md_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]<>|" else ch for ch in text).replace("\n", " ")
+
+
+def _md_inline(parts: Inline | tuple[Inline, ...]) -> str:
+    parts = parts if isinstance(parts, tuple) else (parts,)
+    return "".join(f"[{_md_escape(p.text)}]({p.url})" if isinstance(p, Link) else _md_escape(p) for p in parts)
+
+
+def report_markdown(blocks: Sequence[Block], *, base: Path) -> str:
+    """Render blocks as Markdown; figures are linked relative to ``base`` (the run folder)."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"{'#' * block.level} {_md_escape(block.text)}")
+        elif isinstance(block, Paragraph):
+            text = _md_inline(block.parts)
+            out.append(f"*{text}*" if block.small else text)
+        elif isinstance(block, Items):
+            out.append("\n".join(f"- {_md_inline(item)}" for item in block.items))
+        elif isinstance(block, Table):
+            lines = ["| " + " | ".join(_md_escape(h) for h in block.headers) + " |"]
+            lines.append("| " + " | ".join("---:" if i in block.numeric else "---" for i in range(len(block.headers))))
+            lines[-1] += " |"
+            lines += ["| " + " | ".join(_md_inline(cell) for cell in row) + " |" for row in block.rows]
+            out.append("\n".join(lines))
+        else:
+            path = block.png.relative_to(base).as_posix()
+            out.append(f"### {_md_escape(block.title)}\n\n![{_md_escape(block.title)}]({path})\n\n")
+            out[-1] += _md_escape(block.caption)
+    return "\n\n".join(out) + "\n"
+
+
+NUMERIC = ' class="num"'
+
+CSS = """
+:root { color-scheme: light; }
+body { font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.5;
+  color: #1a1a1a; max-width: 1000px; margin: 2em auto; padding: 0 1.2em; }
+h1 { font-size: 1.7em; margin-bottom: 0.3em; }
+h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+h3 { font-size: 1.1em; margin-top: 1.4em; }
+nav { font-size: 0.9em; color: #555; }
+nav a { color: #0072B2; margin-right: 0.8em; }
+a { color: #0072B2; }
+.small { font-size: 0.85em; color: #444; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
+th { background: #f3f3f3; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.priors td:last-child { font-size: 0.92em; min-width: 18em; }
+figure { margin: 1.5em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.88em; color: #333; margin-top: 0.4em; }
+li { margin-bottom: 0.5em; }
+@media print {
+  @page { size: A4; margin: 14mm; }
+  body { font-size: 10pt; max-width: none; margin: 0; padding: 0; }
+  nav { display: none; }
+  a { color: inherit; text-decoration: underline; }
+  h2, h3 { break-after: avoid; }
+  table { font-size: 8pt; }
+  tr, figure, li { break-inside: avoid; }
+  figure img { max-height: 240mm; border: none; }
+  .table-wrap { overflow: visible; }
+}
+"""
+
+
+def _html_inline(parts: Inline | tuple[Inline, ...]) -> str:
+    parts = parts if isinstance(parts, tuple) else (parts,)
+    out = []
+    for part in parts:
+        if isinstance(part, Link):
+            out.append(f'<a href="{html.escape(part.url, quote=True)}">{html.escape(part.text)}</a>')
+        else:
+            out.append(html.escape(part))
+    return "".join(out)
+
+
+def report_html(blocks: Sequence[Block], *, title: str) -> str:
+    """Render blocks as one self-contained HTML page (inline CSS and figures, no script)."""
+    sections = [b for b in blocks if isinstance(b, Heading) and b.level == 2]
+    nav = " ".join(f'<a href="#{b.anchor}">{html.escape(b.text)}</a>' for b in sections)
+    body: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            body.append(f'<h{block.level} id="{block.anchor}">{html.escape(block.text)}</h{block.level}>')
+            if block.level == 1:
+                body.append(f"<nav>{nav}</nav>")
+        elif isinstance(block, Paragraph):
+            css = ' class="small"' if block.small else ""
+            body.append(f"<p{css}>{_html_inline(block.parts)}</p>")
+        elif isinstance(block, Items):
+            body.append("<ul>" + "".join(f"<li>{_html_inline(item)}</li>" for item in block.items) + "</ul>")
+        elif isinstance(block, Table):
+            css = ' class="priors"' if block.headers[0] == "Input" else ""
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
+            rows = []
+            for row in block.rows:
+                cells = "".join(
+                    f"<td{NUMERIC if i in block.numeric else ''}>{_html_inline(cell)}</td>"
+                    for i, cell in enumerate(row)
+                )
+                rows.append(f"<tr>{cells}</tr>")
+            body.append(
+                f'<div class="table-wrap"><table{css}><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table></div>"
+            )
+        else:
+            data = base64.b64encode(block.png.read_bytes()).decode("ascii")
+            body.append(
+                f'<figure id="figure-{block.name}"><h3>{html.escape(block.title)}</h3>'
+                f'<img src="data:image/png;base64,{data}" alt="{html.escape(block.title, quote=True)}">'
+                f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
+            )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(content)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_report(run: RunData) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into the run folder (each replaced atomically).
+
+    The figures are those already in ``figures/`` (drawn by :func:`sim.plots.write_figures`).
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
+    folder = run.path / "figures"
+    figures = {name: folder / f"{name}.png" for name in FIGURE_TITLES if (folder / f"{name}.png").is_file()}
+    blocks = report_blocks(run, figures)
+    markdown, page = run.path / "report.md", run.path / "report.html"
+    _write_atomic(markdown, report_markdown(blocks, base=run.path).encode())
+    _write_atomic(page, report_html(blocks, title=run.summary.title).encode())
+    return [markdown, page]
+
+
+def render_run(run_dir: str | Path, *, figures: bool = True, report: bool = True) -> list[Path]:
+    """Draw a run folder's figures and/or write its report; return the files written.
+
+    This is what ``sim run`` calls on its staging folder (before the atomic rename) and what
+    ``sim report RUN_DIR`` calls on a finished run. matplotlib is imported only when
+    ``figures`` is true.
+
+    Raises
+    ------
+    sim.results.ResultsError
+        ``run_dir`` is not a complete run folder.
+    """
+    run = load_run(run_dir)
+    written: list[Path] = []
+    if figures:
+        from sim.plots import write_figures
+
+        written += write_figures(run)
+    if report:
+        written += write_report(run)
+    return written
