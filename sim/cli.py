@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
@@ -31,6 +32,7 @@ from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, ConfigError, Scenario, load_sc
 from sim.display import print_priors, print_summary
 from sim.engine import ExecutorError, simulate
 from sim.inference import ConditioningError
+from sim.report import render_run
 from sim.results import ResultsError, manifest, new_run_dir, write_run
 from sim.summary import summarize
 
@@ -233,11 +235,17 @@ def run(
         bool, typer.Option("--json", help="Print summary.json to stdout instead of tables.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")] = False,
+    plots: Annotated[
+        bool, typer.Option("--plots/--no-plots", help="Draw the figures (PNG and SVG) into the run folder's figures/.")
+    ] = True,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.md and report.html (one self-contained page).")
+    ] = False,
 ) -> None:
     """Simulate a scenario: the toll's distribution, credible intervals and the claim table.
 
-    Prints the tables, writes summary.json, summary.csv, manifest.json and a copy of the
-    scenario into the run folder, and prints its path.
+    Prints the tables, writes summary.json, summary.csv, manifest.json, a copy of the scenario
+    and the figures (and with --report the report) into the run folder, and prints its path.
     """
     started = datetime.now(UTC)
     scenario = _load(config)
@@ -282,7 +290,13 @@ def run(
     data = manifest(result, command=["sim", *sys.argv[1:]], started=started)
     try:
         written = write_run(
-            run_dir, summary=summary, result=result, manifest_data=data, save_samples=save_samples, force=force
+            run_dir,
+            summary=summary,
+            result=result,
+            manifest_data=data,
+            save_samples=save_samples,
+            force=force,
+            decorate=partial(render_run, figures=plots, report=report) if plots or report else None,
         )
     except ResultsError as error:
         _fail(str(error), 1)
@@ -294,6 +308,24 @@ def run(
         print_summary(summary, stdout)
         stdout.print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
     stdout.print(str(written), highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder, e.g. results/kursk/latest.")],
+    plots: Annotated[
+        bool, typer.Option("--plots/--no-plots", help="Redraw the figures (--no-plots keeps the ones there).")
+    ] = True,
+) -> None:
+    """(Re)write a run folder's figures, report.md and report.html; print the report's path.
+
+    Reads the saved run (nothing is simulated again); each file is replaced atomically.
+    """
+    try:
+        written = render_run(run_dir, figures=plots, report=True)
+    except ResultsError as error:
+        _fail(str(error), 2)
+    stdout.print(str(written[-1]), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
