@@ -1,0 +1,224 @@
+"""Figures: the functions return Figures with the expected panels, scales and labels; every applicable
+figure is drawn for scenarios with and without claims, casualties, several forces or a hazard."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from sim.config import load_scenario, parse_scenario
+from sim.engine import simulate
+from sim.plots import (
+    applicable_figures,
+    plot_exceedance,
+    plot_forces,
+    plot_over_time,
+    plot_priors,
+    plot_ratios,
+    plot_toll,
+    write_figures,
+)
+from sim.results import RunData, load_run, manifest, write_run
+from sim.summary import summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NO_CLAIMS = """
+[scenario]
+name = "plain"
+title = "One force, no claims, no casualties"
+[simulation]
+draws = 4_000
+seed = 5
+[forces.unit]
+label = "The unit"
+size = { dist = "uniform", low = 900, high = 1_100, units = "soldiers", source = "test" }
+fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction killed", source = "test" }
+"""
+
+ONE_FORCE = """
+[scenario]
+name = "single"
+title = "One force with a daily hazard, casualties and a sourced claim"
+[simulation]
+draws = 4_000
+seed = 6
+[forces.sappers]
+label = "Sappers"
+size = 500
+daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3], units = "deaths per person-day", source = "test" }
+days = 90
+[casualties]
+wounded_per_killed = { dist = "lognormal", ci90 = [1.5, 4.0], units = "wounded per killed", source = "test" }
+[sources.state]
+label = "State media"
+reporting_ratio = { dist = "beta", ci90 = [0.3, 0.95], units = "reported / true", source = "test" }
+[[claims]]
+id = "few"
+label = "Five dead"
+value = 5
+source = "state"
+[[claims]]
+id = "many"
+label = "At least 200 casualties"
+value = 200
+relation = "ge"
+metric = "casualties"
+[inference]
+condition_on = ["few"]
+"""
+
+
+def _run(folder: Path, scenario_text: str | None = None, *, draws: int | None = None) -> RunData:
+    scenario = (
+        parse_scenario(scenario_text, file="test.toml") if scenario_text else load_scenario(ROOT / "configs/kursk.toml")
+    )
+    result = simulate(scenario, draws=draws, workers=1)
+    data = manifest(result, command=["sim", "run", "test"], started=datetime.now(UTC))
+    out = write_run(folder / scenario.name, summary=summarize(result), result=result, manifest_data=data)
+    return load_run(out)
+
+
+@pytest.fixture(scope="module")
+def kursk(tmp_path_factory: pytest.TempPathFactory) -> RunData:
+    return _run(tmp_path_factory.mktemp("kursk"), draws=20_000)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory: pytest.TempPathFactory) -> RunData:
+    return _run(tmp_path_factory.mktemp("single"), ONE_FORCE)
+
+
+def _log_x(figure: Figure) -> list[str]:
+    return [ax.get_xscale() for ax in figure.axes]
+
+
+def test_toll_has_one_log_panel_per_claim_scope_spanning_every_claim(kursk: RunData) -> None:
+    summary = kursk.summary
+    figure = plot_toll(summary)
+    scopes = list(dict.fromkeys(["killed", *(c.quantity for c in summary.prior.claims)]))
+    assert isinstance(figure, Figure)
+    assert len(figure.axes) == len(scopes) == 4
+    assert _log_x(figure) == ["log"] * 4
+    first = figure.axes[0]
+    low, high = first.get_xlim()
+    assert low < 9 and high > 6_000, "9 and 6,000 must both be visible"
+    assert first.get_xlabel() == "Killed (people, log scale)"
+    texts = " ".join(t.get_text() for t in first.texts)
+    assert "9: " in texts and "6,000: " in texts and "percentile" in texts
+    assert "0th percentile" not in texts.replace("0.0", "")
+    titles = [t.get_text() for t in figure.texts]
+    assert summary.title in titles and any("seed" in t and "draws" in t for t in titles)
+
+
+def test_exceedance_is_log_log_and_reaches_the_claims_estimated_tails(kursk: RunData) -> None:
+    summary = kursk.summary
+    figure = plot_exceedance(summary)
+    assert all(ax.get_xscale() == "log" and ax.get_yscale() == "log" for ax in figure.axes)
+    smallest = min(c.above.value for c in summary.prior.claims if c.above.value > 0)
+    assert min(ax.get_ylim()[0] for ax in figure.axes) <= smallest
+    assert figure.axes[0].get_ylabel() == "Chance that killed ≥ x"
+    assert "1 in" in " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+
+
+def test_ratios_one_log_panel_per_claim_with_the_truth_marked(kursk: RunData) -> None:
+    summary, scenario = kursk.summary, kursk.scenario
+    figure = plot_ratios(summary, scenario)
+    assert len(figure.axes) == len(summary.prior.claims)
+    for ax in figure.axes:
+        assert ax.get_xscale() == "log"
+        assert ax.get_xlabel() == "Claim ÷ truth (log scale)"
+        assert any(list(line.get_xdata()) == [1, 1] for line in ax.lines), "a vertical line at 1"
+        low, high = ax.get_xlim()
+        assert low < 1 < high
+    assert "claim = truth" in figure.axes[0].xaxis.get_major_formatter()(1.0, 0)
+
+
+def test_forces_priors_and_over_time(kursk: RunData) -> None:
+    summary, scenario = kursk.summary, kursk.scenario
+    forces = plot_forces(summary, scenario)
+    assert [ax.get_title(loc="left") for ax in forces.axes] == ["Killed", "Casualties (killed + wounded + missing)"]
+    labels = [t.get_text() for t in forces.axes[0].get_yticklabels()]
+    assert labels[0] == "All forces" and len(labels) == 1 + len(scenario.forces)
+    priors = plot_priors(summary, scenario)
+    uncertain = [p for p in scenario.priors() if not p.is_fixed]
+    assert len(priors.axes) == len(uncertain)
+    assert all("Source:" in ax.get_xlabel() for ax in priors.axes)
+    assert scenario.forces[0].size.units in priors.axes[0].get_xlabel().replace("\n", " ")
+    over_time = plot_over_time(summary, scenario, kursk.reservoir)
+    assert len(over_time.axes) == 2  # the engineers' hazard, prior and posterior
+    assert over_time.axes[0].get_ylabel() == "Cumulative deaths (people)"
+    assert over_time.axes[0].get_xlim()[1] == pytest.approx(120)
+
+
+def test_a_single_panel_draws_into_the_callers_axes(kursk: RunData) -> None:
+    from matplotlib.figure import Figure as Blank
+
+    figure = Blank()
+    ax = figure.subplots()
+    assert plot_toll(kursk.summary, quantity="killed[engineers]", ax=ax) is figure
+    assert ax.get_xscale() == "log" and not figure.texts  # no frame on the caller's figure
+    with pytest.raises(ValueError, match="quantity="):
+        plot_exceedance(kursk.summary, ax=ax)
+
+
+def test_every_applicable_figure_for_a_run_without_claims_or_casualties(tmp_path: Path) -> None:
+    run = _run(tmp_path, NO_CLAIMS)
+    assert list(applicable_figures(run)) == ["toll", "exceedance", "priors"]
+    written = write_figures(run)
+    assert sorted(p.name for p in written) == sorted(
+        f"{name}.{ext}" for name in ("toll", "exceedance", "priors") for ext in ("png", "svg")
+    )
+    assert not list((run.path / "figures").glob(".*")), "no temporary files left"
+    with Image.open(run.path / "figures" / "toll.png") as image:
+        text = image.text
+        assert image.info["dpi"][0] == pytest.approx(200, abs=1)
+    assert text["sim.seed"] == str(run.manifest["seed"]) == "5"
+    assert text["sim.draws"] == str(run.manifest["draws"])
+    assert text["sim.config_sha256"] == run.manifest["config_sha256"]
+    assert text["sim.sim_version"] == run.manifest["sim_version"]
+    assert text["Title"].startswith("How many died") and "Description" in text
+    svg = (run.path / "figures" / "toll.svg").read_text()
+    assert run.manifest["config_sha256"] in svg and "<dc:date>" not in svg
+
+
+def test_every_applicable_figure_for_one_force_with_a_hazard(single: RunData) -> None:
+    names = list(applicable_figures(single))
+    assert names == ["toll", "exceedance", "ratios", "forces", "priors", "over_time"]
+    toll = plot_toll(single.summary)
+    assert len(toll.axes) == 2  # killed (the claim's scope) and casualties
+    forces = plot_forces(single.summary, single.scenario)
+    assert [t.get_text() for t in forces.axes[0].get_yticklabels()] == ["Sappers"]
+    for name, draw in applicable_figures(single).items():
+        assert isinstance(draw(), Figure), name
+
+
+def test_over_time_paths_end_at_each_draws_toll(kursk: RunData) -> None:
+    from sim.plots import _paths
+
+    force = next(f for f in kursk.scenario.forces if f.daily_hazard is not None)
+    days, deaths = _paths(force, kursk.reservoir, seed=1)
+    assert days[0] == 0 and math.isclose(days[-1], 120)
+    assert (deaths[-1] == kursk.reservoir[f"killed[{force.id}]"]).all()
+    assert (deaths[0] == 0).all() and (deaths[1:] >= deaths[:-1]).all(), "cumulative deaths never fall"
+
+
+def test_run_without_plots_never_imports_matplotlib(tmp_path: Path) -> None:
+    config = tmp_path / "plain.toml"
+    config.write_text(NO_CLAIMS)
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom sim.cli import app\n"
+        f"result = CliRunner().invoke(app, ['run', {str(config)!r}, '--no-plots', '--workers', '1', "
+        f"'--results', {str(tmp_path / 'results')!r}, '--quiet'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "assert not [m for m in sys.modules if m.startswith('matplotlib')], 'matplotlib was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, timeout=120)
+    assert not (tmp_path / "results" / "plain" / "latest" / "figures").exists()

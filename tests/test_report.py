@@ -1,0 +1,296 @@
+"""Reports: self-contained HTML that parses and links only to the scenario's citations, Markdown with the
+same content, claim sentences generated from the numbers, the CLI's report and plots options."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.config import Scenario, load_scenario, parse_scenario
+from sim.engine import simulate
+from sim.report import claim_sentence, percentile_text, render_run
+from sim.results import ResultsError, RunData, load_run, manifest, write_run
+from sim.summary import Interval, Probability, summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+runner = CliRunner()
+
+TINY = """
+[scenario]
+name = "tiny"
+title = "A tiny scenario <with> markup & quotes"
+description = "Text with <b>tags</b> that must be escaped."
+[simulation]
+draws = 3_000
+seed = 3
+[forces.unit]
+label = "The unit"
+size = 1000
+[forces.unit.fatality_rate]
+dist = "beta"
+mean = 0.1
+sd = 0.03
+units = "fraction"
+source = "test"
+url = "https://example.org/rate"
+[[claims]]
+id = "nine"
+label = "Nine dead"
+value = 9
+url = "https://example.org/nine"
+"""
+
+
+TWO_FORCES = """
+[scenario]
+name = "two"
+title = "Two forces: one in combat, one clearing mines"
+[simulation]
+draws = 4_000
+seed = 11
+[forces.line]
+label = "Line troops"
+size = { dist = "uniform", low = 4_000, high = 6_000, units = "soldiers", source = "MoD", url = "https://ex.org/a" }
+fatality_rate = { dist = "beta", ci90 = [0.02, 0.1], units = "fraction killed", source = "estimates" }
+[forces.sappers]
+label = "Sappers"
+size = 400
+daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3], units = "deaths per person-day", source = "demining" }
+days = 100
+[casualties]
+wounded_per_killed = { dist = "lognormal", ci90 = [1.5, 5.0], units = "wounded per killed", source = "base rates" }
+[sources.state]
+label = "State media"
+url = "https://example.org/state"
+reporting_ratio = { dist = "beta", ci90 = [0.3, 0.95], units = "reported / true", source = "judgement" }
+[[claims]]
+id = "few"
+label = "Five sappers dead"
+value = 5
+scope = ["sappers"]
+source = "state"
+url = "https://example.org/few"
+[[claims]]
+id = "many"
+label = "At least 1,000 dead"
+value = 1_000
+relation = "ge"
+[inference]
+condition_on = ["few"]
+"""
+
+
+class _Links(HTMLParser):
+    """Every src and href, and every tag, of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.links += [(name, value or "") for name, value in attrs if name in ("src", "href")]
+
+
+@pytest.fixture(scope="module")
+def kursk(tmp_path_factory: pytest.TempPathFactory) -> RunData:
+    """The Kursk scenario at 20,000 draws (no figures: its sentences are what is tested)."""
+    return _run(load_scenario(ROOT / "configs/kursk.toml"), tmp_path_factory.mktemp("kursk"), draws=20_000)
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> RunData:
+    """A small two-force scenario with every figure and the report, written the way sim run --report does."""
+    return _run(parse_scenario(TWO_FORCES, file="two.toml"), tmp_path_factory.mktemp("drawn"), decorate=render_run)
+
+
+def _run(scenario: Scenario, folder: Path, *, draws: int | None = None, decorate=None) -> RunData:
+    result = simulate(scenario, draws=draws, workers=1)
+    data = manifest(result, command=["sim", "run", "two.toml", "--report"], started=datetime.now(UTC))
+    out = folder / scenario.name
+    write_run(out, summary=summarize(result), result=result, manifest_data=data, decorate=decorate)
+    return load_run(out)
+
+
+def _citations(run: RunData) -> set[str]:
+    scenario = run.scenario
+    urls = {p.url for p in scenario.priors()} | {c.url for c in scenario.claims} | {s.url for s in scenario.sources}
+    return {url for url in urls if url}
+
+
+def test_html_is_one_self_contained_page_linking_only_to_citations(drawn: RunData) -> None:
+    page = (drawn.path / "report.html").read_text()
+    parser = _Links()
+    parser.feed(page)
+    parser.close()
+    assert {"script", "link", "iframe", "object"}.isdisjoint(parser.tags)
+    sources = [value for name, value in parser.links if name == "src"]
+    assert len(sources) == 6 and all(src.startswith("data:image/png;base64,") for src in sources)
+    hrefs = {value for name, value in parser.links if name == "href"}
+    external = {href for href in hrefs if not href.startswith("#")}
+    assert external and external <= _citations(drawn)
+    assert "@import" not in page and "url(" not in page and "<style>" in page and "@media print" in page
+    for block in ("Method", "Priors", "Results", "Claims", "In plain words", "Figures", "Provenance"):
+        assert f">{block}</h" in page
+    assert drawn.manifest["config_sha256"] in page and f"{drawn.manifest['seed']}" in page
+    assert "sim run two.toml --report" in page
+
+
+def test_markdown_has_the_same_content_with_figures_beside_it(drawn: RunData) -> None:
+    text = (drawn.path / "report.md").read_text()
+    assert text.startswith(f"# {drawn.summary.title}")
+    for name in ("toll", "exceedance", "ratios", "forces", "priors", "over_time"):
+        assert f"](figures/{name}.png)" in text
+        assert (drawn.path / "figures" / f"{name}.png").is_file()
+    assert "| Input | Prior | Median | 90% interval | Units | Source |" in text
+    assert "first 4,000 draws" in text  # the over-time caption says where its bands come from
+    for claim in drawn.summary.prior.claims:
+        assert f"- {claim.label}: The figure of " in text
+
+
+def test_text_from_the_scenario_is_escaped(tmp_path: Path, write_config) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(write_config(TINY)),
+            "--out",
+            str(tmp_path / "run"),
+            "--workers",
+            "1",
+            "--no-plots",
+            "--report",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "<b>tags</b>" not in page and "&lt;b&gt;tags&lt;/b&gt;" in page
+    assert "&lt;with&gt; markup &amp; quotes" in page
+    parser = _Links()
+    parser.feed(page)
+    assert {v for n, v in parser.links if n == "href" and not v.startswith("#")} == {
+        "https://example.org/rate",
+        "https://example.org/nine",
+    }
+    markdown = (tmp_path / "run" / "report.md").read_text()
+    assert "\\<b\\>tags\\</b\\>" in markdown
+
+
+def test_claim_sentences_follow_the_numbers(kursk: RunData) -> None:
+    scenario = kursk.scenario
+    claim = next(c for c in kursk.summary.prior.claims if c.id == "kim_nine_total")
+
+    def sentence(percentile: float, ratio: float) -> str:
+        changed = replace(
+            claim,
+            percentile=Probability(percentile, 0.0, "conditional"),
+            implied_ratio_median=ratio,
+            implied_ratio=Interval(0.95, ratio / 2, ratio * 2, 0.0, 0.0),
+        )
+        return claim_sentence(changed, scenario=scenario)
+
+    original = claim_sentence(claim, scenario=scenario)
+    assert "far below any plausible value" in original and "counting only" in original
+    assert "0th percentile" not in original.replace("0.0", "")
+    assert sentence(1.0, 0.004).count("implausibly low") == 1
+    assert "is consistent with" in sentence(50.0, 1.0) and "close to the truth" in sentence(50.0, 1.0)
+    assert "but would mean counting only 40%" in sentence(40.0, 0.4)
+    assert "is implausibly high" in sentence(99.0, 5.0) and "overstating them 5-fold" in sentence(99.0, 5.0)
+    assert sentence(37.0, 1.0) != sentence(38.0, 1.0)
+    assert "37.0th percentile" in sentence(37.0, 1.0)
+
+
+def test_sentences_quote_the_source_and_the_posterior(kursk: RunData) -> None:
+    summary = kursk.summary
+    index = next(i for i, c in enumerate(summary.prior.claims) if c.id == "kim_nine_528th")
+    prior, posterior = summary.prior.claims[index], summary.posterior.claims[index]
+    text = claim_sentence(prior, scenario=kursk.scenario, posterior=posterior, conditioned=3)
+    assert text.startswith("The figure of 9 dead from KCNA / Kim Jong Un ")
+    assert "Given the reporting bias assumed for KCNA / Kim Jong Un" in text
+    assert f"After conditioning on 3 claims, it sits at the {percentile_text(posterior)}" in text
+    assert "reporting ratio is estimated at" in text
+
+
+def test_run_writes_figures_by_default_and_the_report_on_request(tmp_path: Path, write_config) -> None:
+    config = write_config(TINY)
+    plain = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "a"), "--workers", "1", "-q"])
+    assert plain.exit_code == 0, plain.output
+    assert (tmp_path / "a" / "figures" / "toll.png").is_file() and not (tmp_path / "a" / "report.html").exists()
+    bare = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "b"), "--no-plots", "--report", "-q"])
+    assert bare.exit_code == 0, bare.output
+    assert not (tmp_path / "b" / "figures").exists()
+    assert "No figures were drawn" in (tmp_path / "b" / "report.md").read_text()
+    redo = runner.invoke(app, ["report", str(tmp_path / "b")])
+    assert redo.exit_code == 0, redo.output
+    assert str(tmp_path / "b" / "report.html") in redo.output
+    assert (tmp_path / "b" / "figures" / "exceedance.svg").is_file()
+    assert "No figures were drawn" not in (tmp_path / "b" / "report.md").read_text()
+    assert not [p.name for p in (tmp_path / "b").rglob(".*")], "no temporary files left"
+
+
+def test_report_through_latest_and_for_a_missing_folder(tmp_path: Path, write_config) -> None:
+    results = tmp_path / "results"
+    ran = runner.invoke(app, ["run", str(write_config(TINY)), "--results", str(results), "--no-plots", "-q"])
+    assert ran.exit_code == 0, ran.output
+    done = runner.invoke(app, ["report", str(results / "tiny" / "latest"), "--no-plots"])
+    assert done.exit_code == 0, done.output
+    assert (results / "tiny" / "latest" / "report.html").is_file()
+    missing = runner.invoke(app, ["report", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "not a complete run folder" in missing.output
+    with pytest.raises(ResultsError):
+        render_run(tmp_path / "nowhere")
+
+
+def test_a_failing_decoration_leaves_no_run_folder(tmp_path: Path) -> None:
+    scenario = load_scenario(ROOT / "configs/kursk.toml")
+    result = simulate(scenario, draws=2_000, workers=1)
+    data = manifest(result, command=["sim"], started=datetime.now(UTC))
+
+    def broken(folder: Path) -> None:
+        (folder / "figures").mkdir()
+        raise RuntimeError("drawing failed")
+
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        write_run(tmp_path / "run", summary=summarize(result), result=result, manifest_data=data, decorate=broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no headless Chromium at /usr/bin/chromium to render the page")
+def test_chromium_renders_the_report(drawn: RunData, tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    page = tmp_path / "report.html"
+    shutil.copy(drawn.path / "report.html", page)  # nothing beside it: inline figures must still show
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1000,3000",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.shape == (3000, 1000)
+    dark = (pixels < 128).mean()
+    assert 0.005 < dark < 0.5, f"{dark:.1%} dark pixels: blank or unreadable"
+    assert pixels.std() > 10
