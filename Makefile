@@ -21,8 +21,21 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install sim with its test tools
 	@echo "installed: $(BIN)/sim"
 
-run: $(STAMP) ## Run the main scenario (SCENARIO=configs/kursk.toml, ARGS=...)
-	$(BIN)/sim run $(SCENARIO) $(ARGS)
+run: $(STAMP) ## Run the main scenario with figures and report (SCENARIO=configs/kursk.toml, ARGS=...)
+	$(BIN)/sim run $(SCENARIO) --report $(ARGS)
+
+SCENARIO_NAME ?= $(or $(shell sed -n 's/^name *= *"\([^"]*\)".*/\1/p' $(SCENARIO) 2>/dev/null | head -1),$(basename $(notdir $(SCENARIO))))
+REPORT_FIGURES := build/report-figures
+.PHONY: report report-figures
+
+report: $(STAMP) ## Redraw the figures and rewrite the report of SCENARIO's latest run (results/<name>/latest)
+	$(BIN)/sim report results/$(SCENARIO_NAME)/latest
+
+report-figures: $(STAMP) ## Regenerate docs/img/report-*.png for the README from a fresh Kursk run
+	$(BIN)/sim run configs/kursk.toml --out $(REPORT_FIGURES)/kursk --force --quiet
+	mkdir -p docs/img
+	cp $(REPORT_FIGURES)/kursk/figures/toll.png docs/img/report-toll.png
+	cp $(REPORT_FIGURES)/kursk/figures/exceedance.png docs/img/report-exceedance.png
 
 SCENARIOS := $(filter-out configs/template.toml,$(wildcard configs/*.toml))
 KURSK := configs/kursk.toml configs/kursk_article.toml configs/kursk_engineers.toml configs/kursk_signals.toml
