@@ -340,6 +340,9 @@ class Domain:
         """What is wrong with ``distribution`` here, or None."""
         support_low, support_high = (float(x) for x in distribution.support())
         if not self.low <= support_low <= support_high <= self.high:
+            if is_degenerate(distribution):
+                outside = [f"{v:g}" for v in distribution.values if not self.low <= v <= self.high]
+                return f"{', '.join(outside)} is outside {self.what} [{self.low:g}, {self.high:g}]"
             return (
                 f"{family} prior has support [{support_low:g}, {support_high:g}], outside {self.what} "
                 f"[{self.low:g}, {self.high:g}]; choose a family or truncation that stays inside"
@@ -562,7 +565,8 @@ def _read_claim(
     value = upper = None
     if "value" not in table:
         reader.fail(
-            f"{path}.value", "is required" + (" (a pair [low, high] for between)" if relation == "between" else "")
+            f"{path}.value",
+            "is required: the claimed figure" + (", a pair [low, high] for between" if relation == "between" else ""),
         )
     elif relation == "between":
         raw = table["value"]
@@ -635,6 +639,18 @@ def claim_interval(relation: str, value: float, upper: float | None, rounding: f
 TOP_KEYS = ("scenario", "simulation", "forces", "casualties", "sources", "claims", "inference")
 
 
+def _toml_hint(text: str, message: str) -> str:
+    """A hint for the commonest TOML mistake: a number written with thousands separators (14,000)."""
+    line = re.search(r"at line (\d+)", message)
+    if line is None:
+        return ""
+    lines = text.split("\n")
+    number = int(line.group(1))
+    if number <= len(lines) and re.search(r"=\s*-?\d{1,3}(,\d{3})+", lines[number - 1]):
+        return "; write numbers without thousands separators (14_000 or 14000, not 14,000)"
+    return ""
+
+
 def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
     """Parse and validate scenario TOML text.
 
@@ -646,7 +662,7 @@ def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(file, [Problem("", f"invalid TOML: {error}")]) from None
+        raise ConfigError(file, [Problem("", f"invalid TOML: {error}{_toml_hint(text, str(error))}")]) from None
     except RecursionError:
         raise ConfigError(file, [Problem("", "invalid TOML: arrays or tables nested too deeply")]) from None
     return scenario_from_dict(data, file=file, text=text)
