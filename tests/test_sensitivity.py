@@ -98,7 +98,7 @@ def test_unknown_path_names_the_nearest_paths(small):
 @pytest.mark.parametrize(
     ("path", "value", "rule"),
     [
-        ("forces.unit.fatality_rate", 1.5, "forces.unit.fatality_rate: fixed prior has support [1.5, 1.5], outside"),
+        ("forces.unit.fatality_rate", 1.5, "forces.unit.fatality_rate: 1.5 is outside a fatality rate's domain [0, 1]"),
         ("casualties.wounded_per_killed.ci90", (4.0, 1.5), "must be increasing, got [4, 1.5]"),
         ("simulation.draws", 0, "simulation.draws: must be in 1.."),
     ],
