@@ -187,9 +187,10 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
 
 def _on_interrupt(message: str) -> None:
     """What an interruption from now on reports (once the run folder is in place, it is kept)."""
-    handler = signal.getsignal(signal.SIGINT)
-    if isinstance(handler, _InterruptHandler):
-        handler.message = message
+    for signum in EXIT_INTERRUPTED:  # one handler serves both, unless the process ignores SIGINT
+        handler = signal.getsignal(signum)
+        if isinstance(handler, _InterruptHandler):
+            handler.message = message
 
 
 @app.command()

@@ -146,6 +146,20 @@ def test_interrupt_after_writing_keeps_the_complete_run(tmp_path: Path, write_co
     assert {"summary.json", "summary.csv", "manifest.json", "scenario.toml"} <= {p.name for p in out.iterdir()}
 
 
+def test_sigterm_after_writing_when_sigint_is_ignored(tmp_path: Path, write_config, monkeypatch, staging_hook):
+    staging_hook(None)
+    monkeypatch.setattr(sim.cli, "print_summary", lambda *args: os.kill(os.getpid(), signal.SIGTERM))
+    out = tmp_path / "run"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = runner.invoke(app, ["run", str(write_config(TINY)), "--out", str(out), "--workers", "1"])
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # left as it was found
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.exit_code == 143, result.output
+    assert f"interrupted: the run was already written to {out}" in result.output
+
+
 @pytest.mark.parametrize("where", ["results", "out"])
 def test_results_under_a_regular_file_exit_1_naming_the_folder(tmp_path: Path, write_config, where: str):
     blocker = tmp_path / "file"
