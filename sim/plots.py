@@ -244,7 +244,18 @@ def _toll_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
     return text
 
 
-def _toll_panel(ax: Axes, summary: Summary, name: str) -> None:
+def _label_slot(summary: Summary) -> float:
+    """Height in inches of one claim's label in the toll figure (2 or 3 lines of 7 pt, and a gap)."""
+    return (3 if summary.posterior is not None else 2) * 7 * 1.25 / 72 + 0.07
+
+
+def _toll_height(summary: Summary, names: Sequence[str]) -> float:
+    """Panel height (inches) that leaves the curves at least 1.4 in under the stacked claim labels."""
+    most = max(len(_claims_of(summary, name)) for name in names)
+    return max(2.3, 1.6 + most * _label_slot(summary))
+
+
+def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> None:
     claims = _claims_of(summary, name)
     sides = _sides(summary)
     low, high = _count_range(summary, name, [c.value for c, _ in claims])
@@ -254,8 +265,11 @@ def _toll_panel(ax: Axes, summary: Summary, name: str) -> None:
         edges, density = _log_density(summary.distributions[f"{key}/{name}"], low, high)
         _density(ax, edges, density, colour)
         peak = max(peak, float(density.max()))
-    lines = 3 if summary.posterior is not None else 2
-    top = peak * (1.15 + 0.13 * lines * min(len(claims), 3))
+    # Claim labels are stacked from the top, one slot each; the curves stay below the stack.
+    slot = _label_slot(summary)
+    free = max(1 - (len(claims) * slot + 0.08) / panel_height, 0.3)
+    below = 0.075 * (len(sides) + 0.3)  # the interval strips under zero, as a fraction of the top
+    top = peak / max(free * (1 + below) - below, 0.2) if claims else peak * 1.15
     rows = []
     for _key, side, colour, _label in sides:
         d = _distribution(side, name)
@@ -267,7 +281,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str) -> None:
         left = _fraction(prior.value, low, high) < 0.5
         ax.annotate(
             _toll_label(prior, posterior),
-            xy=(prior.value, 0.985 - 0.065 * lines * (order % 3)),
+            xy=(prior.value, 1 - (0.04 + order * slot) / panel_height),
             xycoords=("data", "axes fraction"),
             xytext=(4 if left else -4, 0),
             textcoords="offset points",
@@ -309,11 +323,12 @@ def plot_toll(summary: Summary, *, quantity: str | None = None, ax: Axes | None 
     """
     names = [quantity] if quantity else _claim_quantities(summary)
     figure, axes, grid = _panels(ax, len(names), "quantity", columns=2)
+    height = _toll_height(summary, names) if ax is None else ax.get_position().height * figure.get_figheight()
     for panel, name in zip(axes, names, strict=True):
-        _toll_panel(panel, summary, name)
+        _toll_panel(panel, summary, name, height)
     claim = Line2D([], [], color=CLAIM_COLOUR, linestyle="--", linewidth=1, label="Claim")
     legend = [*_side_legend(summary), claim, *_interval_legend(summary.levels)]
-    return _finish(figure, summary, "toll", grid=grid, panel_height=2.3, legend=legend)
+    return _finish(figure, summary, "toll", grid=grid, panel_height=height, legend=legend)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,9 +360,9 @@ def _tail(claim: ClaimSummary) -> tuple[bool, Probability]:
 
 def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
     below, p = _tail(prior)
-    text = f"{format_count(prior.value)} or {'fewer' if below else 'more'}: {probability_text(p)}"
+    text = f"{'≤' if below else '≥'} {format_count(prior.value)}: {probability_text(p)}"
     if posterior is not None:
-        text += f"\n    posterior: {probability_text(_tail(posterior)[1])}"
+        text += f"\n    posterior {probability_text(_tail(posterior)[1])}"
     return text
 
 
@@ -662,9 +677,9 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
         ax.stairs(np.diff(cumulative) / width, coarse, color=POSTERIOR_COLOUR, linewidth=1.3)
     ax.set_ylim(bottom=0)
     ax.set_yticks([])
-    ax.set_title(_wrap(prior_title(spec, scenario), 36), fontsize=7.5)
-    units = _wrap(spec.units or "units not given", 46)
-    source = _wrap(f"Source: {_shorten(spec.source or 'not given', 84)}", 50)
+    ax.set_title(_wrap(prior_title(spec, scenario), 30), fontsize=7.5)
+    units = _wrap(spec.units or "units not given", 42)
+    source = _wrap(f"Source: {_shorten(spec.source or 'not given', 80)}", 44)
     ax.set_xlabel(f"{units}\n{source}", fontsize=6.5, color="#222222", linespacing=1.25)
     ax.tick_params(axis="x", labelsize=7)
 

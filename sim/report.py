@@ -117,9 +117,11 @@ def one_in(p: float) -> str:
 
 
 def probability_text(p: Probability) -> str:
-    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``, ``below 3e-05 (no draw that far)``."""
+    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``; ``< 6e-06 (no draw)`` when none was seen."""
     if p.method == "bound":
-        return f"below {p.mcse:.1g} (no draw that far)"
+        return f"< {p.mcse:.1g} (no draw)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (every draw)"
+    if p.value > 0.5:
+        return f"{p.value:.2g}"
     return f"{p.value:.2g} ({one_in(p.value)})"
 
 

@@ -230,7 +230,8 @@ def fit_panels(
         ticks = max((_lines(label, size) for label in labels), default=0.0) + (0.1 if labels else 0.0)
         return ticks + _lines(ax.get_xlabel(), ax.xaxis.label.get_size()) + 0.06
 
-    lefts = [max(left(row[c]) for row in grid if c < len(row)) for c in range(columns)]
+    # At least 0.3 in: a panel's first x tick label and centred x label may reach left of it.
+    lefts = [max(0.3, *(left(row[c]) for row in grid if c < len(row))) for c in range(columns)]
     gutter, right = 0.2, 0.25
     panel_width = (width - sum(lefts) - gutter * (columns - 1) - right) / columns
     tops = [max(above(ax) for ax in row) for row in grid]
