@@ -138,7 +138,7 @@ def _number(value: float) -> str:
 def _percent(ratio: float) -> str:
     if not math.isfinite(ratio):
         return "∞"
-    return f"{100 * ratio:.2g}%"
+    return f"{100 * ratio:,.0f}%" if ratio >= 1 else f"{100 * ratio:.2g}%"
 
 
 def _fold(ratio: float) -> str:
@@ -565,8 +565,9 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
         blocks += [Heading(3, "In plain words", "plain-words"), Items(items)]
     blocks.append(Heading(2, "Figures", "figures"))
     if figures:
-        for name, png in figures.items():
-            blocks.append(FigureBlock(name, FIGURE_TITLES[name], figure_caption(name, run), png))
+        for number, (name, png) in enumerate(figures.items(), start=1):
+            caption = f"Figure {number}. {FIGURE_TITLES[name]}. {figure_caption(name, run)}"
+            blocks.append(FigureBlock(name, FIGURE_TITLES[name], caption, png))
     else:
         blocks.append(Paragraph(("No figures were drawn for this run (--no-plots); `sim report` draws them.",)))
     blocks += [Heading(2, "Provenance", "provenance"), _provenance(run)]
@@ -601,8 +602,7 @@ def report_markdown(blocks: Sequence[Block], *, base: Path) -> str:
             out.append("\n".join(lines))
         else:
             path = block.png.relative_to(base).as_posix()
-            out.append(f"### {_md_escape(block.title)}\n\n![{_md_escape(block.title)}]({path})\n\n")
-            out[-1] += _md_escape(block.caption)
+            out.append(f"![{_md_escape(block.title)}]({path})\n\n*{_md_escape(block.caption)}*")
     return "\n\n".join(out) + "\n"
 
 
@@ -686,7 +686,7 @@ def report_html(blocks: Sequence[Block], *, title: str) -> str:
         else:
             data = base64.b64encode(block.png.read_bytes()).decode("ascii")
             body.append(
-                f'<figure id="figure-{block.name}"><h3>{html.escape(block.title)}</h3>'
+                f'<figure id="figure-{block.name}">'
                 f'<img src="data:image/png;base64,{data}" alt="{html.escape(block.title, quote=True)}">'
                 f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
             )
