@@ -2,8 +2,9 @@
 
 Every function builds a new :class:`~matplotlib.figure.Figure` in sim's style (never pyplot's
 global state) and returns it; given ``ax=`` it draws a single panel into that axes instead
-(and leaves framing to the caller). :func:`write_figures` saves every applicable figure of a
-run as PNG (200 dpi, provenance in the metadata) and SVG under ``<run>/figures/``.
+(and leaves framing to the caller). :func:`draw_figure` draws one of a saved run's figures by
+name; :func:`sim.figures.write_figures` saves every applicable one as PNG (200 dpi, provenance
+in the metadata) and SVG under ``<run>/figures/``.
 
 The figures read the exact pmf of every outcome (``Summary.distributions``) and the claim
 statistics; tail probabilities far below 1/draws come from the claims' estimates, never from
@@ -13,14 +14,8 @@ counting draws. Only the over-time fan chart uses the reservoir of draws.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -33,7 +28,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sim.config import Force, Scenario
 from sim.display import format_count, format_ratio
 from sim.priors import Discrete, PriorSpec
-from sim.report import FIGURE_TITLES, figure_caption, percentile_text, plural, prior_title, probability_text
+from sim.report import FIGURE_TITLES, percentile_text, plural, prior_title, probability_text
 from sim.results import RunData
 from sim.style import (
     CLAIM_COLOUR,
@@ -47,21 +42,18 @@ from sim.style import (
     interval_alphas,
     log_axis,
     new_figure,
-    provenance_metadata,
-    save_figure,
     styled,
 )
 from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
 
 __all__ = [
-    "applicable_figures",
+    "draw_figure",
     "plot_exceedance",
     "plot_forces",
     "plot_over_time",
     "plot_priors",
     "plot_ratios",
     "plot_toll",
-    "write_figures",
 ]
 
 WIDTH = 7.0  # inches: a report's text width
@@ -69,8 +61,6 @@ BINS_PER_DECADE = 40
 CURVE_POINTS = 600
 TIME_POINTS = 31
 LOG_PRIOR_SPAN = 30  # a prior whose 99.8% range spans more than this factor gets a log axis
-COST = {"priors": 3, "ratios": 2, "toll": 2, "exceedance": 2, "over_time": 1, "forces": 1}
-"""Relative drawing time of each figure, to hand the slowest to the workers first."""
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 Grid = list[list[Axes]]
 LABEL_BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
@@ -860,87 +850,18 @@ def plot_over_time(
 # ---------------------------------------------------------------------------------------------
 
 
-def applicable_figures(run: RunData) -> dict[str, Callable[[], Figure]]:
-    """The figures that apply to a run, in report order, each as a function that draws it.
+def draw_figure(run: RunData, name: str) -> Figure:
+    """Draw figure ``name`` (a key of :data:`sim.report.FIGURE_TITLES`) of a saved run.
 
-    The toll and exceedance figures always apply; the ratios figure when a claim has a
-    positive figure; the forces figure with several forces or with casualties; the priors
-    figure when an input is uncertain; the over-time figure when a force has a daily hazard.
+    Which figures apply to a run is :func:`sim.figures.figure_names`.
     """
     summary, scenario = run.summary, run.scenario
-    out: dict[str, Callable[[], Figure]] = {
+    drawers: dict[str, Callable[[], Figure]] = {
         "toll": lambda: plot_toll(summary),
         "exceedance": lambda: plot_exceedance(summary),
+        "ratios": lambda: plot_ratios(summary, scenario),
+        "forces": lambda: plot_forces(summary, scenario),
+        "priors": lambda: plot_priors(summary, scenario),
+        "over_time": lambda: plot_over_time(summary, scenario, run.reservoir),
     }
-    if any(c.value > 0 for c in summary.prior.claims):
-        out["ratios"] = lambda: plot_ratios(summary, scenario)
-    if len(scenario.forces) > 1 or scenario.has_casualties:
-        out["forces"] = lambda: plot_forces(summary, scenario)
-    if any(not spec.is_fixed for spec in scenario.priors()):
-        out["priors"] = lambda: plot_priors(summary, scenario)
-    if _hazard_forces(scenario):
-        out["over_time"] = lambda: plot_over_time(summary, scenario, run.reservoir)
-    return out
-
-
-_RUN: RunData | None = None
-"""The run a figure worker process draws from (inherited through fork, never pickled)."""
-
-
-def _adopt(run: RunData) -> None:
-    global _RUN
-    _RUN = run
-
-
-def _render(name: str, staging: Path) -> list[Path]:
-    """Draw figure ``name`` of the adopted run and save it into ``staging``."""
-    assert _RUN is not None
-    run = _RUN
-    title = f"{FIGURE_TITLES[name]} — {run.summary.title}"
-    metadata = provenance_metadata(run.manifest, title=title, description=figure_caption(name, run))
-    return save_figure(applicable_figures(run)[name](), staging / name, metadata=metadata)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def write_figures(run: RunData, *, directory: Path | None = None, workers: int | None = None) -> list[Path]:
-    """Draw every applicable figure of a run and save it as PNG and SVG; return the files.
-
-    Files go to ``directory`` (default ``<run>/figures``) through a temporary folder and
-    ``os.replace``, so a reader never sees a half-written figure. Each PNG carries the
-    manifest's provenance (seed, draws, config sha256, versions, git commit) in its metadata.
-    Figures are drawn in parallel worker processes (forked, so nothing is re-imported or
-    pickled) when the platform can fork and more than one core is free.
-
-    Parameters
-    ----------
-    run : RunData
-    directory : Path, optional
-    workers : int, optional
-        Processes to draw with (default: one per core, at most one per figure; 1: in this process).
-    """
-    target = Path(directory) if directory is not None else run.path / "figures"
-    target.mkdir(parents=True, exist_ok=True)
-    names = sorted(applicable_figures(run), key=lambda name: -COST[name])  # longest first balances the workers
-    workers = min(len(names), _cores()) if workers is None else workers
-    staging = Path(tempfile.mkdtemp(prefix=".figures.", dir=target))
-    try:
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(run,)) as pool:
-                saved = [path for paths in pool.map(_render, names, [staging] * len(names)) for path in paths]
-        else:
-            _adopt(run)
-            saved = [path for name in names for path in _render(name, staging)]
-        written = []
-        for path in saved:
-            os.replace(path, target / path.name)
-            written.append(target / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return written
+    return drawers[name]()

@@ -5,7 +5,7 @@ twice: ``report.md`` (figures linked from ``figures/``) and ``report.html`` (one
 inline as base64 PNG, CSS inline with a print style, no script; the only links are the
 scenario's citation URLs). Every sentence about a claim is generated from its numbers by
 :func:`claim_sentence`. This module does not import matplotlib: figures are drawn by
-:mod:`sim.plots` only when asked for.
+:mod:`sim.figures` only when asked for.
 """
 
 from __future__ import annotations
@@ -711,7 +711,7 @@ def _write_atomic(path: Path, content: bytes) -> None:
 def write_report(run: RunData) -> list[Path]:
     """Write ``report.md`` and ``report.html`` into the run folder (each replaced atomically).
 
-    The figures are those already in ``figures/`` (drawn by :func:`sim.plots.write_figures`).
+    The figures are those already in ``figures/`` (drawn by :func:`sim.figures.write_figures`).
 
     Returns
     -------
@@ -731,8 +731,8 @@ def render_run(run_dir: str | Path, *, figures: bool = True, report: bool = True
     """Draw a run folder's figures and/or write its report; return the files written.
 
     This is what ``sim run`` calls on its staging folder (before the atomic rename) and what
-    ``sim report RUN_DIR`` calls on a finished run. matplotlib is imported only when
-    ``figures`` is true.
+    ``sim report RUN_DIR`` calls on a finished run. matplotlib is imported only by the
+    processes that draw (see :mod:`sim.figures`).
 
     Raises
     ------
@@ -742,7 +742,7 @@ def render_run(run_dir: str | Path, *, figures: bool = True, report: bool = True
     run = load_run(run_dir)
     written: list[Path] = []
     if figures:
-        from sim.plots import write_figures
+        from sim.figures import write_figures  # sim.figures imports this module
 
         written += write_figures(run)
     if report:

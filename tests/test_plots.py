@@ -15,15 +15,15 @@ from PIL import Image
 
 from sim.config import load_scenario, parse_scenario
 from sim.engine import simulate
+from sim.figures import figure_names, write_figures
 from sim.plots import (
-    applicable_figures,
+    draw_figure,
     plot_exceedance,
     plot_forces,
     plot_over_time,
     plot_priors,
     plot_ratios,
     plot_toll,
-    write_figures,
 )
 from sim.results import RunData, load_run, manifest, write_run
 from sim.summary import summarize
@@ -171,7 +171,7 @@ def test_a_single_panel_draws_into_the_callers_axes(kursk: RunData) -> None:
 
 def test_every_applicable_figure_for_a_run_without_claims_or_casualties(tmp_path: Path) -> None:
     run = _run(tmp_path, NO_CLAIMS)
-    assert list(applicable_figures(run)) == ["toll", "exceedance", "priors"]
+    assert figure_names(run) == ["toll", "exceedance", "priors"]
     written = write_figures(run)
     assert sorted(p.name for p in written) == sorted(
         f"{name}.{ext}" for name in ("toll", "exceedance", "priors") for ext in ("png", "svg")
@@ -190,14 +190,14 @@ def test_every_applicable_figure_for_a_run_without_claims_or_casualties(tmp_path
 
 
 def test_every_applicable_figure_for_one_force_with_a_hazard(single: RunData) -> None:
-    names = list(applicable_figures(single))
+    names = figure_names(single)
     assert names == ["toll", "exceedance", "ratios", "forces", "priors", "over_time"]
     toll = plot_toll(single.summary)
     assert len(toll.axes) == 2  # killed (the claim's scope) and casualties
     forces = plot_forces(single.summary, single.scenario)
     assert [t.get_text() for t in forces.axes[0].get_yticklabels()] == ["Sappers"]
-    for name, draw in applicable_figures(single).items():
-        assert isinstance(draw(), Figure), name
+    for name in names:
+        assert isinstance(draw_figure(single, name), Figure), name
 
 
 def test_over_time_paths_end_at_each_draws_toll(kursk: RunData) -> None:
