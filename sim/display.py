@@ -40,6 +40,8 @@ def format_probability(p: Probability | None) -> str:
         return f"{p.value:g}"
     if p.method == "bound":
         return f"< {p.mcse:.1g} (none seen)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (none seen)"
+    if not math.isfinite(p.mcse):
+        return f"{p.value:.3g} (error unknown)"
     if p.value == 0:
         return f"< {max(p.mcse, 1e-300):.1g}"
     if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):

@@ -98,7 +98,12 @@ class Plan:
         return tuple(c for c in self.scenario.claims if c.id in self.condition_on)
 
     def quantity(self, claim: Claim) -> Quantity:
-        return next(q for q in self.quantities if q.metric == claim.metric and q.scope == claim.scope)
+        return claim_quantity(self.quantities, claim)
+
+
+def claim_quantity(quantities: tuple[Quantity, ...], claim: Claim) -> Quantity:
+    """The outcome a claim is about: its metric over its scope."""
+    return next(q for q in quantities if q.metric == claim.metric and q.scope == claim.scope)
 
 
 def claim_thresholds(claim: Claim) -> tuple[int, ...]:
@@ -135,7 +140,7 @@ def plan_simulation(
     quantities = quantities_of(scenario)
     thresholds: dict[tuple[str, int, bool], None] = {}
     for claim in scenario.claims:
-        quantity = next(q for q in quantities if q.metric == claim.metric and q.scope == claim.scope)
+        quantity = claim_quantity(quantities, claim)
         centre = expected_total(scenario, quantity)
         for point in claim_thresholds(claim):
             thresholds[(quantity.name, point, point >= centre)] = None
@@ -155,11 +160,15 @@ def plan_simulation(
                 )
                 if 0 < low < high:
                     edges[f"forces.{force.id}.fatality_rate"] = np.geomspace(low, high, HISTOGRAM_BINS + 1)
-    widths, bins = {}, {}
-    for quantity in quantities:
-        bound = _upper_bound(scenario, quantity)
-        widths[quantity.name] = 1 if bound < MAX_BINS else 2 ** math.ceil(math.log2(bound / MAX_BINS))
-        bins[quantity.name] = int(bound // widths[quantity.name]) + 1
+    bounds = {quantity.name: _upper_bound(scenario, quantity) for quantity in quantities}
+    for claim in scenario.claims:
+        if claim.source is not None:
+            largest_ratio = _largest(scenario.source(claim.source).reporting_ratio.distribution)
+            bounds[f"reported:{claim.id}"] = largest_ratio * bounds[claim_quantity(quantities, claim).name] + 1
+    widths = {
+        name: 1 if bound < MAX_BINS else 2 ** math.ceil(math.log2(bound / MAX_BINS)) for name, bound in bounds.items()
+    }
+    bins = {name: int(bound // widths[name]) + 1 for name, bound in bounds.items()}
     return Plan(
         scenario=scenario,
         draws=scenario.simulation.draws if draws is None else draws,
@@ -314,23 +323,29 @@ def _accumulate(
     else:
         sums.add_mean("ess", np.ones(draws.n), weights)
     for quantity in plan.quantities:
-        values = metrics[quantity.name]
-        width, bins = plan.bin_widths[quantity.name], plan.count_bins[quantity.name]
-        if width > 1:
-            values = values // width
-        if values.size and values.max() >= bins:  # an unbounded size prior's far tail: keep it in the last bin
-            sums.linear[f"overflow:{quantity.name}"] = np.array([float((values >= bins).sum())])
-            values = np.minimum(values, bins - 1)
-        sums.add_counts(f"count:{quantity.name}", values, weights)
+        _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
     for key, values in tail_values.items():
+        # subsample estimates carry the subsample's weights; full-length ones (predictive tails) all weights
+        these_weights = weights if values.size == draws.n else sub_weights
         if key.startswith("reported:"):
-            sums.add_counts(key, values, sub_weights)
+            _tally(plan, sums, key, key, values, these_weights)
         elif weights is None or not key.startswith("tail:"):  # conditional tails are prior-only (see summary)
-            sums.add_mean(key, values, sub_weights)
+            sums.add_mean(key, values, these_weights)
+
+
+def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
+    """Add a bincount of whole numbers, in bins of ``plan.bin_widths[name]``, the top bin catching overflow."""
+    width, bins = plan.bin_widths[name], plan.count_bins[name]
+    if width > 1:
+        values = values // width
+    if values.size and values.max() >= bins:  # an unbounded prior's far tail: keep it in the last bin
+        sums.linear[f"overflow:{name}"] = np.array([float((values >= bins).sum())])
+        values = np.minimum(values, bins - 1)
+    sums.add_counts(key, values, weights)
 
 
 def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:
-    """Per-draw conditional estimates on the chunk's subsample: P(T ≤ x), predictive tails, reports."""
+    """Per-draw conditional estimates: P(T ≤ x) and reports R on the chunk's subsample, predictive tails on all."""
     scenario = plan.scenario
     m = subsample_size(draws.n)
     sub = draws.take(m)
@@ -342,14 +357,13 @@ def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], strea
     for claim in scenario.claims:
         if claim.source is None:
             continue
-        truth = metrics[plan.quantity(claim).name][:m]
-        at_most, at_least = reported_tails(claim, truth, scenario)
-        out[f"pred_le:{claim.id}"] = at_most
-        out[f"pred_ge:{claim.id}"] = at_least
+        truth = metrics[plan.quantity(claim).name]
+        # exact given T and tabulated by T: cheap enough for every draw
+        out[f"pred_le:{claim.id}"], out[f"pred_ge:{claim.id}"] = reported_tails(claim, truth, scenario)
         ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(
             size=m, random_state=streams(f"report:{claim.id}")
         )
-        out[f"reported:{claim.id}"] = np.rint(ratio * truth).astype(np.int64)
+        out[f"reported:{claim.id}"] = np.rint(ratio * truth[:m]).astype(np.int64)
     return out
 
 

@@ -48,6 +48,8 @@ __all__ = [
 MIN_EMPIRICAL_HITS = 25
 MIN_ESS = 1000
 MIN_ESS_FRACTION = 0.01
+MIN_ESS_FOR_ERRORS = 2.0
+"""Below two effective draws a Monte Carlo error cannot be estimated: it is reported as undefined (null)."""
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,8 @@ class _Weights:
             return Probability(math.nan, math.nan, "conditional")
         mean = weighted / total
         variance = max(w2x2 - 2 * mean * w2x + mean**2 * w2, 0.0)
-        return Probability(float(min(max(mean, 0.0), 1.0)), float(math.sqrt(variance) / total), "conditional")
+        mcse = math.sqrt(variance) / total if total**2 / w2 >= MIN_ESS_FOR_ERRORS else math.nan
+        return Probability(float(min(max(mean, 0.0), 1.0)), float(mcse), "conditional")
 
 
 def _rescale(distribution: Distribution, width: int) -> Distribution:
@@ -328,7 +331,9 @@ def _quantile(cdf: np.ndarray, q: float) -> float:
 
 
 def _quantile_mcse(cdf: np.ndarray, q: float, ess: float, quantile=_quantile) -> float:
-    s = math.sqrt(q * (1 - q) / ess) if ess > 0 else 0.0
+    if ess < MIN_ESS_FOR_ERRORS:
+        return math.nan
+    s = math.sqrt(q * (1 - q) / ess)
     return (quantile(cdf, min(q + s, 1.0)) - quantile(cdf, max(q - s, 0.0))) / 2
 
 
@@ -358,8 +363,10 @@ def _moments(support: np.ndarray, pmf: np.ndarray, ess: float) -> tuple[Estimate
     variance = float((pmf * centred**2).sum())
     fourth = float((pmf * centred**4).sum())
     sd = math.sqrt(variance)
-    mean_mcse = sd / math.sqrt(ess) if ess > 0 else math.nan
-    sd_mcse = math.sqrt(max(fourth - variance**2, 0.0) / (4 * variance * ess)) if variance > 0 and ess > 0 else 0.0
+    mean_mcse = sd / math.sqrt(ess) if ess >= MIN_ESS_FOR_ERRORS else math.nan
+    sd_mcse = math.nan
+    if ess >= MIN_ESS_FOR_ERRORS:
+        sd_mcse = math.sqrt(max(fourth - variance**2, 0.0) / (4 * variance * ess)) if variance > 0 else 0.0
     return Estimate(mean, mean_mcse), Estimate(sd, sd_mcse)
 
 
@@ -449,7 +456,8 @@ class _Tails:
         ess = self.weights.ess
         if tail == 0 and not self.conditional:
             return Probability(0.0, 3 / ess if ess > 0 else math.nan, "bound")
-        return Probability(tail, math.sqrt(tail * (1 - tail) / ess) if ess > 0 else math.nan, "empirical")
+        mcse = math.sqrt(tail * (1 - tail) / ess) if ess >= MIN_ESS_FOR_ERRORS else math.nan
+        return Probability(tail, mcse, "empirical")
 
     def small_side(self, x: int) -> tuple[Probability, bool]:
         """The estimate of the small side at ``x``: (P(T > x), True) or (P(T ≤ x), False)."""
@@ -545,11 +553,12 @@ def _claims(
             extra["reported_at_most"] = weights.mean(f"pred_le:{claim.id}")
             extra["reported_at_least"] = weights.mean(f"pred_ge:{claim.id}")
             reported = weights.sums.linear[f"reported:{claim.id}"]
-            reported_cdf = np.cumsum(reported) / reported.sum()
-            extra["reported_median"] = _quantile(reported_cdf, 0.5)
-            extra["reported_interval"] = Interval(
-                0.95, _quantile(reported_cdf, 0.025), _quantile(reported_cdf, 0.975), math.nan, math.nan
-            )
+            if reported.sum() > 0:  # the report's distribution comes from the subsample: it may hold no weight
+                width = plan.bin_widths[f"reported:{claim.id}"]
+                reported_cdf = np.cumsum(reported) / reported.sum()
+                low, median, high = (_quantile(reported_cdf, q) * width + (width - 1) / 2 for q in (0.025, 0.5, 0.975))
+                extra["reported_median"] = median
+                extra["reported_interval"] = Interval(0.95, low, high, math.nan, math.nan)
             if posterior and claim.id in plan.condition_on:
                 distribution = scenario.source(claim.source).reporting_ratio.distribution
                 extra["ratio_posterior"] = _ratio_posterior(weights, claim.id, distribution, scenario.simulation.levels)
@@ -672,7 +681,7 @@ def summarize(result: SimulationResult) -> Summary:
         if ess < MIN_ESS or ess < MIN_ESS_FRACTION * plan.draws:
             needed = math.ceil(plan.draws * MIN_ESS / ess) if ess > 0 else math.inf
             warnings.append(
-                f"the effective sample size of the posterior is {ess:,.0f} ({100 * ess / plan.draws:.2g}% of "
+                f"the effective sample size of the posterior is {ess:,.0f} ({100 * ess / plan.draws:.3g}% of "
                 f"{plan.draws:,} draws): posterior statistics rest on few draws; about {needed:,} draws "
                 f"would give an ESS of {MIN_ESS:,}"
             )

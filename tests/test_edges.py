@@ -44,8 +44,11 @@ def run_json(tmp_path: Path, staging_hook):
     return run
 
 
-def assert_numbers(summary: dict[str, Any]) -> None:
-    """Every statistic a reader relies on is a finite number (not null) on each side."""
+def assert_numbers(summary: dict[str, Any], *, errors: bool = True) -> None:
+    """Every statistic a reader relies on is a finite number (not null) on each side.
+
+    With ``errors=False`` the Monte Carlo errors may be null (undefined below two effective draws).
+    """
     for side in (summary["prior"], summary["posterior"]):
         if side is None:
             continue
@@ -54,12 +57,13 @@ def assert_numbers(summary: dict[str, Any]) -> None:
             for key in ("mean", "sd", "median"):
                 assert math.isfinite(q[key]["value"]), (q["name"], key)
             for key in ("mean", "median"):
-                assert math.isfinite(q[key]["mcse"]), (q["name"], key, "mcse")
+                assert not errors or math.isfinite(q[key]["mcse"]), (q["name"], key, "mcse")
             for interval in q["eti"] + q["hdi"]:
                 assert math.isfinite(interval["low"]) and math.isfinite(interval["high"]), q["name"]
         for c in side["claims"]:
             for key in ("percentile", "below", "above", "probability"):
-                assert math.isfinite(c[key]["value"]) and math.isfinite(c[key]["mcse"]), (c["id"], key)
+                assert math.isfinite(c[key]["value"]), (c["id"], key)
+                assert not errors or math.isfinite(c[key]["mcse"]), (c["id"], key, "mcse")
 
 
 def quantity(side: dict[str, Any], name: str) -> dict[str, Any]:
@@ -227,13 +231,12 @@ def test_a_single_draw(run_json):
     code, summary = run_json(ROOT / "configs" / "kursk.toml", "--draws", "1")
     assert code == 0, summary
     assert summary["draws"] == 1 and summary["prior"]["ess"] == 1.0
-    assert_numbers(summary)
+    assert_numbers(summary, errors=False)
     killed = quantity(summary["prior"], "killed")
     assert killed["mean"]["value"] == killed["median"]["value"]  # one draw: its value is every statistic
     assert all(iv["low"] == iv["high"] == killed["median"]["value"] for iv in killed["eti"])
 
 
-@pytest.mark.xfail(strict=True, reason="summary.py: a single draw reports Monte Carlo errors of 0 (exactness)")
 def test_a_single_draw_claims_no_precision(run_json):
     code, summary = run_json(ROOT / "configs" / "kursk.toml", "--draws", "1", "--condition", "none")
     assert code == 0, summary
@@ -242,7 +245,6 @@ def test_a_single_draw_claims_no_precision(run_json):
     assert all(error is None or error > 0 for error in errors), errors
 
 
-@pytest.mark.xfail(strict=True, reason="summary.py: the ESS warning prints 100% of 1 draw as '1e+02%'")
 def test_the_ess_warning_prints_percentages_as_numbers(run_json):
     code, summary = run_json(ROOT / "configs" / "kursk.toml", "--draws", "1")
     assert code == 0, summary
@@ -308,19 +310,11 @@ def test_ten_million_soldiers_need_little_memory():
     assert _peak_memory(MILLIONS) < 40
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine.py: the tally of a sourced claim's reports (reported:<id>) is an unbinned bincount"
-)
 def test_ten_million_soldiers_with_a_sourced_claim_need_little_memory():
     sourced = MILLIONS + 'source = "s"\n[sources.s]\nreporting_ratio = { dist = "beta", mean = 0.5, sd = 0.1 }\n'
     assert _peak_memory(sourced) < 40
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summary.py: when no posterior weight falls in the 1/32 subsample, a sourced claim's posterior "
-    "reported_median/interval come out as 0 and reported_at_most/at_least as null (0/0 in _claims)",
-)
 def test_a_posterior_concentrated_outside_the_tail_subsample_still_describes_the_reports(run_json):
     text = """
 [simulation]
