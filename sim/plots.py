@@ -574,7 +574,8 @@ def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -
     ax.set_yticks(range(len(rows)), [_wrap(label, 26) for label, _ in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    ax.set_title("Killed" if metric == "killed" else "Casualties (killed + wounded + missing)", fontsize=8.5)
+    missing = " + missing" if any(force.missing is not None for force in scenario.forces) else ""
+    ax.set_title("Killed" if metric == "killed" else f"Casualties (killed + wounded{missing})", fontsize=8.5)
     ax.set_xlabel("People (log scale)")
 
 
