@@ -128,7 +128,7 @@ class Entry:
         Entry ``j`` is the mass of the values ``j·w .. j·w + w − 1``, with ``w`` the
         :attr:`toll_bin_width` (1, exact tallies, for all but forces of millions).
         """
-        return self.summary.distributions[f"{side}/{TOLL}"]
+        return self.summary.pmf(side, TOLL)
 
     @property
     def toll_bin_width(self) -> int:

@@ -161,7 +161,7 @@ def _count_range(summary: Summary, name: str, values: Sequence[float]) -> tuple[
     """Log-axis limits spanning the distribution of ``name`` (0.05%–99.95%) and every value given."""
     points = [v for v in values if v > 0]
     for key, *_ in _sides(summary):
-        pmf = summary.distributions[f"{key}/{name}"]
+        pmf = summary.pmf(key, name)
         points += [max(_quantile(pmf, 0.0005), 1), max(_quantile(pmf, 0.9995), 1)]
     low = max(min(points) / 2.2, 0.6)
     return low, max(max(points) * 2.2, low * 20)
@@ -254,7 +254,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
     log_axis(ax.xaxis, low, high)
     peak = 0.0
     for key, *_, colour, _label in sides:
-        edges, density = _log_density(summary.distributions[f"{key}/{name}"], low, high)
+        edges, density = _log_density(summary.pmf(key, name), low, high)
         _density(ax, edges, density, colour)
         peak = max(peak, float(density.max()))
     # Claim labels are stacked from the top, one slot each; the curves stay below the stack.
@@ -283,7 +283,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
             bbox=LABEL_BOX,
             zorder=5,
         )
-    zero = max(float(summary.distributions[f"{key}/{name}"][0]) for key, *_ in sides)
+    zero = max(float(summary.pmf(key, name)[0]) for key, *_ in sides)
     if zero >= 0.0005:
         ax.text(0.99, 0.45, f"P(0) = {zero:.2g}\n(not on a log axis)", transform=ax.transAxes, ha="right", fontsize=7)
     ax.set_ylabel("Relative probability")
@@ -362,7 +362,7 @@ def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
     claims = _claims_of(summary, name)
     lowest, last = 1.0, 1
     for key, *_, colour, _label in _sides(summary):
-        survival = _survival(summary.distributions[f"{key}/{name}"])
+        survival = _survival(summary.pmf(key, name))
         end = int(np.flatnonzero(survival > 0)[-1])
         k = np.unique(np.geomspace(1, max(end, 1), CURVE_POINTS).astype(np.int64))
         ax.plot(k, survival[k], drawstyle="steps-post", color=colour, linewidth=1.4)
@@ -455,7 +455,7 @@ def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> 
     spec = scenario.source(prior.source).reporting_ratio if prior.source else None
     points = [1.0]
     for key, *_ in sides:
-        pmf = summary.distributions[f"{key}/{prior.quantity}"]
+        pmf = summary.pmf(key, prior.quantity)
         points += [v / max(_quantile(pmf, q), 1) for q in (0.0005, 0.9995)]
     if spec is not None:
         points += [float(x) for x in np.atleast_1d(spec.distribution.ppf([0.001, 0.999])) if x > 0]
@@ -463,7 +463,7 @@ def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> 
     log_axis(ax.xaxis, low, high, counts=False)
     peak = 0.0
     for key, *_, colour, _label in sides:
-        edges, density = _log_density(summary.distributions[f"{key}/{prior.quantity}"], v / high, v / low)
+        edges, density = _log_density(summary.pmf(key, prior.quantity), v / high, v / low)
         _density(ax, (v / edges)[::-1], density[::-1], colour)
         peak = max(peak, float(density.max()))
     if spec is not None:
@@ -621,6 +621,17 @@ def _is_integer(distribution: object) -> bool:
     return hasattr(getattr(distribution, "dist", None), "pmf")
 
 
+PRIOR_STAIRS = 200
+"""The most stairs an integer prior is drawn with; wider ranges group whole numbers."""
+
+
+def _integer_edges(low: float, high: float, most: int) -> np.ndarray:
+    """Stair edges at half-integers between ``low`` and ``high``: one per whole number, at most ``most``."""
+    first, last = math.ceil(low), math.floor(high)
+    step = max(1, math.ceil((last - first + 1) / most))
+    return np.arange(first, last + step + 1, step) - 0.5
+
+
 def _prior_range(spec: PriorSpec) -> tuple[float, float, bool]:
     """Axis limits for a prior and whether to use a log axis (a wide positive range)."""
     distribution = spec.distribution
@@ -652,8 +663,10 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
     if isinstance(distribution, Discrete):
         ax.vlines(distribution.values, 0, distribution.probabilities, color=PRIOR_COLOUR, linewidth=3)
     elif _is_integer(distribution):
-        k = np.arange(math.ceil(low), math.floor(high) + 1)
-        ax.stairs(distribution.pmf(k), np.append(k, k[-1] + 1) - 0.5, color=PRIOR_COLOUR, fill=True, alpha=0.3)
+        # one stair per whole number, or per group of them over a wide range (sizes of millions)
+        edges = _integer_edges(low, high, PRIOR_STAIRS)
+        mass = np.diff(distribution.cdf(edges))
+        ax.stairs(mass / np.diff(edges), edges, color=PRIOR_COLOUR, fill=True, alpha=0.3)
     else:
         density = distribution.pdf(grid) * (grid * math.log(10) if log else 1)
         ax.plot(grid, density, color=PRIOR_COLOUR, linewidth=1.4)
@@ -662,7 +675,7 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
     if counts is not None and counts.sum() > 0:
         edges = summary.distributions[f"posterior_input/{spec.path}/edges"]
         if _is_integer(distribution):
-            coarse = np.arange(math.ceil(low), math.floor(high) + 2) - 0.5
+            coarse = _integer_edges(low, high, 60)
         else:
             coarse = np.geomspace(low, high, 61) if log else np.linspace(low, high, 61)
         cumulative = np.interp(coarse, edges, np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum())

@@ -177,6 +177,16 @@ class Summary:
         summary = _build(cls, {k: v for k, v in data.items() if k != "distributions"})
         return replace(summary, distributions=dict(distributions or {}))
 
+    def pmf(self, side: str, quantity: str) -> np.ndarray:
+        """The pmf of ``quantity`` over 0, 1, 2, ... on ``side`` (``prior``/``posterior``).
+
+        A tally kept in bins of width ``w`` (:attr:`bin_widths`) is spread evenly over each bin's
+        ``w`` values, so that index ``k`` is always the value ``k``.
+        """
+        pmf = self.distributions[f"{side}/{quantity}"]
+        width = self.bin_widths.get(quantity, 1)
+        return pmf if width == 1 else np.repeat(pmf / width, width)
+
     def to_json(self) -> str:
         """Deterministic JSON: the same run gives the same bytes."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"

@@ -142,6 +142,9 @@ def test_forces_of_millions_are_tallied_in_bins_and_say_so():
     width = summary.bin_widths["killed"]
     assert width > 1 and any("bins of" in w for w in summary.warnings)
     assert abs(killed.mean.value - exact.mean()) < Z * killed.mean.mcse + width / 2
+    pmf = summary.pmf("prior", "killed")  # spread over whole numbers: index k is the value k
+    assert pmf.sum() == pytest.approx(1.0)
+    assert abs((pmf * np.arange(pmf.size)).sum() - killed.mean.value) < width
     claim = summary.prior.claims[0]
     p = exact.sf(199_999)
     assert abs(claim.probability.value - p) < Z * claim.probability.mcse
