@@ -9,9 +9,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.config import Scenario
-from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
+from sim.summary import ClaimSummary, Distribution, Interval, Probability, Summary
 
 __all__ = [
+    "RELATION_SYMBOLS",
+    "claim_numbers",
+    "claim_says",
     "format_count",
     "format_percentile",
     "format_probability",
@@ -74,9 +77,24 @@ def _interval(iv: Interval) -> str:
     return f"{format_count(iv.low)}–{format_count(iv.high)}{suffix}"
 
 
-def _sides(summary: Summary) -> list[tuple[str, Side]]:
-    """The sides to print: the prior, and the posterior when the run conditions on claims."""
-    return [("prior", summary.prior)] + ([("posterior", summary.posterior)] if summary.posterior else [])
+RELATION_SYMBOLS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
+
+
+def claim_says(c: ClaimSummary) -> str:
+    """What a claim says, e.g. ``≥ 6,000 casualties``."""
+    return f"{RELATION_SYMBOLS[c.relation]} {format_count(c.value)} {c.metric}"
+
+
+def claim_numbers(c: ClaimSummary) -> tuple[str, ...]:
+    """Percentile, P(claim true), implied ratio (95%), P(R ≤ v), P(R ≥ v): one side's row of the claim table."""
+    return (
+        format_percentile(c.percentile, c.above),
+        format_probability(c.probability),
+        f"{format_ratio(c.implied_ratio_median)} "
+        f"({format_ratio(c.implied_ratio.low)}–{format_ratio(c.implied_ratio.high)})",
+        format_probability(c.reported_at_most),
+        format_probability(c.reported_at_least),
+    )
 
 
 def _columns(table: Table, names: tuple[str, ...], left: tuple[str, ...], *, tagged: bool) -> None:
@@ -106,7 +124,7 @@ def _quantity_table(summary: Summary) -> Table:
         title_justify="left",
         show_lines=False,
     )
-    sides = _sides(summary)
+    sides = summary.sides()
     names = (
         "Quantity",
         "Mean ± MCSE",
@@ -127,7 +145,7 @@ def _quantity_table(summary: Summary) -> Table:
 
 def _claim_table(summary: Summary) -> Table:
     table = Table(title="Claims against the simulated truth", title_justify="left")
-    sides = _sides(summary)
+    sides = summary.sides()
     names = (
         "Claim",
         "Says",
@@ -139,7 +157,6 @@ def _claim_table(summary: Summary) -> Table:
         "P(R ≥ v)",
     )
     _columns(table, names, ("Claim", "Says", "Truth over"), tagged=len(sides) > 1)
-    relation = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
     for index, claim in enumerate(summary.prior.claims):
         for tag, side in sides:
             c: ClaimSummary = side.claims[index]
@@ -148,14 +165,9 @@ def _claim_table(summary: Summary) -> Table:
             table.add_row(
                 f"{escape(claim.label)}{marker}" if first else "",
                 *([tag] if len(sides) > 1 else []),
-                f"{relation[c.relation]} {format_count(c.value)} {c.metric}" if first else "",
+                claim_says(c) if first else "",
                 escape(c.quantity) if first else "",
-                format_percentile(c.percentile, c.above),
-                format_probability(c.probability),
-                f"{format_ratio(c.implied_ratio_median)} "
-                f"({format_ratio(c.implied_ratio.low)}–{format_ratio(c.implied_ratio.high)})",
-                format_probability(c.reported_at_most),
-                format_probability(c.reported_at_least),
+                *claim_numbers(c),
             )
     return table
 

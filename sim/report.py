@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config import Claim, Scenario
-from sim.display import format_count, format_percentile, format_probability, format_ratio
+from sim.display import claim_numbers, claim_says, format_count, format_percentile, format_ratio
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
-from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary
+from sim.summary import ClaimSummary, Distribution, Probability, Summary
 
 __all__ = [
     "FIGURE_TITLES",
@@ -356,10 +356,6 @@ class Items:
 Block = Heading | Paragraph | Table | FigureBlock | Items
 
 
-def _sides(summary: Summary) -> list[tuple[str, Side]]:
-    return [("prior", summary.prior)] + ([("posterior", summary.posterior)] if summary.posterior else [])
-
-
 def _interval(low: float, high: float) -> str:
     return f"{format_count(low)}–{format_count(high)}"
 
@@ -428,7 +424,7 @@ def _results_table(summary: Summary) -> Table:
     headers = ("Quantity", "", "Mean", "Median", *(f"{level:.0%} interval" for level in levels))
     headers += (f"{levels[-1]:.0%} HDI",)
     rows = []
-    sides = _sides(summary)
+    sides = summary.sides()
     for index, quantity in enumerate(summary.prior.quantities):
         for tag, side in sides:
             d: Distribution = side.quantities[index]
@@ -446,9 +442,8 @@ def _results_table(summary: Summary) -> Table:
 
 
 def _claims_table(summary: Summary, scenario: Scenario) -> Table:
-    relation = {"eq": "=", "ge": "≥", "le": "≤", "between": "≈"}
     rows = []
-    sides = _sides(summary)
+    sides = summary.sides()
     for index, claim in enumerate(summary.prior.claims):
         config = _claim(scenario, claim.id)
         for tag, side in sides:
@@ -460,14 +455,9 @@ def _claims_table(summary: Summary, scenario: Scenario) -> Table:
                     if first
                     else "",
                     tag if len(sides) > 1 else "",
-                    f"{relation[c.relation]} {format_count(c.value)} {c.metric}" if first else "",
+                    claim_says(c) if first else "",
                     summary.quantity_labels[c.quantity] if first else "",
-                    format_percentile(c.percentile, c.above),
-                    format_probability(c.probability),
-                    f"{format_ratio(c.implied_ratio_median)} "
-                    f"({format_ratio(c.implied_ratio.low)}–{format_ratio(c.implied_ratio.high)})",
-                    format_probability(c.reported_at_most),
-                    format_probability(c.reported_at_least),
+                    *claim_numbers(c),
                 )
             )
     headers = (

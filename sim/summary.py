@@ -24,6 +24,7 @@ import json
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -176,6 +177,10 @@ class Summary:
         """Rebuild a Summary from :meth:`to_dict` output (None becomes NaN) and its arrays."""
         summary = _build(cls, {k: v for k, v in data.items() if k != "distributions"})
         return replace(summary, distributions=dict(distributions or {}))
+
+    def sides(self) -> list[tuple[str, Side]]:
+        """``("prior", side)`` and, when the run conditions on claims, ``("posterior", side)``."""
+        return [("prior", self.prior)] + ([("posterior", self.posterior)] if self.posterior is not None else [])
 
     def pmf(self, side: str, quantity: str) -> np.ndarray:
         """The pmf of ``quantity`` over 0, 1, 2, ... on ``side`` (``prior``/``posterior``).
@@ -384,21 +389,28 @@ def _count_distribution(name: str, pmf: np.ndarray, ess: float, levels: tuple[fl
     cdf = np.cumsum(pmf)
     cdf /= cdf[-1]
     mean, sd = _moments(np.arange(pmf.size, dtype=float), pmf, ess)
-    eti = []
-    for level in levels:
-        lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
-        eti.append(
-            Interval(
-                level,
-                _quantile(cdf, lo_q),
-                _quantile(cdf, hi_q),
-                _quantile_mcse(cdf, lo_q, ess),
-                _quantile_mcse(cdf, hi_q, ess),
-            )
-        )
     hdi = tuple(_hdi(pmf, cdf, level, ess) for level in levels)
     median = Estimate(_quantile(cdf, 0.5), _quantile_mcse(cdf, 0.5, ess))
-    return Distribution(name, mean, sd, median, tuple(eti), hdi)
+    return Distribution(name, mean, sd, median, _equal_tailed(cdf, levels, ess, _quantile), hdi)
+
+
+def _equal_tailed(
+    cdf: np.ndarray, levels: tuple[float, ...], ess: float, quantile: Callable[[np.ndarray, float], float]
+) -> tuple[Interval, ...]:
+    """Equal-tailed intervals at each level, with the MCSE of each end."""
+    intervals = []
+    for level in levels:
+        lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
+        intervals.append(
+            Interval(
+                level,
+                quantile(cdf, lo_q),
+                quantile(cdf, hi_q),
+                _quantile_mcse(cdf, lo_q, ess, quantile),
+                _quantile_mcse(cdf, hi_q, ess, quantile),
+            )
+        )
+    return tuple(intervals)
 
 
 def _binned_distribution(
@@ -419,21 +431,10 @@ def _binned_distribution(
         centres = (edges[:-1] + edges[1:]) / 2
         mean_value = float((counts * centres).sum() / counts.sum())
         sd_value = math.sqrt(max(float((counts * centres**2).sum() / counts.sum()) - mean_value**2, 0.0))
-    eti = []
-    for level in levels:
-        lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
-        eti.append(
-            Interval(
-                level,
-                quantile(cdf, lo_q),
-                quantile(cdf, hi_q),
-                _quantile_mcse(cdf, lo_q, ess, quantile),
-                _quantile_mcse(cdf, hi_q, ess, quantile),
-            )
-        )
     mean = Estimate(mean_value, sd_value / math.sqrt(ess) if ess > 0 else math.nan)
     median = Estimate(quantile(cdf, 0.5), _quantile_mcse(cdf, 0.5, ess, quantile))
-    return Distribution(name, mean, Estimate(sd_value, math.nan), median, tuple(eti), ())
+    eti = _equal_tailed(cdf, levels, ess, quantile)
+    return Distribution(name, mean, Estimate(sd_value, math.nan), median, eti, ())
 
 
 class _Tails:
