@@ -123,17 +123,8 @@ class Entry:
         return next(d for d in dict(self.sides)[side].quantities if d.name == TOLL)
 
     def toll_pmf(self, side: str) -> np.ndarray:
-        """The probability mass function of the total killed on ``side``.
-
-        Entry ``j`` is the mass of the values ``j·w .. j·w + w − 1``, with ``w`` the
-        :attr:`toll_bin_width` (1, exact tallies, for all but forces of millions).
-        """
+        """The probability mass function of the total killed on ``side``, over 0, 1, 2, ..."""
         return self.summary.pmf(side, TOLL)
-
-    @property
-    def toll_bin_width(self) -> int:
-        """How many values each entry of :meth:`toll_pmf` covers."""
-        return self.summary.bin_widths.get(TOLL, 1)
 
 
 @dataclass(frozen=True)

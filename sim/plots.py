@@ -49,12 +49,14 @@ from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side,
 
 __all__ = [
     "draw_figure",
+    "log_density",
     "plot_exceedance",
     "plot_forces",
     "plot_over_time",
     "plot_priors",
     "plot_ratios",
     "plot_toll",
+    "pmf_quantile",
 ]
 
 WIDTH = 7.0  # inches: a report's text width
@@ -131,12 +133,12 @@ def _finish(
     return figure
 
 
-def _quantile(pmf: np.ndarray, q: float) -> int:
+def pmf_quantile(pmf: np.ndarray, q: float) -> int:
     cdf = np.cumsum(pmf)
     return int(min(np.searchsorted(cdf, q * cdf[-1]), pmf.size - 1))
 
 
-def _log_density(pmf: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+def log_density(pmf: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
     """Bin a pmf over 0, 1, 2, ... into log-spaced bins covering [low, high].
 
     Each bin holds the whole numbers ``[k_j, k_{j+1})`` (k ≥ 1) and spans
@@ -162,7 +164,7 @@ def _count_range(summary: Summary, name: str, values: Sequence[float]) -> tuple[
     points = [v for v in values if v > 0]
     for key, *_ in _sides(summary):
         pmf = summary.pmf(key, name)
-        points += [max(_quantile(pmf, 0.0005), 1), max(_quantile(pmf, 0.9995), 1)]
+        points += [max(pmf_quantile(pmf, 0.0005), 1), max(pmf_quantile(pmf, 0.9995), 1)]
     low = max(min(points) / 2.2, 0.6)
     return low, max(max(points) * 2.2, low * 20)
 
@@ -254,7 +256,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
     log_axis(ax.xaxis, low, high)
     peak = 0.0
     for key, *_, colour, _label in sides:
-        edges, density = _log_density(summary.pmf(key, name), low, high)
+        edges, density = log_density(summary.pmf(key, name), low, high)
         _density(ax, edges, density, colour)
         peak = max(peak, float(density.max()))
     # Claim labels are stacked from the top, one slot each; the curves stay below the stack.
@@ -456,14 +458,14 @@ def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> 
     points = [1.0]
     for key, *_ in sides:
         pmf = summary.pmf(key, prior.quantity)
-        points += [v / max(_quantile(pmf, q), 1) for q in (0.0005, 0.9995)]
+        points += [v / max(pmf_quantile(pmf, q), 1) for q in (0.0005, 0.9995)]
     if spec is not None:
         points += [float(x) for x in np.atleast_1d(spec.distribution.ppf([0.001, 0.999])) if x > 0]
     low, high = min(points) / 2, max(points) * 2
     log_axis(ax.xaxis, low, high, counts=False)
     peak = 0.0
     for key, *_, colour, _label in sides:
-        edges, density = _log_density(summary.pmf(key, prior.quantity), v / high, v / low)
+        edges, density = log_density(summary.pmf(key, prior.quantity), v / high, v / low)
         _density(ax, (v / edges)[::-1], density[::-1], colour)
         peak = max(peak, float(density.max()))
     if spec is not None:

@@ -12,7 +12,6 @@ stand apart.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from matplotlib.text import Text
 from sim import __version__
 from sim.compare import Comparison
 from sim.display import format_count
+from sim.plots import log_density, pmf_quantile
 from sim.style import (
     CLAIM_COLOUR,
     MUTED_COLOUR,
@@ -42,7 +42,6 @@ __all__ = ["FIGURE_NAME", "plot_comparison", "write_comparison_figure"]
 FIGURE_NAME = "toll"
 """File stem of the figure in the output folder (``toll.png``, ``toll.svg``)."""
 TITLE = "Total killed in each scenario, with the published claims"
-BINS_PER_DECADE = 40
 LABEL_CHARACTERS = 52
 LABEL_FONT_SIZE = 6.5
 LABEL_TOP = 0.985
@@ -70,26 +69,6 @@ class _Mark:
         return self.metric == "casualties"
 
 
-def _log_density(pmf: np.ndarray, width: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
-    """Probability per decade of a count's pmf in log-spaced bins of whole numbers over [low, high].
-
-    ``pmf[j]`` is the mass of the values ``j·width .. j·width + width − 1`` (``width`` 1: exact
-    tallies). Returns ``edges, density`` for ``Axes.stairs``; each bin of values ``[k_j, k_{j+1})``
-    spans ``[k_j − ½, k_{j+1} − ½)`` on the axis, so the area under the curve on a log axis is the mass.
-    """
-    start = max(math.floor(low), 1)
-    count = max(int(BINS_PER_DECADE * math.log10(max(high, start + 1) / start)), 1)
-    starts = np.unique(np.ceil(np.geomspace(start, high + 1, count + 1) / width).astype(np.int64)) * width
-    cumulative = np.concatenate([[0.0], np.cumsum(pmf)])
-    mass = np.diff(cumulative[np.minimum(starts // width, pmf.size)])
-    edges = starts - 0.5
-    return edges, mass / np.diff(np.log10(edges))
-
-
-def _quantile(pmf: np.ndarray, width: int, q: float) -> int:
-    return width * int(min(np.searchsorted(np.cumsum(pmf), q), pmf.size - 1))
-
-
 def _marks(comparison: Comparison) -> list[_Mark]:
     """Every claim once (by id), grouped by figure and metric, in increasing figure."""
     grouped: dict[tuple[float, str], list[str]] = {}
@@ -105,8 +84,8 @@ def _x_range(comparison: Comparison, marks: list[_Mark]) -> tuple[float, float]:
     """Log-axis limits spanning every shown distribution (0.05%–99.95%) and every claim."""
     points = [mark.value for mark in marks if mark.value > 0]
     for entry in comparison.entries:
-        pmf, width = entry.toll_pmf(entry.shown), entry.toll_bin_width
-        points += [q for q in (_quantile(pmf, width, 0.0005), _quantile(pmf, width, 0.9995)) if q > 0]
+        pmf = entry.toll_pmf(entry.shown)
+        points += [q for q in (pmf_quantile(pmf, 0.0005), pmf_quantile(pmf, 0.9995)) if q > 0]
     low, high = max(min(points) / 2, 0.6), max(points) * 2
     return low, max(high, low * 20)
 
@@ -115,7 +94,7 @@ def _curves(ax: Axes, comparison: Comparison, low: float, high: float) -> float:
     """Draw each scenario's shown distribution where it is visible; return the highest density drawn."""
     peak = 0.0
     for colour, entry in zip(PALETTE, comparison.entries, strict=False):
-        edges, density = _log_density(entry.toll_pmf(entry.shown), entry.toll_bin_width, low, high)
+        edges, density = log_density(entry.toll_pmf(entry.shown), low, high)
         support = np.flatnonzero(density > VISIBLE * density.max())
         if support.size == 0:
             continue  # all its mass at 0, which a log axis cannot show (the note below says so)
@@ -252,7 +231,7 @@ def plot_comparison(comparison: Comparison) -> Figure:
             zorder=4,
         )
     zero = max(
-        (float(entry.toll_pmf(entry.shown)[0]) for entry in comparison.entries if entry.toll_bin_width == 1),
+        (float(entry.toll_pmf(entry.shown)[0]) for entry in comparison.entries),
         default=0.0,
     )
     if zero >= 0.0005:
