@@ -462,11 +462,14 @@ class _Tails:
 
     def _empirical(self, x: int, upper: bool) -> Probability:
         split = (x + 1) // self.width  # bins wholly at or below x (all of them, for exact tallies)
-        tail = float(self.pmf[split:].sum()) if upper else float(self.pmf[:split].sum())
-        tail = min(max(tail, 0.0), 1.0)  # a sum of weighted frequencies can round to 1 + 2e-16
+        return self._frequency(split, None) if upper else self._frequency(0, split)
+
+    def _frequency(self, start: int, stop: int | None) -> Probability:
+        """The weighted frequency of the bins ``start:stop``, with its MCSE (or a bound where it is 0 or 1)."""
+        tail = min(max(float(self.pmf[start:stop].sum()), 0.0), 1.0)  # sums can round to 1 + 2e-16
         ess = self.weights.ess
-        if tail == 0 and not self.conditional:
-            return Probability(0.0, 3 / ess if ess > 0 else math.nan, "bound")
+        if tail in (0.0, 1.0) and not self.conditional:  # no weighted draw on one side: a bound, not a certainty
+            return Probability(tail, 3 / ess if ess > 0 else math.nan, "bound")
         mcse = math.sqrt(tail * (1 - tail) / ess) if ess >= MIN_ESS_FOR_ERRORS else math.nan
         return Probability(tail, mcse, "empirical")
 
@@ -485,6 +488,8 @@ class _Tails:
     def at_most(self, x: int) -> Probability:
         if x < 0:
             return Probability(0.0, 0.0, "exact")
+        if not self.conditional:  # frequencies: each side summed directly, no 1 − (1 − p) round-off
+            return self._empirical(x, upper=False)
         estimate, upper = self.small_side(x)
         if upper:
             return Probability(1.0 - estimate.value, estimate.mcse, estimate.method)
@@ -493,6 +498,8 @@ class _Tails:
     def more_than(self, x: int) -> Probability:
         if x < 0:
             return Probability(1.0, 0.0, "exact")
+        if not self.conditional:
+            return self._empirical(x, upper=True)
         estimate, upper = self.small_side(x)
         if upper:
             return estimate
@@ -500,6 +507,8 @@ class _Tails:
 
     def between(self, low: int, high: int | None) -> Probability:
         """P(low ≤ T ≤ high), subtracting on the side where both terms are precise."""
+        if not self.conditional and high is not None:
+            return self._frequency(max(low, 0) // self.width, (high + 1) // self.width)
         below = self.at_most(low - 1)
         if high is None:
             return self.more_than(low - 1)
