@@ -42,7 +42,7 @@ def format_probability(p: Probability | None) -> str:
     if p.method == "exact":
         return f"{p.value:g}"
     if p.method == "bound":
-        return f"< {p.mcse:.1g} (none seen)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (none seen)"
+        return f"< {p.mcse:.1g} (below resolution)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (below resolution)"
     if not math.isfinite(p.mcse):
         return f"{p.value:.3g} (error unknown)"
     if p.value == 0:

@@ -117,9 +117,9 @@ def one_in(p: float) -> str:
 
 
 def probability_text(p: Probability) -> str:
-    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``; ``< 6e-06 (no draw)`` when none was seen."""
+    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``; ``< 6e-06 (below resolution)`` for a bound."""
     if p.method == "bound":
-        return f"< {p.mcse:.1g} (no draw)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (every draw)"
+        return f"< {p.mcse:.1g} (below resolution)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (below resolution)"
     if p.value > 0.5:
         return f"{p.value:.2g}"
     return f"{p.value:.2g} ({one_in(p.value)})"

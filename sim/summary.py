@@ -442,8 +442,9 @@ class _Tails:
 
     The conditional estimate integrates the fatality rate over its *prior*, so it is valid for
     the prior predictive only: posterior weights depend on the truth it integrates out. The
-    posterior uses the weighted frequency; where no weighted draw falls in a tail, it reports
-    the rule-of-three bound ``3/ESS`` (method ``bound``: a 95% upper limit), not 0.
+    posterior uses the weighted frequency; where a tail holds less than one effective draw
+    (weighted frequency × ESS < 1), it reports the rule-of-three bound ``3/ESS`` (method
+    ``bound``: a 95% upper limit), neither 0 nor a spurious 1e-21.
     """
 
     def __init__(
@@ -468,8 +469,9 @@ class _Tails:
         """The weighted frequency of the bins ``start:stop``, with its MCSE (or a bound where it is 0 or 1)."""
         tail = min(max(float(self.pmf[start:stop].sum()), 0.0), 1.0)  # sums can round to 1 + 2e-16
         ess = self.weights.ess
-        if tail in (0.0, 1.0) and not self.conditional:  # no weighted draw on one side: a bound, not a certainty
-            return Probability(tail, 3 / ess if ess > 0 else math.nan, "bound")
+        if not self.conditional and min(tail, 1 - tail) * ess < 1:
+            # less than one effective draw on one side: a bound (rule of three), not an estimate or a certainty
+            return Probability(float(round(tail)), 3 / ess if ess > 0 else math.nan, "bound")
         mcse = math.sqrt(tail * (1 - tail) / ess) if ess >= MIN_ESS_FOR_ERRORS else math.nan
         return Probability(tail, mcse, "empirical")
 
