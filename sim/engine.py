@@ -161,14 +161,18 @@ def plan_simulation(
                 if 0 < low < high:
                     edges[f"forces.{force.id}.fatality_rate"] = np.geomspace(low, high, HISTOGRAM_BINS + 1)
     bounds = {quantity.name: _upper_bound(scenario, quantity) for quantity in quantities}
-    for claim in scenario.claims:
-        if claim.source is not None:
-            largest_ratio = _largest(scenario.source(claim.source).reporting_ratio.distribution)
-            bounds[f"reported:{claim.id}"] = largest_ratio * bounds[claim_quantity(quantities, claim).name] + 1
     widths = {
         name: 1 if bound < MAX_BINS else 2 ** math.ceil(math.log2(bound / MAX_BINS)) for name, bound in bounds.items()
     }
     bins = {name: int(bound // widths[name]) + 1 for name, bound in bounds.items()}
+    for claim in scenario.claims:
+        if claim.source is not None:
+            # A report R = round(ρ·T) shares its truth's bins; its tally stops at the ratio prior's 1 − 1e-6
+            # quantile (16 × MAX_BINS at most), reports beyond it are counted in the top bin and reported.
+            truth = claim_quantity(quantities, claim).name
+            ratio = float(scenario.source(claim.source).reporting_ratio.distribution.ppf(1 - 1e-6))
+            widths[f"reported:{claim.id}"] = widths[truth]
+            bins[f"reported:{claim.id}"] = min(int(ratio * bins[truth]) + 2, 16 * MAX_BINS)
     return Plan(
         scenario=scenario,
         draws=scenario.simulation.draws if draws is None else draws,
