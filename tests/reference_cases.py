@@ -64,3 +64,41 @@ def exact_kursk_tail() -> float:
     """P(K ≤ 9) = mean over N of BetaBinomial(N, 4, 12).cdf(9)."""
     sizes = np.arange(11000, 15001)
     return float(np.mean(stats.betabinom.cdf(9, sizes, 4, 12)))
+
+
+def two_force_scenario(*, draws: int, seed: int, chunk_size: int, name: str = "two_forces") -> str:
+    """Every feature at once: two forces (a rate and a hazard), casualties, a source, claims, conditioning.
+
+    No closed form: it serves the reproducibility and merging tests, whose references are other runs.
+    """
+    return f"""
+[scenario]
+name = "{name}"
+[simulation]
+draws = {draws}
+seed = {seed}
+chunk_size = {chunk_size}
+[forces.a]
+size = {{ dist = "integer_uniform", low = 900, high = 1100 }}
+fatality_rate = {{ dist = "beta", mean = 0.1, sd = 0.03 }}
+[forces.b]
+size = 400
+daily_hazard = {{ dist = "lognormal", ci90 = [1e-4, 1e-3] }}
+days = {{ dist = "uniform", low = 60, high = 120 }}
+[casualties]
+wounded_per_killed = {{ dist = "gamma", mean = 3, sd = 1 }}
+[sources.s]
+reporting_ratio = {{ dist = "lognormal", ci90 = [0.5, 2] }}
+[[claims]]
+id = "c"
+value = 150
+source = "s"
+[[claims]]
+id = "d"
+value = 400
+relation = "ge"
+metric = "casualties"
+scope = ["a"]
+[inference]
+condition_on = ["c"]
+"""

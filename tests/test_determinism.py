@@ -9,43 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reference_cases import two_force_scenario
 from typer.testing import CliRunner
 
 from sim.cli import app
 
 runner = CliRunner()
 
-SCENARIO = """
-[scenario]
-name = "determinism"
-[simulation]
-draws = 12_000
-seed = 11
-chunk_size = 2_000
-[forces.a]
-size = { dist = "integer_uniform", low = 900, high = 1100 }
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
-[forces.b]
-size = 400
-daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3] }
-days = { dist = "uniform", low = 60, high = 120 }
-[casualties]
-wounded_per_killed = { dist = "gamma", mean = 3, sd = 1 }
-[sources.s]
-reporting_ratio = { dist = "lognormal", ci90 = [0.5, 2] }
-[[claims]]
-id = "c"
-value = 150
-source = "s"
-[[claims]]
-id = "d"
-value = 400
-relation = "ge"
-metric = "casualties"
-scope = ["a"]
-[inference]
-condition_on = ["c"]
-"""
+SCENARIO = two_force_scenario(draws=12_000, seed=11, chunk_size=2_000, name="determinism")
 
 FILES = ("summary.json", "summary.csv")
 

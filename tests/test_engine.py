@@ -4,40 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference_cases import beta_binomial_scenario
+from reference_cases import beta_binomial_scenario, two_force_scenario
 
 from sim import parse_scenario, simulate, summarize
 from sim.engine import ExecutorError, plan_simulation, run_chunk
 
-TWO_FORCES = """
-[simulation]
-draws = 20_000
-seed = 0
-chunk_size = 3_000
-[forces.a]
-size = { dist = "integer_uniform", low = 900, high = 1100 }
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
-[forces.b]
-size = 400
-daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3] }
-days = { dist = "uniform", low = 60, high = 120 }
-[casualties]
-wounded_per_killed = { dist = "gamma", mean = 3, sd = 1 }
-[sources.s]
-reporting_ratio = { dist = "lognormal", ci90 = [0.5, 2] }
-[[claims]]
-id = "c"
-value = 150
-source = "s"
-[[claims]]
-id = "d"
-value = 400
-relation = "ge"
-metric = "casualties"
-scope = ["a"]
-[inference]
-condition_on = ["c"]
-"""
+TWO_FORCES = two_force_scenario(draws=20_000, seed=0, chunk_size=3_000)
 
 
 def test_same_seed_same_bytes_and_seed_zero_is_honoured():
