@@ -510,25 +510,21 @@ def _in_order(
         for index in range(plan.n_chunks):
             yield run_chunk(plan, index)
         return
-    # The parent computes every `workers`-th chunk itself (it would otherwise wait), the pool the rest.
     window = 2 * workers
     with ProcessPoolExecutor(
-        max_workers=min(workers - 1, plan.n_chunks), initializer=_init_worker, initargs=(plan,)
+        max_workers=min(workers, plan.n_chunks), initializer=_init_worker, initargs=(plan,)
     ) as pool:
-        pending: deque[tuple[int, Future[ChunkResult] | None]] = deque()
+        pending: deque[Future[ChunkResult]] = deque()
         submitted = 0
         try:
             while submitted < plan.n_chunks or pending:
                 while submitted < plan.n_chunks and len(pending) < window:
-                    mine = submitted % workers == 0
-                    pending.append((submitted, None if mine else pool.submit(_run_in_worker, submitted)))
+                    pending.append(pool.submit(_run_in_worker, submitted))
                     submitted += 1
-                index, future = pending.popleft()
-                yield run_chunk(plan, index) if future is None else future.result()
+                yield pending.popleft().result()
         except BaseException:
-            for _, future in pending:
-                if future is not None:
-                    future.cancel()
+            for future in pending:
+                future.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
