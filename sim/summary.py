@@ -317,18 +317,22 @@ class _Weights:
         return Probability(float(min(max(mean, 0.0), 1.0)), float(mcse), "conditional")
 
 
+def _bin_value(index: float, width: int) -> float:
+    """The value bin ``index`` of a tally in bins of ``width`` stands for: its centre (the index itself for width 1)."""
+    return index * width + (width - 1) / 2
+
+
 def _rescale(distribution: Distribution, width: int) -> Distribution:
-    """Map a summary computed on bin indices to values: bin ``j`` of width ``w`` stands at ``j·w + (w − 1)/2``."""
+    """Map a summary computed on bin indices to values (:func:`_bin_value`); MCSEs scale with the width."""
     if width == 1:
         return distribution
-    offset = (width - 1) / 2
 
     def at(e: Estimate) -> Estimate:
-        return Estimate(e.value * width + offset, e.mcse * width)
+        return Estimate(_bin_value(e.value, width), e.mcse * width)
 
     def interval(iv: Interval) -> Interval:
         return Interval(
-            iv.level, iv.low * width + offset, iv.high * width + offset, iv.low_mcse * width, iv.high_mcse * width
+            iv.level, _bin_value(iv.low, width), _bin_value(iv.high, width), iv.low_mcse * width, iv.high_mcse * width
         )
 
     return Distribution(
@@ -459,7 +463,7 @@ class _Tails:
 
     def value(self, index: float) -> float:
         """The value a bin index stands for (itself, for exact tallies)."""
-        return index * self.width + (self.width - 1) / 2
+        return _bin_value(index, self.width)
 
     def _empirical(self, x: int, upper: bool) -> Probability:
         split = (x + 1) // self.width  # bins wholly at or below x (all of them, for exact tallies)
@@ -578,7 +582,7 @@ def _claims(
             if reported.sum() > 0:  # the report's distribution comes from the subsample: it may hold no weight
                 width = plan.bin_widths[f"reported:{claim.id}"]
                 reported_cdf = np.cumsum(reported) / reported.sum()
-                low, median, high = (_quantile(reported_cdf, q) * width + (width - 1) / 2 for q in (0.025, 0.5, 0.975))
+                low, median, high = (_bin_value(_quantile(reported_cdf, q), width) for q in (0.025, 0.5, 0.975))
                 extra["reported_median"] = median
                 extra["reported_interval"] = Interval(0.95, low, high, math.nan, math.nan)
             if posterior and claim.id in plan.condition_on:
