@@ -5,8 +5,10 @@ or ``{ dist = "lognormal", ci90 = [600, 3000] }``. :func:`build_distribution` tu
 family name and its parameters into a frozen distribution with the ``scipy.stats``
 interface (``rvs``, ``cdf``, ``sf``, ``ppf``, ``mean``, ``std``, ``support``).
 
-Interval parameterisations (``ci90 = [lo, hi]``) are solved exactly: the returned
-distribution satisfies ``ppf(0.05) == lo`` and ``ppf(0.95) == hi`` to 1e-9 relative.
+Interval parameterisations are solved exactly: ``ci = [lo, hi]`` with ``level = L`` is the
+central interval of probability ``L`` (``ci90 = [lo, hi]`` is short for ``level = 0.9``), and
+the returned distribution satisfies ``ppf((1 − L)/2) == lo`` and ``ppf((1 + L)/2) == hi`` to
+1e-9 relative. :func:`interval_of` reads the interval back from a prior's parameters.
 """
 
 from __future__ import annotations
@@ -19,20 +21,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
 __all__ = [
     "FAMILIES",
+    "INTERVAL_FAMILIES",
     "Discrete",
+    "Interval",
     "PriorError",
     "PriorSpec",
     "build_distribution",
+    "interval_of",
     "is_degenerate",
+    "logitnorm",
     "survival",
 ]
 
-Z95 = float(stats.norm.ppf(0.95))
-CI90_RTOL = 1e-9
+CI_RTOL = 1e-9
 MAX_INTEGER = 2**53
 """Largest whole-number parameter (beyond it, doubles no longer hold every integer)."""
 LOG_RANGE = (math.log(sys.float_info.min), math.log(sys.float_info.max))
@@ -169,20 +174,100 @@ def _positive(params: Mapping[str, Any], key: str) -> float:
     return value
 
 
-def _interval(params: Mapping[str, Any], key: str = "ci90") -> tuple[float, float]:
+@dataclass(frozen=True)
+class Interval:
+    """A central interval: ``P(X < low) = P(X > high) = (1 − level)/2``.
+
+    Attributes
+    ----------
+    low, high : float
+        The interval's ends, ``low < high``.
+    level : float
+        The probability inside it, in (0, 1).
+    key : str
+        The parameter that gave it: ``ci90`` (level 0.9) or ``ci`` (with ``level``).
+    """
+
+    low: float
+    high: float
+    level: float
+    key: str = "ci"
+
+    @property
+    def tails(self) -> tuple[float, float]:
+        """The probabilities ``(1 − level)/2`` and ``(1 + level)/2`` whose quantiles are ``low`` and ``high``."""
+        return (1 - self.level) / 2, (1 + self.level) / 2
+
+    @property
+    def z(self) -> float:
+        """The standard normal quantile at ``(1 + level)/2`` (1.645 for a 90% interval)."""
+        return float(special.ndtri(self.tails[1]))
+
+    def params(self) -> dict[str, Any]:
+        """The prior parameters that state this interval: ``ci90`` for a 90% level, else ``ci`` and ``level``."""
+        if self.key == "ci90":
+            return {"ci90": [self.low, self.high]}
+        return {"ci": [self.low, self.high], "level": self.level}
+
+    def describe(self) -> str:
+        """``90% interval [0.043, 0.214]``."""
+        return f"{100 * self.level:.4g}% interval [{self.low:g}, {self.high:g}]"
+
+
+INTERVAL_FAMILIES = ("normal", "lognormal", "logitnormal", "beta", "gamma", "pert")
+"""Families that can be given by a central interval (``ci90``, or ``ci`` with ``level``); a PERT also needs its mode."""
+
+
+def interval_of(params: Mapping[str, Any]) -> Interval | None:
+    """The central interval a prior's parameters state (``ci90``, or ``ci`` with ``level``), or None.
+
+    Raises
+    ------
+    PriorError
+        The interval or its level is malformed (naming ``ci90``, ``ci`` or ``level``).
+    """
+    if "ci90" in params:
+        if "ci" in params or "level" in params:
+            raise PriorError("give ci90, or ci with level, not both", key="ci90")
+        low, high = _pair(params, "ci90", 0.9)
+        return Interval(low, high, 0.9, "ci90")
+    if "ci" not in params:
+        if "level" in params:
+            raise PriorError("applies to ci only: give ci = [low, high] with it", key="level")
+        return None
+    if "level" not in params:
+        raise PriorError(
+            "needs level, the probability inside [low, high] (e.g. level = 0.95 for a 95% interval)", key="ci"
+        )
+    level = _number(params, "level")
+    if not 0 < level < 1:
+        raise PriorError(f"must lie strictly between 0 and 1 (a probability: 0.95 for a 95% interval), got {level:g}", key="level")
+    if (1 + level) / 2 >= 1:
+        raise PriorError(f"is too close to 1 for floating-point numbers, got {level!r}", key="level")
+    low, high = _pair(params, "ci", level)
+    return Interval(low, high, level, "ci")
+
+
+def _pair(params: Mapping[str, Any], key: str, level: float) -> tuple[float, float]:
     value = params[key]
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise PriorError("must be a pair [low, high] (the 5th and 95th percentiles)", key=key)
+        low, high = ((1 - level) / 2, (1 + level) / 2)
+        raise PriorError(f"must be a pair [low, high] (the {_percent(low)} and {_percent(high)} percentiles)", key=key)
     low, high = (_number({key: v}, key) for v in value)
     if not low < high:
         raise PriorError(f"must be increasing, got [{low:g}, {high:g}]", key=key)
     return low, high
 
 
-def _check_ci90(distribution: Any, low: float, high: float, family: str) -> Any:
-    got = distribution.ppf([0.05, 0.95])
-    if not np.allclose(got, [low, high], rtol=CI90_RTOL, atol=0.0):
-        raise PriorError(f"no {family} distribution has the 90% interval [{low:g}, {high:g}]", key="ci90")
+def _percent(probability: float) -> str:
+    return f"{100 * probability:.6g}th"
+
+
+def _check_interval(distribution: Any, interval: Interval, family: str) -> Any:
+    with np.errstate(all="ignore"):
+        got = distribution.ppf(list(interval.tails))
+    if not np.allclose(got, [interval.low, interval.high], rtol=CI_RTOL, atol=0.0):
+        raise PriorError(f"no {family} distribution has the {interval.describe()}", key=interval.key)
     return distribution
 
 
@@ -240,21 +325,54 @@ def _triangular(p: Mapping[str, Any]) -> Any:
 def _pert(p: Mapping[str, Any]) -> Any:
     """PERT: a beta on [low, high] with shapes 1 + 4(mode-low)/(high-low) and 1 + 4(high-mode)/(high-low).
 
+    Given by ``low, mode, high``, or by its mode and a central interval (``ci90``, or ``ci``
+    with ``level``), from which :func:`_pert_from_interval` solves ``low`` and ``high``.
+
     References
     ----------
     Vose, D. (2008). *Risk Analysis: A Quantitative Guide*, 3rd ed., section 9.1.4.
     """
+    interval = interval_of(p)
+    if interval is not None:
+        return _check_interval(_pert_from_interval(interval, _number(p, "mode")), interval, "PERT")
     low, mode, high = _three_point(p)
     width = high - low
     return stats.beta(1 + 4 * (mode - low) / width, 1 + 4 * (high - mode) / width, loc=low, scale=width)
 
 
+def _pert_from_interval(interval: Interval, mode: float) -> Any:
+    """The PERT with this mode whose central interval is ``interval``.
+
+    With ``t = (mode − low)/(high − low)`` the shapes are ``1 + 4t`` and ``5 − 4t`` and the
+    quantiles are ``mode + w·(B⁻¹(p) − t)`` for the width ``w``. The ratio of the interval's two
+    sides, ``(mode − lo)/(hi − mode) = (t − B⁻¹(p_lo))/(B⁻¹(p_hi) − t)``, fixes ``t`` (found by
+    Brent's method on [0, 1]); then ``w = (hi − lo)/(B⁻¹(p_hi) − B⁻¹(p_lo))``.
+    """
+    lo, hi = interval.low, interval.high
+    p_lo, p_hi = interval.tails
+
+    def quantiles(t: float) -> np.ndarray:
+        return special.betaincinv(1 + 4 * t, 5 - 4 * t, [p_lo, p_hi])
+
+    def gap(t: float) -> float:
+        q_lo, q_hi = quantiles(t)
+        return (t - q_lo) * (hi - mode) - (q_hi - t) * (mode - lo)
+
+    try:
+        t = optimize.brentq(gap, 0.0, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    except ValueError:
+        raise PriorError(f"no PERT has mode {mode:g} and the {interval.describe()}", key="mode") from None
+    q_lo, q_hi = quantiles(t)
+    width = (hi - lo) / (q_hi - q_lo)
+    return stats.beta(1 + 4 * t, 5 - 4 * t, loc=mode - t * width, scale=width)
+
+
 def _normal(p: Mapping[str, Any]) -> Any:
-    if "ci90" in p:
-        if "low" in p or "high" in p:
-            raise PriorError("ci90 cannot be combined with truncation (low/high)", key="ci90")
-        low, high = _interval(p)
-        return stats.norm(loc=(low + high) / 2, scale=(high - low) / (2 * Z95))
+    interval = interval_of(p)
+    if interval is not None:
+        return stats.norm(
+            loc=(interval.low + interval.high) / 2, scale=(interval.high - interval.low) / (2 * interval.z)
+        )
     mean, sd = _number(p, "mean"), _positive(p, "sd")
     if "low" not in p and "high" not in p:
         return stats.norm(loc=mean, scale=sd)
@@ -265,12 +383,20 @@ def _normal(p: Mapping[str, Any]) -> Any:
     return stats.truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
 
 
+def _log_interval(interval: Interval, family: str) -> tuple[float, float]:
+    """``(mu, sigma)`` of a normal on the log scale with this central interval (of a positive quantity)."""
+    if interval.low <= 0:
+        raise PriorError(
+            f"must be positive for a {family}, got [{interval.low:g}, {interval.high:g}]", key=interval.key
+        )
+    log_low, log_high = math.log(interval.low), math.log(interval.high)
+    return (log_low + log_high) / 2, (log_high - log_low) / (2 * interval.z)
+
+
 def _lognormal(p: Mapping[str, Any]) -> Any:
-    if "ci90" in p:
-        low, high = _interval(p)
-        if low <= 0:
-            raise PriorError(f"must be positive for a lognormal, got [{low:g}, {high:g}]", key="ci90")
-        mu, sigma = (math.log(low) + math.log(high)) / 2, (math.log(high) - math.log(low)) / (2 * Z95)
+    interval = interval_of(p)
+    if interval is not None:
+        mu, sigma = _log_interval(interval, "lognormal")
     elif "mean" in p:
         mean, sd = _positive(p, "mean"), _positive(p, "sd")
         sigma = math.sqrt(math.log1p((sd / mean) * (sd / mean)))
@@ -282,12 +408,85 @@ def _lognormal(p: Mapping[str, Any]) -> Any:
     return stats.lognorm(s=sigma, scale=math.exp(mu))
 
 
+class _LogitNormal(stats.rv_continuous):
+    """The logit-normal distribution: ``X = expit(m + s·Z)`` with ``Z`` standard normal, on (0, 1).
+
+    CDF ``Φ((logit x − m)/s)``, quantile ``expit(m + s·Φ⁻¹(q))``, density
+    ``φ((logit x − m)/s) / (s·x·(1 − x))``; moments by quadrature over ``Z`` (they have no
+    closed form). Tails are computed on the normal scale (``ndtr``), so they stay accurate
+    far below 1e-16.
+
+    References
+    ----------
+    Aitchison, J. and Shen, S. M. (1980). Logistic-normal distributions: some properties and
+    uses. *Biometrika* 67(2), 261–272.
+    """
+
+    def _argcheck(self, m: Any, s: Any) -> Any:
+        return np.isfinite(m) & (s > 0) & np.isfinite(s)
+
+    def _standard(self, x: Any, m: Any, s: Any) -> Any:
+        return (special.logit(x) - m) / s
+
+    def _pdf(self, x: Any, m: Any, s: Any) -> Any:
+        return np.exp(self._logpdf(x, m, s))
+
+    def _logpdf(self, x: Any, m: Any, s: Any) -> Any:
+        z = self._standard(x, m, s)
+        return -0.5 * z * z - 0.5 * math.log(2 * math.pi) - np.log(s) - np.log(x) - np.log1p(-x)
+
+    def _cdf(self, x: Any, m: Any, s: Any) -> Any:
+        return special.ndtr(self._standard(x, m, s))
+
+    def _sf(self, x: Any, m: Any, s: Any) -> Any:
+        return special.ndtr(-self._standard(x, m, s))
+
+    def _ppf(self, q: Any, m: Any, s: Any) -> Any:
+        return special.expit(m + s * special.ndtri(q))
+
+    def _isf(self, q: Any, m: Any, s: Any) -> Any:
+        return special.expit(m - s * special.ndtri(q))
+
+    def _rvs(self, m: Any, s: Any, size: Any = None, random_state: Any = None) -> Any:
+        return special.expit(m + s * random_state.standard_normal(size))
+
+    def _munp(self, n: Any, m: Any, s: Any) -> Any:
+        def moment(order: float, centre: float, spread: float) -> float:
+            value, _ = integrate.quad(
+                lambda z: special.expit(centre + spread * z) ** order * stats.norm.pdf(z), -40, 40
+            )
+            return value
+
+        return np.vectorize(moment, otypes=[float])(n, m, s)
+
+
+logitnorm = _LogitNormal(a=0.0, b=1.0, name="logitnorm", shapes="m, s")
+"""The logit-normal family (``scipy.stats`` interface): ``logitnorm(m, s)`` is ``expit(Normal(m, s))``."""
+
+
+def _logitnormal(p: Mapping[str, Any]) -> Any:
+    interval = interval_of(p)
+    if interval is not None:
+        if not 0 < interval.low < interval.high < 1:
+            raise PriorError(
+                f"must lie inside (0, 1) for a logit-normal, got [{interval.low:g}, {interval.high:g}]",
+                key=interval.key,
+            )
+        low, high = special.logit([interval.low, interval.high])
+        mu, sigma = (low + high) / 2, (high - low) / (2 * interval.z)
+    else:
+        mu, sigma = _number(p, "mu"), _positive(p, "sigma")
+    return logitnorm(mu, sigma)
+
+
 def _beta(p: Mapping[str, Any]) -> Any:
-    if "ci90" in p:
-        low, high = _interval(p)
-        if not 0 < low < high < 1:
-            raise PriorError(f"must lie inside (0, 1) for a beta, got [{low:g}, {high:g}]", key="ci90")
-        return _check_ci90(_beta_from_ci90(low, high), low, high, "beta")
+    interval = interval_of(p)
+    if interval is not None:
+        if not 0 < interval.low < interval.high < 1:
+            raise PriorError(
+                f"must lie inside (0, 1) for a beta, got [{interval.low:g}, {interval.high:g}]", key=interval.key
+            )
+        return _check_interval(_beta_from_interval(interval), interval, "beta")
     if "mean" in p:
         mean, sd = _number(p, "mean"), _positive(p, "sd")
         if not 0 < mean < 1:
@@ -302,45 +501,30 @@ def _beta(p: Mapping[str, Any]) -> Any:
     return stats.beta(_positive(p, "a"), _positive(p, "b"))
 
 
-def _beta_from_ci90(low: float, high: float) -> Any:
-    """Solve Beta(a, b) with 5th/95th percentiles (low, high), on log-shapes, in logit space."""
-    target = special.logit([low, high])
+def _beta_from_interval(interval: Interval) -> Any:
+    """Solve Beta(a, b) with the interval's quantiles, on log-shapes, in logit space."""
+    target = special.logit([interval.low, interval.high])
+    tails = list(interval.tails)
 
     def residual(log_shapes: np.ndarray) -> np.ndarray:
         a, b = np.exp(log_shapes)
-        return special.logit(special.betaincinv(a, b, [0.05, 0.95])) - target
+        return special.logit(special.betaincinv(a, b, tails)) - target
 
     # Start from the logit-normal moment match: logit(X) has mean ψ(a) − ψ(b), sd ≈ sqrt(1/a + 1/b).
-    centre, spread = target.mean(), (target[1] - target[0]) / (2 * Z95)
+    centre, spread = target.mean(), (target[1] - target[0]) / (2 * interval.z)
     mean = special.expit(centre)
     total = max(1.0 / (spread**2 * mean * (1 - mean)), 0.5)
     start = np.log([mean * total, (1 - mean) * total])
-    solution = optimize.root(residual, start, method="hybr", options={"xtol": 1e-14})
+    with np.errstate(all="ignore"):
+        solution = optimize.root(residual, start, method="hybr", options={"xtol": 1e-14})
     a, b = np.exp(solution.x)
     return stats.beta(a, b)
 
 
 def _gamma(p: Mapping[str, Any]) -> Any:
-    if "ci90" in p:
-        low, high = _interval(p)
-        if low <= 0:
-            raise PriorError(f"must be positive for a gamma, got [{low:g}, {high:g}]", key="ci90")
-
-        def ratio_gap(log_shape: float) -> float:
-            shape = math.exp(log_shape)
-            q05, q95 = stats.gamma.ppf([0.05, 0.95], shape)
-            if q05 <= 0:
-                return math.inf
-            return math.log(q95 / q05) - math.log(high / low)
-
-        try:
-            with np.errstate(all="ignore"):
-                log_shape = optimize.brentq(ratio_gap, -6.0, 25.0, xtol=1e-15, rtol=1e-15)
-        except ValueError:
-            raise PriorError(f"no gamma distribution has the 90% interval [{low:g}, {high:g}]", key="ci90") from None
-        shape = math.exp(log_shape)
-        scale = low / float(stats.gamma.ppf(0.05, shape))
-        return _check_ci90(stats.gamma(shape, scale=scale), low, high, "gamma")
+    interval = interval_of(p)
+    if interval is not None:
+        return _check_interval(_gamma_from_interval(interval), interval, "gamma")
     if "mean" in p:
         mean, sd = _positive(p, "mean"), _positive(p, "sd")
         return stats.gamma((mean / sd) * (mean / sd), scale=sd * (sd / mean))
@@ -349,6 +533,30 @@ def _gamma(p: Mapping[str, Any]) -> Any:
     return stats.gamma(shape, scale=scale)
 
 
+def _gamma_from_interval(interval: Interval) -> Any:
+    """The gamma whose quantile ratio ``hi/lo`` fixes the shape (Brent's method), then the scale."""
+    low, high = interval.low, interval.high
+    if low <= 0:
+        raise PriorError(f"must be positive for a gamma, got [{low:g}, {high:g}]", key=interval.key)
+    p_lo, p_hi = interval.tails
+
+    def ratio_gap(log_shape: float) -> float:
+        shape = math.exp(log_shape)
+        q_lo, q_hi = stats.gamma.ppf([p_lo, p_hi], shape)
+        if q_lo <= 0:
+            return math.inf
+        return math.log(q_hi / q_lo) - math.log(high / low)
+
+    try:
+        with np.errstate(all="ignore"):
+            log_shape = optimize.brentq(ratio_gap, -6.0, 25.0, xtol=1e-15, rtol=1e-15)
+    except ValueError:
+        raise PriorError(f"no gamma distribution has the {interval.describe()}", key=interval.key) from None
+    shape = math.exp(log_shape)
+    return stats.gamma(shape, scale=low / float(stats.gamma.ppf(p_lo, shape)))
+
+
+_CI = (("ci90",), ()), (("ci", "level"), ())
 # family -> (builder, alternative parameter sets; each set is (required keys, optional keys))
 FAMILIES: dict[str, tuple[Any, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]] = {
     "fixed": (_fixed, ((("value",), ()),)),
@@ -356,14 +564,12 @@ FAMILIES: dict[str, tuple[Any, tuple[tuple[tuple[str, ...], tuple[str, ...]], ..
     "uniform": (_uniform, ((("low", "high"), ()),)),
     "integer_uniform": (_integer_uniform, ((("low", "high"), ()),)),
     "triangular": (_triangular, ((("low", "mode", "high"), ()),)),
-    "pert": (_pert, ((("low", "mode", "high"), ()),)),
-    "normal": (_normal, ((("mean", "sd"), ("low", "high")), (("ci90",), ()))),
-    "lognormal": (_lognormal, ((("mu", "sigma"), ()), (("mean", "sd"), ()), (("ci90",), ()))),
-    "beta": (_beta, ((("a", "b"), ()), (("mean", "sd"), ()), (("ci90",), ()))),
-    "gamma": (
-        _gamma,
-        ((("shape", "scale"), ()), (("shape", "rate"), ()), (("mean", "sd"), ()), (("ci90",), ())),
-    ),
+    "pert": (_pert, ((("low", "mode", "high"), ()), (("ci90", "mode"), ()), (("ci", "level", "mode"), ()))),
+    "normal": (_normal, ((("mean", "sd"), ("low", "high")), *_CI)),
+    "lognormal": (_lognormal, ((("mu", "sigma"), ()), (("mean", "sd"), ()), *_CI)),
+    "logitnormal": (_logitnormal, ((("mu", "sigma"), ()), *_CI)),
+    "beta": (_beta, ((("a", "b"), ()), (("mean", "sd"), ()), *_CI)),
+    "gamma": (_gamma, ((("shape", "scale"), ()), (("shape", "rate"), ()), (("mean", "sd"), ()), *_CI)),
 }
 
 
@@ -401,9 +607,11 @@ def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
     ----------
     family : str
         ``fixed``, ``discrete``, ``uniform``, ``integer_uniform``, ``triangular``, ``pert``,
-        ``normal``, ``lognormal``, ``beta``, ``gamma``, or any ``scipy.stats`` family name.
+        ``normal``, ``lognormal``, ``logitnormal``, ``beta``, ``gamma``, or any ``scipy.stats``
+        family name.
     params : mapping
-        The family's parameters (see :data:`FAMILIES`); ``ci90 = [lo, hi]`` is a 90% interval.
+        The family's parameters (see :data:`FAMILIES`); ``ci = [lo, hi]`` with ``level = L`` is a
+        central interval of probability ``L``, ``ci90 = [lo, hi]`` the same with ``L = 0.9``.
 
     Returns
     -------
@@ -416,6 +624,8 @@ def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
         Unknown family, wrong parameter set, or parameters no distribution of the family has.
     """
     if family in FAMILIES:
+        if family in INTERVAL_FAMILIES:
+            interval_of(params)  # a malformed interval or level is named before the parameter sets are
         _match_parameter_set(family, params)
         distribution = FAMILIES[family][0](params)
         with np.errstate(all="ignore"):
