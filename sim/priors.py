@@ -241,7 +241,9 @@ def interval_of(params: Mapping[str, Any]) -> Interval | None:
         )
     level = _number(params, "level")
     if not 0 < level < 1:
-        raise PriorError(f"must lie strictly between 0 and 1 (a probability: 0.95 for a 95% interval), got {level:g}", key="level")
+        raise PriorError(
+            f"must lie strictly between 0 and 1 (a probability: 0.95 for a 95% interval), got {level:g}", key="level"
+        )
     if (1 + level) / 2 >= 1:
         raise PriorError(f"is too close to 1 for floating-point numbers, got {level!r}", key="level")
     low, high = _pair(params, "ci", level)

@@ -197,6 +197,6 @@ def test_bad_intervals_name_the_key(params, key, fragment):
 
 
 def test_pert_mode_outside_what_an_interval_allows():
-    with pytest.raises(PriorError, match="no PERT has mode 0.01 and the 95% interval") as error:
+    with pytest.raises(PriorError, match=r"no PERT has mode 0\.01 and the 95% interval") as error:
         build_distribution("pert", {"ci": [0.1, 0.2], "level": 0.95, "mode": 0.01})
     assert error.value.key == "mode"
