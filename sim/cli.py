@@ -34,6 +34,7 @@ from sim.engine import ExecutorError, simulate
 from sim.inference import ConditioningError
 from sim.report import render_run
 from sim.results import ResultsError, manifest, new_run_dir, write_run
+from sim.storage import write_atomic
 from sim.summary import summarize
 
 __all__ = ["app", "main"]
@@ -228,7 +229,7 @@ def run(
         Path | None, typer.Option(help="Run folder to write (default: results/<scenario>/<UTC time>).")
     ] = None,
     results: Annotated[Path, typer.Option(help="Root folder for run folders.")] = Path("results"),
-    force: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace --out if it exists and is a run folder sim made.")] = False,
     save_samples: Annotated[
         bool, typer.Option(help="Also write samples.csv: the first 100,000 draws, every input and outcome.")
     ] = False,
@@ -297,6 +298,7 @@ def run(
             manifest_data=data,
             save_samples=save_samples,
             force=force,
+            unique=out is None,
             decorate=partial(render_run, figures=plots, report=report) if plots or report else None,
         )
     except ResultsError as error:
@@ -391,14 +393,16 @@ def compare(
     _on_interrupt(f"interrupted while writing {out}: its files may be incomplete")
     try:
         written = [*write_comparison(comparison, out), *write_comparison_figure(comparison, out)]
-        if readme is not None:
-            document = readme.read_text(encoding="utf-8")  # re-read: it may have changed while simulating
-            readme.write_text(splice_markdown(document, to_markdown(comparison)), encoding="utf-8")
-            written.append(readme)
     except OSError as error:
-        _fail(f"cannot write {error.filename}: {error.strerror}", 1)
-    except CompareError as error:
-        _fail(f"--readme {readme}: {error}", 2)
+        _fail(f"cannot write {error.filename or out}: {error.strerror or error}", 1)
+    if readme is not None:
+        try:
+            document = readme.read_text(encoding="utf-8")  # re-read: it may have changed while simulating
+            written.append(write_atomic(readme, splice_markdown(document, to_markdown(comparison)).encode()))
+        except (OSError, UnicodeDecodeError) as error:
+            _fail(f"cannot write --readme {readme}: {getattr(error, 'strerror', None) or error}", 1)
+        except CompareError as error:
+            _fail(f"--readme {readme}: {error}", 2)
     for path in written:
         stdout.print(str(path), highlight=False, soft_wrap=True)
 

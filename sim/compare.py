@@ -37,6 +37,7 @@ from sim.display import format_count, format_percentile, format_probability, for
 from sim.engine import simulate
 from sim.inference import ConditioningError
 from sim.results import ResultsError, load_run
+from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary, summarize
 
 __all__ = [
@@ -584,7 +585,7 @@ def to_json(comparison: Comparison) -> str:
 
 
 def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
-    """Write ``table.md``, ``table.csv`` and ``table.json`` into ``out_dir`` (created); return the paths."""
+    """Write ``table.md``, ``table.csv`` and ``table.json`` into ``out_dir`` (created), each atomically."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -593,8 +594,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
         ("table.csv", to_csv(comparison)),
         ("table.json", to_json(comparison)),
     ):
-        (out / name).write_text(text, encoding="utf-8")
-        written.append(out / name)
+        written.append(write_atomic(out / name, text.encode()))
     return written
 
 

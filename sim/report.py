@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sim.config import Claim, Scenario
 from sim.display import claim_numbers, claim_says, format_count, format_percentile, format_ratio
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
+from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Probability, Summary
 
 __all__ = [
@@ -689,15 +689,6 @@ def report_html(blocks: Sequence[Block], *, title: str) -> str:
     )
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(content)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_report(run: RunData) -> list[Path]:
     """Write ``report.md`` and ``report.html`` into the run folder (each replaced atomically).
 
@@ -712,8 +703,8 @@ def write_report(run: RunData) -> list[Path]:
     figures = {name: folder / f"{name}.png" for name in FIGURE_TITLES if (folder / f"{name}.png").is_file()}
     blocks = report_blocks(run, figures)
     markdown, page = run.path / "report.md", run.path / "report.html"
-    _write_atomic(markdown, report_markdown(blocks, base=run.path).encode())
-    _write_atomic(page, report_html(blocks, title=run.summary.title).encode())
+    write_atomic(markdown, report_markdown(blocks, base=run.path).encode())
+    write_atomic(page, report_html(blocks, title=run.summary.title).encode())
     return [markdown, page]
 
 

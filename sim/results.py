@@ -12,10 +12,9 @@ import io
 import json
 import os
 import platform
-import shutil
+import secrets
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ import scipy
 from sim import __version__
 from sim.config import Scenario, parse_scenario
 from sim.engine import SimulationResult
+from sim.storage import StorageError, write_folder
 from sim.summary import Summary
 
 __all__ = ["ResultsError", "RunData", "git_commit", "load_run", "manifest", "new_run_dir", "write_run"]
@@ -35,8 +35,8 @@ __all__ = ["ResultsError", "RunData", "git_commit", "load_run", "manifest", "new
 CSV_FIELDS = ("side", "section", "name", "statistic", "level", "value", "mcse")
 
 
-class ResultsError(OSError):
-    """The results folder cannot be written (exists without ``--force``, or is not writable)."""
+class ResultsError(StorageError):
+    """A run folder that cannot be written (exists without ``--force``, not sim's, not writable) or read."""
 
 
 def git_commit() -> str | None:
@@ -89,13 +89,13 @@ def manifest(
 
 
 def new_run_dir(results_root: Path, scenario: str, started: datetime) -> Path:
-    """``results/<scenario>/<UTC timestamp>``, with a suffix if that name is taken."""
-    base = results_root / scenario / started.strftime("%Y%m%dT%H%M%SZ")
-    candidate, suffix = base, 1
-    while candidate.exists():
-        suffix += 1
-        candidate = base.with_name(f"{base.name}-{suffix}")
-    return candidate
+    """``results/<scenario>/<UTC timestamp>-<6 random hex digits>``: concurrent runs never share a name.
+
+    The suffix makes a clash unlikely (1 in 16 million for two runs started in the same
+    second); :func:`write_run` with ``unique=True`` makes it impossible (it renames without
+    replacing and draws a new suffix when the name is taken).
+    """
+    return results_root / scenario / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
 def summary_csv(summary: Summary) -> str:
@@ -177,86 +177,58 @@ def write_run(
     manifest_data: dict[str, Any],
     save_samples: bool = False,
     force: bool = False,
+    unique: bool = False,
     extra_files: dict[str, bytes] | None = None,
     decorate: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write a run folder atomically and point ``<scenario>/latest`` at it.
+    """Write a run folder atomically (:func:`sim.storage.write_folder`) and point ``latest`` at it.
 
     ``decorate`` is called with the staging folder once every file is in it and before the
-    rename, so what it adds (figures, the report) is part of the atomic write.
+    rename, so what it adds (figures, the report) is part of the atomic write. With
+    ``unique`` (a name sim chose), a name taken meanwhile by another run gets a new suffix;
+    with ``force``, an existing ``out_dir`` is replaced if sim made it.
 
     Raises
     ------
     ResultsError
-        ``out_dir`` exists and ``force`` is false, or it cannot be written (nothing is left behind).
+        ``out_dir`` exists and may not be replaced, or it cannot be written (nothing is left behind).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not force:
-        raise ResultsError(f"{out_dir} already exists; use --force to replace it")
+    files: dict[str, bytes] = {
+        "summary.json": summary.to_json().encode(),
+        "summary.csv": summary_csv(summary).encode(),
+        "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
+        "scenario.toml": result.plan.scenario.text.encode(),
+        "distributions.npz": _npz(summary.distributions),
+        "reservoir.npz": _npz(_compact(result.reservoir)),
+    }
+    if save_samples:
+        files["samples.csv"] = samples_csv(result.reservoir).encode()
+    files.update(extra_files or {})
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+        written = write_folder(out_dir, files, decorate=decorate, replace=force, unique=unique)
+    except StorageError as error:
+        raise ResultsError(str(error)) from None
     except OSError as error:
-        blocker = next((p for p in (out_dir.parent, *out_dir.parent.parents) if p.exists() and not p.is_dir()), None)
-        reason = f"{blocker} is a file, not a folder" if blocker is not None else error.strerror
-        raise ResultsError(f"cannot write results under {out_dir.parent}: {reason}") from None
-    try:
-        files: dict[str, bytes] = {
-            "summary.json": summary.to_json().encode(),
-            "summary.csv": summary_csv(summary).encode(),
-            "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
-            "scenario.toml": result.plan.scenario.text.encode(),
-        }
-        files["distributions.npz"] = _npz(summary.distributions)
-        files["reservoir.npz"] = _npz(_compact(result.reservoir))
-        if save_samples:
-            files["samples.csv"] = samples_csv(result.reservoir).encode()
-        files.update(extra_files or {})
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-        if decorate is not None:
-            decorate(staging)
-        os.chmod(staging, 0o755)
-        _move_into_place(staging, out_dir)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
         raise ResultsError(f"cannot write {out_dir}: {error.strerror or error}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _point_latest(out_dir)
-    return out_dir
-
-
-def _move_into_place(staging: Path, out_dir: Path) -> None:
-    """Rename ``staging`` to ``out_dir``, keeping an existing ``out_dir`` until the new run is in place.
-
-    An existing run (``--force``) is moved aside first and deleted last, so a failed rename
-    leaves the old run rather than neither.
-    """
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    replaced = staging.with_name(staging.name.removesuffix(".partial") + ".replaced")
-    out_dir.rename(replaced)
-    try:
-        staging.rename(out_dir)
-    except BaseException:
-        replaced.rename(out_dir)
-        raise
-    if replaced.is_dir() and not replaced.is_symlink():
-        shutil.rmtree(replaced, ignore_errors=True)
-    else:
-        replaced.unlink()
+    _point_latest(written)
+    return written
 
 
 def _point_latest(run_dir: Path) -> None:
+    """Point ``<parent>/latest`` at ``run_dir``, atomically, if ``latest`` is absent or a link sim made.
+
+    A link sim made names a sibling folder (no ``/``); anything else there (a user's file,
+    folder or link) is left alone with a note on stderr.
+    """
     link = run_dir.parent / "latest"
-    temporary = run_dir.parent / f".latest.{os.getpid()}"
+    if os.path.lexists(link) and not (link.is_symlink() and "/" not in os.readlink(link)):
+        print(f"note: {link} is not a link sim made; left as it is", file=sys.stderr)
+        return
+    temporary = run_dir.parent / f".latest.{os.getpid()}.{secrets.token_hex(4)}"
     try:
-        if temporary.is_symlink():
-            temporary.unlink()
         temporary.symlink_to(run_dir.name)
         temporary.replace(link)
     except OSError:
+        temporary.unlink(missing_ok=True)
         print(f"note: could not update {link}", file=sys.stderr)

@@ -33,10 +33,7 @@ import io
 import itertools
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -55,6 +52,7 @@ from sim.engine import default_workers, simulate
 from sim.inference import ConditioningError
 from sim.model import evaluate, quantities_of
 from sim.results import git_commit
+from sim.storage import write_folder
 from sim.summary import Summary, summarize
 
 __all__ = [
@@ -580,34 +578,14 @@ def write_atomically(
 ) -> Path:
     """Write ``files`` (and whatever ``figures`` draws into the folder) to ``folder`` atomically.
 
-    Everything is written into a hidden temporary folder beside ``folder`` and renamed into
-    place when complete; an existing ``folder`` is replaced only then.
+    See :func:`sim.storage.write_folder`: an existing ``folder`` is replaced only when sim made it.
 
     Raises
     ------
     OSError
-        The parent folder cannot be written.
+        The folder cannot be written, or exists and is not sim's (:class:`sim.storage.StorageError`).
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
-    try:
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-        if figures is not None:
-            figures(staging)
-        os.chmod(staging, 0o755)
-        retired = None
-        if folder.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
-            folder.rename(retired / folder.name)
-        staging.rename(folder)
-        if retired is not None:
-            shutil.rmtree(retired, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
+    return write_folder(folder, files, decorate=figures, replace=True)
 
 
 # ---------------------------------------------------------------------------------------------

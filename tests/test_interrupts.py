@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import sim.cli
 from sim.cli import app
-from sim.results import _move_into_place
+from sim.storage import _swap_into_place
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -214,7 +214,7 @@ def test_a_forced_replacement_that_cannot_rename_restores_the_old_run(tmp_path: 
 
     monkeypatch.setattr(Path, "rename", cross_device)
     with pytest.raises(OSError):
-        _move_into_place(staging, out)
+        _swap_into_place(staging, out)
     assert (out / "summary.json").read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".run.abc.partial", "run"]
 
@@ -224,6 +224,6 @@ def test_a_forced_replacement_leaves_only_the_new_run(tmp_path: Path):
     for folder, text in ((out, "old"), (staging, "new")):
         folder.mkdir()
         (folder / "summary.json").write_text(text, encoding="utf-8")
-    _move_into_place(staging, out)
+    _swap_into_place(staging, out)
     assert (out / "summary.json").read_text(encoding="utf-8") == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["run"]

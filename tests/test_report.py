@@ -20,6 +20,7 @@ from sim.config import Scenario, load_scenario, parse_scenario
 from sim.engine import simulate
 from sim.report import claim_sentence, percentile_text, render_run
 from sim.results import ResultsError, RunData, load_run, manifest, write_run
+from sim.storage import MARKER
 from sim.summary import Interval, Probability, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,7 +234,7 @@ def test_run_writes_figures_by_default_and_the_report_on_request(tmp_path: Path,
     assert redo.exit_code == 0, redo.output
     assert str(tmp_path / "a" / "report.html") in redo.output
     assert "](figures/toll.png)" in (tmp_path / "a" / "report.md").read_text()
-    assert not [p.name for p in (tmp_path / "a").rglob(".*")], "no temporary files left"
+    assert [p.name for p in (tmp_path / "a").rglob(".*")] == [MARKER], "no temporary files left"
     bare = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "b"), "--no-plots", "--report", "-q"])
     assert bare.exit_code == 0, bare.output
     assert not (tmp_path / "b" / "figures").exists()

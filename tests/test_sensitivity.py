@@ -16,6 +16,7 @@ from sim.cli import app
 from sim.config import ConfigError, parse_scenario
 from sim.engine import simulate
 from sim.sensitivity import Axis, SensitivityError, parse_axis
+from sim.storage import MARKER
 from sim.summary import summarize
 
 runner = CliRunner()
@@ -324,7 +325,14 @@ def test_cli_sweep_tornado_sobol_write_their_folders(tmp_path, write_config):
     assert result.exit_code == 0, result.output
     folder = root / "small" / "sensitivity" / "sweep-forces.unit.fatality_rate"
     assert str(folder) in result.output
-    assert {p.name for p in folder.iterdir()} == {"sweep.csv", "sweep.json", "sweep.png", "sweep.svg", "manifest.json"}
+    assert {p.name for p in folder.iterdir()} == {
+        "sweep.csv",
+        "sweep.json",
+        "sweep.png",
+        "sweep.svg",
+        "manifest.json",
+        MARKER,
+    }
     assert json.loads((folder / "manifest.json").read_text())["seed"] == 11
 
     result = runner.invoke(app, ["tornado", str(config), "--output", "claim:nine", *common])
@@ -377,7 +385,7 @@ def test_write_atomically_replaces_an_existing_folder(tmp_path):
     assert folder.name == "tornado-killed_combat"
     sensitivity.write_atomically(folder, {"a.csv": b"1"})
     sensitivity.write_atomically(folder, {"b.csv": b"2"})
-    assert [p.name for p in folder.iterdir()] == ["b.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER, "b.csv"]
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
 
 
