@@ -1,0 +1,103 @@
+"""Printed summaries of a count (mean, sd, median, ETI, HDI) against the exact beta-binomial.
+
+Killed ~ BetaBinomial(16, 1, 3): few values with large probabilities, so every exact
+quantile and every exact highest-density interval is a whole number that the Monte Carlo
+estimate must hit *exactly*: the exact CDF stays at least 5.5 binomial standard errors
+``sqrt(q(1 − q)/n)`` away from each level, which the tests check before relying on it. No
+"+1 for the integer grid": an off-by-one in a quantile or an interval end fails.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim import parse_scenario, simulate, summarize
+
+SIZE, A, B, DRAWS = 16, 1.0, 3.0, 100_000
+MARGIN = 5.5  # standard errors between the exact CDF and each level: a false failure ~4e-8 per check
+Z = 4.5
+LEVELS = (0.5, 0.8, 0.95)
+
+SCENARIO = f"""
+[scenario]
+name = "exact_counts"
+[simulation]
+draws = {DRAWS}
+seed = 3
+chunk_size = 30000
+levels = [0.5, 0.8, 0.95]
+[forces.unit]
+size = {SIZE}
+fatality_rate = {{ dist = "beta", a = {A}, b = {B} }}
+"""
+
+EXACT = stats.betabinom(SIZE, A, B)
+PMF = EXACT.pmf(np.arange(SIZE + 1))
+CDF = np.cumsum(PMF)
+
+
+def exact_hdi(pmf: np.ndarray, level: float) -> tuple[int, int, np.ndarray]:
+    """The shortest run of whole numbers holding at least ``level``: the narrowest window width
+    whose best window reaches it (the first such window on ties), and every window mass of that width."""
+    cumulative = np.concatenate([[0.0], np.cumsum(pmf)])
+    for width in range(1, pmf.size + 1):
+        masses = cumulative[width:] - cumulative[:-width]
+        if masses.max() >= level:
+            low = int(np.argmax(masses >= level))
+            return low, low + width - 1, masses
+    raise AssertionError("unreachable: the whole support holds all the mass")
+
+
+def _se(q: float) -> float:
+    return math.sqrt(q * (1 - q) / DRAWS)
+
+
+@pytest.fixture(scope="module")
+def killed():
+    summary = summarize(simulate(parse_scenario(SCENARIO), workers=1))
+    return summary.prior.quantities[0]
+
+
+def _exact_quantile(q: float) -> int:
+    k = int(EXACT.ppf(q))
+    below = CDF[k - 1] if k else 0.0
+    assert below + MARGIN * _se(q) < q < CDF[k] - MARGIN * _se(q), "premise: the level is far from any CDF step"
+    return k
+
+
+def test_median_and_equal_tailed_intervals_are_the_exact_quantiles(killed):
+    assert killed.median.value == _exact_quantile(0.5)
+    assert [iv.level for iv in killed.eti] == list(LEVELS)
+    for iv in killed.eti:
+        assert (iv.low, iv.high) == (_exact_quantile((1 - iv.level) / 2), _exact_quantile((1 + iv.level) / 2))
+
+
+def test_highest_density_intervals_are_the_exact_ones(killed):
+    """Shortest intervals, not equal-tailed ones: here they differ at every level."""
+    assert [iv.level for iv in killed.hdi] == list(LEVELS)
+    for iv in killed.hdi:
+        low, high, masses = exact_hdi(PMF, iv.level)
+        se = _se(iv.level)
+        # premise: no shorter window comes near the level, no other window of this width reaches it
+        width = high - low + 1
+        shorter = np.concatenate([[0.0], CDF])[width - 1 :] - np.concatenate([[0.0], CDF])[: -(width - 1)]
+        assert shorter.max() < iv.level - MARGIN * se
+        assert masses[low] > iv.level + MARGIN * se
+        assert np.delete(masses, low).max() < iv.level - MARGIN * se
+        assert (iv.low, iv.high) == (low, high)
+        eti = (_exact_quantile((1 - iv.level) / 2), _exact_quantile((1 + iv.level) / 2))
+        assert eti != (low, high)
+
+
+def test_mean_and_sd_against_the_exact_moments(killed):
+    """Errors from the exact moments: sd/√n for the mean, √((μ₄ − σ⁴)/(4σ²n)) for the sd (delta method)."""
+    k = np.arange(SIZE + 1)
+    mean = float(EXACT.mean())
+    variance = float(EXACT.var())
+    fourth = float((PMF * (k - mean) ** 4).sum())
+    assert abs(killed.mean.value - mean) < Z * math.sqrt(variance / DRAWS)
+    assert abs(killed.sd.value - math.sqrt(variance)) < Z * math.sqrt((fourth - variance**2) / (4 * variance * DRAWS))
