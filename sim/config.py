@@ -26,6 +26,7 @@ from sim.priors import PriorError, PriorSpec, build_distribution, is_degenerate
 
 __all__ = [
     "METRICS",
+    "METRIC_NOUNS",
     "RELATIONS",
     "Claim",
     "ConfigError",
@@ -41,7 +42,16 @@ __all__ = [
 ]
 
 RELATIONS = ("eq", "ge", "le", "between")
-METRICS = ("killed", "casualties")
+METRICS = ("killed", "casualties", "wounded", "died_of_wounds", "deaths")
+"""What a claim counts: killed in action; killed + wounded (+ missing); wounded; died of wounds; all deaths."""
+METRIC_NOUNS = {
+    "killed": "killed in action",
+    "casualties": "casualties (killed + wounded)",
+    "wounded": "wounded",
+    "died_of_wounds": "died of wounds",
+    "deaths": "deaths (all causes)",
+}
+"""Each metric in words, for tables, figures and reports."""
 PRIOR_METADATA = ("units", "source", "url", "note")
 MAX_DRAWS = 10**10
 MAX_CHUNK_SIZE = 2**24
@@ -99,10 +109,12 @@ class Force:
     days: PriorSpec | None = None
     wounded_per_killed: PriorSpec | None = None
     missing: PriorSpec | None = None
+    died_of_wounds: PriorSpec | None = None
+    non_battle_hazard: PriorSpec | None = None
 
     def priors(self) -> tuple[PriorSpec, ...]:
-        fields = (self.size, self.fatality_rate, self.daily_hazard, self.days)
-        return tuple(p for p in (*fields, self.wounded_per_killed, self.missing) if p is not None)
+        fields = (self.size, self.fatality_rate, self.daily_hazard, self.days, self.wounded_per_killed, self.missing)
+        return tuple(p for p in (*fields, self.died_of_wounds, self.non_battle_hazard) if p is not None)
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,7 @@ class Scenario:
     sources: tuple[Source, ...]
     claims: tuple[Claim, ...]
     condition_on: tuple[str, ...]
+    died_of_wounds: PriorSpec | None = None
     file: str = "<string>"
     sha256: str = ""
     text: str = field(default="", repr=False)
@@ -168,8 +181,21 @@ class Scenario:
     def has_casualties(self) -> bool:
         return all(self.force_wounded(force) is not None for force in self.forces)
 
+    @property
+    def has_later_deaths(self) -> bool:
+        """Whether any force has deaths besides those killed in action (died of wounds, non-battle)."""
+        return any(
+            self.force_died_of_wounds(force) is not None or force.non_battle_hazard is not None for force in self.forces
+        )
+
     def force_wounded(self, force: Force) -> PriorSpec | None:
         return force.wounded_per_killed or self.wounded_per_killed
+
+    def force_died_of_wounds(self, force: Force) -> PriorSpec | None:
+        """The force's died-of-wounds fraction (its own, else the scenario's), where it has wounded."""
+        if self.force_wounded(force) is None:
+            return None
+        return force.died_of_wounds or self.died_of_wounds
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)
@@ -177,8 +203,7 @@ class Scenario:
     def priors(self) -> tuple[PriorSpec, ...]:
         """Every prior of the scenario, in file order."""
         out: list[PriorSpec] = [p for force in self.forces for p in force.priors()]
-        if self.wounded_per_killed is not None:
-            out.append(self.wounded_per_killed)
+        out.extend(p for p in (self.wounded_per_killed, self.died_of_wounds) if p is not None)
         out.extend(source.reporting_ratio for source in self.sources)
         return tuple(out)
 
@@ -365,6 +390,7 @@ MAX_WOUNDED_PER_KILLED = 10**3
 MAX_REPORTING_RATIO = 10**6
 SIZE_DOMAIN = Domain(0.0, math.inf, "a size's domain", "sizes", MAX_SIZE)
 RATE_DOMAIN = Domain(0.0, 1.0, "a fatality rate's domain", "fatality rates", 1.0)
+FRACTION_DOMAIN = Domain(0.0, 1.0, "a fraction's domain", "fractions", 1.0)
 NONNEGATIVE_DOMAIN = Domain(0.0, math.inf, "the non-negative numbers", "values")
 WOUNDED_DOMAIN = Domain(0.0, math.inf, "the non-negative numbers", "ratios", MAX_WOUNDED_PER_KILLED)
 RATIO_DOMAIN = Domain(0.0, math.inf, "a reporting ratio's domain", "reporting ratios", MAX_REPORTING_RATIO)
@@ -432,7 +458,17 @@ def _read_simulation(reader: _Reader, data: Any) -> Simulation:
     return Simulation(draws=int(draws), seed=int(seed), levels=levels, chunk_size=int(chunk_size))  # type: ignore[arg-type]
 
 
-FORCE_KEYS = ("label", "size", "fatality_rate", "daily_hazard", "days", "wounded_per_killed", "missing")
+FORCE_KEYS = (
+    "label",
+    "size",
+    "fatality_rate",
+    "daily_hazard",
+    "days",
+    "wounded_per_killed",
+    "missing",
+    "died_of_wounds",
+    "non_battle_hazard",
+)
 
 
 def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
@@ -469,6 +505,17 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
         wounded = reader.prior(table["wounded_per_killed"], f"{path}.wounded_per_killed", WOUNDED_DOMAIN)
     if "missing" in table:
         missing = reader.prior(table["missing"], f"{path}.missing", SIZE_DOMAIN, integer=True)
+    died = non_battle = None
+    if "died_of_wounds" in table:
+        died = reader.prior(table["died_of_wounds"], f"{path}.died_of_wounds", FRACTION_DOMAIN)
+    if "non_battle_hazard" in table:
+        if "days" not in table:
+            reader.fail(
+                f"{path}.non_battle_hazard",
+                "needs the force's days of exposure: give daily_hazard with days (B ~ Binomial(·, 1 − exp(−b·days)))",
+            )
+        else:
+            non_battle = reader.prior(table["non_battle_hazard"], f"{path}.non_battle_hazard", NONNEGATIVE_DOMAIN)
     if size is None or (rate is None and (hazard is None or days is None)):
         return None
     return Force(
@@ -480,6 +527,8 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
         days=days,
         wounded_per_killed=wounded,
         missing=missing,
+        died_of_wounds=died,
+        non_battle_hazard=non_battle,
     )
 
 
@@ -532,10 +581,10 @@ def _read_claim(
         suggestion = f"did you mean '{hint[0]}'? " if hint else ""
         reader.fail(f"{path}.metric", f"unknown metric {metric!r}; {suggestion}allowed: {', '.join(METRICS)}")
         metric = None
-    elif metric == "casualties" and not has_casualties:
+    elif metric in ("casualties", "wounded", "died_of_wounds") and not has_casualties:
         reader.fail(
             f"{path}.metric",
-            "a casualties claim needs a casualty model: add [casualties] wounded_per_killed (or one per force)",
+            f"a {metric} claim needs a casualty model: add [casualties] wounded_per_killed (or one per force)",
         )
     scope = tuple(force_ids)
     if "scope" in table:
@@ -706,18 +755,26 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         if force is not None:
             forces.append(force)
 
-    wounded = None
+    wounded = died = None
     if "casualties" in data:
         table = reader.table(data["casualties"], "casualties")
         if table is not None:
-            reader.keys(table, "casualties", ("wounded_per_killed",))
+            reader.keys(table, "casualties", ("wounded_per_killed", "died_of_wounds"))
             if "wounded_per_killed" not in table:
                 reader.fail("casualties.wounded_per_killed", "is required in [casualties]")
             else:
                 wounded = reader.prior(table["wounded_per_killed"], "casualties.wounded_per_killed", WOUNDED_DOMAIN)
+            if "died_of_wounds" in table:
+                died = reader.prior(table["died_of_wounds"], "casualties.died_of_wounds", FRACTION_DOMAIN)
     has_casualties = (
         all(isinstance(f, dict) and "wounded_per_killed" in f for f in force_table.values()) or "casualties" in data
     )
+    for force in forces:
+        if force.died_of_wounds is not None and force.wounded_per_killed is None and wounded is None:
+            reader.fail(
+                f"forces.{force.id}.died_of_wounds",
+                "needs wounded to die of their wounds: give the force a wounded_per_killed (or [casualties] one)",
+            )
 
     sources: list[Source] = []
     for source_id, source_data in (reader.table(data.get("sources", {}), "sources") or {}).items():
@@ -762,6 +819,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         simulation=simulation,
         forces=tuple(forces),
         wounded_per_killed=wounded,
+        died_of_wounds=died,
         sources=tuple(sources),
         claims=tuple(claims),
         condition_on=condition_on,

@@ -170,19 +170,6 @@ def integrated_force(scenario: Scenario, quantity: Quantity) -> Force:
     return max(forces, key=_expected_killed)
 
 
-def _killed_limit(residual: np.ndarray, wounded: np.ndarray | None, size: np.ndarray) -> np.ndarray:
-    """Largest ``k`` with ``k + min(round(w·k), N − k) ≤ residual`` (``k ≤ residual`` without wounded).
-
-    ``k + min(round(w·k), N − k) = min(k + round(w·k), N)`` is non-decreasing in ``k``; when
-    ``N ≤ residual`` every ``k`` qualifies (the limit is then ``N``).
-    """
-    if wounded is None:
-        return residual
-    limit = np.floor((residual + 0.5) / (1.0 + wounded)).astype(np.int64)
-    limit -= (limit + np.rint(wounded * limit).astype(np.int64)) > residual
-    return np.where(size <= residual, size, limit)
-
-
 def _rate_cdf(force: Force, rate_limit: np.ndarray, days: np.ndarray | None, *, upper: bool) -> np.ndarray:
     """P(f < rate_limit), or P(f ≥ rate_limit) with ``upper``, given the drawn duration for hazards."""
     if force.fatality_rate is not None:
@@ -201,12 +188,28 @@ def expected_total(scenario: Scenario, quantity: Quantity) -> float:
         if force.id not in quantity.scope:
             continue
         killed = _expected_killed(force)
-        if quantity.metric == "casualties":
-            killed *= 1 + float(scenario.force_wounded(force).distribution.mean())  # type: ignore[union-attr]
-            if force.missing is not None:
-                killed += float(force.missing.distribution.mean())
-        total += killed
+        wounded_ratio = scenario.force_wounded(force)
+        wounded = 0.0 if wounded_ratio is None else killed * float(wounded_ratio.distribution.mean())
+        died = scenario.force_died_of_wounds(force)
+        later = 0.0 if died is None else wounded * float(died.distribution.mean())
+        missing = 0.0 if force.missing is None else float(force.missing.distribution.mean())
+        total += {
+            "killed": killed,
+            "casualties": killed + wounded + missing,
+            "wounded": wounded,
+            "died_of_wounds": later,
+            "deaths": killed + later,
+        }[quantity.metric]
     return total
+
+
+def _binomial_cdf(limit: np.ndarray, trials: np.ndarray, p: np.ndarray, *, upper: bool) -> np.ndarray:
+    """``P(X ≤ limit)`` (or ``P(X > limit)`` with ``upper``) for ``X ~ Binomial(trials, p)``, any ``limit``."""
+    estimate = (limit < 0).astype(float) if upper else (limit >= trials).astype(float)
+    inside = (limit >= 0) & (limit < trials)
+    k, n, q = limit[inside], trials[inside], p[inside]
+    estimate[inside] = special.bdtrc(k, n, q) if upper else special.bdtr(k, n, q)
+    return estimate
 
 
 def conditional_cdf(
@@ -220,10 +223,12 @@ def conditional_cdf(
 ) -> np.ndarray:
     """Per draw, an unbiased estimate of ``P(T ≤ threshold)`` (or ``P(T > threshold)`` with ``upper``).
 
-    One force of the scope (:func:`integrated_force`) is integrated out: its fatality rate
-    through its prior CDF (see the module docstring), or, for a fixed or discrete rate
-    prior, its exact binomial CDF at the drawn rate. The other forces of the scope, the
-    sizes, durations, wounded ratios and missing counts enter at their drawn values.
+    One force of the scope (:func:`integrated_force`) is integrated out. For killed: its
+    fatality rate through its prior CDF (see the module docstring), or, for a fixed or
+    discrete rate prior, its exact binomial CDF at the drawn rate. For the other metrics:
+    the metric's last binomial draw given everything drawn before it
+    (:meth:`sim.model.ForceDraws.last_stage`), through its exact binomial CDF. The other
+    forces of the scope and the force's other inputs enter at their drawn values.
     Estimating the small side directly keeps probabilities like 1e-12 accurate.
 
     Returns
@@ -237,23 +242,21 @@ def conditional_cdf(
     for other in quantity.scope:
         if other != force.id:
             residual = residual - draws.metric(Quantity(quantity.metric, (other,), other))
-    wounded = None
-    if quantity.metric == "casualties":
-        wounded = own.wounded_per_killed
-        if own.missing is not None:
-            residual = residual - own.missing
-    size = own.size
-    limit = _killed_limit(residual, wounded, size)  # T ≤ threshold  ⇔  K ≤ limit
+    metric = quantity.metric
+    if metric == "deaths" and own.died_of_wounds is None and own.non_battle is None:
+        metric = "killed"
+    if metric != "killed":
+        rest, trials, p = own.last_stage(metric)
+        return _binomial_cdf(residual - rest, trials, p, upper=upper)
+    size, limit = own.size, residual  # T ≤ threshold  ⇔  K ≤ limit
+    rate_prior = force.fatality_rate or force.daily_hazard
+    if is_degenerate(rate_prior.distribution):  # type: ignore[union-attr]
+        return _binomial_cdf(limit, size, own.fatality_rate, upper=upper)
     estimate = (limit < 0).astype(float) if upper else (limit >= size).astype(float)
     inside = (limit >= 0) & (limit < size)
     if not np.any(inside):
         return estimate
-    rate_prior = force.fatality_rate or force.daily_hazard
     k, n = limit[inside], size[inside]
-    if is_degenerate(rate_prior.distribution):  # type: ignore[union-attr]
-        rate = own.fatality_rate[inside]
-        estimate[inside] = special.bdtrc(k, n, rate) if upper else special.bdtr(k, n, rate)
-        return estimate
     # P(K ≤ k | N, f) = P(Beta(k + 1, N − k) > f): draw the beta, integrate f through its CDF.
     rate_limit = rng.beta(k + 1.0, (n - k).astype(float))
     days = None if own.days is None else own.days[inside]

@@ -1,18 +1,30 @@
 """One chunk of Monte Carlo draws of the casualty model.
 
-Per draw ``i`` and force ``k`` (DESIGN.md, "The model"):
+Per draw ``i`` and force ``k`` (DESIGN.md, "The model", with the wounded model of issue 12):
 
-1. size ``N_k`` from its prior, rounded to a whole number; fatality rate ``f_k`` from its
-   prior, or ``f_k = 1 − exp(−h_k·T_k)`` from a daily hazard and a duration;
-2. killed ``K_k ~ Binomial(N_k, f_k)``, exactly;
-3. with a wounded-per-killed ratio ``w``: wounded ``W_k = min(round(w·K_k), N_k − K_k)`` (no
-   more wounded than survivors), casualties ``C_k = K_k + W_k`` (+ captured/missing where
-   the force gives them).
+1. size ``N`` from its prior, rounded to a whole number; fatality rate ``f`` from its
+   prior, or ``f = 1 − exp(−h·T)`` from a daily hazard and a duration;
+2. killed in action ``K ~ Binomial(N, f)``, exactly;
+3. with a wounded-per-killed ratio ``w``: ``w·K`` woundings fall on the ``N − K`` survivors
+   as a Poisson process, and a survivor is wounded if hit at least once, so
+   ``W ~ Binomial(N − K, q)`` with ``q = 1 − exp(−w·K/(N − K))``. ``E[W] = (N − K)·q ≤ w·K``,
+   within a fraction ``x/2`` of ``w·K`` for a load ``x = w·K/(N − K)`` (``x ≪ 1``), and
+   ``W ≤ N − K`` always: the wounded never outnumber the survivors and nothing is clipped.
+   Casualties ``C = K + W`` (+ captured/missing where the force gives them);
+4. with a died-of-wounds fraction ``d``: died of wounds ``D ~ Binomial(W, d)`` (so that,
+   given ``K``, ``D ~ Binomial(N − K, q·d)`` by binomial thinning);
+5. with a non-battle daily hazard ``b`` (accidents, disease, suicide) over the ``T`` days:
+   ``B ~ Binomial(N − K − W, 1 − exp(−b·T))`` among the unwounded survivors (a competing-
+   risks simplification: battle deaths and wounds are drawn first);
+6. all deaths ``K + D + B``.
+
+Metrics (:data:`sim.config.METRICS`): ``killed`` (in action), ``wounded``, ``casualties``,
+``died_of_wounds`` and ``deaths``.
 
 Everything is vectorised over the draws of a chunk. Randomness enters only through the
-``streams`` argument: each input (by its key path) and each force's binomial draws from its
-own generator, so that pinning or changing one prior leaves every other input's draws
-unchanged (common random numbers for sensitivity analysis).
+``streams`` argument: each input (by its key path) and each binomial draw (by
+:func:`binomial_streams`) has its own generator, so that pinning or changing one prior leaves
+every other input's draws unchanged (common random numbers for sensitivity analysis).
 """
 
 from __future__ import annotations
@@ -32,15 +44,17 @@ __all__ = [
     "Quantity",
     "Sampler",
     "Streams",
+    "binomial_streams",
     "draw_chunk",
     "evaluate",
     "quantities_of",
+    "wounded_probability",
 ]
 
 
 @dataclass(frozen=True)
 class Quantity:
-    """A summed outcome: a metric (``killed``/``casualties``) over a scope of forces."""
+    """A summed outcome: a metric (:data:`sim.config.METRICS`) over a scope of forces."""
 
     metric: str
     scope: tuple[str, ...]
@@ -51,10 +65,17 @@ def quantities_of(scenario: Scenario) -> tuple[Quantity, ...]:
     """The outcomes a run summarises: totals, each force, and each claim's scope.
 
     Totals come first, then one row per force (when there are several), then any other
-    scope a claim uses. Casualties appear when the scenario models them.
+    scope a claim uses. Casualties appear when the scenario models them, all deaths when it
+    models deaths other than killed in action; wounded and died of wounds where a claim
+    counts them.
     """
     everyone = tuple(force.id for force in scenario.forces)
-    metrics = ("killed", "casualties") if scenario.has_casualties else ("killed",)
+    metrics = ["killed"]
+    if scenario.has_casualties:
+        metrics.append("casualties")
+    if scenario.has_later_deaths:
+        metrics.append("deaths")
+    metrics.extend(claim.metric for claim in scenario.claims if claim.metric not in metrics)
     scopes: list[tuple[str, ...]] = [everyone]
     if len(everyone) > 1:
         scopes.extend((force_id,) for force_id in everyone)
@@ -69,19 +90,56 @@ def quantities_of(scenario: Scenario) -> tuple[Quantity, ...]:
 
 @dataclass(frozen=True)
 class ForceDraws:
-    """The draws of one force: inputs and outcomes, one entry per draw."""
+    """The draws of one force: inputs and outcomes, one entry per draw.
+
+    ``wounded_rate`` is ``q``, the chance that a survivor is wounded at least once;
+    ``died_of_wounds_fraction`` is ``d`` and ``non_battle_rate`` is ``p`` (see the module docstring).
+    """
 
     size: np.ndarray
     fatality_rate: np.ndarray
     killed: np.ndarray
+    deaths: np.ndarray
     days: np.ndarray | None = None
     wounded_per_killed: np.ndarray | None = None
     missing: np.ndarray | None = None
+    wounded: np.ndarray | None = None
+    wounded_rate: np.ndarray | None = None
     casualties: np.ndarray | None = None
+    died_of_wounds_fraction: np.ndarray | None = None
+    died_of_wounds: np.ndarray | None = None
+    non_battle_rate: np.ndarray | None = None
+    non_battle: np.ndarray | None = None
 
     def take(self, count: int) -> ForceDraws:
         """The first ``count`` draws."""
         return ForceDraws(**{k: None if v is None else v[:count] for k, v in vars(self).items()})
+
+    def outcome(self, metric: str) -> np.ndarray:
+        """Per-draw value of ``metric`` for this force; ``died_of_wounds`` is 0 without a fraction."""
+        if metric == "died_of_wounds" and self.died_of_wounds is None:
+            return np.zeros_like(self.killed)
+        return getattr(self, metric)
+
+    def last_stage(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(rest, trials, p)`` with ``metric = rest + Binomial(trials, p)`` given everything drawn before.
+
+        The last binomial draw of the metric, for conditional (Rao–Blackwell) tail estimates:
+        ``P(metric ≤ x | rest) = bdtr(x − rest, trials, p)``. Not for ``killed``, which is
+        integrated over its fatality-rate prior instead (:func:`sim.inference.conditional_cdf`).
+        """
+        zero = np.zeros_like(self.killed)
+        survivors = self.size - self.killed
+        if metric in ("wounded", "casualties"):
+            rest = zero if metric == "wounded" else self.killed + (zero if self.missing is None else self.missing)
+            return rest, survivors, self.wounded_rate  # type: ignore[return-value]
+        if metric == "died_of_wounds":
+            return zero, self.wounded, self.died_of_wounds_fraction  # type: ignore[return-value]
+        # deaths = K + D + B (with D or B): the last draw is the non-battle deaths B, else the died of wounds D
+        if self.non_battle is not None:
+            at_risk = survivors if self.wounded is None else survivors - self.wounded
+            return self.deaths - self.non_battle, at_risk, self.non_battle_rate  # type: ignore[return-value]
+        return self.killed, self.wounded, self.died_of_wounds_fraction  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -94,8 +152,7 @@ class Draws:
 
     def metric(self, quantity: Quantity) -> np.ndarray:
         """Per-draw value of ``quantity`` (int64)."""
-        field = "killed" if quantity.metric == "killed" else "casualties"
-        values = [getattr(self.forces[force_id], field) for force_id in quantity.scope]
+        values = [self.forces[force_id].outcome(quantity.metric) for force_id in quantity.scope]
         total = values[0]
         for more in values[1:]:
             total = total + more
@@ -117,15 +174,61 @@ Streams = Callable[[str], np.random.Generator]
 Sampler = Callable[[PriorSpec], np.ndarray]
 """The values of a prior for every draw (random draws, or quantiles of given uniforms)."""
 Binomial = Callable[[str, np.ndarray, np.ndarray], np.ndarray]
-"""Killed given a force id, its sizes and its fatality rates: exact ``Binomial(N, f)`` draws."""
+"""Exact ``Binomial(n, p)`` draws given the stream's name (:func:`binomial_streams`), ``n`` and ``p``."""
+
+
+def binomial_streams(scenario: Scenario) -> tuple[str, ...]:
+    """The name of every binomial draw of the model: ``<stage>:<force id>``, in drawing order.
+
+    ``binomial`` draws the killed, ``wounded`` the wounded among the survivors, ``died_of_wounds``
+    the deaths among the wounded and ``non_battle`` the non-battle deaths.
+    """
+    out: list[str] = []
+    for force in scenario.forces:
+        out.append(f"binomial:{force.id}")
+        if scenario.force_wounded(force) is not None:
+            out.append(f"wounded:{force.id}")
+            if scenario.force_died_of_wounds(force) is not None:
+                out.append(f"died_of_wounds:{force.id}")
+        if force.non_battle_hazard is not None:
+            out.append(f"non_battle:{force.id}")
+    return tuple(out)
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
     return np.rint(values).astype(np.int64)
 
 
+def wounded_probability(wounded_per_killed: np.ndarray, killed: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """``q = 1 − exp(−w·K/(N − K))``: the chance that a survivor is wounded at least once.
+
+    ``w·K`` woundings fall on the ``N − K`` survivors as a Poisson process (each survivor
+    independently, with mean ``w·K/(N − K)`` woundings); ``q`` is the chance of at least one.
+    With no survivors ``q`` is 0 (there is no one left to wound).
+    """
+    survivors = size - killed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load = np.where(survivors > 0, wounded_per_killed * killed / np.maximum(survivors, 1), 0.0)
+    return -np.expm1(-load)
+
+
+def _sample_input(
+    prior: PriorSpec | None, sample: Sampler, inputs: dict[str, np.ndarray], shared: np.ndarray | None = None
+) -> np.ndarray | None:
+    """A force's own prior's values (recorded under its key path), else the scenario-wide ``shared`` ones."""
+    if prior is None:
+        return shared
+    values = sample(prior)
+    inputs[prior.path] = values
+    return values
+
+
 def _force_draws(
-    force: Force, wounded: np.ndarray | None, sample: Sampler, binomial: Binomial, inputs: dict[str, np.ndarray]
+    force: Force,
+    shared: dict[str, np.ndarray | None],
+    sample: Sampler,
+    binomial: Binomial,
+    inputs: dict[str, np.ndarray],
 ) -> ForceDraws:
     size = _whole(sample(force.size))
     inputs[force.size.path] = size
@@ -140,27 +243,49 @@ def _force_draws(
         inputs[force.days.path] = days  # type: ignore[union-attr]
         rate = -np.expm1(-hazard * days)
         inputs[f"forces.{force.id}.fatality_rate"] = rate
-    if force.wounded_per_killed is not None:
-        wounded = sample(force.wounded_per_killed)
-        inputs[force.wounded_per_killed.path] = wounded
+    wounded_ratio = _sample_input(force.wounded_per_killed, sample, inputs, shared["wounded_per_killed"])
+    dow_fraction = _sample_input(force.died_of_wounds, sample, inputs, shared["died_of_wounds"])
     missing = None
     if force.missing is not None:
         missing = _whole(sample(force.missing))
         inputs[force.missing.path] = missing
-    killed = binomial(force.id, size, rate)
-    casualties = None
-    if wounded is not None:
-        casualties = killed + np.minimum(_whole(wounded * killed), size - killed)
+    non_battle_rate = None
+    if force.non_battle_hazard is not None:
+        non_battle_hazard = sample(force.non_battle_hazard)
+        inputs[force.non_battle_hazard.path] = non_battle_hazard
+        non_battle_rate = -np.expm1(-non_battle_hazard * days)  # type: ignore[operator]
+    killed = binomial(f"binomial:{force.id}", size, rate)
+    at_risk = size - killed
+    wounded = wounded_rate = casualties = died = None
+    if wounded_ratio is not None:
+        wounded_rate = wounded_probability(wounded_ratio, killed, size)
+        wounded = binomial(f"wounded:{force.id}", at_risk, wounded_rate)
+        at_risk = at_risk - wounded
+        casualties = killed + wounded
         if missing is not None:
-            casualties += missing
+            casualties = casualties + missing
+        if dow_fraction is not None:
+            died = binomial(f"died_of_wounds:{force.id}", wounded, dow_fraction)
+    deaths = killed if died is None else killed + died
+    non_battle = None
+    if non_battle_rate is not None:
+        non_battle = binomial(f"non_battle:{force.id}", at_risk, non_battle_rate)
+        deaths = deaths + non_battle
     return ForceDraws(
         size=size,
         fatality_rate=rate,
         killed=killed,
+        deaths=deaths,
         days=days,
-        wounded_per_killed=wounded,
+        wounded_per_killed=wounded_ratio,
         missing=missing,
+        wounded=wounded,
+        wounded_rate=wounded_rate,
         casualties=casualties,
+        died_of_wounds_fraction=dow_fraction,
+        died_of_wounds=died,
+        non_battle_rate=non_battle_rate,
+        non_battle=non_battle,
     )
 
 
@@ -179,18 +304,19 @@ def evaluate(scenario: Scenario, n: int, *, sample: Sampler, binomial: Binomial)
     sample : callable
         ``sample(prior)``: the prior's values for the ``n`` draws (floats).
     binomial : callable
-        ``binomial(force_id, size, rate)``: killed for each draw.
+        ``binomial(stream, trials, p)``: exact binomial draws for the stream named
+        (:func:`binomial_streams`).
 
     Returns
     -------
     Draws
     """
     inputs: dict[str, np.ndarray] = {}
-    shared_wounded = None
-    if scenario.wounded_per_killed is not None:
-        shared_wounded = sample(scenario.wounded_per_killed)
-        inputs[scenario.wounded_per_killed.path] = shared_wounded
-    forces = {force.id: _force_draws(force, shared_wounded, sample, binomial, inputs) for force in scenario.forces}
+    shared = {
+        "wounded_per_killed": _sample_input(scenario.wounded_per_killed, sample, inputs),
+        "died_of_wounds": _sample_input(scenario.died_of_wounds, sample, inputs),
+    }
+    forces = {force.id: _force_draws(force, shared, sample, binomial, inputs) for force in scenario.forces}
     return Draws(n=n, forces=forces, inputs=inputs)
 
 
@@ -205,7 +331,7 @@ def draw_chunk(scenario: Scenario, n: int, streams: Streams) -> Draws:
         Number of draws.
     streams : callable
         ``streams(name)`` returns the chunk's generator for the stream ``name``: a prior's
-        key path for its draws, ``binomial:<force id>`` for a force's binomial.
+        key path for its draws, :func:`binomial_streams` for the binomials.
 
     Returns
     -------
@@ -215,7 +341,7 @@ def draw_chunk(scenario: Scenario, n: int, streams: Streams) -> Draws:
     def sample(prior: PriorSpec) -> np.ndarray:
         return np.asarray(prior.distribution.rvs(size=n, random_state=streams(prior.path)), dtype=float)
 
-    def binomial(force_id: str, size: np.ndarray, rate: np.ndarray) -> np.ndarray:
-        return streams(f"binomial:{force_id}").binomial(size, rate)
+    def binomial(stream: str, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return streams(stream).binomial(trials, p)
 
     return evaluate(scenario, n, sample=sample, binomial=binomial)

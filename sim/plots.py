@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.config import Force, Scenario
+from sim.config import METRIC_NOUNS, Force, Scenario
 from sim.display import format_count, format_ratio
 from sim.priors import Discrete, PriorSpec
 from sim.report import FIGURE_TITLES, percentile_text, plural, prior_title, probability_text
@@ -223,7 +223,8 @@ def _fraction(value: float, low: float, high: float) -> float:
 
 
 def _noun(name: str) -> str:
-    return "killed" if name.startswith("killed") else "casualties"
+    metric = name.partition("[")[0]
+    return "killed" if metric == "killed" else METRIC_NOUNS[metric]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -83,8 +83,17 @@ def _title(text: str) -> str:
     return textwrap.shorten(text, TITLE_CHARACTERS, placeholder="…")
 
 
+NOISE_LABELS = {
+    "binomial": "binomial noise",
+    "wounded": "wounded noise",
+    "died_of_wounds": "died-of-wounds noise",
+    "non_battle": "non-battle noise",
+}
+
+
 def _input_label(name: str) -> str:
-    return f"binomial noise ({name.removeprefix('binomial:')})" if name.startswith("binomial:") else name
+    stage, colon, force = name.partition(":")
+    return f"{NOISE_LABELS[stage]} ({force})" if colon and stage in NOISE_LABELS else name
 
 
 def _format(value: float) -> str:

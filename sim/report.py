@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.config import METRIC_NOUNS as CONFIG_METRIC_NOUNS
 from sim.config import Claim, Scenario
 from sim.display import claim_numbers, claim_says, format_count, format_percentile, format_ratio
 from sim.priors import PriorSpec
@@ -77,7 +78,13 @@ UNDER, OVER = 0.5, 2.0
 TINY, UNLIKELY = 1e-3, 0.05
 
 RELATION_WORDS = {"eq": "", "ge": "at least ", "le": "at most ", "between": ""}
-METRIC_NOUNS = {"killed": "dead", "casualties": "casualties"}
+METRIC_NOUNS = {
+    "killed": "dead",
+    "casualties": "casualties",
+    "wounded": "wounded",
+    "died_of_wounds": "died of wounds",
+    "deaths": "dead of all causes",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +154,7 @@ def _fold(ratio: float) -> str:
 
 def _scope_phrase(claim: ClaimSummary, scenario: Scenario) -> str:
     """``deaths across the whole deployment``, ``casualties (killed and wounded) among the 528th ...``."""
-    noun = "deaths" if claim.metric == "killed" else "casualties (killed and wounded)"
+    noun = "deaths" if claim.metric == "killed" else CONFIG_METRIC_NOUNS[claim.metric]
     if len(claim.scope) == len(scenario.forces) and len(scenario.forces) > 1:
         return f"{noun} across the whole deployment"
     labels = {force.id: force.label for force in scenario.forces}
@@ -377,7 +384,11 @@ def _method(summary: Summary, scenario: Scenario) -> list[Block]:
         f"binomial distribution (force size × fatality rate)"
     )
     if scenario.has_casualties:
-        text += ", and casualties as the killed plus round(wounded per killed × killed), plus any captured or missing"
+        text += (
+            ", the wounded among the survivors (wounded per killed × killed woundings falling at random on the "
+            "survivors), casualties as the killed plus the wounded, plus any captured or missing, and deaths of "
+            "wounds among the wounded where the scenario gives a fraction"
+        )
     text += (
         ". Each claim is then placed in the distribution of the true value over its scope and metric. "
         f"Probabilities smaller than 1 in {summary.draws:,} are estimated by integrating the fatality rate "

@@ -50,7 +50,7 @@ from sim import __version__
 from sim.config import ConfigError, Problem, Scenario, scenario_from_dict
 from sim.engine import default_workers, simulate
 from sim.inference import ConditioningError
-from sim.model import evaluate, quantities_of
+from sim.model import binomial_streams, evaluate, quantities_of
 from sim.results import git_commit
 from sim.storage import write_folder
 from sim.summary import Summary, summarize
@@ -1117,7 +1117,8 @@ class _UniformModel:
     Input ``i`` is a prior, whose value is ``F⁻¹(u_i)`` (rounded for sizes and missing, as the
     model rounds them), or a force's binomial noise: ``K = F⁻¹_{Bin(N, f)}(u)``, an exact draw of
     ``Binomial(N, f)`` by inversion. Then, as in :mod:`sim.model`, ``f = 1 − exp(−h·T)`` for a
-    hazard, ``W = min(round(w·K), N − K)``, ``C = K + W + missing``, and a report is
+    hazard, ``W = F⁻¹_{Bin(N − K, q)}(u)`` (and so on for every binomial of :func:`binomial_streams`),
+    ``C = K + W + missing``, and a report is
     ``R = round(ρ·T)``. Fixed priors take their value.
     """
 
@@ -1135,8 +1136,8 @@ class _UniformModel:
 
         scenario = self.scenario
 
-        def binomial(force_id: str, size: np.ndarray, rate: np.ndarray) -> np.ndarray:
-            return stats.binom.ppf(column[f"binomial:{force_id}"], size, rate).astype(np.int64)
+        def binomial(stream: str, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
+            return stats.binom.ppf(column[stream], trials, p).astype(np.int64)
 
         draws = evaluate(scenario, m, sample=value, binomial=binomial)
         quantities = {q.name: q for q in quantities_of(scenario)}
@@ -1216,9 +1217,10 @@ def sobol(
     """Sobol' indices of the scenario's uncertain inputs on total killed and each claim's metric.
 
     The inputs are every non-fixed prior (sizes, fatality rates or hazards and days, wounded
-    ratios, missing, each source's ρ) and, per force, the binomial noise of ``K ~ Bin(N, f)``,
-    so its share of the variance is reported rather than hidden. The outputs are total killed,
-    the truth ``T`` over each claim's scope and metric, and each sourced claim's report
+    ratios, missing, each source's ρ) and, per force, the noise of each binomial draw (killed,
+    wounded, died of wounds, non-battle deaths: :func:`sim.model.binomial_streams`), so their
+    share of the variance is reported rather than hidden. The outputs are total killed, the truth
+    ``T`` over each claim's scope and metric, and each sourced claim's report
     ``R = round(ρ·T)``. This is the prior predictive: conditioning plays no part.
 
     Parameters
@@ -1237,7 +1239,7 @@ def sobol(
     """
     seed = scenario.simulation.seed if seed is None else seed
     priors = tuple(p.path for p in scenario.priors() if not p.is_fixed)
-    inputs = priors + tuple(f"binomial:{force.id}" for force in scenario.forces)
+    inputs = priors + binomial_streams(scenario)
     outputs = _sobol_outputs(scenario)
     model = _UniformModel(scenario, inputs, outputs)
     indices = sobol_indices(

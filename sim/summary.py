@@ -32,6 +32,7 @@ import numpy as np
 from scipy import special
 
 from sim import __version__
+from sim.config import METRIC_NOUNS
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
 from sim.model import Quantity
 
@@ -648,7 +649,7 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
 
 
 def _label(quantity: Quantity, labels: dict[str, str], everyone: int) -> str:
-    what = "Killed" if quantity.metric == "killed" else "Casualties (killed + wounded)"
+    what = "Killed" if quantity.metric == "killed" else METRIC_NOUNS[quantity.metric].capitalize()
     if len(quantity.scope) == everyone:
         return f"{what}, all forces" if everyone > 1 else what
     return f"{what}, {' + '.join(labels[f] for f in quantity.scope)}"
@@ -656,7 +657,8 @@ def _label(quantity: Quantity, labels: dict[str, str], everyone: int) -> str:
 
 METHOD = (
     "Prior predictive Monte Carlo: each draw samples every prior, then killed ~ Binomial(size, "
-    "fatality rate) exactly per force; casualties = killed + round(wounded_per_killed × killed). "
+    "fatality rate) exactly per force; wounded ~ Binomial(survivors, 1 − exp(−wounded_per_killed × killed / "
+    "survivors)); casualties = killed + wounded (+ missing); died of wounds ~ Binomial(wounded, fraction). "
     "Integer outcomes are tallied exactly (bincount). Tail probabilities use the better of the "
     "empirical frequency and a conditional estimate that integrates the largest force's fatality "
     "rate through its prior CDF (on 1/32 of the draws). Posterior statistics reweight the same "

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from reference_cases import beta_binomial_scenario, exact_beta_binomial, exact_kursk_tail, kursk_tail_scenario
+from scipy import stats
 
 from sim import parse_scenario, simulate, summarize
 from sim.summary import _hdi
@@ -111,17 +112,21 @@ def test_hdi_of_a_decreasing_distribution_starts_at_zero():
 
 
 def test_casualties_with_fixed_wounded_ratio():
-    """C = K + min(round(w K), N - K) with w fixed: a deterministic transform of the beta-binomial."""
-    text = beta_binomial_scenario(size=3000, a=3.0, b=20.0, draws=200_000) + "[casualties]\nwounded_per_killed = 2.5\n"
-    text += '[[claims]]\nid = "cas"\nvalue = 1200\nrelation = "ge"\nmetric = "casualties"\n'
+    """C = K + W, W | K ~ Binomial(N − K, 1 − exp(−w·K/(N − K))) with w fixed, enumerated over K and W."""
+    size, w = 600, 2.5
+    text = beta_binomial_scenario(size=size, a=3.0, b=20.0, draws=200_000) + f"[casualties]\nwounded_per_killed = {w}\n"
+    text += '[[claims]]\nid = "cas"\nvalue = 300\nrelation = "ge"\nmetric = "casualties"\n'
     summary = _run(text)
-    exact = exact_beta_binomial(3000, 3.0, 20.0)
-    k = np.arange(3001)
-    casualties = k + np.minimum(np.rint(2.5 * k), 3000 - k)
-    p = exact.pmf(k)[casualties >= 1200].sum()
+    k = np.arange(size + 1)[:, None]
+    survivors = size - k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(survivors > 0, -np.expm1(-w * k / np.maximum(survivors, 1)), 0.0)
+    joint = exact_beta_binomial(size, 3.0, 20.0).pmf(k) * stats.binom.pmf(np.arange(size + 1)[None, :], survivors, q)
+    casualties = k + np.arange(size + 1)[None, :]
+    p = joint[casualties >= 300].sum()
     claim = summary.prior.claims[0]
     assert abs(claim.probability.value - p) < Z * claim.probability.mcse
-    mean = (exact.pmf(k) * casualties).sum()
+    mean = (joint * casualties).sum()
     cas = next(d for d in summary.prior.quantities if d.name == "casualties")
     assert abs(cas.mean.value - mean) < Z * cas.mean.mcse
 

@@ -295,12 +295,13 @@ metric = "casualties"
     )
     outputs = sensitivity._sobol_outputs(fixed)
     assert [o.name for o in outputs] == ["killed", "casualties", "reported[c]"]
-    model = sensitivity._UniformModel(fixed, ("binomial:unit",), outputs)
-    values = model(np.array([[0.5]]))
+    model = sensitivity._UniformModel(fixed, ("binomial:unit", "wounded:unit"), outputs)
+    values = model(np.array([[0.5], [0.25]]))
     killed = stats.binom.ppf(0.5, 1000, 0.1)
-    assert values[:, 0].tolist() == [killed, killed + 2 * killed + 3, round(0.5 * (3 * killed + 3))]
+    wounded = stats.binom.ppf(0.25, 1000 - killed, -np.expm1(-2 * killed / (1000 - killed)))
+    assert values[:, 0].tolist() == [killed, killed + wounded + 3, round(0.5 * (killed + wounded + 3))]
 
-    inputs = (*(p.path for p in small.priors()), "binomial:unit")
+    inputs = (*(p.path for p in small.priors()), "binomial:unit", "wounded:unit")
     outputs = tuple(sensitivity.SobolOutput(name, name, name) for name in ("killed", "casualties"))
     draws = sensitivity._UniformModel(small, inputs, outputs)(np.random.default_rng(8).random((len(inputs), 50_000)))
     summary = summarize(simulate(small, draws=200_000, workers=1, condition_on=()))

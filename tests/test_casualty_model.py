@@ -1,0 +1,194 @@
+"""The casualty model of issue 12 against exact references: wounded as people, died of wounds.
+
+References are computed here by enumeration with ``scipy.stats`` (never with sim's own code);
+tolerances come from the Monte Carlo standard error of a frequency, ``√(p(1 − p)/n)``, with
+``p`` the exact probability.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim import parse_scenario, simulate, summarize
+from sim.config import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+Z = 5.0  # a 5-sigma bound on each of a handful of comparisons
+SIZE, A, B, RATIO, DIED = 400, 3.0, 20.0, 2.5, 0.2
+
+
+def _scenario(draws: int, extra: str = "") -> str:
+    return f"""
+[simulation]
+draws = {draws}
+seed = 11
+[forces.unit]
+size = {SIZE}
+fatality_rate = {{ dist = "beta", a = {A}, b = {B} }}
+wounded_per_killed = {RATIO}
+{extra}
+"""
+
+
+def _wounded_given_killed() -> np.ndarray:
+    """``P(W = w | K = k)`` for every ``k, w`` in ``0..SIZE``: Binomial(SIZE − k, 1 − exp(−RATIO·k/(SIZE − k)))."""
+    k = np.arange(SIZE + 1)[:, None]
+    w = np.arange(SIZE + 1)[None, :]
+    survivors = SIZE - k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(survivors > 0, -np.expm1(-RATIO * k / np.maximum(survivors, 1)), 0.0)
+    return stats.binom.pmf(w, survivors, q)
+
+
+def _killed() -> np.ndarray:
+    return stats.betabinom.pmf(np.arange(SIZE + 1), SIZE, A, B)
+
+
+def _sum_pmf(joint: np.ndarray) -> np.ndarray:
+    """The pmf of ``i + j`` from a joint pmf ``joint[i, j]``."""
+    i, j = np.indices(joint.shape)
+    return np.bincount((i + j).ravel(), weights=joint.ravel())
+
+
+def _tally(result, name: str) -> np.ndarray:
+    counts = result.prior.linear[f"count:{name}"]
+    return counts / counts.sum()
+
+
+def _assert_same_distribution(observed: np.ndarray, exact: np.ndarray, draws: int) -> None:
+    """CDF at the deciles within Z standard errors of a frequency, and the mean within Z of its error."""
+    size = max(observed.size, exact.size)
+    observed, exact = np.pad(observed, (0, size - observed.size)), np.pad(exact, (0, size - exact.size))
+    values = np.arange(size)
+    exact_cdf, observed_cdf = np.cumsum(exact), np.cumsum(observed)
+    for q in np.linspace(0.1, 0.9, 9):
+        x = int(np.searchsorted(exact_cdf, q))
+        p = exact_cdf[x]
+        assert abs(observed_cdf[x] - p) < Z * math.sqrt(p * (1 - p) / draws), (q, x, observed_cdf[x], p)
+    mean = (exact * values).sum()
+    sd = math.sqrt((exact * (values - mean) ** 2).sum())
+    assert abs((observed * values).sum() - mean) < Z * sd / math.sqrt(draws)
+
+
+def test_casualty_pmf_on_a_small_force_matches_enumeration():
+    """C = K + W, K ~ BetaBinomial(400, 3, 20), W | K ~ Binomial(400 − K, 1 − exp(−2.5·K/(400 − K)))."""
+    draws = 200_000
+    result = simulate(parse_scenario(_scenario(draws)), workers=1)
+    joint = _killed()[:, None] * _wounded_given_killed()
+    _assert_same_distribution(_tally(result, "casualties"), _sum_pmf(joint), draws)
+    # the wounded never outnumber the living, and no point mass at the force size: the pmf decreases into it
+    exact = _sum_pmf(joint)
+    assert result.prior.linear["count:casualties"].size <= SIZE + 1
+    assert np.all(np.diff(exact[300 : SIZE + 1]) < 0) and exact[SIZE] < 1e-6 and not exact[SIZE + 1 :].any()
+
+
+def test_wounded_mean_follows_the_ratio_where_feasible():
+    """E[W | K] = (N − K)(1 − e^{−x}) with x = w·K/(N − K): w·K(1 − x/2 + …) for light loads, N − K at most."""
+    w = np.arange(SIZE + 1)
+    mean = (_wounded_given_killed() * w).sum(axis=1)
+    k = np.arange(SIZE + 1)
+    assert np.all(mean <= RATIO * k + 1e-9) and np.all(mean <= SIZE - k + 1e-9)
+    light = RATIO * k / np.maximum(SIZE - k, 1) < 0.1
+    assert np.all(mean[light] >= RATIO * k[light] * (1 - 0.05 - 1e-9))
+
+
+def test_died_of_wounds_is_a_compound_binomial():
+    """D | W ~ Binomial(W, 0.2): its pmf, and all deaths K + D, by enumerating K and W."""
+    draws = 200_000
+    result = simulate(parse_scenario(_scenario(draws, f"died_of_wounds = {DIED}")), workers=1)
+    n = np.arange(SIZE + 1)
+    died_given_wounded = stats.binom.pmf(n[None, :], n[:, None], DIED)
+    joint = _killed()[:, None] * (_wounded_given_killed() @ died_given_wounded)  # P(K = k, D = d)
+    summary = summarize(result)
+    names = [q.name for q in summary.prior.quantities]
+    assert names == ["killed", "casualties", "deaths"]
+    _assert_same_distribution(_tally(result, "deaths"), _sum_pmf(joint), draws)
+    killed = _killed()
+    _assert_same_distribution(_tally(result, "killed"), killed, draws)  # killed stays killed in action
+
+
+def test_a_died_of_wounds_claim_counts_those_deaths_only():
+    draws = 100_000
+    claim = '[[claims]]\nid = "dow"\nvalue = 25\nrelation = "ge"\nmetric = "died_of_wounds"\n'
+    summary = summarize(simulate(parse_scenario(_scenario(draws, f"died_of_wounds = {DIED}\n" + claim)), workers=1))
+    n = np.arange(SIZE + 1)
+    died = _killed() @ _wounded_given_killed() @ stats.binom.pmf(n[None, :], n[:, None], DIED)
+    exact = died[25:].sum()
+    probability = summary.prior.claims[0].probability
+    assert abs(probability.value - exact) < Z * math.sqrt(exact * (1 - exact) / draws)
+
+
+def test_non_battle_deaths_among_the_unwounded():
+    """B ~ Binomial(N − K − W, 1 − exp(−b·T)) with a fixed killed count: its mean, enumerated over W."""
+    draws = 100_000
+    text = f"""
+[simulation]
+draws = {draws}
+seed = 5
+[forces.unit]
+size = {SIZE}
+daily_hazard = 0.0002
+days = 100
+wounded_per_killed = {RATIO}
+non_battle_hazard = 0.001
+"""
+    result = simulate(parse_scenario(text), workers=1)
+    f, p = -math.expm1(-0.0002 * 100), -math.expm1(-0.001 * 100)
+    killed = stats.binom.pmf(np.arange(SIZE + 1), SIZE, f)
+    joint = killed[:, None] * _wounded_given_killed()  # P(K = k, W = w)
+    k, w = np.indices(joint.shape)
+    at_risk = np.maximum(SIZE - k - w, 0)
+    deaths = np.zeros(SIZE + 1)
+    for b in range(SIZE + 1):  # P(K + B = t) = Σ P(K = k, W = w) P(B = t − k | N − k − w)
+        np.add.at(deaths, np.minimum(k + b, SIZE).ravel(), (joint * stats.binom.pmf(b, at_risk, p)).ravel())
+        if b > 80:  # B ≤ 80 holds all but 1e-30 of the mass (mean 38)
+            break
+    _assert_same_distribution(_tally(result, "deaths"), deaths, draws)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, object]:
+    """Every shipped scenario with casualties, run at 100,000 draws (prior and its own conditioning)."""
+    out = {}
+    for path in sorted((ROOT / "configs").glob("*.toml")):
+        scenario = load_scenario(path)
+        if scenario.has_casualties:
+            out[path.stem] = simulate(scenario, draws=100_000, workers=1)
+    return out
+
+
+def test_no_shipped_casualty_distribution_piles_up_at_the_force_size(shipped):
+    """At most 1e-4 of the draws have every survivor wounded (casualties = N + missing).
+
+    The old clip min(round(w·K), N − K) put 8.6% of kursk's prior draws there. Under the new
+    model it takes a fatality rate far in a prior's tail (the template's detachment: a hazard
+    drawn at 45 times its median, 86% killed, once in 100,000 draws).
+    """
+    assert shipped
+    for name, result in shipped.items():
+        scenario = result.plan.scenario
+        for force in scenario.forces:
+            casualties = result.reservoir[f"casualties[{force.id}]"]
+            everyone = result.reservoir[force.size.path].astype(np.int64)
+            if force.missing is not None:
+                everyone = everyone + result.reservoir[force.missing.path].astype(np.int64)
+            at_size = int(np.count_nonzero(casualties >= everyone))
+            assert at_size <= 1e-4 * casualties.size, f"{name}: {at_size} draws have casualties = the force size"
+
+
+def test_every_printed_hdi_is_nested_in_the_wider_ones(shipped):
+    for name, result in shipped.items():
+        summary = summarize(result)
+        sides = [summary.prior] + ([summary.posterior] if summary.posterior is not None else [])
+        for side in sides:
+            for distribution in side.quantities:
+                for intervals in (distribution.hdi, distribution.eti):
+                    ordered = sorted(intervals, key=lambda interval: interval.level)
+                    for narrow, wide in itertools.pairwise(ordered):
+                        assert wide.low <= narrow.low and narrow.high <= wide.high, (name, distribution.name, ordered)
