@@ -95,6 +95,15 @@ sensitivity-figures: $(STAMP) ## Regenerate docs/img/sensitivity-*.png for the R
 	cp $(FIGURES_ROOT)/kursk/sensitivity/tornado-killed/tornado.png docs/img/sensitivity-tornado.png
 	cp $(FIGURES_ROOT)/kursk/sensitivity/sobol/sobol-killed.png docs/img/sensitivity-sobol.png
 
+.PHONY: robust robust-figure
+robust: $(STAMP) ## Refit every interval prior in the other families that suit it: each claim's range (SCENARIO=, DRAWS=200000)
+	$(BIN)/sim robust $(SCENARIO) --draws $(DRAWS) $(if $(CONDITION),--condition '$(CONDITION)') $(ARGS)
+
+robust-figure: $(STAMP) ## Regenerate docs/img/robust-kursk.png for docs/priors.md (Kursk, 200,000 draws per variant)
+	$(BIN)/sim robust configs/kursk.toml --draws 200000 --results build/robust-figure --quiet
+	mkdir -p docs/img
+	cp build/robust-figure/kursk/robust/robust.png docs/img/robust-kursk.png
+
 clean: ## Remove .venv and caches (keeps results/)
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -34,6 +34,8 @@ from sim.engine import ExecutorError, simulate
 from sim.inference import ConditioningError
 from sim.report import render_run
 from sim.results import ResultsError, manifest, new_run_dir, write_run
+from sim.robust import DEFAULT_DRAWS as ROBUST_DRAWS
+from sim.robust import RobustError, robustness
 from sim.storage import write_atomic
 from sim.summary import summarize
 
@@ -619,6 +621,74 @@ def sobol(
     scenario = _load(config)
     result = _analyse(sensitivity.sobol, scenario, n=n, seed=seed, resamples=resamples, confidence=confidence)
     _write_analysis(result, sensitivity.output_folder(results, scenario.name, "sobol"), started, clock)
+
+
+@app.command()
+@_interruptible
+def robust(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    draws: Annotated[int, typer.Option(help="Draws per variant.")] = ROBUST_DRAWS,
+    seed: Annotated[int | None, typer.Option(help="Seed of every variant (default: the scenario's).")] = None,
+    condition: Annotated[
+        str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print robust.json to stdout instead of tables.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder's path.")] = False,
+) -> None:
+    """Refit every prior given by an interval in the other families that suit it: how much do the claims move?
+
+    Runs the scenario as written, with each interval prior refitted in each other family of its
+    support (beta, logit-normal, PERT for fractions; gamma, lognormal, PERT for positive
+    quantities), and with every interval prior refitted at once, all with the same seed. Prints
+    each claim's probability and percentile as written and their range across the variants, and
+    writes robust.json, robust.csv, the figure and manifest.json into results/<scenario>/robust/.
+    """
+    from sim.display_robust import print_robustness  # rich tables and matplotlib only when this command runs
+    from sim.plots_robust import write_figures
+
+    started, clock = datetime.now(UTC), time.perf_counter()
+    scenario = _load(config)
+    for name, value, limit in (("--draws", draws, MAX_DRAWS), ("--workers", workers, MAX_WORKERS)):
+        _positive(name, value)
+        if value is not None and value > limit:
+            _fail(f"{name} must be at most {limit:,}, got {value:,}", 2)
+    if seed is not None and not 0 <= seed < 2**128:
+        _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
+    bar = _StepBar(enabled=stderr.is_terminal and not quiet and not json_output)
+    try:
+        result = robustness(
+            scenario,
+            draws=draws,
+            seed=seed,
+            condition_on=_condition(scenario, condition),
+            workers=workers,
+            progress=bar,
+        )
+    except RobustError as error:
+        _fail(str(error), 2)
+    except ConditioningError as error:
+        _fail(f"{config}: cannot condition: {error}", 1)
+    except ExecutorError as error:
+        _fail(str(error), 1)
+    finally:
+        bar.close()
+    folder = results / scenario.name / "robust"
+    data = sensitivity.manifest(
+        result.provenance, command=["sim", *sys.argv[1:]], started=started, elapsed=time.perf_counter() - clock
+    )
+    files = {**result.files(), "manifest.json": (json.dumps(data, indent=2) + "\n").encode()}
+    try:
+        written = sensitivity.write_atomically(folder, files, figures=lambda staging: write_figures(result, staging))
+    except OSError as error:
+        _fail(f"cannot write {folder}: {error.strerror or error}", 1)
+    if json_output:
+        sys.stdout.write(result.to_json())
+        return
+    if not quiet:
+        print_robustness(result, stdout)
+    stdout.print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "RELATIONS",
     "Claim",
     "ConfigError",
+    "Domain",
     "Force",
     "Problem",
     "Scenario",
@@ -343,6 +344,7 @@ class _Reader:
             source=metadata.get("source"),
             url=metadata.get("url"),
             note=metadata.get("note"),
+            domain=domain,
         )
 
 

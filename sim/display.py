@@ -59,6 +59,8 @@ def format_percentile(p: Probability, above: Probability) -> str:
     if p.value < 0.01:
         return f"{p.value:.2g}th"
     if p.value > 99.99:
+        if above.method == "bound":
+            return f"top < {100 * above.mcse:.1g}%"
         return f"top {100 * above.value:.2g}%"
     return f"{p.value:.2f}th" if p.value < 1 or p.value > 99 else f"{p.value:.1f}th"
 

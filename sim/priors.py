@@ -128,6 +128,9 @@ class PriorSpec:
         Frozen distribution with the ``scipy.stats`` interface.
     units, source, url, note : str or None
         Provenance metadata.
+    domain : object or None
+        The :class:`sim.config.Domain` the loader checked the prior against (where its quantity
+        lives); a prior refitted in another family (``sim robust``) must stay inside it too.
     """
 
     path: str
@@ -138,6 +141,7 @@ class PriorSpec:
     source: str | None = None
     url: str | None = None
     note: str | None = None
+    domain: Any = field(default=None, repr=False, compare=False)
 
     @property
     def is_fixed(self) -> bool:
