@@ -9,13 +9,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.config import Scenario
-from sim.summary import ClaimSummary, Distribution, Interval, Probability, Summary
+from sim.mcse import RANGE_BELOW
+from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary
 
 __all__ = [
     "RELATION_SYMBOLS",
     "claim_numbers",
     "claim_says",
     "format_count",
+    "format_error",
+    "format_estimate",
     "format_percentile",
     "format_probability",
     "format_ratio",
@@ -33,6 +36,45 @@ def format_count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def format_error(error: float) -> str:
+    """A Monte Carlo error to one significant digit (two from 10 on): ``0.004``, ``0.4``, ``12``, ``1,200``.
+
+    Never ``0`` or ``0.0``: callers print no error at all when it is exactly zero.
+    """
+    if error >= 10:
+        digits = math.floor(math.log10(error)) - 1
+        return format_count(round(error / 10**digits) * 10**digits)
+    return f"{error:.1g}"
+
+
+def _others(pair: tuple[float, float]) -> str:
+    low, high = pair
+    joiner = " or " if high - low == 1 else "–"
+    return f"{format_count(low)}{joiner}{format_count(high)}"
+
+
+def _moves(mcse: float, others: tuple[float, float] | None) -> str | None:
+    """How an estimate varies between seeds: ``± 0.4``, ``37 or 38`` (a whole number), or None (it does not)."""
+    if others is not None and mcse < RANGE_BELOW:
+        return _others(others) if others[1] > others[0] else None
+    if math.isfinite(mcse) and mcse > 0:
+        return f"± {format_error(mcse)}"
+    return None
+
+
+def format_estimate(e: Estimate) -> str:
+    """``1,544 ± 4``; a whole-number quantile that rarely moves: ``22`` or ``22 (22 or 23)``, the values
+    another seed gives 95% of the time."""
+    moves = _moves(e.mcse, e.others)
+    if moves is None:
+        return format_count(e.value)
+    return (
+        f"{format_count(e.value)} ({moves})"
+        if e.others is not None and e.mcse < RANGE_BELOW
+        else f"{format_count(e.value)} {moves}"
+    )
+
+
 def format_probability(p: Probability | None) -> str:
     """A probability with its Monte Carlo error: ``0.19 ± 0.0004``, ``8.9e-10 ± 6e-12``."""
     if p is None:
@@ -47,9 +89,11 @@ def format_probability(p: Probability | None) -> str:
         return f"{p.value:.3g} (error unknown)"
     if p.value == 0:
         return f"< {max(p.mcse, 1e-300):.1g}"
+    if p.mcse == 0:
+        return f"{p.value:.3g}"
     if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):
-        return f"{p.value:.2g} ± {p.mcse:.1g}"
-    return f"{p.value:.3f} ± {p.mcse:.1g}"
+        return f"{p.value:.2g} ± {format_error(p.mcse)}"
+    return f"{p.value:.3f} ± {format_error(p.mcse)}"
 
 
 def format_percentile(p: Probability, above: Probability) -> str:
@@ -74,8 +118,15 @@ def format_ratio(value: float) -> str:
 
 
 def _interval(iv: Interval) -> str:
-    error = max(iv.low_mcse, iv.high_mcse)
-    suffix = f" (±{format_count(error)})" if math.isfinite(error) and error > 0 else ""
+    """``507–3,359 (± 12)``: the larger end error; ends that are whole numbers rarely moving show the values
+    other seeds give instead, ``9–15 (15 or 16)``."""
+    ends = ((iv.low_mcse, iv.low_others), (iv.high_mcse, iv.high_others))
+    errors = [mcse for mcse, others in ends if not (others is not None and mcse < RANGE_BELOW)]
+    parts = [f"± {format_error(max(errors))}"] if any(math.isfinite(e) and e > 0 for e in errors) else []
+    parts += [
+        _others(others) for mcse, others in ends if others is not None and mcse < RANGE_BELOW and others[1] > others[0]
+    ]
+    suffix = f" ({'; '.join(parts)})" if parts else ""
     return f"{format_count(iv.low)}–{format_count(iv.high)}{suffix}"
 
 
@@ -111,9 +162,9 @@ def _distribution_rows(table: Table, label: str, d: Distribution, tag: str | Non
     table.add_row(
         label,
         *([tag] if tag is not None else []),
-        f"{format_count(d.mean.value)} ± {format_count(d.mean.mcse)}",
+        format_estimate(d.mean),
         format_count(d.sd.value),
-        f"{format_count(d.median.value)} ± {format_count(d.median.mcse)}",
+        format_estimate(d.median),
         *(_interval(iv) for iv in d.eti),
         _interval(d.hdi[-1]) if d.hdi else "",
     )
@@ -177,6 +228,10 @@ def _claim_table(summary: Summary) -> Table:
 def print_summary(summary: Summary, console: Console) -> None:
     """Print the toll table, the claim table, the ESS and any warnings."""
     console.print(_quantity_table(summary))
+    console.print(
+        "[dim]± is the Monte Carlo standard error; 'a or b' (or 'a–b') beside a whole number: the values "
+        "another seed gives 95% of the time.[/dim]"
+    )
     if summary.prior.claims:
         console.print(_claim_table(summary))
         console.print(

@@ -35,6 +35,7 @@ from sim.inference import (
     log_likelihood,
     reported_tails,
 )
+from sim.mcse import batch_layout, hdi_ends
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of
 
 __all__ = [
@@ -89,6 +90,15 @@ class Plan:
     @property
     def n_chunks(self) -> int:
         return math.ceil(self.draws / self.chunk_size)
+
+    @property
+    def batches(self) -> tuple[int, int]:
+        """The subsampling batches: their size and how many are evaluated (:func:`sim.mcse.batch_layout`)."""
+        return batch_layout(self.draws, self.chunk_size)
+
+    def quantity_tails(self, name: str) -> tuple[str, ...]:
+        """The conditional tail keys of quantity ``name``, in the order of their cross products ``gram:<name>``."""
+        return tuple(tail_key(q, point, upper) for q, point, upper in self.thresholds if q == name)
 
     def chunk_length(self, index: int) -> int:
         return min(self.chunk_size, self.draws - index * self.chunk_size)
@@ -208,15 +218,21 @@ class Sums:
     """Weighted sums that merge by addition: ``linear`` holds Σw·(…), ``quadratic`` Σw²·(…).
 
     Both are stored divided by ``exp(log_scale)`` (``exp(2·log_scale)`` for ``quadratic``);
-    the prior uses unit weights and ``log_scale = 0``.
+    the prior uses unit weights and ``log_scale = 0``. ``batches`` holds statistics of the
+    subsampling batches (:mod:`sim.mcse`), one row per batch, filled by the chunk that holds it
+    (NaN where a batch has no weight): they merge by plain addition.
     """
 
     log_scale: float = 0.0
     linear: dict[str, np.ndarray] = field(default_factory=dict)
     quadratic: dict[str, np.ndarray] = field(default_factory=dict)
+    batches: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_counts(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
+        """A tally of ``values``: Σw per value and, when weighted, Σw² per value (unit weights: the counts)."""
         self.linear[key] = np.bincount(values, weights=weights).astype(float)
+        if weights is not None:
+            self.quadratic[key] = np.bincount(values, weights=weights * weights)
 
     def add_mean(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
         """Sums for a weighted mean and its standard error: Σw, Σwx | Σw², Σw²x, Σw²x²."""
@@ -251,6 +267,9 @@ class Sums:
                 elif value.size < current.size:
                     value = np.pad(value, (0, current.size - value.size))
                 store[key] = current * mine**power + value * theirs**power
+        for key, value in other.batches.items():
+            current = self.batches.get(key)
+            self.batches[key] = value.copy() if current is None else current + value
         self.log_scale = scale
         return self
 
@@ -314,6 +333,7 @@ def _weights(
 
 def _accumulate(
     plan: Plan,
+    index: int,
     draws: Draws,
     metrics: dict[str, np.ndarray],
     weights: np.ndarray | None,
@@ -327,7 +347,8 @@ def _accumulate(
     else:
         sums.add_mean("ess", np.ones(draws.n), weights)
     for quantity in plan.quantities:
-        _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
+        binned = _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
+        _batch_hdis(plan, index, sums, quantity.name, binned, weights)
     for key, values in tail_values.items():
         # subsample estimates carry the subsample's weights; full-length ones (predictive tails) all weights
         these_weights = weights if values.size == draws.n else sub_weights
@@ -335,10 +356,19 @@ def _accumulate(
             _tally(plan, sums, key, key, values, these_weights)
         elif weights is None or not key.startswith("tail:"):  # conditional tails are prior-only (see summary)
             sums.add_mean(key, values, these_weights)
+    if weights is None:
+        for quantity in plan.quantities:
+            keys = plan.quantity_tails(quantity.name)
+            if keys:  # cross products of the conditional tails: the error of their differences and averages
+                rows = [tail_values[key] for key in keys]
+                sums.quadratic[f"gram:{quantity.name}"] = np.array([(a * b).sum() for a in rows for b in rows])
 
 
-def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
-    """Add a bincount of whole numbers, in bins of ``plan.bin_widths[name]``, the top bin catching overflow."""
+def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Add a bincount of whole numbers, in bins of ``plan.bin_widths[name]``, the top bin catching overflow.
+
+    Returns the bin of each value.
+    """
     width, bins = plan.bin_widths[name], plan.count_bins[name]
     if width > 1:
         values = values // width
@@ -346,6 +376,31 @@ def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weig
         sums.linear[f"overflow:{name}"] = np.array([float((values >= bins).sum())])
         values = np.minimum(values, bins - 1)
     sums.add_counts(key, values, weights)
+    return values
+
+
+def _batch_hdis(plan: Plan, index: int, sums: Sums, name: str, binned: np.ndarray, weights: np.ndarray | None) -> None:
+    """The HDI ends (bin indices) at each level in each subsampling batch of chunk ``index``.
+
+    Stored in ``batches["hdi:<name>"]``, one row per batch: low and high end at each level in turn.
+    """
+    size, count = plan.batches
+    if count == 0:
+        return
+    first = index * (plan.chunk_size // size)
+    rows = range(first, min(first + binned.size // size, count))
+    if not rows:
+        return
+    levels = plan.scenario.simulation.levels
+    out = np.zeros((count, 2 * len(levels)))
+    for row in rows:
+        part = slice((row - first) * size, (row - first + 1) * size)
+        pmf = np.bincount(binned[part], weights=None if weights is None else weights[part])
+        if not pmf.sum() > 0:
+            out[row] = math.nan
+            continue
+        out[row] = hdi_ends(pmf, levels)
+    sums.batches[f"hdi:{name}"] = out
 
 
 def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:
@@ -410,9 +465,9 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
             posterior.linear[f"input:{path}"] = np.array([weights.sum(), weighted.sum(), (weighted * values).sum()])
 
     prior = Sums()
-    _accumulate(plan, draws, metrics, None, prior, tail_values)
+    _accumulate(plan, index, draws, metrics, None, prior, tail_values)
     if posterior is not None:
-        _accumulate(plan, draws, metrics, weights, posterior, tail_values)
+        _accumulate(plan, index, draws, metrics, weights, posterior, tail_values)
 
     reservoir = None
     start = index * plan.chunk_size

@@ -24,7 +24,6 @@ import json
 import math
 import types
 import typing
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -34,6 +33,7 @@ from scipy import special
 from sim import __version__
 from sim.config import METRIC_NOUNS
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
+from sim.mcse import hdi_ends, quantile_index, quantile_spread, subsampling_se, weighted_se
 from sim.model import Quantity
 
 __all__ = [
@@ -56,21 +56,28 @@ MIN_ESS_FOR_ERRORS = 2.0
 
 @dataclass(frozen=True)
 class Estimate:
-    """A Monte Carlo estimate and its standard error."""
+    """A Monte Carlo estimate and its standard error.
+
+    ``others``, for a quantile of an exact (whole-number) tally: the lowest and highest value the
+    same statistic takes at another seed, 95% of the time (see :func:`sim.mcse.quantile_spread`).
+    """
 
     value: float
     mcse: float
+    others: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A credible interval at ``level`` with the MCSE of each endpoint."""
+    """A credible interval at ``level`` with the MCSE of each endpoint (and ``others`` as in :class:`Estimate`)."""
 
     level: float
     low: float
     high: float
     low_mcse: float
     high_mcse: float
+    low_others: tuple[float, float] | None = None
+    high_others: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ class ClaimSummary:
 
     ``percentile`` is the mid-percentile ``100·(P(T < v) + P(T ≤ v))/2``; ``below`` and
     ``above`` are ``P(T ≤ v)`` and ``P(T ≥ v)``; ``probability`` is that the claim is true;
-    ``implied_ratio`` is ``v / T`` (median and 95% interval). For a sourced claim,
+    ``implied_ratio`` is ``v / T`` (median and 95% interval, errors by the delta method). For a sourced claim,
     ``reported_at_most``/``reported_at_least`` are ``P(R ≤ v)``/``P(R ≥ v)`` for the report
     ``R = round(ρ·T)``, ``reported`` its distribution, and ``ratio_posterior`` the posterior of
     ρ when the run conditions on the claim.
@@ -131,6 +138,8 @@ class ClaimSummary:
     reported_median: float | None = None
     reported_interval: Interval | None = None
     ratio_posterior: Distribution | None = None
+    implied_ratio_median_mcse: float = math.nan
+    reported_median_mcse: float | None = None
 
 
 @dataclass(frozen=True)
@@ -306,6 +315,17 @@ class _Weights:
     def pmf(self, key: str) -> np.ndarray:
         return self.sums.linear[key] / self.total
 
+    def tally(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A tally's Σw and Σw² per bin over its total weight and its square (None if it holds no weight).
+
+        Unit (prior) weights keep no Σw²: it is Σw.
+        """
+        linear = self.sums.linear[key]
+        total = float(linear.sum())
+        if not total > 0:
+            return None
+        return linear / total, self.sums.quadratic.get(key, linear) / total**2
+
     def mean(self, key: str) -> Probability:
         """Weighted mean of per-draw values and the standard error of a self-normalised mean."""
         total, weighted = self.sums.linear[key]
@@ -316,6 +336,13 @@ class _Weights:
         variance = max(w2x2 - 2 * mean * w2x + mean**2 * w2, 0.0)
         mcse = math.sqrt(variance) / total if total**2 / w2 >= MIN_ESS_FOR_ERRORS else math.nan
         return Probability(float(min(max(mean, 0.0), 1.0)), float(mcse), "conditional")
+
+
+def _implied(v: float, quantile: Estimate) -> Estimate:
+    """The ratio ``v/Q`` at a quantile ``Q`` of the truth, with its error ``v·se(Q)/Q²`` (delta method)."""
+    if quantile.value == 0:
+        return Estimate(math.inf, math.nan)
+    return Estimate(v / quantile.value, v * quantile.mcse / quantile.value**2)
 
 
 def _bin_value(index: float, width: int) -> float:
@@ -346,210 +373,236 @@ def _rescale(distribution: Distribution, width: int) -> Distribution:
     )
 
 
-def _quantile(cdf: np.ndarray, q: float) -> float:
-    return float(min(np.searchsorted(cdf, q - 1e-12, side="left"), cdf.size - 1))
+def _errors_defined(ess: float) -> bool:
+    return ess >= MIN_ESS_FOR_ERRORS
 
 
-def _quantile_mcse(cdf: np.ndarray, q: float, ess: float, quantile=_quantile) -> float:
-    if ess < MIN_ESS_FOR_ERRORS:
-        return math.nan
-    s = math.sqrt(q * (1 - q) / ess)
-    return (quantile(cdf, min(q + s, 1.0)) - quantile(cdf, max(q - s, 0.0))) / 2
+def _quantile(cdf: np.ndarray, cdf2: np.ndarray, q: float, ess: float) -> Estimate:
+    """The quantile at ``q`` (a bin index) with its error and the values another seed gives (``others``)."""
+    value = float(quantile_index(cdf, q))
+    if not _errors_defined(ess):
+        return Estimate(value, math.nan)
+    mcse, low, high = quantile_spread(cdf, cdf2, q)
+    return Estimate(value, mcse, (float(low), float(high)))
 
 
-def _hdi(pmf: np.ndarray, cdf: np.ndarray, level: float, ess: float) -> Interval:
-    """Shortest interval of whole numbers holding at least ``level`` of the mass."""
-    before = np.concatenate([[0.0], cdf[:-1]])
-    ends = np.searchsorted(cdf, before + level - 1e-12, side="left")
-    valid = (ends < cdf.size) & (pmf > 0)
-    if not np.any(valid):
-        low, high = 0, cdf.size - 1
-    else:
-        widths = np.where(valid, ends - np.arange(cdf.size), np.iinfo(np.int64).max)
-        low = int(np.argmin(widths))
-        high = int(ends[low])
-    return Interval(
-        level,
-        float(low),
-        float(high),
-        _quantile_mcse(cdf, float(before[low]) + 1e-12, ess),
-        _quantile_mcse(cdf, float(cdf[high]), ess),
-    )
-
-
-def _moments(support: np.ndarray, pmf: np.ndarray, ess: float) -> tuple[Estimate, Estimate]:
+def _moments(support: np.ndarray, pmf: np.ndarray, pmf2: np.ndarray, ess: float) -> tuple[Estimate, Estimate]:
+    """Mean and sd with delta-method errors: ``g = x`` and ``g = (x − μ)²``, ``se(sd) = se(var)/(2·sd)``."""
     mean = float((pmf * support).sum())
-    centred = support - mean
-    variance = float((pmf * centred**2).sum())
-    fourth = float((pmf * centred**4).sum())
-    sd = math.sqrt(variance)
-    mean_mcse = sd / math.sqrt(ess) if ess >= MIN_ESS_FOR_ERRORS else math.nan
-    sd_mcse = math.nan
-    if ess >= MIN_ESS_FOR_ERRORS:
-        sd_mcse = math.sqrt(max(fourth - variance**2, 0.0) / (4 * variance * ess)) if variance > 0 else 0.0
-    return Estimate(mean, mean_mcse), Estimate(sd, sd_mcse)
+    squares = (support - mean) ** 2
+    sd = math.sqrt(float((pmf * squares).sum()))
+    if not _errors_defined(ess):
+        return Estimate(mean, math.nan), Estimate(sd, math.nan)
+    sd_mcse = weighted_se(squares, pmf, pmf2) / (2 * sd) if sd > 0 else 0.0
+    return Estimate(mean, weighted_se(support, pmf, pmf2)), Estimate(sd, sd_mcse)
 
 
-def _count_distribution(name: str, pmf: np.ndarray, ess: float, levels: tuple[float, ...]) -> Distribution:
+def _count_distribution(
+    name: str, pmf: np.ndarray, pmf2: np.ndarray, ess: float, levels: tuple[float, ...], hdi_errors: list[float]
+) -> Distribution:
+    """Summary of a tally (bin indices): quantiles with their spread, HDI ends with their subsampling errors."""
     cdf = np.cumsum(pmf)
     cdf /= cdf[-1]
-    mean, sd = _moments(np.arange(pmf.size, dtype=float), pmf, ess)
-    hdi = tuple(_hdi(pmf, cdf, level, ess) for level in levels)
-    median = Estimate(_quantile(cdf, 0.5), _quantile_mcse(cdf, 0.5, ess))
-    return Distribution(name, mean, sd, median, _equal_tailed(cdf, levels, ess, _quantile), hdi)
-
-
-def _equal_tailed(
-    cdf: np.ndarray, levels: tuple[float, ...], ess: float, quantile: Callable[[np.ndarray, float], float]
-) -> tuple[Interval, ...]:
-    """Equal-tailed intervals at each level, with the MCSE of each end."""
-    intervals = []
+    cdf2 = np.cumsum(pmf2)
+    mean, sd = _moments(np.arange(pmf.size, dtype=float), pmf, pmf2, ess)
+    ends = hdi_ends(pmf, levels)
+    hdi = tuple(
+        Interval(level, float(ends[2 * j]), float(ends[2 * j + 1]), hdi_errors[2 * j], hdi_errors[2 * j + 1])
+        for j, level in enumerate(levels)
+    )
+    eti = []
     for level in levels:
-        lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
-        intervals.append(
-            Interval(
-                level,
-                quantile(cdf, lo_q),
-                quantile(cdf, hi_q),
-                _quantile_mcse(cdf, lo_q, ess, quantile),
-                _quantile_mcse(cdf, hi_q, ess, quantile),
-            )
-        )
-    return tuple(intervals)
+        low, high = (_quantile(cdf, cdf2, q, ess) for q in ((1 - level) / 2, (1 + level) / 2))
+        eti.append(Interval(level, low.value, high.value, low.mcse, high.mcse, low.others, high.others))
+    return Distribution(name, mean, sd, _quantile(cdf, cdf2, 0.5, ess), tuple(eti), hdi)
 
 
 def _binned_distribution(
-    name: str, counts: np.ndarray, edges: np.ndarray, moments: np.ndarray | None, ess: float, levels: tuple[float, ...]
+    name: str,
+    counts: np.ndarray,
+    counts2: np.ndarray,
+    edges: np.ndarray,
+    moments: np.ndarray | None,
+    ess: float,
+    levels: tuple[float, ...],
 ) -> Distribution:
-    """Summary from a histogram (quantiles interpolated within bins) and exact moments."""
-    cdf = np.cumsum(counts) / counts.sum()
+    """Summary from a histogram of Σw and Σw² per bin (quantiles interpolated within bins) and exact moments.
+
+    Errors by the delta method: a quantile's is half the distance between the quantiles at ``q ± s``,
+    ``s`` the error of the CDF at the quantile; the mean's and sd's are computed at the bin centres (an
+    approximation within a bin, of 2,048).
+    """
+    total = counts.sum()
+    pmf, pmf2 = counts / total, counts2 / total**2
+    cdf = np.cumsum(pmf)
+    cdf2 = np.cumsum(pmf2)
     grid = np.concatenate([[0.0], cdf])
-
-    def quantile(_cdf: np.ndarray, q: float) -> float:
-        return float(np.interp(q, grid, edges))
-
+    centres = (edges[:-1] + edges[1:]) / 2
+    binned_mean, binned_sd = _moments(centres, pmf, pmf2, ess)
     if moments is not None:
-        total, first, second = moments
-        mean_value = first / total
-        sd_value = math.sqrt(max(second / total - mean_value**2, 0.0))
+        weight, first, second = moments
+        mean_value = first / weight
+        sd_value = math.sqrt(max(second / weight - mean_value**2, 0.0))
     else:
-        centres = (edges[:-1] + edges[1:]) / 2
-        mean_value = float((counts * centres).sum() / counts.sum())
-        sd_value = math.sqrt(max(float((counts * centres**2).sum() / counts.sum()) - mean_value**2, 0.0))
-    mean = Estimate(mean_value, sd_value / math.sqrt(ess) if ess > 0 else math.nan)
-    median = Estimate(quantile(cdf, 0.5), _quantile_mcse(cdf, 0.5, ess, quantile))
-    eti = _equal_tailed(cdf, levels, ess, quantile)
-    return Distribution(name, mean, Estimate(sd_value, math.nan), median, eti, ())
+        mean_value, sd_value = binned_mean.value, binned_sd.value
+
+    def quantile(q: float) -> Estimate:
+        value = float(np.interp(q, grid, edges))
+        if not _errors_defined(ess):
+            return Estimate(value, math.nan)
+        k = min(int(np.searchsorted(cdf, q)), cdf.size - 1)
+        s = math.sqrt(max(cdf2[k] * (1 - cdf[k]) ** 2 + (cdf2[-1] - cdf2[k]) * cdf[k] ** 2, 0.0))
+        spread = float(np.interp(min(q + s, 1.0), grid, edges) - np.interp(max(q - s, 0.0), grid, edges)) / 2
+        return Estimate(value, spread)
+
+    eti = []
+    for level in levels:
+        low, high = (quantile(q) for q in ((1 - level) / 2, (1 + level) / 2))
+        eti.append(Interval(level, low.value, high.value, low.mcse, high.mcse))
+    return Distribution(
+        name,
+        Estimate(mean_value, binned_mean.mcse),
+        Estimate(sd_value, binned_sd.mcse),
+        quantile(0.5),
+        tuple(eti),
+        (),
+    )
 
 
 class _Tails:
-    """P(T ≤ x) for one quantity from the better of the frequency and the conditional estimate.
+    """Probabilities ``c + Σ aₓ·P(T ≤ x)`` for one quantity (tails, ranges, mid-percentiles) and their errors.
 
-    The conditional estimate integrates the fatality rate over its *prior*, so it is valid for
-    the prior predictive only: posterior weights depend on the truth it integrates out. The
-    posterior uses the weighted frequency; where a tail holds less than one effective draw
-    (weighted frequency × ESS < 1), it reports the rule-of-three bound ``3/ESS`` (method
-    ``bound``: a 95% upper limit), neither 0 nor a spurious 1e-21.
+    Each is estimated as a whole, either by the weighted frequency (error: the delta method over the
+    tally's bins) or, for the prior, by the conditional estimates at every ``x`` averaged per draw (error:
+    from their cross products, so that a difference of two close tails is as precise as it is). The one
+    with the smaller error is reported; a frequency needs at least 25 effective hits on its smaller
+    side to be eligible. The conditional estimate integrates the fatality rate over its *prior*, so it
+    is valid for the prior predictive only: posterior weights depend on the truth it integrates out. The
+    posterior uses the weighted frequency; where it holds less than one effective draw (or all but
+    less than one), it reports the rule-of-three bound ``3/ESS`` (method ``bound``: a 95% upper
+    limit), neither 0 nor a spurious 1e-21.
     """
 
     def __init__(
-        self, weights: _Weights, quantity: str, thresholds: dict[int, bool], *, conditional: bool, width: int = 1
+        self,
+        weights: _Weights,
+        quantity: str,
+        thresholds: dict[int, bool],
+        keys: tuple[str, ...],
+        *,
+        conditional: bool,
+        width: int = 1,
     ) -> None:
         self.weights = weights
         self.quantity = quantity
         self.thresholds = thresholds
+        self.keys = keys
         self.conditional = conditional
         self.width = width
-        self.pmf = weights.pmf(f"count:{quantity}")
+        self.pmf, self.pmf2 = weights.tally(f"count:{quantity}")  # type: ignore[misc]
 
     def value(self, index: float) -> float:
         """The value a bin index stands for (itself, for exact tallies)."""
         return _bin_value(index, self.width)
 
-    def _empirical(self, x: int, upper: bool) -> Probability:
-        split = (x + 1) // self.width  # bins wholly at or below x (all of them, for exact tallies)
-        return self._frequency(split, None) if upper else self._frequency(0, split)
-
-    def _frequency(self, start: int, stop: int | None) -> Probability:
-        """The weighted frequency of the bins ``start:stop``, with its MCSE (or a bound where it is 0 or 1)."""
-        tail = min(max(float(self.pmf[start:stop].sum()), 0.0), 1.0)  # sums can round to 1 + 2e-16
-        ess = self.weights.ess
-        if not self.conditional and min(tail, 1 - tail) * ess < 1:
-            # less than one effective draw on one side: a bound (rule of three), not an estimate or a certainty
-            return Probability(float(round(tail)), 3 / ess if ess > 0 else math.nan, "bound")
-        mcse = math.sqrt(tail * (1 - tail) / ess) if ess >= MIN_ESS_FOR_ERRORS else math.nan
-        return Probability(tail, mcse, "empirical")
-
-    def small_side(self, x: int) -> tuple[Probability, bool]:
-        """The estimate of the small side at ``x``: (P(T > x), True) or (P(T ≤ x), False)."""
-        upper = self.thresholds[x]
-        empirical = self._empirical(x, upper)
+    def estimate(self, terms: dict[int, float], constant: float = 0.0) -> Probability:
+        """``constant + Σ terms[x]·P(T ≤ x)``; points below 0 contribute nothing."""
+        terms = {x: a for x, a in terms.items() if x >= 0 and a != 0}
+        if not terms:
+            return Probability(constant, 0.0, "exact")
+        empirical = self._frequency(terms, constant)
         if not self.conditional:
-            return empirical, upper
-        conditional = self.weights.mean(tail_key(self.quantity, x, upper))
+            return empirical
+        conditional = self._conditional(terms, constant)
         hits = min(empirical.value, 1 - empirical.value) * self.weights.ess
         if hits >= MIN_EMPIRICAL_HITS and empirical.mcse <= conditional.mcse:
-            return empirical, upper
-        return conditional, upper
+            return empirical
+        return conditional
+
+    def _frequency(self, terms: dict[int, float], constant: float) -> Probability:
+        """The weighted frequency, with its delta-method error (or a bound where it is 0 or 1)."""
+        bins = np.arange(self.pmf.size)
+        g = np.full(self.pmf.size, constant)
+        for x, a in terms.items():
+            g += a * (bins < (x + 1) // self.width)  # bins wholly at or below x (all of them, for exact tallies)
+        value = min(max(float((self.pmf * g).sum()), 0.0), 1.0)  # sums can round to 1 + 2e-16
+        ess = self.weights.ess
+        if not self.conditional and min(value, 1 - value) * ess < 1:
+            # less than one effective draw on one side: a bound (rule of three), not an estimate or a certainty
+            return Probability(float(round(value)), 3 / ess if ess > 0 else math.nan, "bound")
+        mcse = weighted_se(g, self.pmf, self.pmf2) if _errors_defined(ess) else math.nan
+        return Probability(value, mcse, "empirical")
+
+    def _conditional(self, terms: dict[int, float], constant: float) -> Probability:
+        """The per-draw combination of conditional estimates and the standard error of its mean."""
+        sums = self.weights.sums
+        coefficients = np.zeros(len(self.keys))
+        for x, a in terms.items():
+            upper = self.thresholds[x]
+            coefficients[self.keys.index(tail_key(self.quantity, x, upper))] += -a if upper else a
+            constant += a if upper else 0.0
+        n, totals = np.array([sums.linear[key] for key in self.keys]).T
+        means = totals / n
+        gram = sums.quadratic[f"gram:{self.quantity}"].reshape(len(self.keys), len(self.keys)) / n[0]
+        variance = float(coefficients @ (gram - np.outer(means, means)) @ coefficients)
+        value = min(max(constant + float(coefficients @ means), 0.0), 1.0)
+        mcse = math.sqrt(max(variance, 0.0) / n[0]) if _errors_defined(n[0]) else math.nan
+        return Probability(value, mcse, "conditional")
 
     def at_most(self, x: int) -> Probability:
-        if x < 0:
-            return Probability(0.0, 0.0, "exact")
-        if not self.conditional:  # frequencies: each side summed directly, no 1 − (1 − p) round-off
-            return self._empirical(x, upper=False)
-        estimate, upper = self.small_side(x)
-        if upper:
-            return Probability(1.0 - estimate.value, estimate.mcse, estimate.method)
-        return estimate
+        return self.estimate({x: 1.0})
 
     def more_than(self, x: int) -> Probability:
-        if x < 0:
-            return Probability(1.0, 0.0, "exact")
-        if not self.conditional:
-            return self._empirical(x, upper=True)
-        estimate, upper = self.small_side(x)
-        if upper:
-            return estimate
-        return Probability(1.0 - estimate.value, estimate.mcse, estimate.method)
+        return self.estimate({x: -1.0}, 1.0)
 
     def between(self, low: int, high: int | None) -> Probability:
-        """P(low ≤ T ≤ high), subtracting on the side where both terms are precise."""
-        if not self.conditional and high is not None:
-            return self._frequency(max(low, 0) // self.width, (high + 1) // self.width)
-        below = self.at_most(low - 1)
+        """P(low ≤ T ≤ high): one estimate of the difference, not two tails with independent errors."""
         if high is None:
             return self.more_than(low - 1)
-        above = self.more_than(high)
-        mcse = math.hypot(below.mcse, above.mcse)
-        methods = {below.method, above.method} - {"exact"} or {"exact"}
-        method = methods.pop() if len(methods) == 1 else "mixed"
-        if low - 1 >= 0 and self.thresholds[low - 1] and self.thresholds[high]:
-            value = self.more_than(low - 1).value - above.value
-        elif not self.thresholds[high]:
-            value = self.at_most(high).value - below.value
-        else:
-            value = 1.0 - below.value - above.value
-        return Probability(min(max(value, 0.0), 1.0), mcse, method)
+        return self.estimate({high: 1.0, low - 1: -1.0})
+
+    def percentile(self, v: float) -> Probability:
+        """``100·(P(T < v) + P(T ≤ v))/2``, estimated as one average."""
+        terms: dict[int, float] = {}
+        for x in (math.floor(v), math.ceil(v) - 1):
+            terms[x] = terms.get(x, 0.0) + 0.5
+        p = self.estimate(terms)
+        return Probability(100 * p.value, 100 * p.mcse, p.method)
+
+    def quantile(self, q: float) -> Estimate:
+        """The value at level ``q`` and its error, in values (not bins)."""
+        cdf = np.cumsum(self.pmf)
+        estimate = _quantile(cdf, np.cumsum(self.pmf2), q, self.weights.ess)
+        return Estimate(self.value(estimate.value), estimate.mcse * self.width)
 
 
 def _ratio_posterior(weights: _Weights, claim_id: str, distribution, levels: tuple[float, ...]) -> Distribution:
-    counts = weights.sums.linear[f"ratio:{claim_id}"]
-    counts = np.pad(counts, (0, HISTOGRAM_BINS - counts.size))
+    """The posterior of a reporting ratio from its histogram in logit(prior CDF) space, mapped to ratios."""
+    key = f"ratio:{claim_id}"
+    counts, counts2 = (
+        np.pad(c, (0, HISTOGRAM_BINS - c.size)) for c in (weights.sums.linear[key], weights.sums.quadratic[key])
+    )
     logit_edges = np.linspace(-RATIO_LOGIT_RANGE, RATIO_LOGIT_RANGE, HISTOGRAM_BINS + 1)
-    in_u = _binned_distribution(claim_id, counts, logit_edges, None, weights.ess, levels)
+    in_u = _binned_distribution(claim_id, counts, counts2, logit_edges, None, weights.ess, levels)
 
     def to_ratio(logit: float) -> float:
         return float(distribution.ppf(special.expit(logit)))
 
-    def interval(iv: Interval) -> Interval:
-        return Interval(iv.level, to_ratio(iv.low), to_ratio(iv.high), math.nan, math.nan)
+    def at(logit: float, mcse: float) -> Estimate:
+        """The ratio at ``logit`` and its error, half the ratio's change over ``logit ± mcse``."""
+        if not math.isfinite(mcse):
+            return Estimate(to_ratio(logit), math.nan)
+        return Estimate(to_ratio(logit), (to_ratio(logit + mcse) - to_ratio(logit - mcse)) / 2)
 
-    median = Estimate(to_ratio(in_u.median.value), math.nan)
+    def interval(iv: Interval) -> Interval:
+        low, high = at(iv.low, iv.low_mcse), at(iv.high, iv.high_mcse)
+        return Interval(iv.level, low.value, high.value, low.mcse, high.mcse)
+
     return Distribution(
         claim_id,
         Estimate(math.nan, math.nan),
         Estimate(math.nan, math.nan),
-        median,
+        at(in_u.median.value, in_u.median.mcse),
         tuple(interval(iv) for iv in in_u.eti),
         (),
     )
@@ -566,26 +619,28 @@ def _claims(
         tail = tails[quantity.name]
         v = claim.figure
         below = tail.at_most(math.floor(v))
-        strictly_below = tail.at_most(math.ceil(v) - 1)
         above = tail.more_than(math.ceil(v) - 1)
-        mid = (below.value + strictly_below.value) / 2
-        percentile = Probability(100 * mid, 100 * max(below.mcse, strictly_below.mcse), below.method)
-        cdf = np.cumsum(tail.pmf)
-        q_lo, q_mid, q_hi = (tail.value(_quantile(cdf, q)) for q in (0.025, 0.5, 0.975))
-        with np.errstate(divide="ignore"):
-            ratio = Interval(0.95, v / q_hi if q_hi else math.inf, v / q_lo if q_lo else math.inf, math.nan, math.nan)
-            ratio_median = v / q_mid if q_mid else math.inf
+        # v/T at T's quantiles, with the delta-method error v·se(Q)/Q²
+        ratio_low, ratio_median, ratio_high = (_implied(v, tail.quantile(q)) for q in (0.975, 0.5, 0.025))
+        ratio = Interval(0.95, ratio_low.value, ratio_high.value, ratio_low.mcse, ratio_high.mcse)
         extra: dict[str, Any] = {}
         if claim.source is not None:
             extra["reported_at_most"] = weights.mean(f"pred_le:{claim.id}")
             extra["reported_at_least"] = weights.mean(f"pred_ge:{claim.id}")
-            reported = weights.sums.linear[f"reported:{claim.id}"]
-            if reported.sum() > 0:  # the report's distribution comes from the subsample: it may hold no weight
+            reported = weights.tally(f"reported:{claim.id}")
+            if reported is not None:  # the report's distribution comes from the subsample: it may hold no weight
                 width = plan.bin_widths[f"reported:{claim.id}"]
-                reported_cdf = np.cumsum(reported) / reported.sum()
-                low, median, high = (_bin_value(_quantile(reported_cdf, q), width) for q in (0.025, 0.5, 0.975))
-                extra["reported_median"] = median
-                extra["reported_interval"] = Interval(0.95, low, high, math.nan, math.nan)
+                cdf, cdf2 = np.cumsum(reported[0]), np.cumsum(reported[1])
+                low, median, high = (_quantile(cdf, cdf2, q, 1 / float(cdf2[-1])) for q in (0.025, 0.5, 0.975))
+                extra["reported_median"] = _bin_value(median.value, width)
+                extra["reported_median_mcse"] = median.mcse * width
+                extra["reported_interval"] = Interval(
+                    0.95,
+                    _bin_value(low.value, width),
+                    _bin_value(high.value, width),
+                    low.mcse * width,
+                    high.mcse * width,
+                )
             if posterior and claim.id in plan.condition_on:
                 distribution = scenario.source(claim.source).reporting_ratio.distribution
                 extra["ratio_posterior"] = _ratio_posterior(weights, claim.id, distribution, scenario.simulation.levels)
@@ -600,12 +655,13 @@ def _claims(
                 quantity=quantity.name,
                 source=claim.source,
                 conditioned=claim.id in plan.condition_on,
-                percentile=percentile,
+                percentile=tail.percentile(v),
                 below=below,
                 above=above,
                 probability=tail.between(claim.low, claim.high),
                 implied_ratio=ratio,
-                implied_ratio_median=ratio_median,
+                implied_ratio_median=ratio_median.value,
+                implied_ratio_median_mcse=ratio_median.mcse,
                 **extra,
             )
         )
@@ -615,18 +671,27 @@ def _claims(
 def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], posterior: bool) -> Side:
     plan = result.plan
     weights = _Weights(sums)
-    quantities = tuple(
-        _rescale(
-            _count_distribution(q.name, weights.pmf(f"count:{q.name}"), weights.ess, levels), plan.bin_widths[q.name]
-        )
-        for q in plan.quantities
-    )
+    batch_size, _ = plan.batches
+    quantities = []
+    for q in plan.quantities:
+        pmf, pmf2 = weights.tally(f"count:{q.name}")  # type: ignore[misc]
+        batches = sums.batches.get(f"hdi:{q.name}")
+        hdi_errors = [math.nan] * (2 * len(levels))  # math.nan itself: summaries read back compare equal
+        if batches is not None:
+            hdi_errors = [subsampling_se(column, batch_size, plan.draws) for column in batches.T]
+        distribution = _count_distribution(q.name, pmf, pmf2, weights.ess, levels, hdi_errors)
+        quantities.append(_rescale(distribution, plan.bin_widths[q.name]))
     thresholds: dict[str, dict[int, bool]] = {}
     for name, point, upper in plan.thresholds:
         thresholds.setdefault(name, {})[point] = upper
     tails = {
         q.name: _Tails(
-            weights, q.name, thresholds.get(q.name, {}), conditional=not posterior, width=plan.bin_widths[q.name]
+            weights,
+            q.name,
+            thresholds.get(q.name, {}),
+            plan.quantity_tails(q.name),
+            conditional=not posterior,
+            width=plan.bin_widths[q.name],
         )
         for q in plan.quantities
     }
@@ -635,7 +700,10 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
         inputs = tuple(
             _binned_distribution(
                 path,
-                np.pad(sums.linear[f"hist:{path}"], (0, HISTOGRAM_BINS - sums.linear[f"hist:{path}"].size)),
+                *(
+                    np.pad(c, (0, HISTOGRAM_BINS - c.size))
+                    for c in (sums.linear[f"hist:{path}"], sums.quadratic[f"hist:{path}"])
+                ),
                 edges,
                 sums.linear[f"input:{path}"],
                 weights.ess,
@@ -644,7 +712,7 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
             for path, edges in plan.histogram_edges.items()
         )
     return Side(
-        ess=weights.ess, quantities=quantities, claims=_claims(result, weights, tails, posterior), inputs=inputs
+        ess=weights.ess, quantities=tuple(quantities), claims=_claims(result, weights, tails, posterior), inputs=inputs
     )
 
 
