@@ -1,0 +1,213 @@
+"""Are the printed Monte Carlo errors honest? Rerun scenarios under many seeds and compare.
+
+For each statistic with an error, ``z = (estimate − mean over seeds) / printed MCSE`` has a standard
+deviation of 1 when the error is honest (0.5 means errors twice too big, 2 errors twice too small).
+``SD(z)`` is corrected for the mean being taken over the same seeds (``·√(S/(S−1))``) and given with
+its own error, the standard deviation of ``SD(z)`` over bootstrap resamples of the seeds. Whole-number
+quantiles whose error is below half a unit are printed as the values another seed would give
+(:attr:`sim.summary.Estimate.others`) rather than with ``±``: for those the check is how often another
+seed's value falls in that range (it should be at least about 95%).
+
+``make calibrate`` (``python -m sim.calibrate``) runs each (scenario, seed) in its own process, one
+chunk after the other, on the machine's cores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from sim.config import load_scenario
+from sim.engine import default_workers, simulate
+from sim.mcse import RANGE_BELOW
+from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary, summarize
+
+__all__ = ["BAND", "Calibration", "calibrate", "statistics"]
+
+BAND = (0.8, 1.25)
+"""SD(z) inside this band counts as honest."""
+BOOTSTRAP = 400
+
+Key = tuple[str, str, str, str]
+"""(side, item, statistic, level)"""
+Value = tuple[float, float, tuple[float, float] | None]
+"""(estimate, mcse, others)"""
+
+
+def _estimate(prefix: tuple[str, str, str], e: Estimate) -> Iterator[tuple[Key, Value]]:
+    yield (*prefix, ""), (e.value, e.mcse, e.others)
+
+
+def _interval(prefix: tuple[str, str], kind: str, iv: Interval) -> Iterator[tuple[Key, Value]]:
+    level = f"{iv.level:g}"
+    yield (*prefix, f"{kind}_low", level), (iv.low, iv.low_mcse, iv.low_others)
+    yield (*prefix, f"{kind}_high", level), (iv.high, iv.high_mcse, iv.high_others)
+
+
+def _distribution(side: str, item: str, d: Distribution) -> Iterator[tuple[Key, Value]]:
+    for name in ("mean", "sd", "median"):
+        yield from _estimate((side, item, name), getattr(d, name))
+    for kind in ("eti", "hdi"):
+        for iv in getattr(d, kind):
+            yield from _interval((side, item), kind, iv)
+
+
+def _claim(side: str, c: ClaimSummary) -> Iterator[tuple[Key, Value]]:
+    item = f"claim {c.id}"
+    for name in ("percentile", "below", "above", "probability", "reported_at_most", "reported_at_least"):
+        p: Probability | None = getattr(c, name)
+        if p is not None and p.method not in ("bound", "exact"):
+            yield (side, item, name, ""), (p.value, p.mcse, None)
+    yield (side, item, "implied_ratio_median", ""), (c.implied_ratio_median, c.implied_ratio_median_mcse, None)
+    yield from _interval((side, item), "implied_ratio", c.implied_ratio)
+    if c.reported_median is not None and c.reported_median_mcse is not None:
+        yield (side, item, "reported_median", ""), (c.reported_median, c.reported_median_mcse, None)
+    if c.reported_interval is not None:
+        yield from _interval((side, item), "reported", c.reported_interval)
+    if c.ratio_posterior is not None:
+        yield from _estimate((side, f"ratio {c.id}", "median"), c.ratio_posterior.median)
+        for iv in c.ratio_posterior.eti:
+            yield from _interval((side, f"ratio {c.id}"), "eti", iv)
+
+
+def statistics(summary: Summary) -> dict[Key, Value]:
+    """Every statistic of a summary that carries a Monte Carlo error, by (side, item, statistic, level)."""
+    out: dict[Key, Value] = {}
+    for side_name, side in summary.sides():
+        for d in side.quantities:
+            out.update(_distribution(side_name, d.name, d))
+        for d in side.inputs:
+            out.update(_distribution(side_name, f"input {d.name}", d))
+        for c in side.claims:
+            out.update(_claim(side_name, c))
+    return out
+
+
+def _one_run(task: tuple[str, int, int]) -> dict[Key, Value]:
+    path, draws, seed = task
+    return statistics(summarize(simulate(load_scenario(path), draws=draws, seed=seed, workers=1)))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One statistic over the seeds: ``sd_z`` and its error for ``±`` statistics, ``coverage`` for ranges."""
+
+    scenario: str
+    key: Key
+    seeds: int
+    sd_z: float
+    sd_z_error: float
+    coverage: float
+    discrete: int
+    """Seeds at which the statistic was shown as a range of values, not with ``±``."""
+
+    @property
+    def honest(self) -> bool:
+        """SD(z) within :data:`BAND`, or (ranges) another seed's value in the range ≥ 90% of the time."""
+        sd_ok = not math.isfinite(self.sd_z) or BAND[0] <= self.sd_z <= BAND[1]
+        coverage_ok = not math.isfinite(self.coverage) or self.coverage >= 0.9
+        return sd_ok and coverage_ok
+
+
+def _assess(scenario: str, key: Key, runs: list[Value]) -> Calibration:
+    values = np.array([r[0] for r in runs])
+    errors = np.array([r[1] for r in runs])
+    seeds = values.size
+    discrete = np.array([r[2] is not None and r[1] < RANGE_BELOW for r in runs])
+    shown = ~discrete & np.isfinite(errors) & (errors > 0) & np.isfinite(values)
+    sd_z = sd_error = coverage = math.nan
+    if shown.sum() >= 3 and np.ptp(values[np.isfinite(values)]) > 0:
+        z = (values[shown] - values[np.isfinite(values)].mean()) / errors[shown] * math.sqrt(seeds / (seeds - 1))
+        sd_z = float(np.sqrt(np.mean(z**2)))
+        rng = np.random.default_rng(0)
+        resampled = rng.choice(z, size=(BOOTSTRAP, z.size))
+        sd_error = float(np.std(np.sqrt(np.mean(resampled**2, axis=1))))
+    if discrete.any():
+        others = [r[2] for r, d in zip(runs, discrete, strict=True) if d]
+        inside = [(lo <= v <= hi) for lo, hi in others for v in values]  # type: ignore[misc]
+        coverage = float(np.mean(inside))
+    return Calibration(scenario, key, seeds, sd_z, sd_error, coverage, int(discrete.sum()))
+
+
+def calibrate(
+    paths: list[str], *, draws: int, seeds: int, first_seed: int = 1, workers: int | None = None
+) -> list[Calibration]:
+    """Run each scenario at ``seeds`` seeds (``first_seed`` on) and assess every statistic's error."""
+    tasks = [(path, draws, first_seed + i) for path in paths for i in range(seeds)]
+    with ProcessPoolExecutor(max_workers=workers or default_workers()) as pool:
+        results = list(pool.map(_one_run, tasks, chunksize=1))
+    out = []
+    for index, path in enumerate(paths):
+        runs = results[index * seeds : (index + 1) * seeds]
+        name = load_scenario(path).name
+        for key in sorted(set().union(*runs)):
+            series = [run[key] for run in runs if key in run]
+            if len(series) == seeds:
+                out.append(_assess(name, key, series))
+    return out
+
+
+def _row(c: Calibration) -> dict[str, Any]:
+    side, item, statistic, level = c.key
+    return {
+        "scenario": c.scenario,
+        "side": side,
+        "item": item,
+        "statistic": statistic,
+        "level": level,
+        "seeds": c.seeds,
+        "sd_z": c.sd_z,
+        "sd_z_error": c.sd_z_error,
+        "coverage": c.coverage,
+        "shown_as_range": c.discrete,
+        "honest": c.honest,
+    }
+
+
+def main(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files.")],
+    draws: Annotated[int, typer.Option(help="Draws per run.")] = 200_000,
+    seeds: Annotated[int, typer.Option(help="Seeds per scenario.")] = 100,
+    first_seed: Annotated[int, typer.Option(help="The first seed; the others follow.")] = 1,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: the machine's cores).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every row as JSON.")] = None,
+) -> None:
+    """Print SD(z) per statistic (prior and posterior) and how many fall outside the band [0.8, 1.25]."""
+    results = calibrate([str(p) for p in scenarios], draws=draws, seeds=seeds, first_seed=first_seed, workers=workers)
+    rows = [_row(c) for c in results]
+    print(f"{draws:,} draws x {seeds} seeds; SD(z) ± its bootstrap error; range: share of other seeds inside")
+    for r in rows:
+        if math.isnan(r["sd_z"]) and math.isnan(r["coverage"]):
+            continue
+        sd = f"{r['sd_z']:.2f} ± {r['sd_z_error']:.2f}" if math.isfinite(r["sd_z"]) else "–"
+        cov = f"{r['coverage']:.3f} ({r['shown_as_range']} seeds)" if math.isfinite(r["coverage"]) else ""
+        flag = "" if r["honest"] else "  <-- outside"
+        print(
+            f"{r['scenario']:16} {r['side']:9} {r['item'][:40]:40} {r['statistic']:22} {r['level']:5} "
+            f"{sd:12} {cov}{flag}"
+        )
+    assessed = [c for c in results if math.isfinite(c.sd_z)]
+    outside = [c for c in results if not c.honest]
+    if assessed:
+        low, high = min(c.sd_z for c in assessed), max(c.sd_z for c in assessed)
+        print(f"{len(assessed)} statistics with ±: SD(z) from {low:.2f} to {high:.2f}; {len(outside)} outside the band")
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps(
+                [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows],
+                indent=1,
+            )
+            + "\n"
+        )
+
+
+if __name__ == "__main__":
+    typer.run(main)
