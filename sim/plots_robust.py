@@ -87,7 +87,7 @@ def robustness_figure(result: RobustResult) -> object:
                         colour = FAMILY_COLOURS.get(families[index] or "", MUTED_COLOUR)
                         style = {"marker": "<" if limit else "o", "color": colour, "markersize": 4.5, "zorder": 2}
                     ax.plot([x], [y], linestyle="none", alpha=0.9, **style)
-                bound = upper_bound(claim_range.high) if claim_range.high is not None else math.nan
+                bound = max(upper_bound(v) for _, v in present)
                 if math.isfinite(bound) and bound < 1:
                     ax.plot([min(bound, 1.0)], [y], marker="|", color=CLAIM_COLOUR, markersize=9, zorder=2)
             log_axis(ax.xaxis, low, high, counts=False)
@@ -117,7 +117,15 @@ def robustness_figure(result: RobustResult) -> object:
             for name, i in joint_index.items()
         ]
         legend += [
-            Line2D([], [], marker="|", linestyle="none", color=CLAIM_COLOUR, markersize=9, label="highest + 3 MCSE"),
+            Line2D(
+                [],
+                [],
+                marker="|",
+                linestyle="none",
+                color=CLAIM_COLOUR,
+                markersize=9,
+                label="highest upper limit (+ 3 MCSE)",
+            ),
             Line2D([], [], marker="<", linestyle="none", color=MUTED_COLOUR, label="upper limit (0 or < 3/ESS)"),
         ]
     frame(
