@@ -53,7 +53,7 @@ from sim.inference import ConditioningError
 from sim.model import binomial_streams, evaluate, quantities_of
 from sim.results import git_commit
 from sim.storage import write_folder
-from sim.summary import Summary, summarize
+from sim.summary import Summary, name_list, summarize
 
 __all__ = [
     "DEFAULT_DRAWS",
@@ -78,6 +78,7 @@ __all__ = [
     "parse_axis",
     "parse_setting",
     "point_statistics",
+    "point_warnings",
     "sobol",
     "sobol_indices",
     "sweep",
@@ -394,6 +395,22 @@ class PointResult:
     warning: str | None = None
 
 
+def point_warnings(points: Iterable[PointResult]) -> tuple[str, ...]:
+    """Each distinct warning of the points once, naming the points it came from and how many.
+
+    ``at forces.a.size=10 the claims cannot be conditioned on: ...``, or for several points
+    ``at 12 points (forces.a.size=10, ... and 6 more) the claims ...``.
+    """
+    where: dict[str, list[str]] = {}
+    for point in points:
+        if point.warning:
+            where.setdefault(point.warning, []).append(_describe(point.settings) or "the baseline")
+    return tuple(
+        f"at {names[0]} {warning}" if len(names) == 1 else f"at {len(names):,} points ({name_list(names)}) {warning}"
+        for warning, names in where.items()
+    )
+
+
 def _level(level: float) -> str:
     return f"{100 * level:g}"
 
@@ -451,7 +468,7 @@ class SweepResult:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return tuple(p.warning for p in self.points if p.warning)
+        return point_warnings(self.points)
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per point: the axes' values (lists as ``lo;hi``), then :func:`point_statistics`."""
@@ -608,12 +625,11 @@ def _run_point(
         scenario = _scenario_at(document, file, settings)
     except ConfigError as error:
         return _Failed(error.file, tuple(error.problems))
-    where = _describe(settings) or "the baseline"
     warning = None
     try:
         summary = summarize(simulate(scenario, condition_on=condition_on, workers=1))
     except ConditioningError as error:
-        warning = f"at {where} the claims cannot be conditioned on: {error}"
+        warning = f"the claims cannot be conditioned on: {error}"
         summary = summarize(simulate(scenario, condition_on=(), workers=1))
     return PointResult(settings=settings, summary=replace(summary, distributions={}), warning=warning)
 
@@ -914,7 +930,7 @@ def tornado(
         baseline=values[0],
         bars=tuple(bars),
         scale=scale,
-        warnings=tuple(r.warning for r in results if r.warning),
+        warnings=point_warnings(results),
     )
 
 

@@ -24,6 +24,7 @@ import json
 import math
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -31,7 +32,7 @@ import numpy as np
 from scipy import special
 
 from sim import __version__
-from sim.config import METRIC_NOUNS
+from sim.config import MAX_DRAWS, METRIC_NOUNS
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
 from sim.mcse import hdi_ends, quantile_index, quantile_spread, subsampling_se, weighted_se
 from sim.model import Quantity
@@ -44,6 +45,9 @@ __all__ = [
     "Probability",
     "Side",
     "Summary",
+    "ess_warning",
+    "name_list",
+    "said_once",
     "summarize",
 ]
 
@@ -753,6 +757,62 @@ def _distributions(result: SimulationResult) -> dict[str, np.ndarray]:
     return out
 
 
+WARNING_NAMES = 6
+"""A warning about many quantities names this many of them, then says how many more."""
+
+
+def name_list(names: list[str]) -> str:
+    """``a, b, c`` or, beyond :data:`WARNING_NAMES`, ``a, b, …, f and 14 more``."""
+    if len(names) <= WARNING_NAMES:
+        return ", ".join(names)
+    return f"{', '.join(names[:WARNING_NAMES])} and {len(names) - WARNING_NAMES:,} more"
+
+
+def _subjects(names: list[str], noun: str) -> str:
+    """One name as itself; several as ``20 quantities (a, b, … and 14 more)``."""
+    return names[0] if len(names) == 1 else f"{len(names):,} {noun} ({name_list(names)})"
+
+
+def said_once(messages: Iterable[str]) -> tuple[str, ...]:
+    """Each distinct message once, in first-seen order; a repeated one ends with how often it came (``(3 times)``)."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[message] = counts.get(message, 0) + 1
+    return tuple(message if count == 1 else f"{message} ({count:,} times)" for message, count in counts.items())
+
+
+def ess_warning(ess: float, draws: int) -> str | None:
+    """The warning for a posterior resting on few draws, with advice that is right, or None.
+
+    Below :data:`MIN_ESS` effective draws, more draws help: the ESS grows in proportion to the
+    draws, so ``draws · MIN_ESS / ESS`` (always more than were run) would give ``MIN_ESS``. Above
+    it but below :data:`MIN_ESS_FRACTION` of the draws, more draws do not change that fraction:
+    the conditioned claims sit far from what the priors expect, and the warning says so instead
+    of suggesting a number of draws.
+    """
+    if ess >= MIN_ESS and ess >= MIN_ESS_FRACTION * draws:
+        return None
+    share = f"the effective sample size of the posterior is {ess:,.0f} ({100 * ess / draws:.3g}% of {draws:,} draws)"
+    if ess >= MIN_ESS:
+        return (
+            f"{share}: the claims conditioned on are far from what the priors expect, so few draws carry the "
+            "posterior; more draws raise the ESS in proportion but not this share (check the claims against "
+            "the priors, e.g. each claim's prior percentile)"
+        )
+    needed = math.ceil(draws * MIN_ESS / ess) if ess > 0 else math.inf
+    if needed > MAX_DRAWS:
+        return (
+            f"{share}: posterior statistics rest on few draws, and an ESS of {MIN_ESS:,} would need more than "
+            f"the {MAX_DRAWS:,} draws a run may have; the claims conditioned on are nearly incompatible with the priors"
+        )
+    factor = needed / draws
+    times = f"{factor:,.0f}" if factor >= 100 else f"{factor:.3g}"
+    return (
+        f"{share}: posterior statistics rest on few draws; about {needed:,} draws would give an ESS of "
+        f"{MIN_ESS:,} ({times} times as many)"
+    )
+
+
 def summarize(result: SimulationResult) -> Summary:
     """Turn a run's accumulators into a :class:`Summary`.
 
@@ -773,25 +833,26 @@ def summarize(result: SimulationResult) -> Summary:
     warnings: list[str] = []
     if result.posterior is not None:
         posterior = _side(result, result.posterior, levels, posterior=True)
-        ess = posterior.ess
-        if ess < MIN_ESS or ess < MIN_ESS_FRACTION * plan.draws:
-            needed = math.ceil(plan.draws * MIN_ESS / ess) if ess > 0 else math.inf
-            warnings.append(
-                f"the effective sample size of the posterior is {ess:,.0f} ({100 * ess / plan.draws:.3g}% of "
-                f"{plan.draws:,} draws): posterior statistics rest on few draws; about {needed:,} draws "
-                f"would give an ESS of {MIN_ESS:,}"
-            )
+        warning = ess_warning(posterior.ess, plan.draws)
+        if warning is not None:
+            warnings.append(warning)
+    binned: dict[int, list[str]] = {}
     for name, width in plan.bin_widths.items():
         if width > 1 and not name.startswith("reported:"):  # a report's bins are its truth's, already named
-            warnings.append(
-                f"{name} can exceed {MAX_BINS:,}: it is tallied in bins of {width:,}, so its quantiles and posterior "
-                f"probabilities are exact to within a bin (claims' prior probabilities are not affected)"
-            )
-        overflow = result.prior.linear.get(f"overflow:{name}")
-        if overflow is not None:
-            warnings.append(
-                f"{name}: {overflow[0]:,.0f} draws exceeded its tally's range and were counted in its top bin"
-            )
+            binned.setdefault(width, []).append(name)
+    for width, names in binned.items():
+        warnings.append(
+            f"{_subjects(names, 'quantities')} can exceed {MAX_BINS:,}: tallied in bins of {width:,}, so quantiles and "
+            "posterior probabilities are exact to within a bin (claims' prior probabilities are not affected; "
+            "bin_widths in summary.json lists every binned quantity)"
+        )
+    overflows = [
+        f"{name} ({overflow[0]:,.0f} draws)"
+        for name in plan.bin_widths
+        if (overflow := result.prior.linear.get(f"overflow:{name}")) is not None
+    ]
+    if overflows:
+        warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
     distributions = _distributions(result)
     labels = {f.id: f.label for f in scenario.forces}
     quantity_labels = {q.name: _label(q, labels, len(scenario.forces)) for q in plan.quantities}
@@ -807,7 +868,7 @@ def summarize(result: SimulationResult) -> Summary:
         quantity_labels=quantity_labels,
         prior=prior,
         posterior=posterior,
-        warnings=tuple(warnings),
+        warnings=said_once(warnings),
         version=__version__,
         method=METHOD,
         bin_widths={name: width for name, width in plan.bin_widths.items() if width > 1},
