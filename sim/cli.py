@@ -199,7 +199,7 @@ def _on_interrupt(message: str) -> None:
 @app.command()
 @_interruptible
 def run(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
     draws: Annotated[
         int | None, typer.Option(help="Monte Carlo draws (default: the scenario's [simulation] draws).")
     ] = None,
@@ -335,7 +335,7 @@ def report_command(
 
 @app.command()
 def check(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file to validate.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file to validate.", readable=False)],
 ) -> None:
     """Validate a scenario and print each prior's median and 90% interval.
 
@@ -352,7 +352,9 @@ def check(
 def compare(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Two or more scenario files (each is simulated) or run folders (each is read back)."),
+        typer.Argument(
+            help="Two or more scenario files (each is simulated) or run folders (each is read back).", readable=False
+        ),
     ],
     out: Annotated[
         Path, typer.Option(help="Folder for table.md, table.csv, table.json, toll.png and toll.svg.")
@@ -489,7 +491,7 @@ _SET_HELP = "PATH=VALUE applied at every point, e.g. forces.combat.size=14000 (r
 @app.command()
 @_interruptible
 def sweep(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -554,7 +556,7 @@ def sweep(
 @app.command()
 @_interruptible
 def tornado(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
     output: Annotated[
         str, typer.Option(help="killed, another quantity (killed[combat], casualties, ...) or claim:<id>.")
     ] = "killed",
@@ -602,7 +604,7 @@ def tornado(
 @app.command()
 @_interruptible
 def sobol(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
     n: Annotated[
         int, typer.Option("--n", help="Base sample size, a power of 2; the model runs n·(inputs + 2) times.")
     ] = sensitivity.DEFAULT_SOBOL_N,
