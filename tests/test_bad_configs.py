@@ -9,7 +9,11 @@ directory, unreadable, not UTF-8, empty) are made here, in ``tmp_path``.
 from __future__ import annotations
 
 import functools
+import json
 import os
+import pwd
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -128,14 +132,57 @@ def make_file_problem(problem: str, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", ["check", "run"])
-@pytest.mark.parametrize("problem", FILE_PROBLEMS)
+@pytest.mark.parametrize("problem", [problem for problem in FILE_PROBLEMS if problem != "unreadable"])
 def test_file_problems_exit_2_naming_the_file(problem: str, command: str, tmp_path: Path):
-    if problem == "unreadable" and os.geteuid() == 0:
-        pytest.skip("root reads files whatever their mode; 'parent is a file' covers unreadable paths")
     config = make_file_problem(problem, tmp_path)
     result = invoke(command, config, tmp_path)
     assert_bad_input(result, config)
     assert FILE_PROBLEMS[problem] in result.output
+
+
+def _invoke_without_root(command: str, config: Path, tmp_path: Path) -> tuple[int, str, bool]:
+    """``invoke`` in a forked child that drops root for ``nobody`` first (as is: when not root).
+
+    Root reads files whatever their mode; the child gives up root for good before it runs the command,
+    so a mode-0 file really denies it. Not exec'd: the interpreter may live where ``nobody`` cannot go.
+    Returns the exit code, the output and whether the exception was a SystemExit.
+    """
+    invoke(command, tmp_path / "missing.toml", tmp_path)  # import what the command imports while still root
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        try:
+            if os.geteuid() == 0:
+                user = pwd.getpwnam("nobody")
+                os.setgroups([])
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+            result = invoke(command, config, tmp_path)
+            message = json.dumps([result.exit_code, result.output, isinstance(result.exception, SystemExit)])
+            os.write(write, message.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(child, 0)
+    exit_code, output, system_exit = json.loads(data)
+    return exit_code, output, system_exit
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_an_unreadable_file_exits_2_naming_it(command: str):
+    folder = Path(tempfile.mkdtemp())  # not under pytest's tmp_path, whose parents only root may enter
+    try:
+        folder.chmod(0o755)  # nobody may enter the folder, but not read the file
+        config = make_file_problem("unreadable", folder)
+        exit_code, output, system_exit = _invoke_without_root(command, config, folder)
+    finally:
+        shutil.rmtree(folder)
+    assert exit_code == 2, output
+    assert system_exit
+    assert "Traceback" not in output
+    assert f"error: {config}: {FILE_PROBLEMS['unreadable']}" in output
 
 
 def test_brackets_in_user_text_are_printed_not_taken_as_markup(tmp_path: Path):
