@@ -102,3 +102,31 @@ scope = ["a"]
 [inference]
 condition_on = ["c"]
 """
+
+
+def conditional_tail_moments(rate, limit: int, size: int, *, upper: bool = False) -> tuple[float, float]:
+    """Mean and second moment of sim's per-draw tail estimate for one force of fixed ``size``.
+
+    Given the size, ``P(K ≤ m) = E[F_f(X)]`` and ``P(K > m) = E[S_f(X)]`` with ``X ~ Beta(m + 1, N − m)``
+    and ``F_f``/``S_f`` the rate prior's CDF/survival function (the beta–binomial identity). Both moments are
+    integrated by quadrature with a relative tolerance only, as the values can be ~1e-20; the mean is
+    returned as a check of the quadrature against the closed form.
+    """
+    from scipy import integrate
+
+    x = stats.beta(limit + 1, size - limit)
+    tail = rate.sf if upper else rate.cdf
+    low, high = (float(v) for v in x.ppf([1e-15, 1 - 1e-15]))
+    moments = []
+    for power in (1, 2):
+        value, _ = integrate.quad(
+            lambda u, power=power: x.pdf(u) * tail(u) ** power,
+            low,
+            high,
+            epsabs=0.0,
+            epsrel=1e-10,
+            limit=200,
+            points=[float(x.mean())],
+        )
+        moments.append(value)
+    return moments[0], moments[1]

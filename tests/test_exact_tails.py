@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, stats
+import pytest
+from reference_cases import conditional_tail_moments
+from scipy import stats
 
 from sim import parse_scenario, simulate, summarize
 
@@ -49,22 +51,14 @@ def _subsample_draws() -> int:
     return sum(math.ceil(n / 32) for n in sizes)
 
 
-def _second_moment(residual: int) -> float:
-    """E[F_f(X)²] for X ~ Beta(r + 1, N_a − r): quadrature with a relative tolerance only (values ~1e-20)."""
-    rate = stats.beta(*RATE_A)
-    x = stats.beta(residual + 1, SIZE_A - residual)
-    top = float(x.ppf(1 - 1e-15))
-    value, _ = integrate.quad(
-        lambda u: x.pdf(u) * rate.cdf(u) ** 2, 0.0, top, epsabs=0.0, epsrel=1e-10, limit=200, points=[x.mean()]
-    )
-    return value
-
-
 def test_two_force_lower_tail_against_a_convolution():
     killed_a = stats.betabinom(SIZE_A, *RATE_A).pmf(np.arange(POINT + 1))
     killed_b = stats.betabinom(SIZE_B, *RATE_B).pmf(np.arange(POINT + 1))
     exact = sum(killed_b[j] * killed_a[: POINT - j + 1].sum() for j in range(POINT + 1))
-    second = sum(killed_b[j] * _second_moment(POINT - j) for j in range(POINT + 1))
+    moments = [conditional_tail_moments(stats.beta(*RATE_A), POINT - j, SIZE_A) for j in range(POINT + 1)]
+    for j, (mean, _) in enumerate(moments):  # the quadrature against the closed form
+        assert mean == pytest.approx(killed_a[: POINT - j + 1].sum(), rel=1e-6)
+    second = sum(killed_b[j] * moments[j][1] for j in range(POINT + 1))
     se = math.sqrt((second - exact**2) / _subsample_draws())
     assert exact < 1e-9 and se < 0.2 * exact  # premise: far below 1/draws, and the estimator resolves it
 
