@@ -1,0 +1,83 @@
+"""Shipped scenarios against exact references, not hand-chosen bounds.
+
+``kursk_article`` is one force of fixed size 14,000 with a Beta fatality rate, so its toll is
+beta-binomial: every quantile and claim probability it prints has an exact value. Tolerances
+come from exact variances: ``sqrt(q(1 − q)/n)`` in CDF space for a quantile of ``n`` draws, and,
+for the conditional tail estimates, the estimator's own exact variance by quadrature over the
+draws it runs on (:func:`reference_cases.conditional_tail_moments`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from reference_cases import conditional_tail_moments
+from scipy import stats
+
+from sim.config import load_scenario
+from sim.engine import simulate, subsample_size
+from sim.summary import summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+Z = 4.5
+DRAWS = 200_000
+
+
+@pytest.fixture(scope="module")
+def article():
+    scenario = load_scenario(ROOT / "configs" / "kursk_article.toml")
+    (force,) = scenario.forces
+    assert force.size.is_fixed
+    rate = force.fatality_rate.distribution
+    np.testing.assert_allclose(rate.ppf([0.05, 0.95]), [0.043, 0.214], rtol=1e-9)  # the scenario's ci90
+    size = int(force.size.distribution.values[0])
+    summary = summarize(simulate(scenario, draws=DRAWS, workers=1))
+    chunk = scenario.simulation.chunk_size
+    subsample = sum(subsample_size(min(chunk, DRAWS - start)) for start in range(0, DRAWS, chunk))
+    return summary, size, rate, subsample
+
+
+def _claim(summary, claim_id: str):
+    return next(c for c in summary.prior.claims if c.id == claim_id)
+
+
+def test_article_toll_quantiles_are_exact_within_binomial_error(article):
+    """The quantile q̂ of n draws satisfies F(q̂) ≥ q − Zσ and F(q̂ − 1) < q + Zσ, σ = √(q(1 − q)/n)."""
+    summary, size, rate, _ = article
+    exact = stats.betabinom(size, *rate.args)
+    killed = summary.prior.quantities[0]
+    pairs = [(0.5, killed.median.value)]
+    for iv in killed.eti:
+        pairs += [((1 - iv.level) / 2, iv.low), ((1 + iv.level) / 2, iv.high)]
+    for q, value in pairs:
+        sigma = math.sqrt(q * (1 - q) / DRAWS)
+        assert exact.cdf(value) >= q - Z * sigma, (q, value)
+        assert exact.cdf(value - 1) < q + Z * sigma, (q, value)
+    assert abs(killed.mean.value - exact.mean()) < Z * exact.std() / math.sqrt(DRAWS)
+
+
+def test_article_nine_dead_against_the_exact_beta_binomial(article):
+    """P(T = 9) = P(T ≤ 9) − P(T ≤ 8), two conditional estimates on independent streams."""
+    summary, size, rate, subsample = article
+    (m9, s9), (m8, s8) = (conditional_tail_moments(rate, m, size) for m in (9, 8))
+    exact = stats.betabinom(size, *rate.args)
+    assert m9 == pytest.approx(exact.cdf(9), rel=1e-6) and m8 == pytest.approx(exact.cdf(8), rel=1e-6)
+    variance = (s9 - m9**2) + (s8 - m8**2)
+    claim = _claim(summary, "kim_nine_total")
+    assert claim.probability.method == "conditional"
+    assert abs(claim.probability.value - exact.pmf(9)) < Z * math.sqrt(variance / subsample)
+    percentile = 100 * (m9 + m8) / 2
+    assert abs(claim.percentile.value - percentile) < Z * 100 * math.sqrt(variance / 4 / subsample)
+
+
+def test_article_six_thousand_dead_against_the_exact_beta_binomial(article):
+    summary, size, rate, subsample = article
+    mean, second = conditional_tail_moments(rate, 5999, size, upper=True)
+    exact = stats.betabinom(size, *rate.args).pmf(np.arange(6000, size + 1)).sum()  # no 1 − cdf cancellation
+    assert mean == pytest.approx(exact, rel=1e-6)
+    claim = _claim(summary, "press_6000_killed")
+    assert claim.probability.method == "conditional"
+    assert abs(claim.probability.value - exact) < Z * math.sqrt((second - mean**2) / subsample)
