@@ -27,14 +27,6 @@ def test_results_do_not_depend_on_workers():
         assert summarize(simulate(scenario, workers=workers)).to_json() == serial
 
 
-def test_chunk_generators_are_the_spawned_children():
-    plan = plan_simulation(parse_scenario(TWO_FORCES))
-    children = np.random.SeedSequence(plan.seed).spawn(plan.n_chunks)
-    for index in (0, 3, plan.n_chunks - 1):
-        mine = np.random.SeedSequence(plan.seed, spawn_key=(index,))
-        assert np.array_equal(mine.generate_state(4), children[index].generate_state(4))
-
-
 def test_merged_counts_equal_one_pass_over_all_draws():
     """Chunked accumulation equals a single bincount over the same draws (the reservoir holds them all)."""
     result = simulate(parse_scenario(TWO_FORCES), workers=1)

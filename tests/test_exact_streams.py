@@ -20,8 +20,11 @@ N = 65_536
 
 
 def test_stream_is_the_documented_seed_sequence_child():
+    """Chunk i's child of SeedSequence(seed).spawn(n_chunks), spawned once more by crc32 of the stream's name."""
+    children = np.random.SeedSequence(123).spawn(70_001)
     for index, name in [(0, "forces.a.size"), (3, "binomial:a"), (70_000, "report:c")]:
-        sequence = np.random.SeedSequence(123, spawn_key=(index, zlib.crc32(name.encode())))
+        assert children[index].spawn_key == (index,)
+        sequence = np.random.SeedSequence(123, spawn_key=(*children[index].spawn_key, zlib.crc32(name.encode())))
         expected = np.random.Generator(np.random.PCG64(sequence)).random(8)
         np.testing.assert_array_equal(chunk_streams(123, index)(name).random(8), expected)
 
