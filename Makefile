@@ -56,6 +56,16 @@ test-all: $(STAMP) ## Run every test, including the slow statistical ones
 fuzz: $(STAMP) ## Fuzz the scenario loader with many more examples (FUZZ_EXAMPLES=5000)
 	SIM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py
 
+MUTATE ?= priors
+MUTATE_JOBS ?= 1
+.PHONY: mutate
+
+mutate: $(STAMP) ## Mutation testing of core modules, one at a time (MUTATE="priors summary"; docs/mutation.md)
+	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[mutate]'
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(foreach module,$(MUTATE),'sim.$(module).*')
+	$(BIN)/mutmut results | grep -E '^ *sim\.($(subst $(eval) ,|,$(strip $(MUTATE))))\.' || true
+	$(BIN)/python tests/mutation_score.py $(MUTATE)
+
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/ruff format --check sim tests benchmarks
