@@ -356,8 +356,8 @@ def _tail(claim: ClaimSummary) -> tuple[bool, Probability]:
 def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
     below, p = _tail(prior)
     text = f"{'≤' if below else '≥'} {format_count(prior.value)}: {probability_text(p)}"
-    if posterior is not None:
-        text += f"\n    posterior {probability_text(_tail(posterior)[1])}"
+    if posterior is not None:  # the same tail as the prior's: the label names it
+        text += f"\n    posterior {probability_text(posterior.below if below else posterior.above)}"
     return text
 
 
