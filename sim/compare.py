@@ -116,7 +116,10 @@ class Entry:
         return self.forces_label(tuple(force.id for force in self.scenario.forces))
 
     def forces_label(self, scope: tuple[str, ...]) -> str:
-        """The labels of the forces in ``scope``, joined with ``+``."""
+        """The label of the named group of exactly these forces, else the forces' labels joined with ``+``."""
+        group = self.scenario.group_of(scope)
+        if group is not None:
+            return group.label
         return " + ".join(force.label for force in self.scenario.forces if force.id in scope)
 
     def toll(self, side: str) -> Distribution:

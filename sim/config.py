@@ -32,6 +32,7 @@ __all__ = [
     "ConfigError",
     "Domain",
     "Force",
+    "Group",
     "Problem",
     "Scenario",
     "Simulation",
@@ -161,6 +162,16 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A named group of forces (``[groups] all_combat = ["a", "b"]``): a claim's scope may name it, and
+    outcomes over exactly these forces (two or more) are shown by its name (``killed[all_combat]``) and label."""
+
+    id: str
+    label: str
+    forces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole scenario as loaded and validated."""
 
@@ -174,6 +185,7 @@ class Scenario:
     claims: tuple[Claim, ...]
     condition_on: tuple[str, ...]
     died_of_wounds: PriorSpec | None = None
+    groups: tuple[Group, ...] = ()
     file: str = "<string>"
     sha256: str = ""
     text: str = field(default="", repr=False)
@@ -200,6 +212,12 @@ class Scenario:
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)
+
+    def group_of(self, scope: tuple[str, ...]) -> Group | None:
+        """The named group whose forces are exactly ``scope``, if any (a force alone keeps its own name)."""
+        if len(scope) < 2:
+            return None
+        return next((group for group in self.groups if set(group.forces) == set(scope)), None)
 
     def priors(self) -> tuple[PriorSpec, ...]:
         """Every prior of the scenario, in file order."""
@@ -559,8 +577,90 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
 CLAIM_KEYS = ("id", "label", "value", "relation", "metric", "scope", "source", "rounding", "date", "url", "note")
 
 
+def _read_scope(
+    reader: _Reader,
+    path: str,
+    table: Mapping[str, Any],
+    force_ids: list[str],
+    groups: Mapping[str, tuple[str, ...]] | None,
+) -> tuple[str, ...]:
+    """A claim's scope: force ids and group names (each group standing for its forces), in force order."""
+    groups = groups or {}
+    if "scope" not in table:
+        return tuple(force_ids)
+    raw = table["scope"]
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
+        reader.fail(f"{path}.scope", "must be a non-empty list of force ids or group names")
+        return tuple(force_ids)
+    listed: list[str] = []
+    for name in raw:
+        if name in groups:
+            listed.extend(groups[name])
+        elif name in force_ids:
+            listed.append(name)
+        else:
+            names = force_ids + list(groups)
+            hint = difflib.get_close_matches(name, names, n=1)
+            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            known = f"forces: {', '.join(force_ids)}" + (f"; groups: {', '.join(groups)}" if groups else "")
+            reader.fail(f"{path}.scope", f"unknown force or group {name!r}; {suggestion}{known}")
+    if len(set(listed)) != len(listed):
+        reader.fail(f"{path}.scope", "lists a force twice (directly or through a group)")
+    return tuple(f for f in force_ids if f in listed)
+
+
+def _read_groups(reader: _Reader, data: Any, force_ids: list[str]) -> list[Group]:
+    """``[groups]``: each name is a list of force ids, or a table with ``forces`` and an optional ``label``."""
+    table = reader.table(data, "groups")
+    if table is None:
+        return []
+    groups: list[Group] = []
+    seen: dict[tuple[str, ...], str] = {}
+    for group_id, value in table.items():
+        path = f"groups.{group_id}"
+        reader.identifier(group_id, path)
+        if group_id in force_ids:
+            reader.fail(path, f"a group cannot have the id of a force ({group_id!r}); rename one of them")
+            continue
+        label = group_id
+        if isinstance(value, dict):
+            reader.keys(value, path, ("label", "forces"))
+            label = reader.string(value, path, "label", group_id) or group_id
+            if "forces" not in value:
+                reader.fail(f"{path}.forces", "is required: the list of force ids in the group")
+                continue
+            value, path = value["forces"], f"{path}.forces"
+        if not isinstance(value, list) or not value or not all(isinstance(f, str) for f in value):
+            reader.fail(path, 'must be a non-empty list of force ids, e.g. ["combat", "engineers"]')
+            continue
+        unknown = [f for f in value if f not in force_ids]
+        for name in unknown:
+            hint = difflib.get_close_matches(name, force_ids, n=1)
+            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            reader.fail(path, f"unknown force {name!r}; {suggestion}forces: {', '.join(force_ids)}")
+        if len(set(value)) != len(value):
+            reader.fail(path, "lists a force twice")
+        if unknown or len(set(value)) != len(value):
+            continue
+        forces = tuple(f for f in force_ids if f in value)
+        if forces in seen:
+            reader.fail(path, f"has the same forces as group {seen[forces]!r}: a scope can have one name")
+            continue
+        seen[forces] = group_id
+        groups.append(Group(id=group_id, label=label, forces=forces))
+    return groups
+
+
 def _read_claim(
-    reader: _Reader, index: int, data: Any, force_ids: list[str], source_ids: list[str], has_casualties: bool
+    reader: _Reader,
+    index: int,
+    data: Any,
+    force_ids: list[str],
+    source_ids: list[str],
+    has_casualties: bool,
+    groups: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Claim | None:
     path = f"claims[{index}]"
     table = reader.table(data, path)
@@ -588,22 +688,7 @@ def _read_claim(
             f"{path}.metric",
             f"a {metric} claim needs a casualty model: add [casualties] wounded_per_killed (or one per force)",
         )
-    scope = tuple(force_ids)
-    if "scope" in table:
-        raw = table["scope"]
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
-            reader.fail(f"{path}.scope", "must be a non-empty list of force ids")
-        else:
-            for name in raw:
-                if name not in force_ids:
-                    hint = difflib.get_close_matches(name, force_ids, n=1)
-                    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-                    reader.fail(f"{path}.scope", f"unknown force {name!r}; {suggestion}forces: {', '.join(force_ids)}")
-            if len(set(raw)) != len(raw):
-                reader.fail(f"{path}.scope", "lists a force twice")
-            scope = tuple(f for f in force_ids if f in raw)
+    scope = _read_scope(reader, path, table, force_ids, groups)
     source = reader.string(table, path, "source")
     if source is not None and source not in source_ids:
         hint = difflib.get_close_matches(source, source_ids, n=1)
@@ -687,7 +772,7 @@ def claim_interval(relation: str, value: float, upper: float | None, rounding: f
     return math.ceil(value), math.floor(upper)  # type: ignore[arg-type]
 
 
-TOP_KEYS = ("scenario", "simulation", "forces", "casualties", "sources", "claims", "inference")
+TOP_KEYS = ("scenario", "simulation", "forces", "groups", "casualties", "sources", "claims", "inference")
 
 
 def _toml_hint(text: str, message: str) -> str:
@@ -791,9 +876,12 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         raw_claims = []
     force_ids = list(force_table)
     source_ids = list((data.get("sources") or {}) if isinstance(data.get("sources"), dict) else {})
+    groups = _read_groups(reader, data["groups"], force_ids) if "groups" in data else []
     seen: set[str] = set()
     for index, claim_data in enumerate(raw_claims):
-        claim = _read_claim(reader, index, claim_data, force_ids, source_ids, has_casualties)
+        claim = _read_claim(
+            reader, index, claim_data, force_ids, source_ids, has_casualties, {g.id: g.forces for g in groups}
+        )
         if claim is None:
             continue
         if claim.id in seen:
@@ -825,6 +913,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         sources=tuple(sources),
         claims=tuple(claims),
         condition_on=condition_on,
+        groups=tuple(groups),
         file=file,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         text=text,

@@ -83,7 +83,9 @@ def quantities_of(scenario: Scenario) -> tuple[Quantity, ...]:
     out: list[Quantity] = []
     for metric in metrics:
         for scope in dict.fromkeys(scopes):
-            name = metric if scope == everyone else f"{metric}[{'+'.join(scope)}]"
+            group = scenario.group_of(scope)
+            where = group.id if group is not None else "+".join(scope)
+            name = metric if scope == everyone else f"{metric}[{where}]"
             out.append(Quantity(metric=metric, scope=scope, name=name))
     return tuple(out)
 

@@ -155,6 +155,9 @@ def _fold(ratio: float) -> str:
 def _scope_phrase(claim: ClaimSummary, scenario: Scenario) -> str:
     """``deaths across the whole deployment``, ``casualties (killed and wounded) among the 528th ...``."""
     noun = "deaths" if claim.metric == "killed" else CONFIG_METRIC_NOUNS[claim.metric]
+    group = scenario.group_of(claim.scope)
+    if group is not None:
+        return f"{noun} among {group.label}"
     if len(claim.scope) == len(scenario.forces) and len(scenario.forces) > 1:
         return f"{noun} across the whole deployment"
     labels = {force.id: force.label for force in scenario.forces}

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import special
 
 from sim import __version__
-from sim.config import MAX_DRAWS, METRIC_NOUNS
+from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
 from sim.mcse import hdi_ends, quantile_index, quantile_spread, subsampling_se, weighted_se
 from sim.model import Quantity
@@ -720,10 +720,16 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
     )
 
 
-def _label(quantity: Quantity, labels: dict[str, str], everyone: int) -> str:
+def _label(quantity: Quantity, scenario: Scenario) -> str:
+    """``Killed, <group label>`` for a named group; ``Killed, all forces``; else the forces' labels joined by +."""
     what = "Killed" if quantity.metric == "killed" else METRIC_NOUNS[quantity.metric].capitalize()
+    group = scenario.group_of(quantity.scope)
+    if group is not None:
+        return f"{what}, {group.label}"
+    everyone = len(scenario.forces)
     if len(quantity.scope) == everyone:
         return f"{what}, all forces" if everyone > 1 else what
+    labels = {f.id: f.label for f in scenario.forces}
     return f"{what}, {' + '.join(labels[f] for f in quantity.scope)}"
 
 
@@ -854,8 +860,7 @@ def summarize(result: SimulationResult) -> Summary:
     if overflows:
         warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
     distributions = _distributions(result)
-    labels = {f.id: f.label for f in scenario.forces}
-    quantity_labels = {q.name: _label(q, labels, len(scenario.forces)) for q in plan.quantities}
+    quantity_labels = {q.name: _label(q, scenario) for q in plan.quantities}
     return Summary(
         scenario=scenario.name,
         title=scenario.title,
