@@ -17,6 +17,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "Domain",
     "Force",
     "Group",
+    "Phase",
     "Problem",
     "Scenario",
     "Simulation",
@@ -100,12 +102,39 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """A dated period of a force's deployment: who was there and how exposed they were.
+
+    ``present`` is the number at risk during the phase; ``arrivals`` how many of them are new
+    (replacements, rotations; ``None``: as many as the strength needs beyond the survivors of
+    the phase before). Exposure is a fatality rate over the phase, or a daily hazard over its
+    ``days`` (``end − start``).
+    """
+
+    label: str
+    start: date
+    end: date
+    present: PriorSpec
+    arrivals: PriorSpec | None = None
+    fatality_rate: PriorSpec | None = None
+    daily_hazard: PriorSpec | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def priors(self) -> tuple[PriorSpec, ...]:
+        fields = (self.present, self.arrivals, self.fatality_rate, self.daily_hazard)
+        return tuple(p for p in fields if p is not None)
+
+
+@dataclass(frozen=True)
 class Force:
-    """A deployed force: its size and either a fatality rate or a daily hazard over days."""
+    """A deployed force: its size and either a fatality rate or a daily hazard over days, or dated phases."""
 
     id: str
     label: str
-    size: PriorSpec
+    size: PriorSpec | None
     fatality_rate: PriorSpec | None = None
     daily_hazard: PriorSpec | None = None
     days: PriorSpec | None = None
@@ -113,10 +142,23 @@ class Force:
     missing: PriorSpec | None = None
     died_of_wounds: PriorSpec | None = None
     non_battle_hazard: PriorSpec | None = None
+    phases: tuple[Phase, ...] = ()
 
     def priors(self) -> tuple[PriorSpec, ...]:
-        fields = (self.size, self.fatality_rate, self.daily_hazard, self.days, self.wounded_per_killed, self.missing)
-        return tuple(p for p in (*fields, self.died_of_wounds, self.non_battle_hazard) if p is not None)
+        fields = (self.size, self.fatality_rate, self.daily_hazard, self.days)
+        phased = tuple(p for phase in self.phases for p in phase.priors())
+        later = (self.wounded_per_killed, self.missing, self.died_of_wounds, self.non_battle_hazard)
+        return tuple(p for p in (*fields, *phased, *later) if p is not None)
+
+    @property
+    def start(self) -> date | None:
+        """The first phase's start (None without phases)."""
+        return self.phases[0].start if self.phases else None
+
+    @property
+    def end(self) -> date | None:
+        """The last phase's end (None without phases)."""
+        return self.phases[-1].end if self.phases else None
 
 
 @dataclass(frozen=True)
@@ -152,6 +194,9 @@ class Claim:
     date: str | None = None
     url: str | None = None
     note: str | None = None
+    as_of: date | None = None
+    """The date whose cumulative toll the claim counts, where its scope has phases and it is dated
+    before their end (None: the whole toll)."""
 
     @property
     def figure(self) -> float:
@@ -488,6 +533,7 @@ FORCE_KEYS = (
     "missing",
     "died_of_wounds",
     "non_battle_hazard",
+    "phases",
 )
 
 
@@ -499,14 +545,25 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
         return None
     reader.keys(table, path, FORCE_KEYS)
     label = reader.string(table, path, "label", force_id)
-    size = None
-    if "size" not in table:
+    size = rate = hazard = days = None
+    phases: tuple[Phase, ...] | None = ()
+    has_rate, has_hazard = "fatality_rate" in table, "daily_hazard" in table or "days" in table
+    if "phases" in table:
+        for key in ("size", "fatality_rate", "daily_hazard", "days"):
+            if key in table:
+                reader.fail(
+                    f"{path}.{key}",
+                    "a force with phases gives its strength and exposure per phase "
+                    "(phases[i].present, phases[i].fatality_rate or phases[i].daily_hazard), not here",
+                )
+        phases = _read_phases(reader, path, table["phases"])
+    elif "size" not in table:
         reader.fail(f"{path}.size", "is required: a prior over the number of personnel")
     else:
         size = reader.prior(table["size"], f"{path}.size", SIZE_DOMAIN, integer=True)
-    rate = hazard = days = None
-    has_rate, has_hazard = "fatality_rate" in table, "daily_hazard" in table or "days" in table
-    if has_rate and has_hazard:
+    if "phases" in table:
+        pass  # strength and exposure are per phase
+    elif has_rate and has_hazard:
         reader.fail(path, "give either fatality_rate or daily_hazard with days, not both")
     elif has_rate:
         rate = reader.prior(table["fatality_rate"], f"{path}.fatality_rate", RATE_DOMAIN)
@@ -529,14 +586,15 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
     if "died_of_wounds" in table:
         died = reader.prior(table["died_of_wounds"], f"{path}.died_of_wounds", FRACTION_DOMAIN)
     if "non_battle_hazard" in table:
-        if "days" not in table:
+        if "days" not in table and "phases" not in table:
             reader.fail(
                 f"{path}.non_battle_hazard",
-                "needs the force's days of exposure: give daily_hazard with days (B ~ Binomial(·, 1 − exp(−b·days)))",
+                "needs the force's days of exposure: give daily_hazard with days, or phases "
+                "(B ~ Binomial(·, 1 − exp(−b·days)))",
             )
         else:
             non_battle = reader.prior(table["non_battle_hazard"], f"{path}.non_battle_hazard", NONNEGATIVE_DOMAIN)
-    if size is None or (rate is None and (hazard is None or days is None)):
+    if phases is None or (not phases and (size is None or (rate is None and (hazard is None or days is None)))):
         return None
     return Force(
         id=force_id,
@@ -549,7 +607,96 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
         missing=missing,
         died_of_wounds=died,
         non_battle_hazard=non_battle,
+        phases=phases,
     )
+
+
+PHASE_KEYS = ("label", "start", "end", "present", "arrivals", "fatality_rate", "daily_hazard")
+
+
+def _date(reader: _Reader, value: Any, path: str) -> date | None:
+    """A calendar date: a TOML date (2025-01-15) or an ISO string ("2025-01-15")."""
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    reader.fail(path, f"must be a date YYYY-MM-DD, got {_kind(value)}")
+    return None
+
+
+def _read_phases(reader: _Reader, path: str, raw: Any) -> tuple[Phase, ...] | None:
+    """The dated phases of a force, in order, checked for reversed or overlapping dates and arrivals."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(item, dict) for item in raw):
+        reader.fail(f"{path}.phases", f"must be a non-empty array of tables: [[{path}.phases]]")
+        return None
+    phases: list[Phase] = []
+    ok = True
+    for index, table in enumerate(raw):
+        where = f"{path}.phases[{index}]"
+        reader.keys(table, where, PHASE_KEYS)
+        label = reader.string(table, where, "label", f"phase {index + 1}")
+        start = end = present = arrivals = rate = hazard = None
+        for key in ("start", "end", "present"):
+            if key not in table:
+                reader.fail(f"{where}.{key}", "is required" + (": the number at risk" if key == "present" else ""))
+        if "start" in table:
+            start = _date(reader, table["start"], f"{where}.start")
+        if "end" in table:
+            end = _date(reader, table["end"], f"{where}.end")
+        if start is not None and end is not None and end <= start:
+            reader.fail(f"{where}.end", f"must be after start ({start}), got {end}")
+            end = None
+        if start is not None and phases and start < phases[-1].end:
+            reader.fail(
+                f"{where}.start",
+                f"{start} overlaps phases[{index - 1}], which ends {phases[-1].end}: "
+                "phases must be in date order and must not overlap",
+            )
+            start = None
+        if "present" in table:
+            present = reader.prior(table["present"], f"{where}.present", SIZE_DOMAIN, integer=True)
+        if "arrivals" in table:
+            if index == 0:
+                reader.fail(f"{where}.arrivals", "the first phase's arrivals are everyone present: leave it out")
+            else:
+                arrivals = reader.prior(table["arrivals"], f"{where}.arrivals", SIZE_DOMAIN, integer=True)
+        if arrivals is not None and present is not None:
+            most = float(arrivals.distribution.ppf(1 - TAIL_PROBABILITY))
+            least = float(present.distribution.ppf(TAIL_PROBABILITY))
+            if most > least:
+                reader.fail(
+                    f"{where}.arrivals",
+                    f"can exceed present ({most:g} against {least:g}): the arrivals are among those present",
+                )
+                arrivals = None
+        if ("fatality_rate" in table) == ("daily_hazard" in table):
+            reader.fail(where, "give either fatality_rate (over the phase) or daily_hazard (per person per day)")
+        elif "fatality_rate" in table:
+            rate = reader.prior(table["fatality_rate"], f"{where}.fatality_rate", RATE_DOMAIN)
+        else:
+            hazard = reader.prior(table["daily_hazard"], f"{where}.daily_hazard", NONNEGATIVE_DOMAIN)
+        if (
+            None in (start, end, present)
+            or (rate is None and hazard is None)
+            or ("arrivals" in table) != (arrivals is not None)
+        ):
+            ok = False
+            continue
+        phases.append(
+            Phase(
+                label=label or f"phase {index + 1}",
+                start=start,  # type: ignore[arg-type]
+                end=end,  # type: ignore[arg-type]
+                present=present,  # type: ignore[arg-type]
+                arrivals=arrivals,
+                fatality_rate=rate,
+                daily_hazard=hazard,
+            )
+        )
+    return tuple(phases) if ok else None
 
 
 def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
@@ -661,11 +808,14 @@ def _read_claim(
     source_ids: list[str],
     has_casualties: bool,
     groups: Mapping[str, tuple[str, ...]] | None = None,
+    spans: Mapping[str, tuple[date, date]] | None = None,
 ) -> Claim | None:
     path = f"claims[{index}]"
     table = reader.table(data, path)
     if table is None:
         return None
+    if isinstance(table.get("date"), date):  # a TOML date literal: kept as its ISO text
+        table = {**table, "date": table["date"].isoformat()}
     claim_id = reader.string(table, path, "id", required=True)
     if claim_id is not None:
         reader.identifier(claim_id, f"{path}.id")
@@ -728,8 +878,10 @@ def _read_claim(
     if "rounding" in table and relation not in (None, "eq"):
         reader.fail(f"{path}.rounding", "applies to relation 'eq' only")
     label = reader.string(table, path, "label", claim_id)
-    date, url, note = (reader.string(table, path, key) for key in ("date", "url", "note"))
-    if None in (claim_id, relation, metric, value, rounding):
+    when, url, note = (reader.string(table, path, key) for key in ("date", "url", "note"))
+    spans = spans or {}
+    as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
+    if None in (claim_id, relation, metric, value, rounding) or as_of is False:
         return None
     low, high = claim_interval(relation, value, upper, rounding)  # type: ignore[arg-type]
     if high is not None and high < low:
@@ -747,10 +899,26 @@ def _read_claim(
         source=source,  # type: ignore[arg-type]
         rounding=rounding,
         upper_value=upper,
-        date=date,
+        date=when,
         url=url,
         note=note,
+        as_of=as_of,  # type: ignore[arg-type]
     )  # type: ignore[arg-type]
+
+
+def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple[date, date]]) -> date | bool | None:
+    """The date whose cumulative toll a claim counts: its date where its scope has phases and is still
+    deployed then; None for the whole toll; False (a problem reported) for a bad or too early date."""
+    if when is None or not spans:
+        return None
+    day = _date(reader, when, path)
+    if day is None:
+        return False
+    first = min(start for start, _ in spans)
+    if day < first:
+        reader.fail(path, f"{day} is before every phase of the claim's forces (the first starts {first})")
+        return False
+    return day if day < max(end for _, end in spans) else None
 
 
 def _claim_value(value: float) -> str | None:
@@ -875,12 +1043,20 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         reader.fail("claims", "must be an array of tables: [[claims]]")
         raw_claims = []
     force_ids = list(force_table)
+    spans = {force.id: (force.start, force.end) for force in forces if force.phases}
     source_ids = list((data.get("sources") or {}) if isinstance(data.get("sources"), dict) else {})
     groups = _read_groups(reader, data["groups"], force_ids) if "groups" in data else []
     seen: set[str] = set()
     for index, claim_data in enumerate(raw_claims):
         claim = _read_claim(
-            reader, index, claim_data, force_ids, source_ids, has_casualties, {g.id: g.forces for g in groups}
+            reader,
+            index,
+            claim_data,
+            force_ids,
+            source_ids,
+            has_casualties,
+            {g.id: g.forces for g in groups},
+            spans,
         )
         if claim is None:
             continue

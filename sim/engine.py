@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from sim.inference import (
     reported_tails,
 )
 from sim.mcse import batch_layout, hdi_ends
-from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of
+from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of, timeline_of
 
 __all__ = [
     "EXECUTORS",
@@ -66,6 +67,8 @@ def subsample_size(n: int) -> int:
 
 
 HISTOGRAM_BINS = 2048
+TIMELINE_BINS = 1024
+"""Most bins of a timeline tally: enough for the fan chart's quantiles (to 1/1024 of the range)."""
 RATIO_LOGIT_RANGE = 40.0
 
 
@@ -82,10 +85,18 @@ class Plan:
     thresholds: tuple[tuple[str, int, bool], ...]
     """(quantity, x, upper): estimate P(T > x) if upper else P(T ≤ x), on the small side."""
     histogram_edges: dict[str, np.ndarray] = field(repr=False)
+    timeline: tuple[Quantity, ...] = ()
+    """The cumulative toll of the phased forces on a grid of dates (:func:`sim.model.timeline_of`),
+    tallied in at most :data:`TIMELINE_BINS` bins each."""
     bin_widths: dict[str, int] = field(default_factory=dict)
     """Per quantity, the width of its tally's bins: 1 (exact counts) unless its largest possible value
     exceeds :data:`MAX_BINS`, as with forces of millions, where counts are tallied in bins of 2**k."""
     count_bins: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def dates(self) -> tuple[date, ...]:
+        """Every date at which a chunk tallies the cumulative toll (claims' and the timeline's)."""
+        return tuple(sorted({q.date for q in (*self.quantities, *self.timeline) if q.date is not None}))
 
     @property
     def n_chunks(self) -> int:
@@ -112,8 +123,8 @@ class Plan:
 
 
 def claim_quantity(quantities: tuple[Quantity, ...], claim: Claim) -> Quantity:
-    """The outcome a claim is about: its metric over its scope."""
-    return next(q for q in quantities if q.metric == claim.metric and q.scope == claim.scope)
+    """The outcome a claim is about: its metric over its scope, at its date where that is during the phases."""
+    return next(q for q in quantities if q.metric == claim.metric and q.scope == claim.scope and q.date == claim.as_of)
 
 
 def claim_thresholds(claim: Claim) -> tuple[int, ...]:
@@ -151,6 +162,8 @@ def plan_simulation(
     thresholds: dict[tuple[str, int, bool], None] = {}
     for claim in scenario.claims:
         quantity = claim_quantity(quantities, claim)
+        if quantity.date is not None:  # a toll at a date: judged from its tally alone
+            continue
         centre = expected_total(scenario, quantity)
         for point in claim_thresholds(claim):
             thresholds[(quantity.name, point, point >= centre)] = None
@@ -170,10 +183,14 @@ def plan_simulation(
                 )
                 if 0 < low < high:
                     edges[f"forces.{force.id}.fatality_rate"] = np.geomspace(low, high, HISTOGRAM_BINS + 1)
+    timeline = timeline_of(scenario)
     bounds = {quantity.name: _upper_bound(scenario, quantity) for quantity in quantities}
     widths = {
         name: 1 if bound < MAX_BINS else 2 ** math.ceil(math.log2(bound / MAX_BINS)) for name, bound in bounds.items()
     }
+    for quantity in timeline:
+        bounds[quantity.name] = bound = _upper_bound(scenario, quantity)
+        widths[quantity.name] = 1 if bound < TIMELINE_BINS else 2 ** math.ceil(math.log2(bound / TIMELINE_BINS))
     bins = {name: int(bound // widths[name]) + 1 for name, bound in bounds.items()}
     for claim in scenario.claims:
         if claim.source is not None:
@@ -191,6 +208,7 @@ def plan_simulation(
         condition_on=tuple(condition),
         quantities=quantities,
         thresholds=tuple(thresholds),
+        timeline=timeline,
         histogram_edges=edges,
         bin_widths=widths,
         count_bins=bins,
@@ -203,11 +221,16 @@ def _largest(distribution) -> float:
 
 
 def _upper_bound(scenario: Scenario, quantity: Quantity) -> float:
-    """Largest value the quantity can take (killed ≤ N; casualties ≤ N + missing, as wounded ≤ N − K)."""
+    """Largest value the quantity can take: everyone who served (+ missing for casualties).
+
+    Killed, wounded and deaths are at most those who served: the size, or the sum of the phases'
+    strengths, a bound on the first phase's strength plus every later arrival.
+    """
     total = 0.0
     for force in scenario.forces:
         if force.id in quantity.scope:
-            total += _largest(force.size.distribution)
+            sizes = [phase.present for phase in force.phases] or [force.size]
+            total += sum(_largest(size.distribution) for size in sizes)  # type: ignore[union-attr]
             if quantity.metric == "casualties" and force.missing is not None:
                 total += _largest(force.missing.distribution)
     return total
@@ -349,6 +372,8 @@ def _accumulate(
     for quantity in plan.quantities:
         binned = _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
         _batch_hdis(plan, index, sums, quantity.name, binned, weights)
+    for quantity in plan.timeline:
+        _tally(plan, sums, quantity.name, f"count:{quantity.name}", draws.metric(quantity), weights)
     for key, values in tail_values.items():
         # subsample estimates carry the subsample's weights; full-length ones (predictive tails) all weights
         these_weights = weights if values.size == draws.n else sub_weights
@@ -446,7 +471,7 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
     """Draw and accumulate chunk ``index`` with its own generator."""
     n = plan.chunk_length(index)
     streams = chunk_streams(plan.seed, index)
-    draws = draw_chunk(plan.scenario, n, streams)
+    draws = draw_chunk(plan.scenario, n, streams, plan.dates)
     metrics = {q.name: draws.metric(q) for q in plan.quantities}
 
     tail_values = _tail_values(plan, draws, metrics, streams)
@@ -476,6 +501,7 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
         reservoir = {path: values[:keep] for path, values in draws.inputs.items()}
         for force_id, force in draws.forces.items():
             reservoir[f"killed[{force_id}]"] = force.killed[:keep]
+            reservoir[f"served[{force_id}]"] = force.size[:keep]
             if force.casualties is not None:
                 reservoir[f"casualties[{force_id}]"] = force.casualties[:keep]
         for name, values in metrics.items():

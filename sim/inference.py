@@ -156,7 +156,17 @@ def reported_tails(claim: Claim, truth: np.ndarray, scenario: Scenario) -> tuple
 
 
 def _expected_killed(force: Force) -> float:
-    size = float(force.size.distribution.mean())
+    if force.phases:
+        return sum(
+            float(phase.present.distribution.mean())
+            * (
+                float(phase.fatality_rate.distribution.mean())
+                if phase.fatality_rate is not None
+                else -np.expm1(-float(phase.daily_hazard.distribution.mean()) * phase.days)  # type: ignore[union-attr]
+            )
+            for phase in force.phases
+        )
+    size = float(force.size.distribution.mean())  # type: ignore[union-attr]
     if force.fatality_rate is not None:
         return size * float(force.fatality_rate.distribution.mean())
     hazard = float(force.daily_hazard.distribution.mean())  # type: ignore[union-attr]
@@ -223,10 +233,10 @@ def conditional_cdf(
 ) -> np.ndarray:
     """Per draw, an unbiased estimate of ``P(T ≤ threshold)`` (or ``P(T > threshold)`` with ``upper``).
 
-    One force of the scope (:func:`integrated_force`) is integrated out. For killed: its
-    fatality rate through its prior CDF (see the module docstring), or, for a fixed or
-    discrete rate prior, its exact binomial CDF at the drawn rate. For the other metrics:
-    the metric's last binomial draw given everything drawn before it
+    One force of the scope (:func:`integrated_force`) is integrated out. For killed in a force
+    without phases: its fatality rate through its prior CDF (see the module docstring), or, for a fixed or
+    discrete rate prior, its exact binomial CDF at the drawn rate. For the other metrics and
+    for phased forces: the metric's last binomial draw given everything drawn before it
     (:meth:`sim.model.ForceDraws.last_stage`), through its exact binomial CDF. The other
     forces of the scope and the force's other inputs enter at their drawn values.
     Estimating the small side directly keeps probabilities like 1e-12 accurate.
@@ -245,7 +255,7 @@ def conditional_cdf(
     metric = quantity.metric
     if metric == "deaths" and own.died_of_wounds is None and own.non_battle is None:
         metric = "killed"
-    if metric != "killed":
+    if metric != "killed" or force.phases:
         rest, trials, p = own.last_stage(metric)
         return _binomial_cdf(residual - rest, trials, p, upper=upper)
     size, limit = own.size, residual  # T ≤ threshold  ⇔  K ≤ limit

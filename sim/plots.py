@@ -223,7 +223,7 @@ def _fraction(value: float, low: float, high: float) -> float:
 
 
 def _noun(name: str) -> str:
-    metric = name.partition("[")[0]
+    metric = name.partition("@")[0].partition("[")[0]
     return "killed" if metric == "killed" else METRIC_NOUNS[metric]
 
 

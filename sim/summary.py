@@ -694,7 +694,7 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
             q.name,
             thresholds.get(q.name, {}),
             plan.quantity_tails(q.name),
-            conditional=not posterior,
+            conditional=not posterior and q.date is None,  # a toll at a date has no conditional estimator
             width=plan.bin_widths[q.name],
         )
         for q in plan.quantities
@@ -723,14 +723,15 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
 def _label(quantity: Quantity, scenario: Scenario) -> str:
     """``Killed, <group label>`` for a named group; ``Killed, all forces``; else the forces' labels joined by +."""
     what = "Killed" if quantity.metric == "killed" else METRIC_NOUNS[quantity.metric].capitalize()
+    when = "" if quantity.date is None else f" by {quantity.date.isoformat()}"
     group = scenario.group_of(quantity.scope)
     if group is not None:
-        return f"{what}, {group.label}"
+        return f"{what}{when}, {group.label}"
     everyone = len(scenario.forces)
     if len(quantity.scope) == everyone:
-        return f"{what}, all forces" if everyone > 1 else what
+        return f"{what}{when}, all forces" if everyone > 1 else f"{what}{when}"
     labels = {f.id: f.label for f in scenario.forces}
-    return f"{what}, {' + '.join(labels[f] for f in quantity.scope)}"
+    return f"{what}{when}, {' + '.join(labels[f] for f in quantity.scope)}"
 
 
 METHOD = (
@@ -750,7 +751,7 @@ def _distributions(result: SimulationResult) -> dict[str, np.ndarray]:
     sides = [("prior", result.prior)] + ([("posterior", result.posterior)] if result.posterior is not None else [])
     for side_name, sums in sides:
         total = sums.linear["ess"][0]
-        for quantity in plan.quantities:
+        for quantity in (*plan.quantities, *plan.timeline):
             out[f"{side_name}/{quantity.name}"] = sums.linear[f"count:{quantity.name}"] / total
     for key, counts in result.prior.linear.items():
         if key.startswith("reported:"):
@@ -844,7 +845,8 @@ def summarize(result: SimulationResult) -> Summary:
             warnings.append(warning)
     binned: dict[int, list[str]] = {}
     for name, width in plan.bin_widths.items():
-        if width > 1 and not name.startswith("reported:"):  # a report's bins are its truth's, already named
+        # a report's bins are its truth's, already named; the timeline's coarse bins serve the fan chart only
+        if width > 1 and not name.startswith(("reported:", "timeline:")):
             binned.setdefault(width, []).append(name)
     for width, names in binned.items():
         warnings.append(

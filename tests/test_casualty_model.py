@@ -175,7 +175,7 @@ def test_no_shipped_casualty_distribution_piles_up_at_the_force_size(shipped):
         scenario = result.plan.scenario
         for force in scenario.forces:
             casualties = result.reservoir[f"casualties[{force.id}]"]
-            everyone = result.reservoir[force.size.path].astype(np.int64)
+            everyone = result.reservoir[f"served[{force.id}]"].astype(np.int64)
             if force.missing is not None:
                 everyone = everyone + result.reservoir[force.missing.path].astype(np.int64)
             at_size = int(np.count_nonzero(casualties >= everyone))

@@ -10,6 +10,7 @@ run. ``make test`` runs a bounded number of examples; ``make fuzz`` runs many mo
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -49,6 +50,8 @@ def toml_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, datetime.date):  # a TOML date literal (phases' start and end)
+        return value.isoformat()
     return "{ " + ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
 
 
