@@ -9,20 +9,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.display import format_percentile
-from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound
+from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound, upper_bound
 from sim.summary import Probability
 
 __all__ = ["format_value", "print_robustness"]
 
 
 def format_value(p: Probability | None) -> str:
-    """A probability without its error: ``0.028``, ``2.1e-05``, ``< 1e-04`` (a bound), ``0 (impossible)``."""
+    """A probability without its error: ``0.028``, ``2.1e-05``, ``< 1e-04`` (a bound, or an estimate of 0 plus
+    3 MCSE), ``0 (impossible)`` (0 with no error: outside the support)."""
     if p is None or not math.isfinite(p.value):
         return "–"
     if p.method == "bound":
         return f"< {p.mcse:.1g}" if p.value < 0.5 else f"> 1 − {p.mcse:.1g}"
-    if p.value == 0 and p.mcse == 0:
-        return "0 (impossible)"
+    if p.value <= 0:  # exactly impossible, or an estimate at 0 whose error says how small it may be
+        return "0 (impossible)" if p.mcse == 0 else f"< {upper_bound(p):.1g}"
     return f"{p.value:.2g}" if p.value < 1e-3 else f"{p.value:.3f}"
 
 

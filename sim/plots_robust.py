@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
-from sim.robust import ClaimRange, RobustResult, upper_bound
+from sim.robust import SIGMAS, ClaimRange, RobustResult, upper_bound
 from sim.style import CLAIM_COLOUR, MUTED_COLOUR, PALETTE, figure_style, frame, log_axis, new_figure, save_figure
 
 __all__ = ["robustness_figure", "write_figures"]
@@ -25,15 +25,24 @@ FAMILY_COLOURS = {
     "normal": PALETTE[5],
 }
 JOINT_MARKERS = ("s", "D", "P")
+TITLE_AND_FOOTER = 0.9
+LEGEND_ROW = 0.2
+AXIS_BAND = 0.8
+"""Inches for the panel titles, tick labels and axis label."""
+ROW = 0.32
+"""Inches per claim."""
 FLOOR_DECADES = 0.4
 """How far (in decades) below the smallest value drawn the axis starts; zeros sit on this floor."""
 
 
 def _marker_value(value: float, method: str, mcse: float) -> tuple[float, bool]:
-    """Where a value is drawn and whether it is an upper limit (a rule-of-three bound, or zero)."""
+    """Where a value is drawn and whether it is an upper limit: a rule-of-three bound, an estimate of 0
+    at its upper limit (+ 3 MCSE), or an exact 0 (on the axis' floor)."""
     if method == "bound" and value < 0.5:
         return mcse, True
-    return value, value <= 0
+    if value <= 0:
+        return (SIGMAS * mcse if math.isfinite(mcse) else 0.0), True
+    return value, False
 
 
 def _limits(ranges: list[ClaimRange]) -> tuple[float, float]:
@@ -55,11 +64,12 @@ def robustness_figure(result: RobustResult) -> object:
     """
     sides = list(dict.fromkeys(r.side for r in result.ranges))
     claims = [r for r in result.ranges if r.side == sides[0] and r.statistic == "probability"]
-    height = 1.6 + 0.42 * len(claims)
-    figure, axes = new_figure(WIDTH, height, ncols=len(sides), sharey=True, squeeze=False)
     kinds = [v.kind for v in result.variants]
     families = [v.changes[0][1] if v.kind == "single" else None for v in result.variants]
     joint_index = {name: i for i, name in enumerate(v.name for v in result.variants if v.kind == "joint")}
+    legend_rows = math.ceil((3 + len(set(families) - {None}) + len(joint_index)) / 2)
+    height = TITLE_AND_FOOTER + LEGEND_ROW * legend_rows + AXIS_BAND + ROW * len(claims)
+    figure, axes = new_figure(WIDTH, height, ncols=len(sides), sharey=True, squeeze=False)
     with figure_style():
         for ax, side in zip(axes[0], sides, strict=True):
             ranges = [r for r in result.ranges if r.side == side and r.statistic == "probability"]
@@ -126,7 +136,9 @@ def robustness_figure(result: RobustResult) -> object:
                 markersize=9,
                 label="highest upper limit (+ 3 MCSE)",
             ),
-            Line2D([], [], marker="<", linestyle="none", color=MUTED_COLOUR, label="upper limit (0 or < 3/ESS)"),
+            Line2D(
+                [], [], marker="<", linestyle="none", color=MUTED_COLOUR, label="upper limit (0, or at most its bound)"
+            ),
         ]
     frame(
         figure,

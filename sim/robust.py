@@ -141,23 +141,29 @@ class ClaimRange:
 
     @property
     def low(self) -> Probability:
-        """The smallest value across variants."""
-        return min((v for _, v in self._present()), key=lambda p: p.value)
+        """The smallest value across variants (of equal values, the one with the smallest upper limit)."""
+        return self._present()[self._order()[0]][1]
 
     @property
     def high(self) -> Probability:
-        """The largest value across variants."""
-        return max((v for _, v in self._present()), key=lambda p: p.value)
+        """The largest value across variants (of equal values, the one with the largest upper limit)."""
+        return self._present()[self._order()[-1]][1]
 
     @property
     def lowest(self) -> str:
         """The variant giving the smallest value."""
-        return min(self._present(), key=lambda item: item[1].value)[0]
+        return self._present()[self._order()[0]][0]
 
     @property
     def highest(self) -> str:
         """The variant giving the largest value."""
-        return max(self._present(), key=lambda item: item[1].value)[0]
+        return self._present()[self._order()[-1]][0]
+
+    def _order(self) -> list[int]:
+        present = self._present()
+        if self.statistic != "probability":
+            return sorted(range(len(present)), key=lambda i: present[i][1].value)
+        return sorted(range(len(present)), key=lambda i: (present[i][1].value, _sort_bound(present[i][1])))
 
     @property
     def baseline(self) -> Probability | None:
@@ -263,6 +269,11 @@ class RobustResult:
         return {"robust.json": self.to_json().encode(), "robust.csv": self.to_csv().encode()}
 
 
+def _sort_bound(p: Probability) -> float:
+    bound = upper_bound(p)
+    return bound if math.isfinite(bound) else math.inf
+
+
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -318,7 +329,7 @@ def _refit(spec: PriorSpec, interval: Interval, family: str, kind: str) -> Refit
     allowed_low, allowed_high = CLASS_SUPPORT[kind]
     if not allowed_low <= low <= high <= allowed_high:
         where = f"[{allowed_low:g}, {allowed_high:g}]"
-        reason = f"{family} with this interval has support [{low:.4g}, {high:.4g}], outside {where}"
+        reason = f"{family} with this interval has support [{low:.6g}, {high:.6g}], outside {where}"
         return Refit(spec.path, family, interval, None, reason)
     problem = spec.domain.problem(family, distribution) if spec.domain is not None else None
     if problem:
