@@ -170,6 +170,10 @@ class Source:
     reporting_ratio: PriorSpec
     url: str | None = None
     note: str | None = None
+    claim_correlation: float = 1.0
+    """How far the source's claims share one draw of ρ: 1 (the default) one ratio for all its claims;
+    0 an independent ratio per claim; between, a Gaussian copula with that correlation of the
+    claims' normal scores, each claim's ratio keeping the source's prior as its marginal."""
 
 
 @dataclass(frozen=True)
@@ -705,8 +709,15 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
     table = reader.table(data, path)
     if table is None:
         return None
-    reader.keys(table, path, ("label", "reporting_ratio", "url", "note"))
+    reader.keys(table, path, ("label", "reporting_ratio", "claim_correlation", "url", "note"))
     label = reader.string(table, path, "label", source_id)
+    correlation = reader.number(
+        table,
+        path,
+        "claim_correlation",
+        default=1.0,
+        check=lambda v: None if 0 <= v <= 1 else f"must be in [0, 1] (1: one shared ratio, 0: independent), got {v:g}",
+    )
     url = reader.string(table, path, "url")
     note = reader.string(table, path, "note")
     if "reporting_ratio" not in table:
@@ -718,7 +729,14 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
     if is_degenerate(ratio.distribution) and ratio.distribution.values[0] == 0:
         reader.fail(f"{path}.reporting_ratio", "must be > 0 (a source reporting 0 of every toll reports nothing)")
         return None
-    return Source(id=source_id, label=label or source_id, reporting_ratio=ratio, url=url, note=note)
+    return Source(
+        id=source_id,
+        label=label or source_id,
+        reporting_ratio=ratio,
+        url=url,
+        note=note,
+        claim_correlation=1.0 if correlation is None else correlation,
+    )
 
 
 CLAIM_KEYS = ("id", "label", "value", "relation", "metric", "scope", "source", "rounding", "date", "url", "note")

@@ -22,8 +22,10 @@ __all__ = [
     "format_percentile",
     "format_probability",
     "format_ratio",
+    "loo_flag",
     "print_priors",
     "print_summary",
+    "reading_text",
 ]
 
 
@@ -225,6 +227,46 @@ def _claim_table(summary: Summary) -> Table:
     return table
 
 
+def loo_flag(p: Probability | None) -> str:
+    """``conflict`` below 0.01, ``redundant`` above 0.99, else empty (the leave-one-out check's flags)."""
+    if p is None or not math.isfinite(p.value):
+        return ""
+    return "conflict" if p.value < 0.01 else "redundant" if p.value > 0.99 else ""
+
+
+def _diagnostics_table(summary: Summary) -> Table:
+    """Per conditioned claim: its reading, P(reading) under the priors, and given the other conditioned claims."""
+    table = Table(title="Conditioned claims: prior and leave-one-out checks of their readings", title_justify="left")
+    for name in ("Claim", "Reading (reports)", "Shares ρ with", "P(reading), prior", "P(reading | others)", "Flag"):
+        table.add_column(name, justify="left" if name in ("Claim", "Reading (reports)", "Shares ρ with") else "right")
+    prior = {c.id: c for c in summary.prior.claims}
+    for c in summary.posterior.claims:  # type: ignore[union-attr]
+        if not c.conditioned:
+            continue
+        before = prior[c.id].prior_predictive
+        flag = loo_flag(c.loo) if len(summary.condition_on) > 1 else ""
+        if before is not None and before.value < 1e-3:
+            flag = ", ".join(filter(None, ("prior conflict", flag)))
+        table.add_row(
+            escape(c.id),
+            reading_text(c),
+            escape(", ".join(c.shares_ratio_with)),
+            format_probability(before),
+            format_probability(c.loo) if len(summary.condition_on) > 1 else "",
+            f"[bold yellow]{flag}[/bold yellow]" if flag else "",
+        )
+    return table
+
+
+def reading_text(c: ClaimSummary) -> str:
+    """The set of reports a claim covers: ``6,000–6,999``, ``≥ 6,000``, ``9``."""
+    if c.reading_high is None:
+        return f"≥ {format_count(c.reading_low)}"
+    if c.reading_high == c.reading_low:
+        return format_count(c.reading_low)
+    return f"{format_count(c.reading_low)}–{format_count(c.reading_high)}"
+
+
 def print_summary(summary: Summary, console: Console) -> None:
     """Print the toll table, the claim table, the ESS and any warnings."""
     console.print(_quantity_table(summary))
@@ -235,8 +277,9 @@ def print_summary(summary: Summary, console: Console) -> None:
     if summary.prior.claims:
         console.print(_claim_table(summary))
         console.print(
-            "[dim]P(R ≤ v), P(R ≥ v): the claim's tails under its source's reporting-ratio prior, "
-            "R = round(ρ·T). * conditioned on. ± is the Monte Carlo standard error.[/dim]"
+            "[dim]P(R ≤ v), P(R ≥ v): the claim's tails under its source's reporting ratio ρ, R = round(ρ·T): "
+            "prior ρ before conditioning; after, ρ given the source's other conditioned claims, which share it. "
+            "* conditioned on. ± is the Monte Carlo standard error.[/dim]"
         )
     if summary.posterior is not None:
         post = summary.posterior
@@ -244,20 +287,33 @@ def print_summary(summary: Summary, console: Console) -> None:
             f"Posterior conditioned on {', '.join(summary.condition_on)}: "
             f"effective sample size {post.ess:,.0f} of {summary.draws:,} draws."
         )
-        rows = [c for c in post.claims if c.ratio_posterior is not None]
+        if summary.evidence is not None:
+            console.print(
+                f"Log evidence (log marginal likelihood of the conditioned claims' readings): "
+                f"{summary.evidence.log:.4g} ± {summary.evidence.mcse:.2g}"
+            )
+        rows = [source for source in summary.sources if source.conditioned]
         if rows:
-            table = Table(title="Reporting ratio ρ of each conditioned claim", title_justify="left")
-            for name in ("Claim", "Source", "Posterior median", "95% interval"):
+            table = Table(title="Reporting ratio ρ of each source, shared by its claims", title_justify="left")
+            for name in ("Source", "Claims sharing ρ", "Conditioned on", "Posterior median", "95% interval"):
                 table.add_column(name)
-            for c in rows:
-                iv = c.ratio_posterior.eti[-1]  # type: ignore[union-attr]
+            for source in rows:
+                shared = ", ".join(source.claims) if source.claim_correlation == 1 else ""
+                if 0 < source.claim_correlation < 1:
+                    shared = f"{', '.join(source.claims)} (correlation {source.claim_correlation:g})"
+                elif source.claim_correlation == 0:
+                    shared = "none (one ratio per claim)"
+                rho = source.ratio_posterior
+                iv = rho.eti[-1] if rho is not None else None
                 table.add_row(
-                    escape(c.label),
-                    escape(c.source or ""),
-                    format_ratio(c.ratio_posterior.median.value),  # type: ignore[union-attr]
-                    f"{format_ratio(iv.low)}–{format_ratio(iv.high)}",
+                    escape(source.label),
+                    escape(shared),
+                    escape(", ".join(source.conditioned)),
+                    format_ratio(rho.median.value) if rho is not None else "",
+                    f"{format_ratio(iv.low)}–{format_ratio(iv.high)}" if iv is not None else "",
                 )
             console.print(table)
+        console.print(_diagnostics_table(summary))
         if post.inputs:
             table = Table(title="Posterior of the inputs", title_justify="left")
             for name in ("Input", "Mean", "Median", "95% interval"):

@@ -29,11 +29,13 @@ import numpy as np
 
 from sim.config import Claim, Scenario
 from sim.inference import (
+    ClaimGroup,
     ConditioningError,
+    JointLikelihood,
+    claim_groups,
     conditional_cdf,
     diagnose_contradiction,
     expected_total,
-    log_likelihood,
     reported_tails,
 )
 from sim.mcse import batch_layout, hdi_ends
@@ -307,6 +309,7 @@ class ChunkResult:
     posterior: Sums | None
     support: np.ndarray | None
     reservoir: dict[str, np.ndarray] | None
+    conditional: dict[str, Sums] | None = None
 
 
 def _histogram_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -330,28 +333,107 @@ def _ratio_bin(lower: np.ndarray, mass: np.ndarray, uniform: np.ndarray) -> np.n
     return np.clip(position.astype(np.int64), 0, HISTOGRAM_BINS - 1)
 
 
-def _weights(
-    plan: Plan,
-    metrics: dict[str, np.ndarray],
-    n: int,
-    streams: Streams,
-) -> tuple[np.ndarray, float, np.ndarray, dict[str, np.ndarray]]:
-    scenario = plan.scenario
-    claims = plan.conditioned_claims
-    log_weight = np.zeros(n)
-    possible = np.empty((len(claims), n), dtype=bool)
-    ratio_bins: dict[str, np.ndarray] = {}
-    for j, claim in enumerate(claims):
-        log_l, lower, mass = log_likelihood(claim, metrics[plan.quantity(claim).name], scenario)
-        log_weight += log_l
-        possible[j] = log_l > -np.inf
-        if lower is not None:
-            ratio_bins[claim.id] = _ratio_bin(lower, mass, streams(f"ratio:{claim.id}").random(n))  # type: ignore[arg-type]
-    support = possible.astype(np.int64) @ possible.T.astype(np.int64)
-    scale = float(log_weight.max()) if n else -math.inf
+def _scaled(log_weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """``exp(log_weight − scale)`` and ``scale = max(log_weight)`` (zeros and −∞ when every weight is 0)."""
+    scale = float(log_weight.max()) if log_weight.size else -math.inf
     if scale == -math.inf:
-        return np.zeros(n), -math.inf, support, ratio_bins
-    return np.exp(log_weight - scale), scale, support, ratio_bins
+        return np.zeros(log_weight.size), -math.inf
+    return np.exp(log_weight - scale), scale
+
+
+def _ratio(log_numerator: np.ndarray, log_denominator: np.ndarray) -> np.ndarray:
+    """``exp(log_numerator − log_denominator)``, 0 where the denominator is 0 (those draws weigh nothing)."""
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(np.exp(log_numerator - log_denominator), nan=0.0, posinf=0.0)
+
+
+@dataclass
+class Conditioned:
+    """One chunk's conditioning: importance weights and the sums of the leave-one-out and pairwise diagnostics.
+
+    ``conditional["loo:<claim>"]`` is weighted by the likelihood of every conditioned claim but that one
+    (all of them, for a claim not conditioned on) and holds the claim's conditional probability ``loo``
+    (conditioned claims) and predictive tails ``pred_le``/``pred_ge`` given the other claims of its source;
+    ``conditional["given:<j>|<k>"]`` is weighted by claim ``k``'s likelihood and holds ``p = L(j, k)/L(k)``.
+    """
+
+    weights: np.ndarray
+    log_scale: float
+    support: np.ndarray
+    ratio_bins: dict[str, np.ndarray]
+    likelihoods: dict[str, np.ndarray]
+    conditional: dict[str, Sums]
+
+
+def _conditional_sums(log_weight: np.ndarray, values: dict[str, np.ndarray]) -> Sums:
+    weights, scale = _scaled(log_weight)
+    sums = Sums(log_scale=scale)
+    sums.add_mean("ess", np.ones(weights.size), weights)
+    for key, value in values.items():
+        sums.add_mean(key, value, weights)
+    return sums
+
+
+def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Streams) -> Conditioned:
+    """Weights from the joint likelihood of the conditioned claims, one shared ratio per source (see inference)."""
+    scenario = plan.scenario
+    conditioned = plan.conditioned_claims
+    truths = {claim.id: metrics[plan.quantity(claim).name] for claim in scenario.claims}
+    joint: list[tuple[ClaimGroup, JointLikelihood, tuple[int, ...]]] = []
+    for group in claim_groups(scenario.claims, scenario):
+        members = tuple(i for i, claim in enumerate(group.claims) if claim.id in plan.condition_on)
+        if members:
+            partial = group.source is not None and 0 < group.correlation < 1
+            rng = streams(f"shared:{group.key}") if partial else None
+            joint.append((group, JointLikelihood(group, truths, scenario, rng), members))
+    full = [likelihood.log_likelihood(members) for _, likelihood, members in joint]
+    log_weight = np.sum(full, axis=0) if full else np.zeros(n)
+    single: dict[str, np.ndarray] = {}
+    where: dict[str, tuple[int, int]] = {}
+    for g, (group, likelihood, members) in enumerate(joint):
+        for index in members:
+            single[group.claims[index].id] = likelihood.single(index)
+            where[group.claims[index].id] = (g, index)
+    conditional: dict[str, Sums] = {}
+    ratio_bins: dict[str, np.ndarray] = {}
+    for g, (group, likelihood, members) in enumerate(joint):
+        others = np.sum([full[h] for h in range(len(joint)) if h != g], axis=0) if len(joint) > 1 else np.zeros(n)
+        for index, claim in enumerate(group.claims):
+            if claim.id in plan.condition_on:
+                rest = tuple(i for i in members if i != index)
+                log_rest = likelihood.log_likelihood(rest)
+                values = {"loo": _ratio(full[g], log_rest)}
+                log_minus = others + log_rest
+            else:
+                rest, values, log_minus = members, {}, log_weight
+            if group.source is not None:
+                at_most, at_least, total = likelihood.predictive(index, rest)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    values["pred_le"] = np.nan_to_num(at_most / total)
+                    values["pred_ge"] = np.nan_to_num(at_least / total)
+            if values:
+                conditional[f"loo:{claim.id}"] = _conditional_sums(log_minus, values)
+        if group.source is not None:
+            pick = None if likelihood.nodes is None else streams(f"ratio-node:{group.key}").random(n)
+            lower, mass = likelihood.ratio_quantile(members, pick)
+            ratio_bins[group.key] = _ratio_bin(lower, mass, streams(f"ratio:{group.key}").random(n))
+    support = np.zeros((len(conditioned), len(conditioned)), dtype=np.int64)
+    for j, first in enumerate(conditioned):
+        support[j, j] = int(np.count_nonzero(single[first.id] > -np.inf))
+        for k in range(j + 1, len(conditioned)):
+            second = conditioned[k]
+            (g, a), (h, b) = where[first.id], where[second.id]
+            pair = joint[g][1].log_likelihood((a, b)) if g == h else single[first.id] + single[second.id]
+            support[j, k] = support[k, j] = int(np.count_nonzero(pair > -np.inf))
+            conditional[f"given:{first.id}|{second.id}"] = _conditional_sums(
+                single[second.id], {"p": _ratio(pair, single[second.id])}
+            )
+            conditional[f"given:{second.id}|{first.id}"] = _conditional_sums(
+                single[first.id], {"p": _ratio(pair, single[first.id])}
+            )
+    weights, scale = _scaled(log_weight)
+    likelihoods = {claim_id: np.exp(values) for claim_id, values in single.items()}
+    return Conditioned(weights, scale, support, ratio_bins, likelihoods, conditional)
 
 
 def _accumulate(
@@ -476,12 +558,16 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
 
     tail_values = _tail_values(plan, draws, metrics, streams)
     weights = None
-    posterior = support = None
+    posterior = support = conditional = None
+    prior = Sums()
     if plan.condition_on:
-        weights, log_scale, support, ratio_bins = _weights(plan, metrics, n, streams)
-        posterior = Sums(log_scale=log_scale)
-        for key, bins in ratio_bins.items():
+        conditioned = _condition(plan, metrics, n, streams)
+        weights, support, conditional = conditioned.weights, conditioned.support, conditioned.conditional
+        posterior = Sums(log_scale=conditioned.log_scale)
+        for key, bins in conditioned.ratio_bins.items():
             posterior.add_counts(f"ratio:{key}", bins, weights)
+        for claim_id, likelihood in conditioned.likelihoods.items():
+            prior.add_mean(f"like:{claim_id}", likelihood, None)
         for path, edges in plan.histogram_edges.items():
             values = draws.inputs[path]
             posterior.add_counts(f"hist:{path}", _histogram_index(values, edges), weights)
@@ -489,7 +575,6 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
             weighted = weights * values
             posterior.linear[f"input:{path}"] = np.array([weights.sum(), weighted.sum(), (weighted * values).sum()])
 
-    prior = Sums()
     _accumulate(plan, index, draws, metrics, None, prior, tail_values)
     if posterior is not None:
         _accumulate(plan, index, draws, metrics, weights, posterior, tail_values)
@@ -509,7 +594,15 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
         if weights is not None:
             with np.errstate(divide="ignore"):
                 reservoir["log_weight"] = np.log(weights[:keep]) + posterior.log_scale  # type: ignore[union-attr]
-    return ChunkResult(index=index, draws=n, prior=prior, posterior=posterior, support=support, reservoir=reservoir)
+    return ChunkResult(
+        index=index,
+        draws=n,
+        prior=prior,
+        posterior=posterior,
+        support=support,
+        reservoir=reservoir,
+        conditional=conditional,
+    )
 
 
 @dataclass(frozen=True)
@@ -523,6 +616,8 @@ class SimulationResult:
     reservoir: dict[str, np.ndarray]
     elapsed: float
     workers: int
+    conditional: dict[str, Sums] = field(default_factory=dict)
+    """The leave-one-out and pairwise sums of :class:`Conditioned`, merged over the chunks."""
 
 
 _WORKER_PLAN: Plan | None = None
@@ -668,19 +763,24 @@ def simulate(
     prior = Sums()
     posterior: Sums | None = Sums(log_scale=-math.inf) if plan.condition_on else None
     support = None
+    conditional: dict[str, Sums] = {}
     reservoir_parts: dict[str, list[np.ndarray]] = {}
     for result in _in_order(plan, workers, executor, scheduler):
         prior.merge(result.prior)
         if posterior is not None and result.posterior is not None:
             posterior.merge(result.posterior)
             support = result.support if support is None else support + result.support
+            for key, sums in (result.conditional or {}).items():
+                conditional.setdefault(key, Sums(log_scale=-math.inf)).merge(sums)
         if result.reservoir is not None:
             for key, values in result.reservoir.items():
                 reservoir_parts.setdefault(key, []).append(values)
         if progress is not None:
             progress(result.draws)
     if posterior is not None and posterior.log_scale == -math.inf:
-        raise ConditioningError(diagnose_contradiction(plan.conditioned_claims, support, plan.draws))
+        raise ConditioningError(
+            diagnose_contradiction(plan.conditioned_claims, support, plan.draws, scenario=plan.scenario)
+        )
     reservoir = {key: np.concatenate(parts) for key, parts in reservoir_parts.items()}
     return SimulationResult(
         plan=plan,
@@ -690,4 +790,5 @@ def simulate(
         reservoir=reservoir,
         elapsed=time.perf_counter() - started,
         workers=workers,
+        conditional=conditional,
     )

@@ -34,6 +34,7 @@ from scipy import special
 from sim import __version__
 from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
+from sim.inference import claim_groups
 from sim.mcse import hdi_ends, quantile_index, quantile_spread, subsampling_se, weighted_se
 from sim.model import Quantity
 
@@ -41,9 +42,11 @@ __all__ = [
     "ClaimSummary",
     "Distribution",
     "Estimate",
+    "Evidence",
     "Interval",
     "Probability",
     "Side",
+    "SourceSummary",
     "Summary",
     "ess_warning",
     "name_list",
@@ -144,6 +147,34 @@ class ClaimSummary:
     ratio_posterior: Distribution | None = None
     implied_ratio_median_mcse: float = math.nan
     reported_median_mcse: float | None = None
+    reading_low: int = 0
+    reading_high: int | None = None
+    shares_ratio_with: tuple[str, ...] = ()
+    prior_predictive: Probability | None = None
+    loo: Probability | None = None
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """A source, the claims that share its reporting ratio, and that ratio's posterior.
+
+    ``claim_correlation`` 1 means one ratio per draw for all of ``claims``; 0 an independent one per claim.
+    """
+
+    id: str
+    label: str
+    claim_correlation: float
+    claims: tuple[str, ...]
+    conditioned: tuple[str, ...]
+    ratio_posterior: Distribution | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The log marginal likelihood of the conditioned claims, ``log E_prior[L]``, and its Monte Carlo error."""
+
+    log: float
+    mcse: float
 
 
 @dataclass(frozen=True)
@@ -174,6 +205,8 @@ class Summary:
     warnings: tuple[str, ...]
     version: str
     method: str
+    sources: tuple[SourceSummary, ...] = ()
+    evidence: Evidence | None = None
     bin_widths: dict[str, int] = field(default_factory=dict)
     """Width of the tally bins of each quantity whose pmf is binned (absent: exact, width 1): entry ``j``
     of its pmf covers the values ``j·w .. j·w + w − 1``."""
@@ -272,6 +305,8 @@ class Summary:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
     return asdict(value) if is_dataclass(value) else value
 
 
@@ -612,11 +647,19 @@ def _ratio_posterior(weights: _Weights, claim_id: str, distribution, levels: tup
     )
 
 
+def _at_resolution(p: Probability, ess: float) -> Probability:
+    """A mean of likelihoods that no draw supports: the rule-of-three bound, never a bare 0."""
+    if p.value > 0 or ess <= 0:
+        return p
+    return Probability(0.0, 3 / ess, "bound")
+
+
 def _claims(
     result: SimulationResult, weights: _Weights, tails: dict[str, _Tails], posterior: bool
 ) -> tuple[ClaimSummary, ...]:
     plan = result.plan
     scenario = plan.scenario
+    groups = {claim.id: group for group in claim_groups(scenario.claims, scenario) for claim in group.claims}
     out = []
     for claim in scenario.claims:
         quantity = plan.quantity(claim)
@@ -628,9 +671,21 @@ def _claims(
         ratio_low, ratio_median, ratio_high = (_implied(v, tail.quantile(q)) for q in (0.975, 0.5, 0.025))
         ratio = Interval(0.95, ratio_low.value, ratio_high.value, ratio_low.mcse, ratio_high.mcse)
         extra: dict[str, Any] = {}
+        group = groups[claim.id]
+        extra["shares_ratio_with"] = tuple(c.id for c in group.claims if c.id != claim.id)
+        conditional = result.conditional.get(f"loo:{claim.id}") if posterior else None
+        if conditional is not None and "loo" in conditional.linear:
+            extra["loo"] = _Weights(conditional).mean("loo")
+        if not posterior and f"like:{claim.id}" in weights.sums.linear:
+            extra["prior_predictive"] = _at_resolution(weights.mean(f"like:{claim.id}"), weights.ess)
         if claim.source is not None:
-            extra["reported_at_most"] = weights.mean(f"pred_le:{claim.id}")
-            extra["reported_at_least"] = weights.mean(f"pred_ge:{claim.id}")
+            # given the other conditioned claims of its source (and the run's other claims), not the claim itself
+            if conditional is None:
+                extra["reported_at_most"] = weights.mean(f"pred_le:{claim.id}")
+                extra["reported_at_least"] = weights.mean(f"pred_ge:{claim.id}")
+            else:
+                extra["reported_at_most"] = _Weights(conditional).mean("pred_le")
+                extra["reported_at_least"] = _Weights(conditional).mean("pred_ge")
             reported = weights.tally(f"reported:{claim.id}")
             if reported is not None:  # the report's distribution comes from the subsample: it may hold no weight
                 width = plan.bin_widths[f"reported:{claim.id}"]
@@ -645,9 +700,10 @@ def _claims(
                     low.mcse * width,
                     high.mcse * width,
                 )
-            if posterior and claim.id in plan.condition_on:
+            if posterior and f"ratio:{group.key}" in weights.sums.linear:
                 distribution = scenario.source(claim.source).reporting_ratio.distribution
-                extra["ratio_posterior"] = _ratio_posterior(weights, claim.id, distribution, scenario.simulation.levels)
+                levels = scenario.simulation.levels
+                extra["ratio_posterior"] = _ratio_posterior(weights, group.key, distribution, levels)
         out.append(
             ClaimSummary(
                 id=claim.id,
@@ -666,6 +722,8 @@ def _claims(
                 implied_ratio=ratio,
                 implied_ratio_median=ratio_median.value,
                 implied_ratio_median_mcse=ratio_median.mcse,
+                reading_low=claim.low,
+                reading_high=claim.high,
                 **extra,
             )
         )
@@ -820,6 +878,83 @@ def ess_warning(ess: float, draws: int) -> str | None:
     )
 
 
+LOO_FLAG = 0.01
+"""A conditioned claim whose reading has a leave-one-out probability below this (or above 1 − it) is flagged."""
+PRIOR_CONFLICT = 1e-3
+"""A conditioned claim whose reading has a prior predictive probability below this is in conflict with the priors."""
+PAIR_CONFLICT = 0.01
+"""Two claims conflict when, given one, the other's reading has a probability below this and below a tenth of its
+prior predictive probability (the pair, not either claim alone, is the problem)."""
+
+
+def _sources(result: SimulationResult, posterior: Side) -> tuple[SourceSummary, ...]:
+    """Each source with claims: which claims share its ratio, which are conditioned on, the ratio's posterior."""
+    scenario = result.plan.scenario
+    by_id = {c.id: c for c in posterior.claims}
+    out = []
+    for source in scenario.sources:
+        claims = tuple(c.id for c in scenario.claims if c.source == source.id)
+        if not claims:
+            continue
+        conditioned = tuple(c for c in claims if c in result.plan.condition_on)
+        shared = source.claim_correlation > 0
+        ratio = by_id[conditioned[0]].ratio_posterior if conditioned and shared else None
+        out.append(SourceSummary(source.id, source.label, source.claim_correlation, claims, conditioned, ratio))
+    return tuple(out)
+
+
+def _evidence(result: SimulationResult) -> Evidence:
+    """``log Ẑ = log((1/n) Σ L_i)`` over the prior draws, with the delta-method error ``sd(L)/(√n·Ẑ)``."""
+    sums = result.posterior
+    n = result.plan.draws
+    total = float(sums.linear["ess"][0])  # type: ignore[union-attr]
+    squares = float(sums.quadratic["ess"][0])  # type: ignore[union-attr]
+    mean = total / n
+    variance = max(squares / n - mean * mean, 0.0)
+    return Evidence(sums.log_scale + math.log(mean), math.sqrt(variance / n) / mean)  # type: ignore[union-attr]
+
+
+def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[str]:
+    """Warnings naming the conditioned claims in conflict with the priors, with the others, or pairwise."""
+    claims = {c.id: c for c in prior.claims}
+    after = {c.id: c for c in posterior.claims}
+    conditioned = result.plan.condition_on
+    out = []
+    for claim_id in conditioned:
+        alone = claims[claim_id].prior_predictive
+        if alone is not None and alone.value < PRIOR_CONFLICT:
+            out.append(
+                f"prior-data conflict: claim {claim_id}'s reading has a prior predictive probability of "
+                f"{_probability_text(alone)} (below {PRIOR_CONFLICT:g}): the priors hardly allow it"
+            )
+        loo = after[claim_id].loo
+        if loo is not None and len(conditioned) > 1 and loo.value < LOO_FLAG:
+            out.append(
+                f"claim {claim_id} conflicts with the other conditioned claims: given them, its reading has "
+                f"probability {_probability_text(loo)} (leave-one-out)"
+            )
+    for j, first in enumerate(conditioned):
+        for second in conditioned[j + 1 :]:
+            for a, b in ((first, second), (second, first)):
+                given = _Weights(result.conditional[f"given:{a}|{b}"]).mean("p")
+                alone = claims[a].prior_predictive
+                if alone is not None and given.value < PAIR_CONFLICT and given.value < 0.1 * alone.value:
+                    out.append(
+                        f"claims {a} and {b} conflict: given {b}, {a}'s reading has probability "
+                        f"{_probability_text(given)} against {_probability_text(alone)} without it"
+                    )
+                    break
+    return out
+
+
+def _probability_text(p: Probability) -> str:
+    if p.method == "bound":
+        return f"below {p.mcse:.1g}"
+    if not math.isfinite(p.mcse):
+        return f"{p.value:.2g}"
+    return f"{p.value:.2g} ± {p.mcse:.1g}"
+
+
 def summarize(result: SimulationResult) -> Summary:
     """Turn a run's accumulators into a :class:`Summary`.
 
@@ -861,6 +996,12 @@ def summarize(result: SimulationResult) -> Summary:
     ]
     if overflows:
         warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
+    sources: tuple[SourceSummary, ...] = ()
+    evidence = None
+    if posterior is not None:
+        sources = _sources(result, posterior)
+        evidence = _evidence(result)
+        warnings.extend(_conflicts(result, prior, posterior))
     distributions = _distributions(result)
     quantity_labels = {q.name: _label(q, scenario) for q in plan.quantities}
     return Summary(
@@ -880,4 +1021,6 @@ def summarize(result: SimulationResult) -> Summary:
         method=METHOD,
         bin_widths={name: width for name, width in plan.bin_widths.items() if width > 1},
         distributions=distributions,
+        sources=sources,
+        evidence=evidence,
     )
