@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sim import parse_scenario, simulate, summarize
-from sim.priors import build_distribution
+from sim.priors import PriorError, PriorSpec, build_distribution
 
 VALUES, WEIGHTS = [0.1, 0.25, 0.4], [1.0, 2.0, 1.0]
 
@@ -72,3 +73,136 @@ condition_on = ["ten"]
     share = 21 / 41  # C(40, 20) / (C(40, 20) + C(40, 21)) = 21/41
     n = summary.posterior.ess
     assert abs(pmf[20] - share) < 4.5 * np.sqrt(share * (1 - share) / n)
+
+
+E = float(np.e)
+FAMILY_CASES = [
+    ("uniform", {"low": 2, "high": 5}, stats.uniform(2, 3)),
+    ("integer_uniform", {"low": 3, "high": 7}, stats.randint(3, 8)),
+    ("triangular", {"low": 0, "mode": 2, "high": 10}, stats.triang(0.2, loc=0, scale=10)),
+    ("pert", {"low": 0, "mode": 2, "high": 10}, stats.beta(1.8, 4.2, loc=0, scale=10)),
+    ("normal", {"mean": 5, "sd": 2}, stats.norm(5, 2)),
+    ("normal", {"mean": 5, "sd": 2, "low": 4}, stats.truncnorm(-0.5, np.inf, loc=5, scale=2)),
+    ("normal", {"mean": 5, "sd": 2, "high": 6}, stats.truncnorm(-np.inf, 0.5, loc=5, scale=2)),
+    ("normal", {"mean": 5, "sd": 2, "low": 1, "high": 8}, stats.truncnorm(-2, 1.5, loc=5, scale=2)),
+    ("lognormal", {"mu": 1, "sigma": 0.5}, stats.lognorm(0.5, scale=E)),
+    # mean 10, sd 5: σ² = log(1 + 1/4), μ = log 10 − σ²/2
+    ("lognormal", {"mean": 10, "sd": 5}, stats.lognorm(np.sqrt(np.log(1.25)), scale=10 / np.sqrt(1.25))),
+    ("beta", {"a": 2, "b": 5}, stats.beta(2, 5)),
+    ("beta", {"mean": 0.2, "sd": 0.1}, stats.beta(3, 12)),  # concentration 0.2·0.8/0.01 − 1 = 15
+    ("gamma", {"shape": 3, "scale": 2}, stats.gamma(3, scale=2)),
+    ("gamma", {"shape": 3, "rate": 0.5}, stats.gamma(3, scale=2)),
+    ("gamma", {"mean": 6, "sd": 3}, stats.gamma(4, scale=1.5)),  # shape (6/3)², scale 3²/6
+    ("discrete", {"values": [3, 1, 2]}, stats.randint(1, 4)),  # equal weights when none are given
+    ("weibull_min", {"c": 1.5, "scale": 2}, stats.weibull_min(1.5, scale=2)),
+]
+
+
+@pytest.mark.parametrize(("family", "params", "reference"), FAMILY_CASES, ids=lambda v: str(v)[:40])
+def test_each_family_is_the_scipy_distribution_written_by_hand(family, params, reference):
+    distribution = build_distribution(family, params)
+    levels = np.array([0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99])
+    x = reference.ppf(levels)
+    np.testing.assert_allclose(distribution.ppf(levels), x, rtol=1e-10)
+    np.testing.assert_allclose(distribution.cdf(x), reference.cdf(x), rtol=1e-10)
+    np.testing.assert_allclose(distribution.sf(x), reference.sf(x), rtol=1e-10)
+    assert distribution.mean() == pytest.approx(reference.mean(), rel=1e-10)
+    assert distribution.std() == pytest.approx(reference.std(), rel=1e-10)
+    assert tuple(distribution.support()) == pytest.approx(tuple(reference.support()))
+    assert float(distribution.median()) == pytest.approx(float(reference.median()), rel=1e-10)
+
+
+def test_logitnormal_by_mu_and_sigma():
+    distribution = build_distribution("logitnormal", {"mu": -1.0, "sigma": 0.5})
+    x = np.array([0.05, 0.2, 0.27, 0.5, 0.9])
+    np.testing.assert_allclose(distribution.cdf(x), stats.norm.cdf((np.log(x / (1 - x)) + 1) / 0.5), rtol=1e-12)
+    np.testing.assert_allclose(distribution.ppf([0.1, 0.5]), 1 / (1 + np.exp(1 - 0.5 * stats.norm.ppf([0.1, 0.5]))))
+
+
+def test_describe_is_mean_median_and_the_90_percent_interval():
+    spec = PriorSpec(path="forces.a.size", family="gamma", params={}, distribution=stats.gamma(3, scale=2))
+    reference = stats.gamma(3, scale=2)
+    assert spec.describe() == pytest.approx(
+        {"mean": 6.0, "median": reference.median(), "p05": reference.ppf(0.05), "p95": reference.ppf(0.95)}
+    )
+    assert not spec.is_fixed
+    assert PriorSpec("x", "fixed", {}, build_distribution("fixed", {"value": 2})).is_fixed
+
+
+@pytest.mark.parametrize(
+    ("family", "params", "key", "message"),
+    [
+        ("discrete", {"values": []}, "values", "must be a non-empty list of numbers"),
+        ("discrete", {"values": 3}, "values", "must be a non-empty list of numbers"),
+        ("discrete", {"values": [1, 2], "weights": [1]}, "weights", "must be a list of 2 numbers"),
+        ("discrete", {"values": [1, 2], "weights": "x"}, "weights", "must be a list of 2 numbers"),
+        ("discrete", {"values": [1, 2], "weights": [1, -1]}, "weights", "must be >= 0 with a positive sum"),
+        ("discrete", {"values": [1, 2], "weights": [0, 0]}, "weights", "must be >= 0 with a positive sum"),
+        ("discrete", {"values": [1, "a"]}, "values", "must be a number, got 'a'"),
+        ("fixed", {"value": True}, "value", "must be a number, got True"),
+        ("fixed", {"value": 10**400}, "value", "is too large for a number (401 digits)"),
+        ("fixed", {"value": float("nan")}, "value", "must be finite, got nan"),
+        ("uniform", {"low": 5, "high": 2}, "high", "must be > low (5), got 2"),
+        ("integer_uniform", {"low": 1, "high": 2.5}, "high", "must be a whole number, got 2.5"),
+        (
+            "integer_uniform",
+            {"low": 0, "high": 2**54},
+            "high",
+            "must be at most 2**53 in absolute value, got 1.80144e+16",
+        ),
+        ("integer_uniform", {"low": 5, "high": 2}, "high", "must be >= low (5), got 2"),
+        ("triangular", {"low": 5, "mode": 5, "high": 5}, "high", "must be > low (5), got 5"),
+        ("triangular", {"low": 0, "mode": 11, "high": 10}, "mode", "must lie in [low, high] = [0, 10]"),
+        ("pert", {"low": 0, "mode": -1, "high": 10}, "mode", "must lie in [low, high] = [0, 10]"),
+        ("normal", {"mean": 0, "sd": 1, "low": 2, "high": 1}, "high", "must be > low (2), got 1"),
+        ("normal", {"mean": 0, "sd": -1}, "sd", "must be > 0, got -1"),
+        ("lognormal", {"mu": 1000, "sigma": 1}, None, "gives a lognormal beyond the range of floating-point numbers"),
+        ("lognormal", {"ci90": [0, 5]}, "ci90", "must be positive for a lognormal, got [0, 5]"),
+        ("lognormal", {"mean": -1, "sd": 1}, "mean", "must be > 0, got -1"),
+        ("gamma", {"ci90": [-1, 2]}, "ci90", "must be positive for a gamma, got [-1, 2]"),
+        ("gamma", {"ci90": [100, 100.000001]}, "ci90", "no gamma distribution has the 90% interval [100, 100]"),
+        ("gamma", {"shape": 2, "rate": 0}, "rate", "must be > 0, got 0"),
+        ("beta", {"mean": 1.5, "sd": 0.1}, "mean", "must lie in (0, 1) for a beta, got 1.5"),
+        (
+            "beta",
+            {"mean": 0.5, "sd": 1e-300},
+            "sd",
+            "is too small for a beta: 1e-300 is below floating-point resolution",
+        ),
+        ("logitnormal", {"ci90": [0, 0.5]}, "ci90", "must lie inside (0, 1) for a logit-normal, got [0, 0.5]"),
+        ("logitnormal", {"mu": 0, "sigma": 0}, "sigma", "must be > 0, got 0"),
+        (
+            "weibull_min",
+            {"c": 1.5, "k": 2},
+            "k",
+            "unknown parameter for scipy.stats.weibull_min; it takes c, loc, scale",
+        ),
+        ("weibull_min", {"c": -1}, None, "invalid parameters for scipy.stats.weibull_min (it takes c, loc, scale)"),
+        (
+            "normall",
+            {"mean": 0, "sd": 1},
+            "dist",
+            "unknown distribution 'normall'; did you mean 'normal'? use one of fixed, discrete, uniform, "
+            "integer_uniform, triangular, pert, normal, lognormal, logitnormal, beta, gamma or a scipy.stats "
+            "family name",
+        ),
+        (
+            "gamma",
+            {},
+            None,
+            "gamma takes one of these parameter sets: shape, scale | shape, rate | mean, sd | ci90 | ci, level; "
+            "got none",
+        ),
+        (
+            "gamma",
+            {"shape": 2, "scael": 1},
+            "scael",
+            "unknown parameter for gamma (did you mean 'scale'?); give shape, scale | shape, rate | mean, sd | ci90 | "
+            "ci, level",
+        ),
+    ],
+)
+def test_invalid_priors_say_exactly_what_is_wrong(family, params, key, message):
+    with pytest.raises(PriorError) as error:
+        build_distribution(family, params)
+    assert (error.value.key, str(error.value)) == (key, message)
