@@ -132,6 +132,23 @@ def test_describe_is_mean_median_and_the_90_percent_interval():
 @pytest.mark.parametrize(
     ("family", "params", "key", "message"),
     [
+        ("beta", {"mean": 0.5, "sd": 0.6}, "sd", "no beta has mean 0.5 and sd 0.6: sd must be < 0.5"),
+        ("beta", {"a": -1, "b": 2}, "a", "must be > 0, got -1"),
+        ("lognormal", {"ci90": [3000, 600]}, "ci90", "must be increasing, got [3000, 600]"),
+        ("integer_uniform", {"low": 1.5, "high": 3}, "low", "must be a whole number, got 1.5"),
+        (
+            "beta",
+            {"mean": 0.2, "sdd": 0.1},
+            "sdd",
+            "unknown parameter for beta (did you mean 'sd'?); give a, b | mean, sd | ci90 | ci, level",
+        ),
+        (
+            "gamma",
+            {"shape": 2},
+            None,
+            "gamma takes one of these parameter sets: shape, scale | shape, rate | mean, sd | ci90 | ci, level; "
+            "got shape",
+        ),
         ("discrete", {"values": []}, "values", "must be a non-empty list of numbers"),
         ("discrete", {"values": 3}, "values", "must be a non-empty list of numbers"),
         ("discrete", {"values": [1, 2], "weights": [1]}, "weights", "must be a list of 2 numbers"),
