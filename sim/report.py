@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
 from sim.config import METRIC_NOUNS as CONFIG_METRIC_NOUNS
 from sim.config import Claim, Scenario
 from sim.display import claim_numbers, claim_says, format_count, format_percentile, format_ratio
@@ -374,6 +375,47 @@ def _link(text: str, url: str | None) -> Inline:
     return Link(text, url) if url and url.startswith(("https://", "http://")) else text
 
 
+def _cited(text: str, sources: dict[str, SourceEntry]) -> tuple[Inline, ...]:
+    """A text with each ``[id]`` it cites linked to that document's URL in the source list."""
+    parts: list[Inline] = []
+    for piece in split_citations(text):
+        if isinstance(piece, str):
+            parts.append(piece)
+            continue
+        parts.append("[")
+        for index, source_id in enumerate(piece):
+            entry = sources.get(source_id)
+            parts += ["; "] if index else []
+            parts.append(_link(source_id, entry.url if entry else None))
+        parts.append("]")
+    return tuple(parts)
+
+
+def _source_list(run: RunData) -> dict[str, SourceEntry]:
+    """The project's source list nearest the run folder or the scenario file (empty if there is none)."""
+    config = Path(str(run.manifest.get("config_file") or run.path)).resolve().parent
+    path = find_source_list(run.path.resolve(), config)
+    return read_source_list(path.read_text(encoding="utf-8")) if path is not None else {}
+
+
+def _sources_blocks(scenario: Scenario, sources: dict[str, SourceEntry]) -> list[Block]:
+    """The documents the scenario cites by ``[id]``, with outlet, date and a link to each."""
+    ids = cited_ids(scenario.text)
+    if not ids:
+        return []
+    rows = tuple((_link(i, sources[i].url), sources[i].outlet, sources[i].date) for i in ids if i in sources)
+    blocks: list[Block] = [Heading(2, "Sources", "sources")]
+    if rows:
+        blocks.append(Table(("Id", "Outlet", "Date"), rows))
+    missing = [i for i in ids if i not in sources]
+    if missing:
+        where = (
+            "in docs/sources.md" if sources else "because no docs/sources.md was found beside the run or the scenario"
+        )
+        blocks.append(Paragraph((f"Cited by the scenario but not listed {where}: {', '.join(missing)}.",), small=True))
+    return blocks
+
+
 def _params(spec: PriorSpec) -> str:
     values = ", ".join(f"{key}={value}" for key, value in spec.params.items())
     return f"{spec.family}({values})"
@@ -415,11 +457,11 @@ def _method(summary: Summary, scenario: Scenario) -> list[Block]:
     return blocks
 
 
-def _priors_table(scenario: Scenario) -> Table:
+def _priors_table(scenario: Scenario, sources: dict[str, SourceEntry]) -> Table:
     rows = []
     for spec in scenario.priors():
         d = spec.describe()
-        source = spec.source or "not given"
+        source = _cited(spec.source, sources) if spec.source else ("not given",)
         rows.append(
             (
                 (prior_title(spec, scenario), f" ({spec.path})"),
@@ -427,7 +469,7 @@ def _priors_table(scenario: Scenario) -> Table:
                 _number(d["median"]),
                 "fixed" if spec.is_fixed else f"{_number(d['p05'])} – {_number(d['p95'])}",
                 spec.units or "not given",
-                (source, " ", _link("[link]", spec.url)) if spec.url else source,
+                (*source, " ", _link("[link]", spec.url)) if spec.url else source,
             )
         )
     return Table(("Input", "Prior", "Median", "90% interval", "Units", "Source"), tuple(rows), numeric=(2, 3))
@@ -516,6 +558,7 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
         Figure name (a key of :data:`FIGURE_TITLES`) to its PNG, in report order.
     """
     summary, scenario = run.summary, run.scenario
+    sources = _source_list(run)
     blocks: list[Block] = [Heading(1, summary.title, "top")]
     if summary.description:
         blocks.append(Paragraph((summary.description,)))
@@ -534,7 +577,7 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
     for warning in summary.warnings:
         blocks.append(Paragraph((f"Warning: {warning}",)))
     blocks += [Heading(2, "Method", "method"), *_method(summary, scenario)]
-    blocks += [Heading(2, "Priors", "priors"), _priors_table(scenario)]
+    blocks += [Heading(2, "Priors", "priors"), _priors_table(scenario, sources)]
     blocks += [
         Heading(2, "Results", "results"),
         Paragraph(
@@ -574,6 +617,7 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
             blocks.append(FigureBlock(name, FIGURE_TITLES[name], caption, png))
     else:
         blocks.append(Paragraph(("No figures were drawn for this run (--no-plots); `sim report` draws them.",)))
+    blocks += _sources_blocks(scenario, sources)
     blocks += [Heading(2, "Provenance", "provenance"), _provenance(run)]
     return blocks
 

@@ -1,7 +1,8 @@
 """The project's own source list: every citation in configs/ resolves, every entry is cited and has a URL.
 
 Scenarios cite the documents of ``docs/sources.md`` by id in square brackets (``[nis-2025-09-02]``, or several
-ids in one bracket separated by ``; ``). No file of the repository may cite material a reader does not have.
+ids in one bracket separated by ``; ``; the format is read by :mod:`sim.citations`). No file of the repository
+may cite material a reader does not have.
 """
 
 from __future__ import annotations
@@ -11,55 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from sim.citations import SourceEntry, cited_ids, read_source_list
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "docs" / "sources.md"
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
-
-SOURCE_ID = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)+"
-"""An id is lower-case words and numbers joined by hyphens, at least one hyphen (never a TOML array)."""
-CITATION = re.compile(rf"\[({SOURCE_ID}(?:; {SOURCE_ID})*)\]")
-ENTRY = re.compile(rf"^#### `({SOURCE_ID})`$", re.MULTILINE)
-URL_LINE = re.compile(r"^- URL: (\S+)$", re.MULTILINE)
 FORBIDDEN = re.compile(r"shared/research|research §", re.IGNORECASE)
 
 
-def entries(text: str) -> dict[str, str]:
-    """Each entry of docs/sources.md: its id and its text up to the next heading."""
-    found: dict[str, str] = {}
-    matches = list(ENTRY.finditer(text))
-    for match, following in zip(matches, [*matches[1:], None], strict=True):
-        end = following.start() if following else len(text)
-        body = text[match.end() : end].split("\n#", 1)[0]
-        assert match.group(1) not in found, f"docs/sources.md lists {match.group(1)} twice"
-        found[match.group(1)] = body
-    return found
-
-
-def citations(text: str) -> set[str]:
-    """Every id cited in square brackets in a text."""
-    return {source_id for group in CITATION.findall(text) for source_id in group.split("; ")}
-
-
 @pytest.fixture(scope="module")
-def listed() -> dict[str, str]:
-    return entries(SOURCES.read_text(encoding="utf-8"))
+def listed() -> dict[str, SourceEntry]:
+    return read_source_list(SOURCES.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def cited() -> dict[str, set[str]]:
     """The ids each shipped scenario cites, by file name."""
-    return {path.name: citations(path.read_text(encoding="utf-8")) for path in CONFIGS}
-
-
-def test_the_parsers_read_what_the_format_says():
-    text = "#### `kbs-2025-12-13`\n- URL: https://example.org/a\n\n#### `tass-2025-12-12`\n- Says: x\n"
-    assert set(entries(text)) == {"kbs-2025-12-13", "tass-2025-12-12"}
-    assert citations('source = "KBS [kbs-2025-12-13; tass-2025-12-12], NIS [nis-2025-09-02]"') == {
-        "kbs-2025-12-13",
-        "tass-2025-12-12",
-        "nis-2025-09-02",
-    }
-    assert citations('scope = ["combat"]\nci90 = [0.043, 0.214]\nvalue = [6_000, 6_999]') == set()
+    return {path.name: set(cited_ids(path.read_text(encoding="utf-8"))) for path in CONFIGS}
 
 
 def test_the_list_is_not_empty(listed, cited):
@@ -78,14 +47,20 @@ def test_every_listed_entry_is_cited(listed, cited):
     assert not uncited, f"listed in docs/sources.md but cited nowhere in configs/: {uncited}"
 
 
-def test_every_entry_has_a_web_url(listed):
-    for source_id, body in listed.items():
-        urls = URL_LINE.findall(body)
-        assert len(urls) == 1, f"docs/sources.md: {source_id} needs exactly one '- URL: ' line, has {len(urls)}"
-        assert re.match(r"https?://[^/\s]+\.[^/\s]+", urls[0]), f"docs/sources.md: {source_id}: {urls[0]!r}"
+def test_every_entry_has_a_web_url_an_outlet_and_a_date(listed):
+    for source_id, entry in listed.items():
+        assert re.fullmatch(r"https?://[^/\s]+\.[^/\s]+\S*", entry.url), f"docs/sources.md: {source_id}: {entry.url!r}"
+        assert entry.outlet and entry.date, f"docs/sources.md: {source_id} needs '- Outlet: … Date: ….'"
 
 
-def test_every_claim_and_prior_of_a_real_scenario_cites_the_list(cited):
+def test_every_entry_has_one_url_line():
+    text = SOURCES.read_text(encoding="utf-8")
+    for body in re.split(r"^#### ", text, flags=re.MULTILINE)[1:]:
+        entry = body.split("\n#", 1)[0]
+        assert len(re.findall(r"^- URL: ", entry, flags=re.MULTILINE)) == 1, f"docs/sources.md: {body[:40]!r}"
+
+
+def test_every_real_scenario_cites_the_list(cited):
     for name, ids in cited.items():
         if name != "template.toml":
             assert ids, f"configs/{name} cites nothing from docs/sources.md"
