@@ -1,5 +1,5 @@
 """``python -m sim``: the command-line interface."""
 
-from sim.cli import main
+from sim.launch import main
 
 main()

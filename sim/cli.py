@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import signal
 import sys
@@ -18,7 +17,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -32,6 +30,7 @@ from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, ConfigError, Scenario, load_sc
 from sim.display import print_priors, print_summary
 from sim.engine import ExecutorError, simulate
 from sim.inference import ConditioningError
+from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, stop_children
 from sim.report import render_run
 from sim.results import ResultsError, manifest, new_run_dir, write_run
 from sim.robust import DEFAULT_DRAWS as ROBUST_DRAWS
@@ -64,6 +63,10 @@ class Executor(StrEnum):
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    handler = InterruptHandler.installed()
+    interrupted = handler.interruption() if handler is not None else None
+    if interrupted is not None:
+        raise interrupted  # the error followed a signal: report the interruption, not what it broke
     stderr.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -130,35 +133,6 @@ def _positive(name: str, value: int | None) -> None:
 
 MAX_WORKERS = 1024
 """More worker processes than this is a typo, not a machine."""
-EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
-"""Exit codes of an interrupted run: 128 + the signal's number, as shells report it."""
-
-
-class _Interrupted(Exception):
-    """SIGINT or SIGTERM arrived; the message says what the run has left on disk."""
-
-    def __init__(self, signum: int, message: str) -> None:
-        super().__init__(message)
-        self.signum = signum
-
-
-class _InterruptHandler:
-    """Turns SIGINT and SIGTERM into :class:`_Interrupted` in the process that installed it.
-
-    Worker processes forked while it is installed inherit it; in them it restores the default
-    action and re-raises the signal, so a worker ends as it would have without it.
-    """
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.message = "interrupted: no results written"
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != self.pid:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        raise _Interrupted(signum, self.message)
 
 
 def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
@@ -166,18 +140,25 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
 
     The exception unwinds the run: the engine stops its worker processes and a run folder
     being written is removed (results are staged and renamed into place only when complete).
+    The handler is :mod:`sim.launch`'s when run as ``sim``; otherwise (tests, embedding) one
+    is installed for the command and the previous actions restored after it.
     """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        handler = _InterruptHandler()
-        previous = {signum: signal.getsignal(signum) for signum in EXIT_INTERRUPTED}
-        for signum, action in previous.items():
-            if action is not signal.SIG_IGN:  # an ignored signal (e.g. Ctrl-C for a background job) stays ignored
-                signal.signal(signum, handler)
+        handler = InterruptHandler.installed()
+        previous: dict[int, Any] = {}
+        if handler is None:
+            handler = InterruptHandler()
+            previous = handler.install()
+        handler.message = "interrupted: no results written"
         try:
             command(*args, **kwargs)
-        except _Interrupted as interrupted:
+        except BaseException as error:
+            interrupted = error if isinstance(error, Interrupted) else handler.interruption()
+            if interrupted is None:
+                raise
+            stop_children()
             stderr.print(str(interrupted), highlight=False, soft_wrap=True, markup=False)
             raise typer.Exit(EXIT_INTERRUPTED[interrupted.signum]) from None
         finally:
@@ -190,10 +171,9 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
 
 def _on_interrupt(message: str) -> None:
     """What an interruption from now on reports (once the run folder is in place, it is kept)."""
-    for signum in EXIT_INTERRUPTED:  # one handler serves both, unless the process ignores SIGINT
-        handler = signal.getsignal(signum)
-        if isinstance(handler, _InterruptHandler):
-            handler.message = message
+    handler = InterruptHandler.installed()
+    if handler is not None:
+        handler.message = message
 
 
 @app.command()
@@ -303,7 +283,7 @@ def run(
             unique=out is None,
             decorate=partial(render_run, figures=plots, report=report) if plots or report else None,
         )
-    except ResultsError as error:
+    except (ResultsError, ExecutorError) as error:
         _fail(str(error), 1)
     _on_interrupt(f"interrupted: the run was already written to {written}")
     if json_output:
@@ -458,6 +438,8 @@ def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
         return function(*args, progress=bar, **kwargs)
     except (ConfigError, sensitivity.SensitivityError) as error:
         _fail(str(error), 2)
+    except ExecutorError as error:
+        _fail(str(error), 1)
     finally:
         bar.close()
 
@@ -694,5 +676,5 @@ def robust(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the command line (the ``sim`` command enters through :func:`sim.launch.main`)."""
     app()

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -40,6 +39,7 @@ from sim.inference import (
 )
 from sim.mcse import batch_layout, hdi_ends
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of, timeline_of
+from sim.processes import ExecutorError, worker_pool
 
 __all__ = [
     "EXECUTORS",
@@ -626,15 +626,10 @@ _WORKER_PLAN: Plan | None = None
 def _init_worker(plan: Plan) -> None:
     global _WORKER_PLAN
     _WORKER_PLAN = plan
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
 
 
 def _run_in_worker(index: int) -> ChunkResult:
     return run_chunk(_WORKER_PLAN, index)  # type: ignore[arg-type]
-
-
-class ExecutorError(RuntimeError):
-    """The executor could not run the chunks (a Dask scheduler that cannot be reached, dask missing)."""
 
 
 EXECUTORS = ("processes", "dask")
@@ -687,22 +682,14 @@ def _in_order(
             yield run_chunk(plan, index)
         return
     window = 2 * workers
-    with ProcessPoolExecutor(
-        max_workers=min(workers, plan.n_chunks), initializer=_init_worker, initargs=(plan,)
-    ) as pool:
+    with worker_pool(min(workers, plan.n_chunks), _init_worker, (plan,)) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         submitted = 0
-        try:
-            while submitted < plan.n_chunks or pending:
-                while submitted < plan.n_chunks and len(pending) < window:
-                    pending.append(pool.submit(_run_in_worker, submitted))
-                    submitted += 1
-                yield pending.popleft().result()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        while submitted < plan.n_chunks or pending:
+            while submitted < plan.n_chunks and len(pending) < window:
+                pending.append(pool.submit(_run_in_worker, submitted))
+                submitted += 1
+            yield pending.popleft().result()
 
 
 def default_workers() -> int:
@@ -753,7 +740,7 @@ def simulate(
     ConditioningError
         Every draw has zero weight under the conditioned claims.
     ExecutorError
-        The Dask executor cannot run (dask missing, scheduler unreachable).
+        A worker process died, or the Dask executor cannot run (dask missing, scheduler unreachable).
     """
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")

@@ -12,9 +12,9 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from sim.processes import worker_pool
 from sim.report import FIGURE_TITLES, figure_caption
 from sim.results import RunData
 
@@ -99,8 +99,7 @@ def write_figures(run: RunData, *, directory: Path | None = None, workers: int |
     staging = Path(tempfile.mkdtemp(prefix=".figures.", dir=target))
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(run,)) as pool:
+            with worker_pool(workers, _adopt, (run,)) as pool:
                 saved = [path for paths in pool.map(_draw, names, [staging] * len(names)) for path in paths]
         else:
             _adopt(run)

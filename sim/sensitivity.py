@@ -36,7 +36,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ from sim.config import ConfigError, Problem, Scenario, scenario_from_dict
 from sim.engine import default_workers, simulate
 from sim.inference import ConditioningError
 from sim.model import binomial_streams, evaluate, quantities_of
+from sim.processes import worker_pool
 from sim.results import git_commit
 from sim.storage import write_folder
 from sim.summary import Summary, name_list, summarize
@@ -678,23 +679,17 @@ def _run_points(
     pending: dict[Future[PointResult | _Failed], int] = {}
     iterator: Iterator[Settings] = iter(points)
     submitted = 0
-    with ProcessPoolExecutor(
-        max_workers=min(workers, total), initializer=_init_worker, initargs=(document, file, condition_on)
-    ) as pool:
-        try:
-            while True:
-                for settings in itertools.islice(iterator, max(2 * workers - len(pending), 0)):
-                    pending[pool.submit(_run_in_worker, settings)] = submitted
-                    submitted += 1
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    results[pending.pop(future)] = _checked(future.result())
-                    report("points", len(results), total)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    with worker_pool(min(workers, total), _init_worker, (document, file, condition_on)) as pool:
+        while True:
+            for settings in itertools.islice(iterator, max(2 * workers - len(pending), 0)):
+                pending[pool.submit(_run_in_worker, settings)] = submitted
+                submitted += 1
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results[pending.pop(future)] = _checked(future.result())
+                report("points", len(results), total)
     return [results[index] for index in range(submitted)]
 
 

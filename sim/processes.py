@@ -1,0 +1,181 @@
+"""Process lifetime: worker processes that never outlive the command, and interrupted exits.
+
+A worker forked by a process pool blocks on its task queue; if the parent is killed
+(SIGKILL cannot be caught) nothing tells it to stop. :func:`die_with_parent`, called in
+every pool's worker initializer, asks Linux to send the worker SIGKILL when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``, see prctl(2)) and exits at once if the parent died before
+the request was made (the parent is then no longer the one that forked it).
+
+This module imports nothing heavy: :mod:`sim.launch` uses it before NumPy loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "ExecutorError",
+    "InterruptHandler",
+    "Interrupted",
+    "die_with_parent",
+    "exit_now",
+    "stop_children",
+    "worker_pool",
+]
+
+EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""Exit codes of an interrupted command: 128 + the signal's number, as shells report it."""
+_PR_SET_PDEATHSIG = 1
+
+
+class ExecutorError(RuntimeError):
+    """The chunks could not be run: a worker process died, or the Dask executor is missing or unreachable."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived; the message says what the command has left on disk.
+
+    A BaseException, so that no ``except Exception`` on the way (in sim or a library it
+    imports) swallows it, while ``try``/``finally`` blocks still clean up as it unwinds.
+    """
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class InterruptHandler:
+    """Turns SIGINT and SIGTERM into :class:`Interrupted` in the process that installed it.
+
+    ``message`` is what an interruption from now on reports; commands update it as they go
+    (once a run folder is in place, it says so). Worker processes forked while it is
+    installed inherit it; in them it restores the default action and re-raises the signal,
+    so a worker ends as it would have without it.
+    """
+
+    def __init__(self, message: str = "interrupted: no results written") -> None:
+        self.pid = os.getpid()
+        self.message = message
+        self.received: int | None = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if os.getpid() != self.pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.received = signum
+        raise Interrupted(signum, self.message)
+
+    def interruption(self) -> Interrupted | None:
+        """The interruption received, if any, even if what it raised was swallowed on the way.
+
+        Code that catches every exception can turn :class:`Interrupted` into another error
+        (a C extension imported at that moment reports "ImportError: initialization
+        failed"); whatever error follows a received signal is reported as the interruption.
+        """
+        return None if self.received is None else Interrupted(self.received, self.message)
+
+    @classmethod
+    def installed(cls) -> InterruptHandler | None:
+        """The handler in charge of SIGTERM in this process, if it is one of these."""
+        handler = signal.getsignal(signal.SIGTERM)
+        return handler if isinstance(handler, cls) and handler.pid == os.getpid() else None
+
+    def install(self) -> dict[int, object]:
+        """Handle SIGINT and SIGTERM with this handler (an ignored signal stays ignored); return the old actions."""
+        previous: dict[int, object] = {signum: signal.getsignal(signum) for signum in EXIT_INTERRUPTED}
+        for signum, action in previous.items():
+            if action is not signal.SIG_IGN:  # e.g. Ctrl-C for a background job stays ignored
+                signal.signal(signum, self)
+        return previous
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this (worker) process die with ``parent``; exit now if ``parent`` is already gone.
+
+    Also restores the default action of SIGTERM (a worker ends quietly on it) and ignores
+    SIGINT (Ctrl-C is the parent's to handle: it stops the pool).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def stop_children() -> None:
+    """Kill this process's multiprocessing children (pool workers) and reap them."""
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError):
+            child.kill()
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            child.join(timeout=2)
+
+
+def exit_now(code: int, message: str | None = None) -> None:
+    """Print ``message`` on stderr, flush, and end the process with ``code`` without running exit handlers.
+
+    Exit handlers are skipped because an interrupted process pool's handler may wait for
+    workers that will never answer; the workers are killed first.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, set(EXIT_INTERRUPTED))  # a second Ctrl-C cannot cut this short
+    stop_children()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    if message is not None:
+        with contextlib.suppress(OSError):
+            os.write(2, (message + "\n").encode("utf-8", "replace"))
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _start_worker(parent: int | None, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    if parent is not None:
+        die_with_parent(parent)
+    initializer(*initargs)
+
+
+@contextlib.contextmanager
+def worker_pool(
+    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...] = ()
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers die with this process and are killed if the block fails.
+
+    Workers are forked (where the platform can), so ``initargs`` are inherited, not pickled,
+    and each calls :func:`die_with_parent` before ``initializer``. If the block raises
+    (an interruption, an error), the workers are killed and the pool shut down without
+    waiting, so the command never hangs on a worker; a worker that died (killed by a
+    signal, out of memory) becomes one :class:`ExecutorError` instead of a traceback.
+    """
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork") if fork else None,
+        initializer=_start_worker,
+        initargs=(os.getpid() if fork else None, initializer, initargs),
+    )
+    try:
+        yield pool
+    except BaseException as error:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(error, BrokenProcessPool):
+            raise ExecutorError("a worker process died (killed by a signal or out of memory); no results") from None
+        raise
+    pool.shutdown(wait=True)
