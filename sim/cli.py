@@ -162,6 +162,8 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
             stderr.print(str(interrupted), highlight=False, soft_wrap=True, markup=False)
             raise typer.Exit(EXIT_INTERRUPTED[interrupted.signum]) from None
         finally:
+            if previous:  # installed here (not by sim.launch): the process goes on after the command
+                handler.disarm()
             for signum, action in previous.items():
                 if action is not None:
                     signal.signal(signum, action)

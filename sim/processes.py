@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +36,11 @@ __all__ = [
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 """Exit codes of an interrupted command: 128 + the signal's number, as shells report it."""
+WATCHDOG_SECONDS = 10.0
+"""After a signal, the longest the command may take to unwind before it is ended regardless.
+
+Unwinding removes a staging folder and stops the workers, which takes well under a second;
+the watchdog bounds the wait whatever happens (a lock held at the moment of the signal)."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -57,6 +63,9 @@ class Interrupted(BaseException):
 class InterruptHandler:
     """Turns SIGINT and SIGTERM into :class:`Interrupted` in the process that installed it.
 
+    The first signal also starts a watchdog thread that ends the process with the same line
+    and exit code if it has not ended :data:`WATCHDOG_SECONDS` later.
+
     ``message`` is what an interruption from now on reports; commands update it as they go
     (once a run folder is in place, it says so). Worker processes forked while it is
     installed inherit it; in them it restores the default action and re-raises the signal,
@@ -67,14 +76,27 @@ class InterruptHandler:
         self.pid = os.getpid()
         self.message = message
         self.received: int | None = None
+        self.watchdog: threading.Timer | None = None
 
     def __call__(self, signum: int, frame: object) -> None:
         if os.getpid() != self.pid:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        self.received = signum
+        if self.received is None:
+            self.received = signum
+            self.watchdog = threading.Timer(WATCHDOG_SECONDS, self._give_up, args=(signum,))
+            self.watchdog.daemon = True
+            self.watchdog.start()
         raise Interrupted(signum, self.message)
+
+    def _give_up(self, signum: int) -> None:
+        exit_now(EXIT_INTERRUPTED[signum], self.message)
+
+    def disarm(self) -> None:
+        """Cancel the watchdog (the interruption was handled and the process goes on, as in tests)."""
+        if self.watchdog is not None:
+            self.watchdog.cancel()
 
     def interruption(self) -> Interrupted | None:
         """The interruption received, if any, even if what it raised was swallowed on the way.

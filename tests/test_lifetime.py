@@ -118,7 +118,7 @@ def test_signals_to_the_process_group_at_random_moments(tmp_path: Path, args: li
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.communicate()
-                failures.append(f"{signum.name} at {delay:.2f} s: hung for 30 s")
+                failures.append(f"{signum.name} at {delay:.2f} s: hung for 30 s (the watchdog ends it after 10 s)")
                 continue
             expected = 128 + signum
             if process.returncode != expected or "Traceback" in stderr or len(stderr.splitlines()) != 1:
