@@ -201,6 +201,10 @@ class Claim:
     as_of: date | None = None
     """The date whose cumulative toll the claim counts, where its scope has phases and it is dated
     before their end (None: the whole toll)."""
+    said: str | None = None
+    """The source's words (``"more than 6,000 casualties"``); ``low``/``high`` is how they are read."""
+    reading_chosen: bool = False
+    """Whether ``low``/``high`` were given as an explicit ``reading`` rather than implied by the relation."""
 
     @property
     def figure(self) -> float:
@@ -739,7 +743,21 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
     )
 
 
-CLAIM_KEYS = ("id", "label", "value", "relation", "metric", "scope", "source", "rounding", "date", "url", "note")
+CLAIM_KEYS = (
+    "id",
+    "label",
+    "value",
+    "relation",
+    "metric",
+    "scope",
+    "source",
+    "rounding",
+    "said",
+    "reading",
+    "date",
+    "url",
+    "note",
+)
 
 
 def _read_scope(
@@ -896,15 +914,25 @@ def _read_claim(
     if "rounding" in table and relation not in (None, "eq"):
         reader.fail(f"{path}.rounding", "applies to relation 'eq' only")
     label = reader.string(table, path, "label", claim_id)
-    when, url, note = (reader.string(table, path, key) for key in ("date", "url", "note"))
+    when, url, note, said = (reader.string(table, path, key) for key in ("date", "url", "note", "said"))
     spans = spans or {}
     as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
-    if None in (claim_id, relation, metric, value, rounding) or as_of is False:
+    reading = _read_reading(reader, table, path)
+    if None in (claim_id, relation, metric, value, rounding) or as_of is False or reading is False:
         return None
     low, high = claim_interval(relation, value, upper, rounding)  # type: ignore[arg-type]
     if high is not None and high < low:
         reader.fail(f"{path}.value", "no whole number satisfies this claim")
         return None
+    if reading is not None:
+        if "rounding" in table:
+            reader.fail(f"{path}.reading", "give either rounding or an explicit reading, not both")
+            return None
+        problem = _reading_problem(relation, value, low, high, *reading)  # type: ignore[arg-type]
+        if problem:
+            reader.fail(f"{path}.reading", problem)
+            return None
+        low, high = reading
     return Claim(
         id=claim_id,
         label=label or claim_id,
@@ -917,6 +945,8 @@ def _read_claim(
         source=source,  # type: ignore[arg-type]
         rounding=rounding,
         upper_value=upper,
+        said=said,
+        reading_chosen=reading is not None,
         date=when,
         url=url,
         note=note,
@@ -937,6 +967,48 @@ def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple
         reader.fail(path, f"{day} is before every phase of the claim's forces (the first starts {first})")
         return False
     return day if day < max(end for _, end in spans) else None
+
+
+def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[int, int | None] | bool | None:
+    """``reading = [low, high]``: the whole-number reports a phrase covers; ``high = inf`` for no upper end.
+
+    Returns None without a reading, False after a problem.
+    """
+    if "reading" not in table:
+        return None
+    raw, where = table["reading"], f"{path}.reading"
+    if not isinstance(raw, list) or len(raw) != 2:
+        reader.fail(where, "must be a pair [low, high] of whole numbers (high may be inf: no upper end)")
+        return False
+    low = reader.value(raw[0], f"{where}[0]", integer=True, check=_claim_value)
+    if isinstance(raw[1], float) and raw[1] == math.inf:
+        high = None
+    else:
+        high = reader.value(raw[1], f"{where}[1]", integer=True, check=_claim_value)
+        if high is None:
+            return False
+    if low is None:
+        return False
+    if high is not None and high < low:
+        reader.fail(where, f"is empty: [{low:g}, {high:g}] holds no whole number (write [low, high], low <= high)")
+        return False
+    return int(low), None if high is None else int(high)
+
+
+def _reading_problem(
+    relation: str, value: float, low: int, high: int | None, reading_low: int, reading_high: int | None
+) -> str | None:
+    """Why an explicit reading contradicts the claim's relation and figure, or None."""
+    shown = f"[{reading_low:,}, {'inf' if reading_high is None else f'{reading_high:,}'}]"
+    if relation == "eq":
+        inside = reading_low <= value and (reading_high is None or value <= reading_high)
+        return None if inside else f"{shown} does not contain the figure {value:,g} the claim states"
+    above = reading_low >= low
+    below = high is None or (reading_high is not None and reading_high <= high)
+    if above and below:
+        return None
+    allowed = f"[{low:,}, {'inf' if high is None else f'{high:,}'}]"
+    return f"{shown} contradicts relation '{relation}' {value:,g}: a reading must lie within {allowed}"
 
 
 def _claim_value(value: float) -> str | None:

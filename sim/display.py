@@ -136,7 +136,10 @@ RELATION_SYMBOLS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
 
 
 def claim_says(c: ClaimSummary) -> str:
-    """What a claim says, e.g. ``≥ 6,000 casualties``."""
+    """What a claim says, e.g. ``≥ 6,000 casualties``, or its phrase and reading:
+    ``"more than 6,000 casualties" → 6,000–6,999``."""
+    if c.said:
+        return f'"{c.said}" → {reading_text(c)}'
     return f"{RELATION_SYMBOLS[c.relation]} {format_count(c.value)} {c.metric}"
 
 
@@ -220,7 +223,7 @@ def _claim_table(summary: Summary) -> Table:
             table.add_row(
                 f"{escape(claim.label)}{marker}" if first else "",
                 *([tag] if len(sides) > 1 else []),
-                claim_says(c) if first else "",
+                escape(claim_says(c)) if first else "",
                 escape(c.quantity) if first else "",
                 *claim_numbers(c),
             )

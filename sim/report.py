@@ -21,7 +21,15 @@ from pathlib import Path
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
 from sim.config import METRIC_NOUNS as CONFIG_METRIC_NOUNS
 from sim.config import Claim, Scenario
-from sim.display import claim_numbers, claim_says, format_count, format_percentile, format_ratio
+from sim.display import (
+    claim_numbers,
+    claim_says,
+    format_count,
+    format_percentile,
+    format_ratio,
+    loo_flag,
+    reading_text,
+)
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
@@ -201,6 +209,8 @@ def claim_sentence(
     noun = METRIC_NOUNS[claim.metric]
     about = "about " if claim.relation == "eq" and _claim(scenario, claim.id).rounding > 1 else ""
     figure = f"{about}{RELATION_WORDS[claim.relation]}{format_count(claim.value)} {noun}"
+    if claim.said:
+        figure = f"“{claim.said}” (read as {reading_text(claim)} {noun})"
     source = scenario.source(claim.source).label if claim.source else None
     subject = f"The figure of {figure}" + (f" from {source}" if source else "")
     p = claim.percentile.value
@@ -241,6 +251,17 @@ def claim_sentence(
                 f"({iv.level:.0%}: {format_ratio(iv.low)}–{format_ratio(iv.high)})"
             )
         sentences.append(after + ".")
+        if claim.shares_ratio_with and source is not None:
+            sentences.append(
+                f"It shares {source}'s reporting ratio with {', '.join(claim.shares_ratio_with)}: one bias per source."
+            )
+        if posterior.loo is not None and conditioned > 1:
+            flag = loo_flag(posterior.loo)
+            verdict = {"conflict": " — it conflicts with them", "redundant": " — it adds nothing to them"}.get(flag, "")
+            sentences.append(
+                f"Given the other conditioned claims, its reading has probability {probability_text(posterior.loo)} "
+                f"(leave-one-out){verdict}."
+            )
     return " ".join(sentences)
 
 

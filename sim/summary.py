@@ -149,6 +149,7 @@ class ClaimSummary:
     reported_median_mcse: float | None = None
     reading_low: int = 0
     reading_high: int | None = None
+    said: str | None = None
     shares_ratio_with: tuple[str, ...] = ()
     prior_predictive: Probability | None = None
     loo: Probability | None = None
@@ -724,6 +725,7 @@ def _claims(
                 implied_ratio_median_mcse=ratio_median.mcse,
                 reading_low=claim.low,
                 reading_high=claim.high,
+                said=claim.said,
                 **extra,
             )
         )
@@ -947,6 +949,19 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
     return out
 
 
+def _unchosen_readings(scenario) -> list[str]:
+    """A source's 'more than v' read as every report from v up, because no reading was chosen."""
+    unbounded = [c.id for c in scenario.claims if c.source is not None and c.high is None and not c.reading_chosen]
+    if not unbounded:
+        return []
+    return [
+        f"{name_list(unbounded)}: 'ge' from a source, read by default as every report from the figure up, "
+        "however large; choose the reading the source's words support, e.g. reading = [6000, 6999] for "
+        "'more than 6,000' from a source that would have said 7,000, or reading = [6000, inf] to keep it "
+        "unbounded (docs/claims.md)"
+    ]
+
+
 def _probability_text(p: Probability) -> str:
     if p.method == "bound":
         return f"below {p.mcse:.1g}"
@@ -996,6 +1011,7 @@ def summarize(result: SimulationResult) -> Summary:
     ]
     if overflows:
         warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
+    warnings.extend(_unchosen_readings(scenario))
     sources: tuple[SourceSummary, ...] = ()
     evidence = None
     if posterior is not None:

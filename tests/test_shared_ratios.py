@@ -231,3 +231,30 @@ def test_a_claim_the_others_contradict_is_named_with_its_exact_leave_one_out_pro
     assert any("claim big conflicts with the other conditioned claims" in w for w in summary.warnings)
     prior_big = next(c for c in summary.prior.claims if c.id == "big").prior_predictive
     assert abs(prior_big.value - float(prior @ big)) < Z * prior_big.mcse + 1e-4
+
+
+def test_a_range_reading_against_enumeration():
+    """'more than 30' read as the reports 30..39: the likelihood is P(30 ≤ round(ρ·T) ≤ 39), nothing above."""
+    claims = (
+        '[[claims]]\nid = "more"\nsaid = "more than 30 dead"\nvalue = 30\nrelation = "ge"\n'
+        'reading = [30, 39]\nsource = "media"\n'
+    )
+    summary = summarize(simulate(parse_scenario(_one_force(claims, '["more"]')), workers=1))
+    k = np.arange(1001)
+    pmf = stats.betabinom(1000, 2, 98).pmf(k) * _report_in(_quantile_grid(RATIO), k, 30, 39).mean(axis=1)
+    _assert_mean(summary.posterior.quantities[0], pmf, summary.posterior.ess)
+    unbounded = stats.betabinom(1000, 2, 98).pmf(k) * _report_in(_quantile_grid(RATIO), k, 30, np.inf).mean(axis=1)
+    gap = abs(pmf @ k / pmf.sum() - unbounded @ k / unbounded.sum())
+    assert gap > 10 * summary.posterior.quantities[0].mean.mcse  # the reading matters, measurably
+    claim = summary.posterior.claims[0]
+    assert (claim.said, claim.reading_low, claim.reading_high) == ("more than 30 dead", 30, 39)
+    assert not any("read by default as every report" in w for w in summary.warnings)
+
+
+def test_an_unbounded_reading_not_chosen_is_named():
+    claims = '[[claims]]\nid = "more"\nvalue = 30\nrelation = "ge"\nsource = "media"\n'
+    summary = summarize(simulate(parse_scenario(_one_force(claims, "[]", draws=2_000)), workers=1))
+    assert any(w.startswith("more: 'ge' from a source, read by default") for w in summary.warnings)
+    chosen = claims.replace('source = "media"', 'source = "media"\nreading = [30, inf]')
+    summary = summarize(simulate(parse_scenario(_one_force(chosen, "[]", draws=2_000)), workers=1))
+    assert not any("read by default" in w for w in summary.warnings)
