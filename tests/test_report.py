@@ -219,7 +219,10 @@ def test_sentences_quote_the_source_and_the_posterior(kursk: RunData) -> None:
     index = next(i for i, c in enumerate(summary.prior.claims) if c.id == "kim_nine_528th")
     prior, posterior = summary.prior.claims[index], summary.posterior.claims[index]
     text = claim_sentence(prior, scenario=kursk.scenario, posterior=posterior, conditioned=3)
-    assert text.startswith("The figure of 9 dead from KCNA / Kim Jong Un ")
+    assert text.startswith(
+        "The figure of “the heartrending loss of nine lives” (read as 9 dead) from KCNA / Kim Jong Un "
+    )
+    assert "Given the other conditioned claims, its reading has probability" in text
     assert "Given the reporting bias assumed for KCNA / Kim Jong Un" in text
     assert f"After conditioning on 3 claims, it sits at the {percentile_text(posterior)}" in text
     assert "reporting ratio is estimated at" in text
