@@ -1,6 +1,6 @@
 """Claim likelihoods and conditional tail probabilities.
 
-Likelihoods follow DESIGN.md ("Conditioning on claims"): a claim that names a source is an
+Likelihoods follow docs/model.md (§3, "Claims and the likelihood of a report"): a claim that names a source is an
 observation of the report ``R = round(ρ·T)``; marginalising the reporting ratio ``ρ``
 through its prior CDF ``F`` gives, for the whole numbers ``[lo, hi]`` the claim admits,
 

@@ -1,6 +1,6 @@
 """One chunk of Monte Carlo draws of the casualty model.
 
-Per draw ``i`` and force ``k`` (DESIGN.md, "The model", with the wounded model of issue 12):
+Per draw ``i`` and force ``k`` (docs/model.md §2, with the wounded model of docs/casualty-model.md):
 
 1. size ``N`` from its prior, rounded to a whole number; fatality rate ``f`` from its
    prior, or ``f = 1 − exp(−h·T)`` from a daily hazard and a duration;

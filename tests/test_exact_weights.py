@@ -67,7 +67,7 @@ def _interval_mass(ratio, low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def exact_weights() -> np.ndarray:
-    """The product of the claims' likelihoods at each T = 0..SIZE (DESIGN.md's table, evaluated with scipy).
+    """The product of the claims' likelihoods at each T = 0..SIZE (docs/model.md §3's likelihood, evaluated with scipy).
 
     A report R = round(ρ·T) equals v when ρ lies in ((v − ½)/T, (v + ½)/T]; "at least v" when ρ > (v − ½)/T.
     """

@@ -22,7 +22,7 @@ def _claim(relation: str, value: str, *, source: str | None = "s", scope: str = 
 
 
 def _likelihood(relation: str, value, k: np.ndarray, ratio) -> np.ndarray:
-    """DESIGN.md's table, written independently with scipy: P(report in the claim's range | T = k)."""
+    """docs/model.md §3's likelihood, written independently with scipy: P(report in the claim's range | T = k)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if relation == "eq":
             lo, hi = value, value
