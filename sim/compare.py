@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim import __version__
@@ -43,11 +44,13 @@ from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary, 
 __all__ = [
     "MARKERS",
     "TOLL",
+    "BayesFactor",
     "ClaimGroup",
     "ClaimRow",
     "CompareError",
     "Comparison",
     "Entry",
+    "bayes_factors",
     "build_comparison",
     "compare_paths",
     "load_entry",
@@ -237,6 +240,86 @@ def load_entry(
 def _require_two(count: int) -> None:
     if count < 2:
         raise CompareError(f"a comparison needs two or more scenarios or run folders, got {count}")
+
+
+@dataclass(frozen=True)
+class BayesFactor:
+    """The Bayes factor of scenario ``first`` against ``second``, or why they cannot have one.
+
+    Two scenarios are comparable when they condition on the same data: the same readings (sets of
+    reports) from the same sources, whatever scope, metric or priors each gives them. Then
+    ``log_bf = log Z_first − log Z_second`` (natural log of the ratio of their evidences), with the
+    error ``sqrt(mcse_first² + mcse_second²)`` (independent runs). Otherwise ``log_bf`` is None and
+    ``reason`` says why.
+    """
+
+    first: str
+    second: str
+    log_bf: float | None
+    mcse: float | None
+    reason: str | None = None
+
+
+def _data(summary: Summary) -> tuple[tuple[str, int, float], ...]:
+    """What a posterior conditions on, as data: each conditioned claim's source and reading, sorted."""
+    claims = [c for c in summary.prior.claims if c.conditioned]
+    return tuple(
+        sorted(
+            (c.source or "(no source)", c.reading_low, math.inf if c.reading_high is None else c.reading_high)
+            for c in claims
+        )
+    )
+
+
+def _data_text(data: tuple[tuple[str, int, float], ...]) -> str:
+    if not data:
+        return "nothing"
+    return ", ".join(f"{source} {low:,}–{'∞' if math.isinf(high) else f'{high:,.0f}'}" for source, low, high in data)
+
+
+def bayes_factors(comparison: Comparison) -> tuple[BayesFactor, ...]:
+    """For every pair of scenarios, their Bayes factor where they condition on the same data, else why not."""
+    out = []
+    entries = comparison.entries
+    for i, first in enumerate(entries):
+        for second in entries[i + 1 :]:
+            a, b = first.summary, second.summary
+            data_a, data_b = _data(a), _data(b)
+            reason = None
+            if not data_a or not data_b:
+                none = [e.name for e, d in ((first, data_a), (second, data_b)) if not d]
+                reason = f"{' and '.join(none)} condition(s) on nothing: there is no evidence to compare"
+            elif data_a != data_b:
+                reason = (
+                    f"they condition on different data ({first.name}: {_data_text(data_a)}; "
+                    f"{second.name}: {_data_text(data_b)}): a Bayes factor needs the same readings from the same "
+                    "sources"
+                )
+            elif a.evidence is None or b.evidence is None:
+                reason = "a run folder from before evidence was recorded: rerun it"
+            if reason is not None:
+                out.append(BayesFactor(first.name, second.name, None, None, reason))
+                continue
+            log_bf = a.evidence.log - b.evidence.log  # type: ignore[union-attr]
+            mcse = math.hypot(a.evidence.mcse, b.evidence.mcse)  # type: ignore[union-attr]
+            out.append(BayesFactor(first.name, second.name, log_bf, mcse))
+    return tuple(out)
+
+
+def _bayes_factor_lines(comparison: Comparison) -> list[str]:
+    """One sentence per pair of scenarios: the Bayes factor, or plainly why there is none."""
+    lines = []
+    for factor in bayes_factors(comparison):
+        if factor.log_bf is None:
+            lines.append(f"{factor.first} vs {factor.second}: not comparable — {factor.reason}.")
+            continue
+        ratio = math.exp(factor.log_bf)
+        shown = f"{ratio:.3g}" if 1e-3 <= ratio <= 1e3 else f"10^{factor.log_bf / math.log(10):.1f}"
+        lines.append(
+            f"{factor.first} vs {factor.second}: Bayes factor {shown} (log {factor.log_bf:.3f} ± {factor.mcse:.2g}): "
+            f"the same readings are {shown} times as probable under {factor.first} as under {factor.second}."
+        )
+    return lines
 
 
 def build_comparison(entries: Sequence[Entry]) -> Comparison:
@@ -430,7 +513,7 @@ def to_markdown(comparison: Comparison) -> str:
     ):
         parts += [title, ""]
         parts += [_markdown_table(CLAIM_HEADER, _claim_table(groups)), ""] if groups else ["None.", ""]
-    parts += [NOTES[1], ""]
+    parts += [NOTES[1], "", "**Bayes factors**", "", *(f"- {line}" for line in _bayes_factor_lines(comparison)), ""]
     return "\n".join(parts)
 
 
@@ -453,6 +536,8 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
         console.print(table)
     for note in NOTES:
         console.print(f"[dim]{note}[/dim]")
+    for line in _bayes_factor_lines(comparison):
+        console.print(f"Bayes factor, {escape(line)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,6 +646,10 @@ def to_json(comparison: Comparison) -> str:
                 "toll": {name: _toll_json(entry.toll(name), side.ess) for name, side in entry.sides},
             }
             for entry in comparison.entries
+        ],
+        "bayes_factors": [
+            {"first": f.first, "second": f.second, "log": f.log_bf, "mcse": f.mcse, "not_comparable": f.reason}
+            for f in bayes_factors(comparison)
         ],
         "claims": [
             {

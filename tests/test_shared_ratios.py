@@ -50,6 +50,13 @@ def _quantile_grid(distribution, points: int = 20_000) -> np.ndarray:
     return distribution.ppf((np.arange(points) + 0.5) / points)
 
 
+def _log_evidence_error(prior: np.ndarray, likelihood: np.ndarray, draws: int) -> float:
+    """The Monte Carlo error of ``log((1/n) Σ L_i)`` over ``n`` prior draws, from the exact moments of ``L``."""
+    mean = float((prior * likelihood).sum())
+    variance = float((prior * likelihood**2).sum()) - mean**2
+    return math.sqrt(variance / draws) / mean
+
+
 def _assert_mean(distribution, pmf: np.ndarray, ess: float) -> None:
     pmf = pmf / pmf.sum()
     k = np.arange(pmf.size)
@@ -71,8 +78,11 @@ def test_the_same_claim_twice_leaves_the_posterior_unchanged():
     assert abs(twice.posterior.quantities[0].mean.value - once.posterior.quantities[0].mean.value) < 1e-9
     # the repeated claim is redundant given the first, and the evidence is that of one report
     assert all(c.loo.value == pytest.approx(1.0) for c in twice.posterior.claims)
-    evidence = math.log(float(stats.betabinom(1000, 2, 98).pmf(k) @ likelihood))
-    assert abs(twice.evidence.log - evidence) < Z * twice.evidence.mcse
+    prior = stats.betabinom(1000, 2, 98).pmf(k)
+    evidence = math.log(float(prior @ likelihood))
+    error = _log_evidence_error(prior, likelihood, 200_000)
+    assert abs(twice.evidence.log - evidence) < Z * error
+    assert twice.evidence.mcse == pytest.approx(error, rel=0.1)
     assert [s.claims for s in twice.sources] == [("a", "b")]
     assert twice.prior.claims[0].shares_ratio_with == ("b",)
 
@@ -143,7 +153,8 @@ def test_two_figures_of_one_source_against_enumeration_over_truth_and_ratio():
     joint = prior_a[:, None] * prior_b[None, :] * likelihood
     _check_two_forces(summary, joint)
     evidence = math.log(joint.sum())
-    assert abs(summary.evidence.log - evidence) < Z * summary.evidence.mcse + 2e-4  # + the grid's error
+    error = _log_evidence_error(prior_a[:, None] * prior_b[None, :], likelihood, 400_000)
+    assert abs(summary.evidence.log - evidence) < Z * error + 2e-4  # + the grid's error
     # leave-one-out: P(first's reading | second) = Z(first, second) / Z(second), exactly
     alone = prior_b @ second.mean(axis=1)
     loo = {c.id: c.loo for c in summary.posterior.claims}
@@ -190,7 +201,9 @@ def test_partly_shared_ratio_against_quadrature():
     prior_a, prior_b = _two_force_prior()
     joint = prior_a[:, None] * prior_b[None, :] * ((first * dz[None, :]) @ second.T)
     _check_two_forces(summary, joint)
-    assert abs(summary.evidence.log - math.log(joint.sum())) < Z * summary.evidence.mcse + 1e-4
+    likelihood = (first * dz[None, :]) @ second.T
+    error = _log_evidence_error(prior_a[:, None] * prior_b[None, :], likelihood, 100_000)
+    assert abs(summary.evidence.log - math.log(joint.sum())) < Z * error + 1e-4
     # it lies between the independent and the fully shared answers, measurably away from both
     independent = prior_a[:, None] * prior_b[None, :] * np.outer(first @ dz, second @ dz)
     by_name = {d.name: d for d in summary.posterior.quantities}
@@ -258,3 +271,41 @@ def test_an_unbounded_reading_not_chosen_is_named():
     chosen = claims.replace('source = "media"', 'source = "media"\nreading = [30, inf]')
     summary = summarize(simulate(parse_scenario(_one_force(chosen, "[]", draws=2_000)), workers=1))
     assert not any("read by default" in w for w in summary.warnings)
+
+
+def _beta_source_scenario(fatality: tuple[float, float], value: int, draws: int = 200_000) -> str:
+    claims = f'[[claims]]\nid = "nine"\nvalue = {value}\nsource = "media"\n'
+    return beta_binomial_scenario(
+        size=1000,
+        a=fatality[0],
+        b=fatality[1],
+        draws=draws,
+        sources='[sources.media]\nreporting_ratio = { dist = "beta", a = 2, b = 5 }\n',
+        claims=claims,
+        condition='["nine"]',
+    )
+
+
+def test_bayes_factor_between_scenarios_reading_the_same_report(tmp_path):
+    """Two fatality priors, one report: log BF = log Z_a − log Z_b, each Z = Σ_k P(k) P(R = 9 | k) exactly."""
+    from sim.compare import bayes_factors, compare_paths
+
+    paths = []
+    for name, fatality, value in (("low", (2, 98), 9), ("high", (4, 96), 9), ("other", (2, 98), 10)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(_beta_source_scenario(fatality, value).replace('name = "reference"', f'name = "{name}"'))
+        paths.append(path)
+    factors = bayes_factors(compare_paths(paths, workers=1))
+    k = np.arange(1001)
+    with np.errstate(divide="ignore"):
+        likelihood = RATIO.cdf(9.5 / k) - RATIO.cdf(8.5 / k)
+    likelihood[0] = 0.0
+    priors = [stats.betabinom(1000, 2, 98).pmf(k), stats.betabinom(1000, 4, 96).pmf(k)]
+    exact = math.log(priors[0] @ likelihood) - math.log(priors[1] @ likelihood)
+    error = math.hypot(*(_log_evidence_error(p, likelihood, 200_000) for p in priors))
+    low_high = next(f for f in factors if (f.first, f.second) == ("low", "high"))
+    assert abs(low_high.log_bf - exact) < Z * error
+    assert abs(exact) > 10 * error  # the priors differ enough for the test to tell
+    for f in factors:
+        if "other" in (f.first, f.second):
+            assert f.log_bf is None and "different data" in f.reason
