@@ -73,6 +73,14 @@ lint: $(STAMP) ## ruff
 bench: $(STAMP) ## Throughput and peak memory of sim against a bare NumPy script (REPEATS=3, SIZES=1e6,1e7,1e8)
 	$(BIN)/python benchmarks/bench.py
 
+CALIBRATE_SCENARIOS ?= configs/kursk.toml configs/kursk_signals.toml configs/kursk_engineers.toml
+CALIBRATE_DRAWS ?= 200000
+CALIBRATE_SEEDS ?= 100
+.PHONY: calibrate
+
+calibrate: $(STAMP) ## Is each ± the spread across seeds? SD(z) per statistic (CALIBRATE_DRAWS=200000, CALIBRATE_SEEDS=100)
+	$(BIN)/python -m sim.calibrate $(CALIBRATE_SCENARIOS) --draws $(CALIBRATE_DRAWS) --seeds $(CALIBRATE_SEEDS) $(ARGS)
+
 PARAM ?= forces.combat.fatality_rate
 VALUES ?= 0.02,0.05,0.1,0.15,0.2,0.3
 RANGE ?=

@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.config import Scenario
-from sim.mcse import RANGE_BELOW
 from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary
 
 __all__ = [
@@ -43,7 +42,7 @@ def format_error(error: float) -> str:
 
     Never ``0`` or ``0.0``: callers print no error at all when it is exactly zero.
     """
-    if error >= 10:
+    if error >= 9.5:  # two significant digits
         digits = math.floor(math.log10(error)) - 1
         return format_count(round(error / 10**digits) * 10**digits)
     return f"{error:.1g}"
@@ -57,7 +56,7 @@ def _others(pair: tuple[float, float]) -> str:
 
 def _moves(mcse: float, others: tuple[float, float] | None) -> str | None:
     """How an estimate varies between seeds: ``± 0.4``, ``37 or 38`` (a whole number), or None (it does not)."""
-    if others is not None and mcse < RANGE_BELOW:
+    if others is not None:
         return _others(others) if others[1] > others[0] else None
     if math.isfinite(mcse) and mcse > 0:
         return f"± {format_error(mcse)}"
@@ -70,11 +69,7 @@ def format_estimate(e: Estimate) -> str:
     moves = _moves(e.mcse, e.others)
     if moves is None:
         return format_count(e.value)
-    return (
-        f"{format_count(e.value)} ({moves})"
-        if e.others is not None and e.mcse < RANGE_BELOW
-        else f"{format_count(e.value)} {moves}"
-    )
+    return f"{format_count(e.value)} ({moves})" if e.others is not None else f"{format_count(e.value)} {moves}"
 
 
 def format_probability(p: Probability | None) -> str:
@@ -123,11 +118,9 @@ def _interval(iv: Interval) -> str:
     """``507–3,359 (± 12)``: the larger end error; ends that are whole numbers rarely moving show the values
     other seeds give instead, ``9–15 (15 or 16)``."""
     ends = ((iv.low_mcse, iv.low_others), (iv.high_mcse, iv.high_others))
-    errors = [mcse for mcse, others in ends if not (others is not None and mcse < RANGE_BELOW)]
+    errors = [mcse for mcse, others in ends if others is None]
     parts = [f"± {format_error(max(errors))}"] if any(math.isfinite(e) and e > 0 for e in errors) else []
-    parts += [
-        _others(others) for mcse, others in ends if others is not None and mcse < RANGE_BELOW and others[1] > others[0]
-    ]
+    parts += [_others(others) for _, others in ends if others is not None and others[1] > others[0]]
     suffix = f" ({'; '.join(parts)})" if parts else ""
     return f"{format_count(iv.low)}–{format_count(iv.high)}{suffix}"
 

@@ -37,7 +37,6 @@ from sim.inference import (
     expected_total,
     reported_tails,
 )
-from sim.mcse import batch_layout, hdi_ends
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of, timeline_of
 from sim.processes import ExecutorError, worker_pool
 
@@ -103,11 +102,6 @@ class Plan:
     @property
     def n_chunks(self) -> int:
         return math.ceil(self.draws / self.chunk_size)
-
-    @property
-    def batches(self) -> tuple[int, int]:
-        """The subsampling batches: their size and how many are evaluated (:func:`sim.mcse.batch_layout`)."""
-        return batch_layout(self.draws, self.chunk_size)
 
     def quantity_tails(self, name: str) -> tuple[str, ...]:
         """The conditional tail keys of quantity ``name``, in the order of their cross products ``gram:<name>``."""
@@ -243,15 +237,12 @@ class Sums:
     """Weighted sums that merge by addition: ``linear`` holds Σw·(…), ``quadratic`` Σw²·(…).
 
     Both are stored divided by ``exp(log_scale)`` (``exp(2·log_scale)`` for ``quadratic``);
-    the prior uses unit weights and ``log_scale = 0``. ``batches`` holds statistics of the
-    subsampling batches (:mod:`sim.mcse`), one row per batch, filled by the chunk that holds it
-    (NaN where a batch has no weight): they merge by plain addition.
+    the prior uses unit weights and ``log_scale = 0``.
     """
 
     log_scale: float = 0.0
     linear: dict[str, np.ndarray] = field(default_factory=dict)
     quadratic: dict[str, np.ndarray] = field(default_factory=dict)
-    batches: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_counts(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
         """A tally of ``values``: Σw per value and, when weighted, Σw² per value (unit weights: the counts)."""
@@ -292,9 +283,6 @@ class Sums:
                 elif value.size < current.size:
                     value = np.pad(value, (0, current.size - value.size))
                 store[key] = current * mine**power + value * theirs**power
-        for key, value in other.batches.items():
-            current = self.batches.get(key)
-            self.batches[key] = value.copy() if current is None else current + value
         self.log_scale = scale
         return self
 
@@ -438,7 +426,6 @@ def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Stre
 
 def _accumulate(
     plan: Plan,
-    index: int,
     draws: Draws,
     metrics: dict[str, np.ndarray],
     weights: np.ndarray | None,
@@ -452,8 +439,7 @@ def _accumulate(
     else:
         sums.add_mean("ess", np.ones(draws.n), weights)
     for quantity in plan.quantities:
-        binned = _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
-        _batch_hdis(plan, index, sums, quantity.name, binned, weights)
+        _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
     for quantity in plan.timeline:
         _tally(plan, sums, quantity.name, f"count:{quantity.name}", draws.metric(quantity), weights)
     for key, values in tail_values.items():
@@ -483,31 +469,6 @@ def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weig
         sums.linear[f"overflow:{name}"] = np.array([float((values >= bins).sum())])
         values = np.minimum(values, bins - 1)
     sums.add_counts(key, values, weights)
-    return values
-
-
-def _batch_hdis(plan: Plan, index: int, sums: Sums, name: str, binned: np.ndarray, weights: np.ndarray | None) -> None:
-    """The HDI ends (bin indices) at each level in each subsampling batch of chunk ``index``.
-
-    Stored in ``batches["hdi:<name>"]``, one row per batch: low and high end at each level in turn.
-    """
-    size, count = plan.batches
-    if count == 0:
-        return
-    first = index * (plan.chunk_size // size)
-    rows = range(first, min(first + binned.size // size, count))
-    if not rows:
-        return
-    levels = plan.scenario.simulation.levels
-    out = np.zeros((count, 2 * len(levels)))
-    for row in rows:
-        part = slice((row - first) * size, (row - first + 1) * size)
-        pmf = np.bincount(binned[part], weights=None if weights is None else weights[part])
-        if not pmf.sum() > 0:
-            out[row] = math.nan
-            continue
-        out[row] = hdi_ends(pmf, levels)
-    sums.batches[f"hdi:{name}"] = out
 
 
 def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:
@@ -575,9 +536,9 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
             weighted = weights * values
             posterior.linear[f"input:{path}"] = np.array([weights.sum(), weighted.sum(), (weighted * values).sum()])
 
-    _accumulate(plan, index, draws, metrics, None, prior, tail_values)
+    _accumulate(plan, draws, metrics, None, prior, tail_values)
     if posterior is not None:
-        _accumulate(plan, index, draws, metrics, weights, posterior, tail_values)
+        _accumulate(plan, draws, metrics, weights, posterior, tail_values)
 
     reservoir = None
     start = index * plan.chunk_size

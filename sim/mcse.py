@@ -1,4 +1,4 @@
-"""Monte Carlo standard errors: the importance-sampling delta method and batch subsampling.
+"""Monte Carlo standard errors: the importance-sampling delta method and a bootstrap for HDI ends.
 
 Every error here is for a self-normalised estimate ``Σ wᵢ g(xᵢ) / Σ wᵢ`` of a run's draws, the
 prior being the case ``wᵢ = 1``. Its delta-method variance is
@@ -18,65 +18,35 @@ much mass it is the small but nonzero chance that another seed gives a neighbour
 
 Highest-density interval ends are argmins (the shortest interval), not smooth functions of the
 CDF: they converge at the rate ``n^(-1/3)`` (Kim and Pollard, "Cube root asymptotics", *Ann.
-Statist.* 18, 1990, the shorth), and no delta method or bootstrap applies. Their error is estimated
-by subsampling (Politis, Romano and Wolf, *Subsampling*, 1999, §2.2): the run's draws are cut into
-batches of ``b`` consecutive draws (:func:`batch_layout`), the interval is computed in each batch,
-and the spread of the batch values is rescaled to the run's size, ``sd_b · (b/n)^(1/3)``
-(:func:`subsampling_se`).
+Statist.* 18, 1990, the shorth), and neither the delta method nor the plain bootstrap applies.
+Their errors come from a parametric bootstrap of the tally, smoothed where the ends wander
+(:func:`hdi_bootstrap_se`). docs/errors.md gives the choices and how ``make calibrate`` checks them.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
-from scipy import special
+from scipy import signal, special
 
 __all__ = [
-    "BATCH_RATE",
-    "MAX_BATCHES",
-    "MIN_BATCHES",
-    "MIN_BATCH_SIZE",
-    "MIN_VALID_BATCHES",
-    "RANGE_BELOW",
-    "batch_layout",
+    "STUCK_SHARE",
+    "hdi_bootstrap_se",
     "hdi_ends",
     "quantile_index",
     "quantile_spread",
-    "subsampling_se",
     "weighted_se",
 ]
 
-MIN_BATCHES = 32
-"""At least this many batches (their spread's own error is then about 1/√(2·31) ≈ 13%)."""
-MAX_BATCHES = 40
-"""At most this many batches are evaluated (the first ones): enough for the spread, cheap at 10^8 draws."""
-MIN_VALID_BATCHES = 8
-"""Fewer batches with weight (posterior batches can hold none) leave the error undefined."""
-MIN_BATCH_SIZE = 1024
-"""Smaller runs have no subsampling error (reported as undefined)."""
-RANGE_BELOW = 0.5
-"""A whole-number quantile whose error is below this is shown as the values other seeds give, not with ±."""
-BATCH_RATE = 1 / 3
-"""The convergence rate exponent of highest-density interval ends (cube-root asymptotics)."""
-
-
-def batch_layout(draws: int, chunk_size: int) -> tuple[int, int]:
-    """The batch size ``b`` and how many batches ``B`` a run evaluates (``(0, 0)`` when too small).
-
-    Batches are the consecutive runs of ``b`` draws inside each chunk (``b`` a chunk size divided by a
-    power of two, never spanning chunks, a chunk's remainder unused), the largest ``b`` that gives at
-    least :data:`MIN_BATCHES`; only the first :data:`MAX_BATCHES` are evaluated. The layout depends on
-    the number of draws and the chunk size only, like the random streams.
-    """
-    full, last = divmod(draws, chunk_size)
-    size = chunk_size
-    while size >= MIN_BATCH_SIZE:
-        count = full * (chunk_size // size) + last // size
-        if count >= MIN_BATCHES:
-            return size, min(count, MAX_BATCHES)
-        size //= 2
-    return 0, 0
+BOOTSTRAP = 60
+"""Replicates of the smoothed bootstrap of HDI ends (the error of their sd: 1/√(2·59) ≈ 9%)."""
+MIN_BANDWIDTH = 0.3
+"""Narrower kernels (in bins) leave a tally unsmoothed."""
+STUCK_SHARE = 0.5
+"""A quantile whose estimate stays in one bin at least this often at other seeds is told by the values
+other seeds give (a whole number: ``37 or 38``), not by ± (a spread of whole numbers is no normal error)."""
 
 
 def quantile_index(cdf: np.ndarray, q: float) -> int:
@@ -119,8 +89,8 @@ def weighted_se(g: np.ndarray, pmf: np.ndarray, pmf2: np.ndarray) -> float:
     return math.sqrt(max(float((pmf2 * (g - mu) ** 2).sum()), 0.0))
 
 
-def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float, int, int]:
-    """Error of the quantile ``Q̂ = min{k : F̂(k) ≥ q}`` and the 95% range of the values it takes.
+def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float, int, int, bool]:
+    """Error of the quantile ``Q̂ = min{k : F̂(k) ≥ q}`` and the 95% range of the bins it falls in.
 
     Parameters
     ----------
@@ -133,15 +103,17 @@ def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float,
 
     Returns
     -------
-    (mcse, low, high)
-        The standard deviation of ``Q̂`` under ``P(Q̂ ≤ k) = Φ((F̂(k) − q)/s_k)``, with
-        ``s_k² = cdf2(k)·(1 − F̂(k))² + (cdf2[-1] − cdf2(k))·F̂(k)²``, and the 2.5% and 97.5%
-        points of that distribution (indices): the values another seed would give.
+    (mcse, low, high, stuck)
+        The standard deviation of ``Q̂`` (in bins) under ``P(Q̂ ≤ k) = Φ((F̂(k) − q)/s_k)``, with
+        ``s_k² = cdf2(k)·(1 − F̂(k))² + (cdf2[-1] − cdf2(k))·F̂(k)²``; the 2.5% and 97.5% points of
+        the distribution of another seed's estimate given this one (``s_k`` times √2: both CDFs are
+        estimates), in bins; and whether one bin holds at least :data:`STUCK_SHARE` of the estimate's
+        distribution (it is then better told by that range than by ±).
     """
     total2 = float(cdf2[-1])
     if not total2 > 0:
         k = quantile_index(cdf, q)
-        return 0.0, k, k
+        return 0.0, k, k, True
     reach = 8 * math.sqrt(total2)
     start = max(quantile_index(cdf, q - reach) - 1, 0)
     stop = min(quantile_index(cdf, q + reach) + 2, cdf.size)
@@ -156,18 +128,136 @@ def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float,
     k = np.arange(start, stop, dtype=float)
     mean = float((probability * k).sum())
     sd = math.sqrt(max(float((probability * (k - mean) ** 2).sum()), 0.0))
-    low = start + int(np.searchsorted(at_most, 0.025, side="left"))
-    high = start + int(np.searchsorted(at_most, 0.975, side="left"))
-    return sd, low, min(high, stop - 1)
+    # another seed's estimate: its CDF differs from this one's by √2·s_k (both are estimates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other = np.where(s > 0, special.ndtr((f - q) / (math.sqrt(2) * s)), (f >= q - 1e-12).astype(float))
+    other = np.maximum.accumulate(other)
+    low = start + int(np.searchsorted(other, 0.025, side="left"))
+    high = start + int(np.searchsorted(other, 0.975, side="left"))
+    return sd, low, min(high, stop - 1), bool(probability.max() >= STUCK_SHARE)
 
 
-def subsampling_se(batch_values: np.ndarray, batch_size: int, draws: int) -> float:
-    """Error of an ``n^(-1/3)``-rate estimate from its values in batches of ``batch_size`` draws.
+def _smooth(values: np.ndarray, bandwidth: float, reflect_low: bool, reflect_high: bool) -> np.ndarray:
+    """Gaussian smoothing by FFT, mirrored at the tally's own ends (not at a window's cut)."""
+    values = values.astype(float)
+    if bandwidth < MIN_BANDWIDTH:
+        return values
+    pad = math.ceil(4 * bandwidth)
+    low = values[:pad][::-1] if reflect_low else np.zeros(min(pad, values.size))
+    high = values[-pad:][::-1] if reflect_high else np.zeros(min(pad, values.size))
+    kernel = np.exp(-0.5 * (np.arange(-pad, pad + 1) / bandwidth) ** 2)
+    smoothed = signal.fftconvolve(np.concatenate([low, values, high]), kernel / kernel.sum(), mode="same")
+    return np.maximum(smoothed[low.size : low.size + values.size], 0.0)
 
-    ``sd(batch values) · (batch_size / draws)^(1/3)``; NaN entries (batches without weight) are
-    left out; undefined (NaN) below :data:`MIN_VALID_BATCHES` valid batches.
+
+def _cells(
+    pmf: np.ndarray, pmf2: np.ndarray, windows: list[tuple[int, int]], bandwidth: float
+) -> tuple[np.ndarray, ...]:
+    """Compress a tally to its smoothed bins inside ``windows`` (candidate ends) and the blocks between.
+
+    Each window is smoothed with a Gaussian kernel of ``bandwidth`` bins (reflected at the tally's ends);
+    returns the cells' positions (a bin index; -1 for a block), Σw and Σw² per cell.
     """
-    values = batch_values[np.isfinite(batch_values)]
-    if values.size < MIN_VALID_BATCHES:
-        return math.nan
-    return float(np.std(values, ddof=1)) * (batch_size / draws) ** BATCH_RATE
+    inside = np.zeros(pmf.size, dtype=bool)
+    for low, high in windows:
+        inside[max(low, 0) : min(high, pmf.size)] = True
+    cuts = np.flatnonzero(np.diff(inside.astype(np.int8))) + 1
+    positions, masses, masses2 = [], [], []
+    for start, stop in itertools.pairwise([0, *cuts.tolist(), pmf.size]):
+        if inside[start]:
+            pad = math.ceil(4 * bandwidth) + 1
+            lo, hi = max(start - pad, 0), min(stop + pad, pmf.size)
+            positions.append(np.arange(start, stop))
+            for out, values in ((masses, pmf), (masses2, pmf2)):
+                out.append(_smooth(values[lo:hi], bandwidth, lo == 0, hi == pmf.size)[start - lo : stop - lo])
+        else:
+            positions.append(np.array([-1]))
+            masses.append(np.array([pmf[start:stop].sum()]))
+            masses2.append(np.array([pmf2[start:stop].sum()]))
+    return np.concatenate(positions), np.concatenate(masses), np.concatenate(masses2)
+
+
+def _replicate_ends(
+    pmf: np.ndarray,
+    pmf2: np.ndarray,
+    level: float,
+    ends: tuple[int, int],
+    bandwidth: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The HDI ends of :data:`BOOTSTRAP` Poisson redraws of the (smoothed) tally near ``ends``; one row each."""
+    reach = max(20, math.ceil(1.5 * bandwidth))
+    windows = [(end - reach, end + reach + 1) for end in ends]
+    positions, mass, mass2 = _cells(pmf, pmf2, windows, bandwidth)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        counts = np.where(mass2 > 0, mass**2 / mass2, 0.0)
+        scale = np.where(mass > 0, mass2 / mass, 0.0)
+    replicates = rng.poisson(counts, size=(BOOTSTRAP, counts.size)) * scale
+    cdf = np.cumsum(replicates, axis=1)
+    cdf /= cdf[:, -1:]
+    before = cdf - replicates / replicates.sum(axis=1, keepdims=True)
+    # every replicate's ends at once: rows offset by 2 keep the flattened CDFs increasing
+    rows = np.arange(BOOTSTRAP)
+    offset = 2.0 * rows[:, None]
+    targets = before + level - 1e-12 + offset
+    stops = np.searchsorted((cdf + offset).ravel(), targets.ravel()).reshape(targets.shape)
+    stops = np.minimum(stops - positions.size * rows[:, None], positions.size - 1)
+    reached = np.take_along_axis(cdf + offset, stops, axis=1) >= targets
+    ok = reached & (positions[stops] >= 0) & (positions >= 0)[None, :] & (replicates > 0)
+    widths = np.where(ok, positions[stops] - positions[None, :], np.iinfo(np.int64).max)
+    best = np.argmin(widths, axis=1)
+    valid = ok[rows, best]  # an end in a block (out of reach) leaves a replicate out
+    return np.stack([positions[best], positions[stops[rows, best]]], axis=1)[valid]
+
+
+def _spread(found: np.ndarray, ends: tuple[int, int]) -> list[tuple[float, tuple[float, float] | None]]:
+    """Per end: the replicates' sd, and another seed's 95% range when one value holds :data:`STUCK_SHARE`."""
+    out: list[tuple[float, tuple[float, float] | None]] = []
+    for column, estimate in zip(found.T, ends, strict=True):
+        if column.size < BOOTSTRAP // 2:
+            out.append((math.nan, None))
+            continue
+        stuck = np.unique(column, return_counts=True)[1].max() >= STUCK_SHARE * column.size
+        # another seed's value: √2 times the replicates' deviations from this estimate (both are estimates)
+        low, high = (
+            float(estimate + round(math.sqrt(2) * (x - estimate)))
+            for x in np.quantile(column, [0.025, 0.975], method="inverted_cdf")
+        )
+        out.append((float(np.std(column, ddof=1)), (low, high) if stuck else None))
+    return out
+
+
+def hdi_bootstrap_se(
+    pmf: np.ndarray, pmf2: np.ndarray, levels: tuple[float, ...], rng: np.random.Generator
+) -> list[tuple[float, tuple[float, float] | None]]:
+    """Errors of the HDI ends ``[low, high]`` at each level by a parametric bootstrap, smoothed where needed.
+
+    Returns, per end, its standard deviation over the replicates and, when one value holds at least
+    :data:`STUCK_SHARE` of them, the 2.5% and 97.5% points of the replicates (else None), as for
+    :func:`quantile_spread`.
+
+    Each bin of the tally (Σw and Σw² per bin, over the total weight and its square) is redrawn as a
+    Poisson count matched to its mean and variance (``Σw ~ Poisson(λ)·Σw²/Σw``, ``λ = (Σw)²/Σw²``) and
+    the HDI recomputed, in :data:`BOOTSTRAP` replicates. Where the ends hold still (one value in at least
+    half of the replicates: a whole-number toll with much mass per value) that is the answer. Otherwise
+    the ends wander over a flat stretch of the width function, where the plain bootstrap fails for the
+    shortest interval's cube-root asymptotics (Kim and Pollard 1990); the tally is then first smoothed
+    with a Gaussian kernel of Silverman's bandwidth ``h = 1.06·sd·ESS^(-1/5)`` bins, the smoothed
+    bootstrap being consistent (Kosorok, "Bootstrapping the Grenander estimator", 2008; Sen, Banerjee
+    and Woodroofe, *Ann. Statist.* 38, 2010). Only bins within ``max(20, 1.5h)`` of the ends can end a
+    replicate's HDI; the mass between is redrawn as blocks.
+    """
+    out: list[tuple[float, tuple[float, float] | None]] = []
+    ess = 1 / float(pmf2.sum())
+    support = np.arange(pmf.size, dtype=float)
+    mean = float((pmf * support).sum())
+    bandwidth = 1.06 * math.sqrt(float((pmf * (support - mean) ** 2).sum())) * ess**-0.2
+    ends = hdi_ends(pmf, levels)
+    for j, level in enumerate(levels):
+        at = (int(ends[2 * j]), int(ends[2 * j + 1]))
+        plain = _spread(_replicate_ends(pmf, pmf2, level, at, 0.0, rng), at)
+        if all(others is not None for _, others in plain) or bandwidth < MIN_BANDWIDTH:
+            out += plain
+        else:
+            out += _spread(_replicate_ends(pmf, pmf2, level, at, bandwidth, rng), at)
+    return out

@@ -2,20 +2,25 @@
 
 Every statistic is computed from the merged accumulators of :mod:`sim.engine`, for the
 prior predictive and, when the run conditions on claims, for the posterior (the same
-statistics with importance weights). Monte Carlo standard errors (MCSE):
+statistics with importance weights). Monte Carlo standard errors (MCSE), prior and posterior
+alike, from the importance-sampling delta method over the tallies' Σw and Σw² per bin
+(:mod:`sim.mcse`; the prior is the case of unit weights):
 
-- mean: ``sd / sqrt(ESS)``; sd: delta method, ``sqrt((m4 − sd⁴) / (4·sd²·ESS))``;
-- a quantile at level ``q``: half the distance between the quantiles at ``q ± s`` with
-  ``s = sqrt(q(1 − q)/ESS)`` (the binomial interval on the order statistic, e.g.
-  Gelman et al., *Bayesian Data Analysis*, 3rd ed., §10.5); HDI endpoints use the same
-  rule at the mass below each endpoint (an approximation, as the HDI's end levels are
-  themselves estimated);
-- a probability: ``sqrt(p(1 − p)/ESS)`` for an empirical frequency; for a conditional
-  (Rao–Blackwellised) estimate the standard error of its weighted mean. Each probability is
-  reported with whichever of the two has the smaller error; a frequency needs at least 25
-  effective hits on each side to be eligible, so rare events always use the conditional one.
+- mean and sd: delta method (``g = x`` and ``g = (x − μ)²``, ``se(sd) = se(var)/(2·sd)``);
+- a quantile (median, equal-tailed interval ends, implied ratios, reports, inputs): the standard
+  deviation of the estimated quantile's distribution, ``P(Q̂ ≤ k) = Φ((F̂(k) − q)/s_k)``; a
+  whole-number quantile that mostly stays put carries the values other seeds give (``others``);
+- HDI ends: a parametric bootstrap of the tally, smoothed where the ends wander (cube-root
+  asymptotics);
+- a probability, a difference of tails (``eq``/``between``) or the mid-percentile: one weighted
+  frequency (delta method) or, for the prior, one per-draw combination of the conditional
+  (Rao–Blackwellised) estimates, its error from their cross products. The one with the smaller
+  error is reported; a frequency needs at least 25 effective hits on its smaller side to be
+  eligible, so rare events always use the conditional one.
 
-``ESS = (Σw)² / Σw²`` (Kish's effective sample size) is the number of draws for the prior.
+``ESS = (Σw)² / Σw²`` (Kish's effective sample size) is reported and decides where errors are
+defined (two effective draws) and the rule-of-three bounds; it no longer sets the errors. See
+docs/errors.md.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import math
 import types
 import typing
+import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
@@ -35,7 +41,7 @@ from sim import __version__
 from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
 from sim.inference import claim_groups
-from sim.mcse import hdi_ends, quantile_index, quantile_spread, subsampling_se, weighted_se
+from sim.mcse import hdi_bootstrap_se, hdi_ends, quantile_index, quantile_spread, weighted_se
 from sim.model import Quantity
 
 __all__ = [
@@ -92,8 +98,8 @@ class Probability:
     """A probability, its MCSE, and how it was estimated.
 
     ``method`` is ``empirical`` (a weighted frequency), ``conditional`` (the Rao–Blackwellised
-    estimate), ``exact``, ``mixed`` (a difference of both kinds) or ``bound``: no draw fell
-    there, ``value`` is 0 and ``mcse`` holds the 95% upper limit ``3/ESS`` (rule of three).
+    estimate), ``exact`` or ``bound``: no draw fell there, ``value`` is 0 and ``mcse`` holds the
+    95% upper limit ``3/ESS`` (rule of three).
     """
 
     value: float
@@ -119,7 +125,8 @@ class ClaimSummary:
 
     ``percentile`` is the mid-percentile ``100·(P(T < v) + P(T ≤ v))/2``; ``below`` and
     ``above`` are ``P(T ≤ v)`` and ``P(T ≥ v)``; ``probability`` is that the claim is true;
-    ``implied_ratio`` is ``v / T`` (median and 95% interval, errors by the delta method). For a sourced claim,
+    ``implied_ratio`` is ``v / T`` (median and 95% interval, errors by the delta method; ``*_others``
+    as :attr:`Estimate.others`). For a sourced claim,
     ``reported_at_most``/``reported_at_least`` are ``P(R ≤ v)``/``P(R ≥ v)`` for the report
     ``R = round(ρ·T)``, ``reported`` its distribution, and ``ratio_posterior`` the posterior of
     ρ when the run conditions on the claim.
@@ -146,7 +153,9 @@ class ClaimSummary:
     reported_interval: Interval | None = None
     ratio_posterior: Distribution | None = None
     implied_ratio_median_mcse: float = math.nan
+    implied_ratio_median_others: tuple[float, float] | None = None
     reported_median_mcse: float | None = None
+    reported_median_others: tuple[float, float] | None = None
     reading_low: int = 0
     reading_high: int | None = None
     said: str | None = None
@@ -382,7 +391,11 @@ def _implied(v: float, quantile: Estimate) -> Estimate:
     """The ratio ``v/Q`` at a quantile ``Q`` of the truth, with its error ``v·se(Q)/Q²`` (delta method)."""
     if quantile.value == 0:
         return Estimate(math.inf, math.nan)
-    return Estimate(v / quantile.value, v * quantile.mcse / quantile.value**2)
+    others = None
+    if quantile.others is not None:
+        low, high = quantile.others
+        others = (v / high, v / low if low > 0 else math.inf)
+    return Estimate(v / quantile.value, v * quantile.mcse / quantile.value**2, others)
 
 
 def _bin_value(index: float, width: int) -> float:
@@ -422,8 +435,8 @@ def _quantile(cdf: np.ndarray, cdf2: np.ndarray, q: float, ess: float) -> Estima
     value = float(quantile_index(cdf, q))
     if not _errors_defined(ess):
         return Estimate(value, math.nan)
-    mcse, low, high = quantile_spread(cdf, cdf2, q)
-    return Estimate(value, mcse, (float(low), float(high)))
+    mcse, low, high, stuck = quantile_spread(cdf, cdf2, q)
+    return Estimate(value, mcse, (float(low), float(high)) if stuck else None)
 
 
 def _moments(support: np.ndarray, pmf: np.ndarray, pmf2: np.ndarray, ess: float) -> tuple[Estimate, Estimate]:
@@ -438,7 +451,12 @@ def _moments(support: np.ndarray, pmf: np.ndarray, pmf2: np.ndarray, ess: float)
 
 
 def _count_distribution(
-    name: str, pmf: np.ndarray, pmf2: np.ndarray, ess: float, levels: tuple[float, ...], hdi_errors: list[float]
+    name: str,
+    pmf: np.ndarray,
+    pmf2: np.ndarray,
+    ess: float,
+    levels: tuple[float, ...],
+    hdi_errors: list[tuple[float, tuple[float, float] | None]],
 ) -> Distribution:
     """Summary of a tally (bin indices): quantiles with their spread, HDI ends with their subsampling errors."""
     cdf = np.cumsum(pmf)
@@ -446,15 +464,17 @@ def _count_distribution(
     cdf2 = np.cumsum(pmf2)
     mean, sd = _moments(np.arange(pmf.size, dtype=float), pmf, pmf2, ess)
     ends = hdi_ends(pmf, levels)
-    hdi = tuple(
-        Interval(level, float(ends[2 * j]), float(ends[2 * j + 1]), hdi_errors[2 * j], hdi_errors[2 * j + 1])
-        for j, level in enumerate(levels)
-    )
+    hdi = []
+    for j, level in enumerate(levels):
+        (low_mcse, low_others), (high_mcse, high_others) = hdi_errors[2 * j], hdi_errors[2 * j + 1]
+        hdi.append(
+            Interval(level, float(ends[2 * j]), float(ends[2 * j + 1]), low_mcse, high_mcse, low_others, high_others)
+        )
     eti = []
     for level in levels:
         low, high = (_quantile(cdf, cdf2, q, ess) for q in ((1 - level) / 2, (1 + level) / 2))
         eti.append(Interval(level, low.value, high.value, low.mcse, high.mcse, low.others, high.others))
-    return Distribution(name, mean, sd, _quantile(cdf, cdf2, 0.5, ess), tuple(eti), hdi)
+    return Distribution(name, mean, sd, _quantile(cdf, cdf2, 0.5, ess), tuple(eti), tuple(hdi))
 
 
 def _binned_distribution(
@@ -468,9 +488,10 @@ def _binned_distribution(
 ) -> Distribution:
     """Summary from a histogram of Σw and Σw² per bin (quantiles interpolated within bins) and exact moments.
 
-    Errors by the delta method: a quantile's is half the distance between the quantiles at ``q ± s``,
-    ``s`` the error of the CDF at the quantile; the mean's and sd's are computed at the bin centres (an
-    approximation within a bin, of 2,048).
+    Errors by the delta method over the bins (:func:`sim.mcse.quantile_spread` for quantiles, in bins
+    times the width of the quantile's bin); the mean's and sd's are computed at the bin centres (an
+    approximation within a bin, of 2,048). A quantile that stays in one bin (an input taking few
+    values) has ``others``: the lowest and highest edge of the bins it falls in at other seeds.
     """
     total = counts.sum()
     pmf, pmf2 = counts / total, counts2 / total**2
@@ -490,10 +511,10 @@ def _binned_distribution(
         value = float(np.interp(q, grid, edges))
         if not _errors_defined(ess):
             return Estimate(value, math.nan)
-        k = min(int(np.searchsorted(cdf, q)), cdf.size - 1)
-        s = math.sqrt(max(cdf2[k] * (1 - cdf[k]) ** 2 + (cdf2[-1] - cdf2[k]) * cdf[k] ** 2, 0.0))
-        spread = float(np.interp(min(q + s, 1.0), grid, edges) - np.interp(max(q - s, 0.0), grid, edges)) / 2
-        return Estimate(value, spread)
+        mcse, low, high, stuck = quantile_spread(cdf, cdf2, q)  # in bins: times the width of the quantile's bin
+        k = quantile_index(cdf, q)
+        others = (float(edges[low]), float(edges[high + 1])) if stuck else None
+        return Estimate(value, mcse * float(edges[k + 1] - edges[k]), others)
 
     eti = []
     for level in levels:
@@ -551,7 +572,7 @@ class _Tails:
         if not terms:
             return Probability(constant, 0.0, "exact")
         empirical = self._frequency(terms, constant)
-        if not self.conditional:
+        if not self.conditional or any(x not in self.thresholds for x in terms):  # conditional: claims' points
             return empirical
         conditional = self._conditional(terms, constant)
         hits = min(empirical.value, 1 - empirical.value) * self.weights.ess
@@ -610,9 +631,10 @@ class _Tails:
         return Probability(100 * p.value, 100 * p.mcse, p.method)
 
     def quantile(self, q: float) -> Estimate:
-        """The value at level ``q`` and its error, in values (not bins)."""
-        cdf = np.cumsum(self.pmf)
-        estimate = _quantile(cdf, np.cumsum(self.pmf2), q, self.weights.ess)
+        """The value at level ``q`` and its error, in values (not bins; ``others`` for exact tallies only)."""
+        estimate = _quantile(np.cumsum(self.pmf), np.cumsum(self.pmf2), q, self.weights.ess)
+        if self.width == 1:
+            return estimate
         return Estimate(self.value(estimate.value), estimate.mcse * self.width)
 
 
@@ -670,7 +692,15 @@ def _claims(
         above = tail.more_than(math.ceil(v) - 1)
         # v/T at T's quantiles, with the delta-method error v·se(Q)/Q²
         ratio_low, ratio_median, ratio_high = (_implied(v, tail.quantile(q)) for q in (0.975, 0.5, 0.025))
-        ratio = Interval(0.95, ratio_low.value, ratio_high.value, ratio_low.mcse, ratio_high.mcse)
+        ratio = Interval(
+            0.95,
+            ratio_low.value,
+            ratio_high.value,
+            ratio_low.mcse,
+            ratio_high.mcse,
+            ratio_low.others,
+            ratio_high.others,
+        )
         extra: dict[str, Any] = {}
         group = groups[claim.id]
         extra["shares_ratio_with"] = tuple(c.id for c in group.claims if c.id != claim.id)
@@ -692,14 +722,18 @@ def _claims(
                 width = plan.bin_widths[f"reported:{claim.id}"]
                 cdf, cdf2 = np.cumsum(reported[0]), np.cumsum(reported[1])
                 low, median, high = (_quantile(cdf, cdf2, q, 1 / float(cdf2[-1])) for q in (0.025, 0.5, 0.975))
+                exact = width == 1  # ranges of other seeds' values for whole numbers, not bins
                 extra["reported_median"] = _bin_value(median.value, width)
                 extra["reported_median_mcse"] = median.mcse * width
+                extra["reported_median_others"] = median.others if exact else None
                 extra["reported_interval"] = Interval(
                     0.95,
                     _bin_value(low.value, width),
                     _bin_value(high.value, width),
                     low.mcse * width,
                     high.mcse * width,
+                    low.others if exact else None,
+                    high.others if exact else None,
                 )
             if posterior and f"ratio:{group.key}" in weights.sums.linear:
                 distribution = scenario.source(claim.source).reporting_ratio.distribution
@@ -723,6 +757,7 @@ def _claims(
                 implied_ratio=ratio,
                 implied_ratio_median=ratio_median.value,
                 implied_ratio_median_mcse=ratio_median.mcse,
+                implied_ratio_median_others=ratio_median.others,
                 reading_low=claim.low,
                 reading_high=claim.high,
                 said=claim.said,
@@ -735,14 +770,15 @@ def _claims(
 def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], posterior: bool) -> Side:
     plan = result.plan
     weights = _Weights(sums)
-    batch_size, _ = plan.batches
     quantities = []
     for q in plan.quantities:
         pmf, pmf2 = weights.tally(f"count:{q.name}")  # type: ignore[misc]
-        batches = sums.batches.get(f"hdi:{q.name}")
-        hdi_errors = [math.nan] * (2 * len(levels))  # math.nan itself: summaries read back compare equal
-        if batches is not None:
-            hdi_errors = [subsampling_se(column, batch_size, plan.draws) for column in batches.T]
+        hdi_errors: list[tuple[float, tuple[float, float] | None]] = [(math.nan, None)] * (2 * len(levels))
+        if _errors_defined(weights.ess):
+            rng = np.random.Generator(
+                np.random.PCG64(np.random.SeedSequence(plan.seed, spawn_key=(0, 0, zlib.crc32(q.name.encode()))))
+            )
+            hdi_errors = hdi_bootstrap_se(pmf, pmf2, levels, rng)
         distribution = _count_distribution(q.name, pmf, pmf2, weights.ess, levels, hdi_errors)
         quantities.append(_rescale(distribution, plan.bin_widths[q.name]))
     thresholds: dict[str, dict[int, bool]] = {}

@@ -1,0 +1,57 @@
+"""Monte Carlo errors against the spread across seeds (sim.calibrate, make calibrate).
+
+``SD(z)`` over S seeds is known to about ``1/√(2(S−1))``: a statistic is called out only when it is
+outside the band [0.8, 1.25] by more than 3 of its own (bootstrap) errors, and most statistics must
+lie inside the band itself.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from reference_cases import beta_binomial_scenario
+
+from sim.calibrate import BAND, calibrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SOURCE = '[sources.s]\nreporting_ratio = { dist = "beta", a = 4, b = 2 }\n'
+CLAIMS = (
+    '[[claims]]\nid = "eq"\nvalue = 40\nrelation = "eq"\nsource = "s"\n'
+    '[[claims]]\nid = "range"\nvalue = [30, 60]\nrelation = "between"\n'
+)
+
+
+def _check(results, *, inside: float) -> None:
+    assessed = [c for c in results if math.isfinite(c.sd_z)]
+    assert len(assessed) >= 20
+    far = [c for c in assessed if not BAND[0] - 3 * c.sd_z_error <= c.sd_z <= BAND[1] + 3 * c.sd_z_error]
+    assert not far, [(c.scenario, c.key, round(c.sd_z, 2), round(c.sd_z_error, 2)) for c in far]
+    share = sum(BAND[0] <= c.sd_z <= BAND[1] for c in assessed) / len(assessed)
+    assert share >= inside, share
+    ranges = [c for c in results if math.isfinite(c.coverage)]
+    assert all(c.coverage >= 0.8 for c in ranges), [(c.key, c.coverage) for c in ranges if c.coverage < 0.8]
+
+
+def test_errors_match_the_spread_across_seeds_on_a_small_conditioned_scenario(write_config):
+    text = beta_binomial_scenario(size=400, a=3, b=20, draws=20_000, sources=SOURCE, claims=CLAIMS, condition='["eq"]')
+    results = calibrate([str(write_config(text))], draws=20_000, seeds=40, workers=2)
+    sides = {c.key[0] for c in results if math.isfinite(c.sd_z)}
+    assert sides == {"prior", "posterior"}
+    _check(results, inside=0.8)
+
+
+def test_the_old_errors_would_fail(write_config):
+    """The check can fail: errors that are half the true ones give SD(z) near 2."""
+    text = beta_binomial_scenario(size=400, a=3, b=20, draws=20_000)
+    results = calibrate([str(write_config(text))], draws=20_000, seeds=20, workers=2, error_scale=0.5)
+    with pytest.raises(AssertionError):
+        _check(results, inside=0.8)
+
+
+@pytest.mark.slow
+def test_errors_match_the_spread_across_seeds_on_the_kursk_scenarios():
+    paths = [str(ROOT / "configs" / f"{name}.toml") for name in ("kursk_engineers", "kursk_signals")]
+    _check(calibrate(paths, draws=200_000, seeds=100), inside=0.95)
