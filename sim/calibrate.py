@@ -34,6 +34,8 @@ __all__ = ["BAND", "Calibration", "calibrate", "statistics"]
 BAND = (0.8, 1.25)
 """SD(z) inside this band counts as honest."""
 BOOTSTRAP = 400
+MIN_SHOWN = 10
+"""SD(z) of a statistic printed with ± at fewer seeds (a range at the others) is not assessed."""
 
 Key = tuple[str, str, str, str]
 """(side, item, statistic, level)"""
@@ -127,7 +129,7 @@ def _assess(scenario: str, key: Key, runs: list[Value]) -> Calibration:
     discrete = np.array([r[2] is not None for r in runs])
     shown = ~discrete & np.isfinite(errors) & (errors > 0) & np.isfinite(values)
     sd_z = sd_error = coverage = math.nan
-    if shown.sum() >= 3 and np.ptp(values[np.isfinite(values)]) > 0:
+    if shown.sum() >= MIN_SHOWN and np.ptp(values[np.isfinite(values)]) > 0:
         z = (values[shown] - values[np.isfinite(values)].mean()) / errors[shown] * math.sqrt(seeds / (seeds - 1))
         sd_z = float(np.sqrt(np.mean(z**2)))
         rng = np.random.default_rng(0)

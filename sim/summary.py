@@ -41,7 +41,7 @@ from sim import __version__
 from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
 from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
 from sim.inference import claim_groups
-from sim.mcse import hdi_bootstrap_se, hdi_ends, quantile_index, quantile_spread, weighted_se
+from sim.mcse import hdi_bootstrap_se, hdi_ends, interpolated_quantile_se, quantile_index, quantile_spread, weighted_se
 from sim.model import Quantity
 
 __all__ = [
@@ -488,10 +488,9 @@ def _binned_distribution(
 ) -> Distribution:
     """Summary from a histogram of Σw and Σw² per bin (quantiles interpolated within bins) and exact moments.
 
-    Errors by the delta method over the bins (:func:`sim.mcse.quantile_spread` for quantiles, in bins
-    times the width of the quantile's bin); the mean's and sd's are computed at the bin centres (an
-    approximation within a bin, of 2,048). A quantile that stays in one bin (an input taking few
-    values) has ``others``: the lowest and highest edge of the bins it falls in at other seeds.
+    Errors by the delta method over the bins (:func:`sim.mcse.interpolated_quantile_se` for
+    quantiles); the mean's and sd's are computed at the bin centres (an approximation within a bin,
+    of 2,048).
     """
     total = counts.sum()
     pmf, pmf2 = counts / total, counts2 / total**2
@@ -511,15 +510,12 @@ def _binned_distribution(
         value = float(np.interp(q, grid, edges))
         if not _errors_defined(ess):
             return Estimate(value, math.nan)
-        mcse, low, high, stuck = quantile_spread(cdf, cdf2, q)  # in bins: times the width of the quantile's bin
-        k = quantile_index(cdf, q)
-        others = (float(edges[low]), float(edges[high + 1])) if stuck else None
-        return Estimate(value, mcse * float(edges[k + 1] - edges[k]), others)
+        return Estimate(value, *interpolated_quantile_se(cdf, cdf2, edges, q))
 
     eti = []
     for level in levels:
         low, high = (quantile(q) for q in ((1 - level) / 2, (1 + level) / 2))
-        eti.append(Interval(level, low.value, high.value, low.mcse, high.mcse))
+        eti.append(Interval(level, low.value, high.value, low.mcse, high.mcse, low.others, high.others))
     return Distribution(
         name,
         Estimate(mean_value, binned_mean.mcse),
@@ -650,21 +646,22 @@ def _ratio_posterior(weights: _Weights, claim_id: str, distribution, levels: tup
     def to_ratio(logit: float) -> float:
         return float(distribution.ppf(special.expit(logit)))
 
-    def at(logit: float, mcse: float) -> Estimate:
+    def at(logit: float, mcse: float, others: tuple[float, float] | None) -> Estimate:
         """The ratio at ``logit`` and its error, half the ratio's change over ``logit ± mcse``."""
+        mapped = None if others is None else (to_ratio(others[0]), to_ratio(others[1]))
         if not math.isfinite(mcse):
-            return Estimate(to_ratio(logit), math.nan)
-        return Estimate(to_ratio(logit), (to_ratio(logit + mcse) - to_ratio(logit - mcse)) / 2)
+            return Estimate(to_ratio(logit), math.nan, mapped)
+        return Estimate(to_ratio(logit), (to_ratio(logit + mcse) - to_ratio(logit - mcse)) / 2, mapped)
 
     def interval(iv: Interval) -> Interval:
-        low, high = at(iv.low, iv.low_mcse), at(iv.high, iv.high_mcse)
-        return Interval(iv.level, low.value, high.value, low.mcse, high.mcse)
+        low, high = at(iv.low, iv.low_mcse, iv.low_others), at(iv.high, iv.high_mcse, iv.high_others)
+        return Interval(iv.level, low.value, high.value, low.mcse, high.mcse, low.others, high.others)
 
     return Distribution(
         claim_id,
         Estimate(math.nan, math.nan),
         Estimate(math.nan, math.nan),
-        at(in_u.median.value, in_u.median.mcse),
+        at(in_u.median.value, in_u.median.mcse, in_u.median.others),
         tuple(interval(iv) for iv in in_u.eti),
         (),
     )
