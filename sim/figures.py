@@ -32,7 +32,7 @@ def figure_names(run: RunData) -> list[str]:
 
     The toll and exceedance figures always apply; the ratios figure when a claim has a
     positive figure; the forces figure with several forces or with casualties; the priors
-    figure when an input is uncertain; the over-time figure when a force has a daily hazard.
+    figure when an input is uncertain; the over-time figure when a force has dated phases.
     """
     summary, scenario = run.summary, run.scenario
     applies = {
@@ -41,7 +41,7 @@ def figure_names(run: RunData) -> list[str]:
         "ratios": any(c.value > 0 for c in summary.prior.claims),
         "forces": len(scenario.forces) > 1 or scenario.has_casualties,
         "priors": any(not spec.is_fixed for spec in scenario.priors()),
-        "over_time": any(force.daily_hazard is not None for force in scenario.forces),
+        "over_time": any(force.phases for force in scenario.forces),
     }
     return [name for name in FIGURE_TITLES if applies[name]]
 

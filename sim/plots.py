@@ -1,4 +1,4 @@
-"""Report-ready figures of a run: pure functions from a Summary (and the scenario, the reservoir) to a Figure.
+"""Report-ready figures of a run: pure functions from a Summary (and the scenario) to a Figure.
 
 Every function builds a new :class:`~matplotlib.figure.Figure` in sim's style (never pyplot's
 global state) and returns it; given ``ax=`` it draws a single panel into that axes instead
@@ -8,7 +8,7 @@ in the metadata) and SVG under ``<run>/figures/``.
 
 The figures read the exact pmf of every outcome (``Summary.distributions``) and the claim
 statistics; tail probabilities far below 1/draws come from the claims' estimates, never from
-counting draws. Only the over-time fan chart uses the reservoir of draws.
+counting draws.
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Callable, Sequence
+from datetime import date
 
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.config import METRIC_NOUNS, Force, Scenario
+from sim.config import METRIC_NOUNS, Claim, Scenario
 from sim.display import format_count, format_ratio
 from sim.priors import Discrete, PriorSpec
 from sim.report import FIGURE_TITLES, percentile_text, plural, prior_title, probability_text
@@ -62,7 +64,6 @@ __all__ = [
 WIDTH = 7.0  # inches: a report's text width
 BINS_PER_DECADE = 40
 CURVE_POINTS = 600
-TIME_POINTS = 31
 LOG_PRIOR_SPAN = 30  # a prior whose 99.8% range spans more than this factor gets a log axis
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 Grid = list[list[Axes]]
@@ -727,84 +728,102 @@ def plot_priors(summary: Summary, scenario: Scenario, *, path: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. Over time, for forces with a daily hazard
+# 6. Over time: the cumulative toll of the phased forces, from the engine's timeline tallies
 # ---------------------------------------------------------------------------------------------
 
 
-def _paths(force: Force, reservoir: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative deaths on a grid of days for each reservoir draw: ``(days, deaths[day, draw])``.
-
-    Given a draw's hazard h, days T and deaths K, each death's day is an independent
-    exponential truncated to [0, T]; so the deaths by day t are Binomial(K, q(t)) with
-    q(t) = (1 − e^(−h·min(t, T))) / (1 − e^(−h·T)), sampled backwards (thinning) so each path
-    is non-decreasing and ends at the draw's K. Marginally this is Binomial(N, 1 − e^(−h·t)),
-    and the posterior weights (which depend on K) apply unchanged.
-    """
-    hazard = reservoir[force.daily_hazard.path].astype(float)  # type: ignore[union-attr]
-    days = reservoir[force.days.path].astype(float)  # type: ignore[union-attr]
-    grid = np.linspace(0.0, float(days.max()), TIME_POINTS)
-    rng = np.random.default_rng(seed)
-    deaths = np.empty((grid.size, days.size), dtype=np.int64)
-    deaths[-1] = reservoir[f"killed[{force.id}]"]
-    later = np.ones_like(days)
-    for j in range(grid.size - 2, 0, -1):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.expm1(-hazard * np.minimum(grid[j], days)) / np.expm1(-hazard * days)
-        share = np.where(np.isfinite(share), share, 1.0)
-        deaths[j] = rng.binomial(deaths[j + 1], np.clip(share / np.maximum(later, 1e-300), 0.0, 1.0))
-        later = share
-    deaths[0] = 0
-    return grid, deaths
+def timeline_points(summary: Summary, side: str, metric: str) -> list[tuple[date, np.ndarray]]:
+    """The pmf of the cumulative ``metric`` at each date of the run's timeline, in date order."""
+    prefix = f"{side}/timeline:{metric}@"
+    days = sorted(key.removeprefix(prefix) for key in summary.distributions if key.startswith(prefix))
+    return [(date.fromisoformat(day), summary.pmf(side, f"timeline:{metric}@{day}")) for day in days]
 
 
-def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, probabilities: Sequence[float]) -> np.ndarray:
-    """Quantiles of each row of whole numbers ``values`` (points × draws) under ``weights``."""
-    out = np.empty((len(probabilities), values.shape[0]))
-    for j, row in enumerate(values):
-        cdf = np.cumsum(np.bincount(row, weights=weights))
-        out[:, j] = np.searchsorted(cdf, (np.asarray(probabilities) - 1e-12) * cdf[-1])
-    return out
+def _timeline_metrics(summary: Summary) -> list[str]:
+    names = {key.split(":", 1)[1].split("@")[0] for key in summary.distributions if key.startswith("prior/timeline:")}
+    return [metric for metric in ("killed", "casualties", "deaths") if metric in names]
 
 
-def _hazard_forces(scenario: Scenario) -> list[Force]:
-    return [force for force in scenario.forces if force.daily_hazard is not None]
-
-
-def _fan(ax: Axes, grid: np.ndarray, deaths: np.ndarray, weights: np.ndarray, levels: Sequence[float], colour: str):
-    levels = sorted(levels, reverse=True)
-    probabilities = [q for level in levels for q in ((1 - level) / 2, (1 + level) / 2)] + [0.5]
-    quantiles = _weighted_quantiles(deaths, weights, probabilities)
+def _fan(ax: Axes, points: list[tuple[date, np.ndarray]], levels: Sequence[float], colour: str) -> None:
+    """Nested bands and the median of the cumulative toll, straight between the timeline's dates."""
+    days = [day for day, _ in points]
     alphas = interval_alphas(levels)
-    for number, level in enumerate(levels):
-        lower, upper = quantiles[2 * number], quantiles[2 * number + 1]
-        ax.fill_between(grid, lower, upper, color=colour, alpha=alphas[level], linewidth=0)
-    ax.plot(grid, quantiles[-1], color=colour, linewidth=1.6)
+    for level in sorted(levels, reverse=True):
+        lower = [pmf_quantile(pmf, (1 - level) / 2) for _, pmf in points]
+        upper = [pmf_quantile(pmf, (1 + level) / 2) for _, pmf in points]
+        ax.fill_between(days, lower, upper, color=colour, alpha=alphas[level], linewidth=0)  # type: ignore[arg-type]
+    ax.plot(days, [pmf_quantile(pmf, 0.5) for _, pmf in points], color=colour, linewidth=1.6)  # type: ignore[arg-type]
+
+
+def _claim_date(claim: Claim) -> date | None:
+    """Where a claim goes on the time axis: the date it counts to, or its own date after the phases."""
+    if claim.as_of is not None:
+        return claim.as_of
+    try:
+        return date.fromisoformat(claim.date) if claim.date else None
+    except ValueError:
+        return None
+
+
+def _dated_claims(ax: Axes, scenario: Scenario, metric: str, scope: tuple[str, ...]) -> list[Artist]:
+    """Each dated claim on this metric and scope: a point (a range for rounding or between) at its date."""
+    markers = {"eq": "o", "between": "o", "ge": "^", "le": "v"}
+    legend: list[Artist] = []
+    for claim in scenario.claims:
+        day = _claim_date(claim)
+        if day is None or claim.metric != metric or claim.scope != scope:
+            continue
+        high = claim.low if claim.high is None else claim.high
+        low = claim.high if claim.relation == "le" else claim.low
+        centre = (low + high) / 2 if claim.relation in ("eq", "between") else (low if claim.relation == "ge" else high)
+        ax.errorbar(
+            [day],  # type: ignore[arg-type]
+            [centre],
+            yerr=[[centre - low], [high - centre]],
+            fmt=markers[claim.relation],
+            color=CLAIM_COLOUR,
+            markersize=5,
+            capsize=3,
+            linewidth=1,
+            zorder=5,
+        )
+        legend.append(
+            Line2D(
+                [],
+                [],
+                color=CLAIM_COLOUR,
+                marker=markers[claim.relation],
+                linestyle="",
+                label=_shorten(claim.label, 50),
+            )
+        )
+    return legend
 
 
 @styled
 def plot_over_time(
     summary: Summary,
     scenario: Scenario,
-    reservoir: dict[str, np.ndarray],
     *,
-    force: str | None = None,
+    metric: str | None = None,
     side: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
-    """Cumulative deaths over the days of each force with a daily hazard: a fan chart.
+    """The cumulative toll of the phased forces over time: a fan chart with the dated claims.
 
-    Median and nested credible bands of the deaths by each day, from the reservoir (the
-    first draws of the run), weighted by the importance weights for the posterior. Claims
-    about that force's deaths alone are dashed lines.
+    Median and nested credible bands of the toll on each date of the engine's timeline (every
+    phase's start and end and every dated claim's date, tallied over all draws), one row per
+    metric, one column per side (prior and, when the run conditions on claims, posterior);
+    straight lines between those dates. Each dated claim about the same metric and forces is
+    a point at its date (a range for a rounded figure or a ``between``; ▲ for "at least",
+    ▼ for "at most").
 
     Parameters
     ----------
     summary : Summary
     scenario : Scenario
-    reservoir : dict of str to ndarray
-        The run's reservoir of draws (``RunData.reservoir``).
-    force : str, optional
-        Draw only the force with this id.
+    metric : {"killed", "casualties", "deaths"}, optional
+        Draw only this metric (default: every metric of the timeline).
     side : {"prior", "posterior"}, optional
         Draw only this side (default: both when the run conditions on claims).
     ax : Axes, optional
@@ -814,53 +833,35 @@ def plot_over_time(
     -------
     Figure
     """
-    forces = [f for f in _hazard_forces(scenario) if force in (None, f.id)]
-    if not forces:
-        raise ValueError("no force with a daily hazard to draw" + (f" (force {force!r})" if force else ""))
-    sides = [
-        key for key, *_ in _sides(summary) if side in (None, key) and (key == "prior" or "log_weight" in reservoir)
-    ]
+    metrics = [m for m in _timeline_metrics(summary) if metric in (None, m)]
+    if not metrics:
+        raise ValueError("the run has no timeline: no force has phases" + (f" ({metric!r})" if metric else ""))
+    sides = [(key, colour) for key, _side, colour, _label in _sides(summary) if side in (None, key)]
     grid: Grid | None = None
     if ax is None:
         figure, grid_axes = new_figure(
-            WIDTH, 4.0, layout=None, nrows=len(forces), ncols=len(sides), squeeze=False, sharey="row"
+            WIDTH, 4.0, layout=None, nrows=len(metrics), ncols=len(sides), squeeze=False, sharey="row"
         )
         rows = grid = [list(row) for row in grid_axes]
     else:
-        figure, panels, _ = _panels(ax, len(forces) * len(sides), "force= and side")
+        figure, panels, _ = _panels(ax, len(metrics) * len(sides), "metric= and side")
         rows = [panels]
-    draws = next(iter(reservoir.values())).size
+    scope = tuple(force.id for force in scenario.forces if force.phases)
+    forces = " + ".join(force.label for force in scenario.forces if force.phases)
     legend: list[Artist] = [Line2D([], [], color=MUTED_COLOUR, linewidth=1.6, label="Median")]
     legend += _interval_legend(summary.levels)
-    styles = iter(["--", ":", "-."] * len(summary.prior.claims))
-    for row, item in zip(rows, forces, strict=True):
-        days, deaths = _paths(item, reservoir, summary.seed)
-        claims = [(c, next(styles)) for c in summary.prior.claims if c.scope == (item.id,) and c.metric == "killed"]
-        legend += [
-            Line2D(
-                [], [], color=CLAIM_COLOUR, linestyle=style, label=f"{format_count(c.value)}: {_shorten(c.label, 50)}"
-            )
-            for c, style in claims
-        ]
-        for panel, key in zip(row, sides, strict=True):
-            weights = np.ones(deaths.shape[1])
-            colour = PRIOR_COLOUR
-            note = f"first {draws:,} draws"
-            if key == "posterior":
-                log_weight = reservoir["log_weight"].astype(float)
-                weights = np.exp(log_weight - log_weight.max())
-                colour = POSTERIOR_COLOUR
-                note += f", effective sample size {weights.sum() ** 2 / (weights**2).sum():,.0f}"
-            _fan(panel, days, deaths, weights, summary.levels, colour)
-            for claim, style in claims:
-                panel.axhline(claim.value, color=CLAIM_COLOUR, linestyle=style, linewidth=1, zorder=4)
-            panel.set_xlim(0, days[-1])
+    for row, name in zip(rows, metrics, strict=True):
+        for panel, (key, colour) in zip(row, sides, strict=True):
+            _fan(panel, timeline_points(summary, key, name), summary.levels, colour)
+            claims = _dated_claims(panel, scenario, name, scope)
+            legend += [a for a in claims if a.get_label() not in {b.get_label() for b in legend}]
             panel.set_ylim(bottom=0)
             panel.yaxis.set_major_formatter(count_formatter())
-            panel.set_title(_wrap(f"{item.label} ({key})", 46), fontsize=8.5)
-            panel.set_xlabel("Days since the force deployed")
-            panel.text(0.02, 0.97, note, transform=panel.transAxes, va="top", fontsize=6.5, color=MUTED_COLOUR)
-        row[0].set_ylabel("Cumulative deaths (people)")
+            locator = AutoDateLocator(maxticks=6)
+            panel.xaxis.set_major_locator(locator)
+            panel.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            panel.set_title(_wrap(f"{_noun(name).capitalize()}: {forces} ({key})", 46), fontsize=8.5)
+        row[0].set_ylabel("Cumulative count (people)")
     return _finish(figure, summary, "over_time", grid=grid, panel_height=2.1, legend=legend)
 
 
@@ -881,6 +882,6 @@ def draw_figure(run: RunData, name: str) -> Figure:
         "ratios": lambda: plot_ratios(summary, scenario),
         "forces": lambda: plot_forces(summary, scenario),
         "priors": lambda: plot_priors(summary, scenario),
-        "over_time": lambda: plot_over_time(summary, scenario, run.reservoir),
+        "over_time": lambda: plot_over_time(summary, scenario),
     }
     return drawers[name]()

@@ -57,7 +57,7 @@ FIGURE_TITLES = {
     "ratios": "What each claim implies about its source: claim ÷ truth",
     "forces": "Killed and casualties by force",
     "priors": "Every assumption: the priors",
-    "over_time": "Cumulative deaths over the deployment",
+    "over_time": "The cumulative toll over time",
 }
 """Figure names in report order, with the title each figure carries."""
 
@@ -323,17 +323,13 @@ def figure_caption(name: str, run: RunData) -> str:
             "listed in the report's table of priors."
         ),
         "over_time": lambda: (
-            f"Cumulative deaths of each force with a daily hazard over its days deployed: median and {levels} "
-            f"bands. Given a draw's size N, hazard h and deaths K, the deaths by day t are Binomial(K, "
-            f"(1 − e^(−h·t))/(1 − e^(−h·T))), so each path ends at the draw's toll; computed from the first "
-            f"{_reservoir_size(run):,} draws (the saved reservoir), weighted for the posterior."
+            f"The cumulative toll of the forces with dated phases: median and {levels} bands on each date the "
+            "engine tallies (every phase's start and end and every dated claim's date, over all draws), "
+            "straight between them; within a phase deaths fall as its hazard says. Dated claims about the "
+            "same toll are points (ranges for rounded figures) at their dates."
         ),
     }
     return captions[name]()
-
-
-def _reservoir_size(run: RunData) -> int:
-    return max((values.size for values in run.reservoir.values()), default=0)
 
 
 # ---------------------------------------------------------------------------------------------

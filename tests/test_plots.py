@@ -3,12 +3,12 @@ figure is drawn for scenarios with and without claims, casualties, several force
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
@@ -46,15 +46,22 @@ fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction killed
 ONE_FORCE = """
 [scenario]
 name = "single"
-title = "One force with a daily hazard, casualties and a sourced claim"
+title = "One force in two phases with a daily hazard, casualties and a sourced claim"
 [simulation]
 draws = 4_000
 seed = 6
 [forces.sappers]
 label = "Sappers"
-size = 500
+[[forces.sappers.phases]]
+start = 2025-08-01
+end = 2025-09-15
+present = 500
 daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3], units = "deaths per person-day", source = "test" }
-days = 90
+[[forces.sappers.phases]]
+start = 2025-09-15
+end = 2025-10-30
+present = 450
+daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3], units = "deaths per person-day", source = "test" }
 [casualties]
 wounded_per_killed = { dist = "lognormal", ci90 = [1.5, 4.0], units = "wounded per killed", source = "test" }
 [sources.state]
@@ -65,6 +72,12 @@ id = "few"
 label = "Five dead"
 value = 5
 source = "state"
+[[claims]]
+id = "mid"
+label = "Two to eight dead by 1 September"
+value = [2, 8]
+relation = "between"
+date = "2025-09-01"
 [[claims]]
 id = "many"
 label = "At least 200 casualties"
@@ -152,10 +165,8 @@ def test_forces_priors_and_over_time(kursk: RunData) -> None:
     assert len(priors.axes) == len(uncertain)
     assert all("Source:" in ax.get_xlabel() for ax in priors.axes)
     assert scenario.forces[0].size.units in priors.axes[0].get_xlabel().replace("\n", " ")
-    over_time = plot_over_time(summary, scenario, kursk.reservoir)
-    assert len(over_time.axes) == 2  # the engineers' hazard, prior and posterior
-    assert over_time.axes[0].get_ylabel() == "Cumulative deaths (people)"
-    assert over_time.axes[0].get_xlim()[1] == pytest.approx(120)
+    with pytest.raises(ValueError, match="no timeline"):  # no force of kursk.toml has phases
+        plot_over_time(summary, scenario)
 
 
 def test_a_single_panel_draws_into_the_callers_axes(kursk: RunData) -> None:
@@ -193,21 +204,30 @@ def test_every_applicable_figure_for_one_force_with_a_hazard(single: RunData) ->
     names = figure_names(single)
     assert names == ["toll", "exceedance", "ratios", "forces", "priors", "over_time"]
     toll = plot_toll(single.summary)
-    assert len(toll.axes) == 2  # killed (the claim's scope) and casualties
+    assert len(toll.axes) == 3  # killed (the claim's scope), killed by 1 September and casualties
     forces = plot_forces(single.summary, single.scenario)
     assert [t.get_text() for t in forces.axes[0].get_yticklabels()] == ["Sappers"]
     for name in names:
         assert isinstance(draw_figure(single, name), Figure), name
 
 
-def test_over_time_paths_end_at_each_draws_toll(kursk: RunData) -> None:
-    from sim.plots import _paths
+def test_over_time_is_a_fan_of_the_engines_timeline_with_the_dated_claims(single: RunData) -> None:
+    from sim.plots import timeline_points
 
-    force = next(f for f in kursk.scenario.forces if f.daily_hazard is not None)
-    days, deaths = _paths(force, kursk.reservoir, seed=1)
-    assert days[0] == 0 and math.isclose(days[-1], 120)
-    assert (deaths[-1] == kursk.reservoir[f"killed[{force.id}]"]).all()
-    assert (deaths[0] == 0).all() and (deaths[1:] >= deaths[:-1]).all(), "cumulative deaths never fall"
+    summary = single.summary
+    over_time = plot_over_time(summary, single.scenario)
+    assert len(over_time.axes) == 2 * 2  # killed and casualties, prior and posterior
+    assert over_time.axes[0].get_ylabel() == "Cumulative count (people)"
+    points = timeline_points(summary, "prior", "killed")
+    assert [day.isoformat() for day, _ in points] == ["2025-08-01", "2025-09-01", "2025-09-15", "2025-10-30"]
+    medians = [int(np.searchsorted(np.cumsum(pmf), 0.5)) for _, pmf in points]
+    assert medians[0] == 0 and medians == sorted(medians), "the cumulative toll never falls"
+    # the last date is the whole toll: its pmf is the total's
+    total = summary.pmf("prior", "killed")
+    assert np.array_equal(points[-1][1][: total.size], total) and not points[-1][1][total.size :].any()
+    # the dated claim is drawn at its date as a range
+    lines = [line for ax in over_time.axes[:1] for line in ax.get_lines() if line.get_marker() == "o"]
+    assert lines and lines[0].get_ydata()[0] == 5
 
 
 def test_run_without_plots_never_imports_matplotlib(tmp_path: Path) -> None:

@@ -66,9 +66,16 @@ size = { dist = "uniform", low = 4_000, high = 6_000, units = "soldiers", source
 fatality_rate = { dist = "beta", ci90 = [0.02, 0.1], units = "fraction killed", source = "estimates" }
 [forces.sappers]
 label = "Sappers"
-size = 400
+[[forces.sappers.phases]]
+start = 2025-08-01
+end = 2025-09-20
+present = 400
 daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3], units = "deaths per person-day", source = "demining" }
-days = 100
+[[forces.sappers.phases]]
+start = 2025-09-20
+end = 2025-11-09
+present = 350
+daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3], units = "deaths per person-day", source = "demining" }
 [casualties]
 wounded_per_killed = { dist = "lognormal", ci90 = [1.5, 5.0], units = "wounded per killed", source = "base rates" }
 [sources.state]
@@ -156,7 +163,7 @@ def test_markdown_has_the_same_content_with_figures_beside_it(drawn: RunData) ->
         assert f"](figures/{name}.png)" in text
         assert (drawn.path / "figures" / f"{name}.png").is_file()
     assert "| Input | Prior | Median | 90% interval | Units | Source |" in text
-    assert "first 4,000 draws" in text  # the over-time caption says where its bands come from
+    assert "every phase's start and end" in text  # the over-time caption says where its bands come from
     for claim in drawn.summary.prior.claims:
         assert f"- {claim.label}: The figure of " in text
 
