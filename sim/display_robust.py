@@ -17,13 +17,15 @@ __all__ = ["format_value", "print_robustness"]
 
 def format_value(p: Probability | None) -> str:
     """A probability without its error: ``0.028``, ``2.1e-05``, ``< 1e-04`` (a bound, or an estimate of 0 plus
-    3 MCSE), ``0 (impossible)`` (0 with no error: outside the support)."""
+    3 MCSE), ``0 (impossible)`` (an exact 0)."""
     if p is None or not math.isfinite(p.value):
         return "–"
     if p.method == "bound":
         return f"< {p.mcse:.1g}" if p.value < 0.5 else f"> 1 − {p.mcse:.1g}"
-    if p.value <= 0:  # exactly impossible, or an estimate at 0 whose error says how small it may be
-        return "0 (impossible)" if p.mcse == 0 else f"< {upper_bound(p):.1g}"
+    if p.value <= 0 and p.mcse == 0:
+        return "0 (impossible)" if p.method == "exact" else "0 (no draw reached it)"
+    if p.value <= 0:  # an estimate at 0 whose error says how small it may be
+        return f"< {upper_bound(p):.1g}"
     return f"{p.value:.2g}" if p.value < 1e-3 else f"{p.value:.3f}"
 
 
@@ -31,9 +33,9 @@ def _percentile(claim_range: ClaimRange, index: int) -> str:
     value, above = claim_range.values[index], claim_range.above[index]
     if value is None or above is None:
         return "–"
-    if value.value == 0 and value.mcse == 0 and value.method != "bound":
+    if value.value == 0 and value.mcse == 0 and value.method == "exact":
         return "0th (nothing below)"
-    if above.value == 0 and above.mcse == 0 and above.method != "bound":
+    if above.value == 0 and above.mcse == 0 and above.method == "exact":
         return "100th (nothing above)"
     return format_percentile(value, above)
 
