@@ -272,11 +272,12 @@ def _stream(stage: str, force: Force, index: int) -> str:
     return f"{stage}:{force.id}:{index}" if force.phases else f"{stage}:{force.id}"
 
 
-def binomial_streams(scenario: Scenario) -> tuple[str, ...]:
+def binomial_streams(scenario: Scenario, dates: tuple[date, ...] = ()) -> tuple[str, ...]:
     """The name of every binomial draw of the model (:data:`STAGES` per force and phase), in drawing order.
 
     ``binomial`` draws the killed, ``wounded`` the wounded among the survivors, ``died_of_wounds``
-    the deaths among the wounded and ``non_battle`` the non-battle deaths.
+    the deaths among the wounded and ``non_battle`` the non-battle deaths; with ``dates``, also
+    the split of each phase's counts at the dates inside it (``timing:<force>:<phase>:<count>:<date>``).
     """
     out: list[str] = []
     for force in scenario.forces:
@@ -289,6 +290,14 @@ def binomial_streams(scenario: Scenario) -> tuple[str, ...]:
             stages.append("non_battle")
         for index in range(max(len(force.phases), 1)):
             out.extend(_stream(stage, force, index) for stage in stages)
+        counts = [count for stage, count in zip(STAGES, TIMED, strict=True) if stage in stages]
+        for index, phase in enumerate(force.phases):
+            out.extend(
+                f"timing:{force.id}:{index}:{count}:{day.isoformat()}"
+                for count in counts
+                for day in sorted(dates)
+                if phase.start < day < phase.end
+            )
     return tuple(out)
 
 

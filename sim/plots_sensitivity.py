@@ -88,6 +88,7 @@ NOISE_LABELS = {
     "wounded": "wounded noise",
     "died_of_wounds": "died-of-wounds noise",
     "non_battle": "non-battle noise",
+    "timing": "timing noise",
 }
 
 

@@ -48,7 +48,7 @@ from scipy import stats
 
 from sim import __version__
 from sim.config import ConfigError, Problem, Scenario, scenario_from_dict
-from sim.engine import default_workers, simulate
+from sim.engine import claim_quantity, default_workers, simulate
 from sim.inference import ConditioningError
 from sim.model import binomial_streams, evaluate, quantities_of
 from sim.processes import worker_pool
@@ -701,9 +701,10 @@ def output_names(scenario: Scenario) -> tuple[str, ...]:
 def _quantity_label(scenario: Scenario, name: str) -> str:
     """A short label: ``killed, all forces``, ``casualties, combat``."""
     quantity = next(q for q in quantities_of(scenario) if q.name == name)
+    metric = quantity.metric if quantity.date is None else f"{quantity.metric} by {quantity.date.isoformat()}"
     if len(quantity.scope) == len(scenario.forces):
-        return f"{quantity.metric}, all forces" if len(scenario.forces) > 1 else quantity.metric
-    return f"{quantity.metric}, {' + '.join(quantity.scope)}"
+        return f"{metric}, all forces" if len(scenario.forces) > 1 else metric
+    return f"{metric}, {' + '.join(quantity.scope)}"
 
 
 def _check_output(scenario: Scenario, output: str, *, quantities_only: bool = False) -> None:
@@ -1106,9 +1107,7 @@ class SobolOutput:
 
 def _sobol_outputs(scenario: Scenario) -> tuple[SobolOutput, ...]:
     quantities = quantities_of(scenario)
-    by_claim = {
-        c.id: next(q.name for q in quantities if (q.metric, q.scope) == (c.metric, c.scope)) for c in scenario.claims
-    }
+    by_claim = {c.id: claim_quantity(quantities, c).name for c in scenario.claims}
     names = list(dict.fromkeys(["killed", *by_claim.values()]))
     outputs = [
         SobolOutput(name, _quantity_label(scenario, name), name, tuple(c for c, q in by_claim.items() if q == name))
@@ -1150,8 +1149,9 @@ class _UniformModel:
         def binomial(stream: str, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
             return stats.binom.ppf(column[stream], trials, p).astype(np.int64)
 
-        draws = evaluate(scenario, m, sample=value, binomial=binomial)
         quantities = {q.name: q for q in quantities_of(scenario)}
+        dates = tuple(q.date for q in quantities.values() if q.date is not None)
+        draws = evaluate(scenario, m, sample=value, binomial=binomial, dates=dates)
         rows = []
         for output in self.outputs:
             truth = draws.metric(quantities[output.quantity]).astype(float)
@@ -1250,7 +1250,8 @@ def sobol(
     """
     seed = scenario.simulation.seed if seed is None else seed
     priors = tuple(p.path for p in scenario.priors() if not p.is_fixed)
-    inputs = priors + binomial_streams(scenario)
+    dates = tuple(q.date for q in quantities_of(scenario) if q.date is not None)
+    inputs = priors + binomial_streams(scenario, dates)
     outputs = _sobol_outputs(scenario)
     model = _UniformModel(scenario, inputs, outputs)
     indices = sobol_indices(
