@@ -1,13 +1,16 @@
 """`make bench`: sim against the bare NumPy script on the same model, in fresh processes.
 
-For each number of draws (10^6, 10^7, 10^8) it runs the bare script (where its memory allows)
-and `sim` with 1 worker and with all cores, REPEATS times each, interleaved, and prints the
-median draws per second, the median wall time, the peak RSS and the ratio to the bare script
-measured in the same run, as a Markdown table (also written to results/bench/). Also the peak
-RSS of `sim run configs/kursk.toml` at 10^8 draws. It asserts nothing about time: it measures.
+For each number of draws (10^6, 10^7, 10^8) it runs the bare script (where its memory allows),
+`sim` with 1 worker and with all cores, and `sim` on the same force deployed in four dated
+phases (phased_model.toml: four binomials per draw instead of one), REPEATS times each,
+interleaved, and prints the median draws per second, the median wall time, the peak RSS, the
+ratio to the bare script and, for the four phases, to the single-phase model with as many
+workers, measured in the same run, as a Markdown table (also written to results/bench/). Also
+the peak RSS of `sim run configs/kursk.toml` at 10^8 draws. It asserts nothing about time: it
+measures.
 
 Environment: REPEATS (default 3), SIZES (default "1e6,1e7,1e8"), BARE_MAX (largest bare run,
-default 1e8: ~4 GB).
+default 1e8: ~4 GB), KURSK (default 1; 0 skips the kursk.toml run).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODEL = HERE / "bare_model.toml"
+PHASED = HERE / "phased_model.toml"
 
 
 def _measure(command: list[str]) -> dict[str, float]:
@@ -46,36 +50,45 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     rows = []
     for draws in sizes:
-        runs: dict[str, list[dict[str, float]]] = {"bare NumPy": [], "sim, 1 worker": [], f"sim, {cores} workers": []}
+        single = {1: "sim, 1 worker", cores: f"sim, {cores} workers"}
+        phased = {1: "sim, 4 phases, 1 worker", cores: f"sim, 4 phases, {cores} workers"}
+        runs: dict[str, list[dict[str, float]]] = {
+            name: [] for name in ("bare NumPy", *single.values(), *phased.values())
+        }
         reps = repeats if draws < 10**8 else max(1, repeats - 1)
         for _ in range(reps):
             if draws <= bare_max:
                 runs["bare NumPy"].append(_measure(_bare(draws)))
-            runs["sim, 1 worker"].append(_measure(_sim(draws, 1)))
-            runs[f"sim, {cores} workers"].append(_measure(_sim(draws, cores)))
+            for workers in dict.fromkeys((1, cores)):
+                runs[single[workers]].append(_measure(_sim(draws, workers)))
+                runs[phased[workers]].append(_measure(_sim(draws, workers, PHASED)))
             print(f"  {draws:.0e} draws: repetition done", file=sys.stderr, flush=True)
-        bare_rate = None
+        rates = {
+            name: draws / statistics.median(r["seconds"] for r in results) for name, results in runs.items() if results
+        }
+        one_phase = {phased[w]: rates[single[w]] for w in phased}
         for name, results in runs.items():
             if not results:
                 continue
-            seconds = statistics.median(r["seconds"] for r in results)
-            rate = draws / seconds
-            if name == "bare NumPy":
-                bare_rate = rate
+            rate = rates[name]
             peak = max(r["peak_rss_mb"] + r.get("worker_peak_rss_mb", 0.0) for r in results)
-            ratio = f"{rate / bare_rate:.2f}×" if bare_rate else "—"
-            rows.append(
-                (f"{draws:,}", name, f"{rate / 1e6:.2f} M", f"{seconds:.2f}", f"{peak:,.0f}", ratio, len(results))
-            )
-    kursk = _measure(_sim(10**8, cores, ROOT / "configs" / "kursk.toml"))
+            ratio = f"{rate / rates['bare NumPy']:.2f}×" if "bare NumPy" in rates else "—"
+            versus = f"{rate / one_phase[name]:.2f}×" if name in one_phase else "—"
+            cells = (f"{rate / 1e6:.2f} M", f"{draws / rate:.2f}", f"{peak:,.0f}", ratio, versus, len(results))
+            rows.append((f"{draws:,}", name, *cells))
     header = (
-        "| draws | program | draws/s | wall s (median) | peak RSS MB | vs bare | runs |\n"
-        "|---|---|---|---|---|---|---|\n"
+        "| draws | program | draws/s | wall s (median) | peak RSS MB | vs bare | vs 1 phase | runs |\n"
+        "|---|---|---|---|---|---|---|---|\n"
     )
     table = header + "".join("| " + " | ".join(str(c) for c in row) + " |\n" for row in rows)
-    note = (
-        f"\n`configs/kursk.toml`, 10^8 draws, {cores} workers (prior only): {kursk['seconds']:.1f} s, peak RSS "
-        f"{kursk['peak_rss_mb']:.0f} MB (parent) + {kursk['worker_peak_rss_mb']:.0f} MB (largest worker).\n"
+    note = ""
+    if os.environ.get("KURSK", "1") != "0":
+        kursk = _measure(_sim(10**8, cores, ROOT / "configs" / "kursk.toml"))
+        note += (
+            f"\n`configs/kursk.toml`, 10^8 draws, {cores} workers (prior only): {kursk['seconds']:.1f} s, peak RSS "
+            f"{kursk['peak_rss_mb']:.0f} MB (parent) + {kursk['worker_peak_rss_mb']:.0f} MB (largest worker).\n"
+        )
+    note += (
         f"\nMachine: {platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}; "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Peak RSS is the parent's plus the largest worker's.\n"
     )
