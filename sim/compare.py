@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim import __version__
+from sim import __version__, escape
 from sim.config import ConfigError, Scenario, load_scenario
 from sim.display import format_count, format_percentile, format_probability, format_ratio
 from sim.engine import simulate
@@ -477,7 +477,7 @@ def _numeric(column: str) -> bool:
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(escape.markdown(cell) for cell in cells) + " |"
 
     align = ["---:" if _numeric(name) else "---" for name in header]
     return "\n".join([line(header), "| " + " | ".join(align) + " |", *(line(row) for row in rows)])
@@ -487,7 +487,8 @@ def _provenance(entry: Entry) -> str:
     summary = entry.summary
     origin = "scenario file" if entry.kind == "config" else "run folder"
     return (
-        f"- **{entry.name}**: {summary.title} ({origin} `{entry.path}`, {summary.draws:,} draws, seed {summary.seed})"
+        f"- **{escape.markdown(entry.name)}**: {escape.markdown(summary.title)} "
+        f"({origin} {escape.markdown(str(entry.path))}, {summary.draws:,} draws, seed {summary.seed})"
     )
 
 

@@ -15,6 +15,7 @@ import math
 import re
 import sys
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,6 +67,10 @@ DEFAULT_DRAWS = 1_000_000
 DEFAULT_SEED = 20251212
 DEFAULT_LEVELS = (0.5, 0.8, 0.95)
 DEFAULT_CHUNK_SIZE = 2**16
+MAX_NAME = 64
+"""Longest scenario name or id: a name becomes a folder name (at most 255 bytes on most file systems)."""
+MAX_TEXT = 20_000
+"""Longest string (title, label, note...) in a scenario: a page of text, far above any real one."""
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -313,6 +318,10 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(_join(path, key), f"must be a string, got {_kind(value)}")
             return default
+        problem = _text_problem(value)
+        if problem:
+            self.fail(_join(path, key), problem)
+            return default
         return value
 
     def number(
@@ -362,8 +371,10 @@ class _Reader:
         return int(value) if integer else float(value)
 
     def identifier(self, name: str, path: str) -> None:
-        if not IDENTIFIER.match(name):
+        if not IDENTIFIER.fullmatch(name):
             self.fail(path, "ids must start with a lowercase letter and use only a-z, 0-9 and _")
+        elif len(name) > MAX_NAME:
+            self.fail(path, f"ids must be at most {MAX_NAME} characters, got {len(name)}")
 
     def prior(self, data: Any, path: str, domain: Domain, *, integer: bool = False) -> PriorSpec | None:
         """Read a prior table (or a bare number, a fixed value) and check it against its domain."""
@@ -1033,6 +1044,20 @@ def claim_interval(relation: str, value: float, upper: float | None, rounding: f
 TOP_KEYS = ("scenario", "simulation", "forces", "groups", "casualties", "sources", "claims", "inference")
 
 
+def _text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a scenario string (None if it can): too long, or a control character.
+
+    Line breaks and tabs are allowed (descriptions and notes span lines); other control
+    characters cannot be drawn in a figure nor written in an SVG (XML 1.0 forbids them).
+    """
+    if len(text) > MAX_TEXT:
+        return f"must be at most {MAX_TEXT:,} characters, got {len(text):,}"
+    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t\r"), None)
+    if bad is not None:
+        return f"must not contain the control character U+{ord(bad):04X} (at position {text.index(bad) + 1})"
+    return None
+
+
 def _toml_hint(text: str, message: str) -> str:
     """A hint for the commonest TOML mistake: a number written with thousands separators (14,000)."""
     line = re.search(r"at line (\d+)", message)
@@ -1082,8 +1107,10 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
     reader.keys(meta, "scenario", ("name", "title", "description"))
     default_name = re.sub(r"[^a-z0-9_-]+", "_", Path(file).stem.lower()).strip("_-") or "scenario"
     name = reader.string(meta, "scenario", "name", default_name) or default_name
-    if not SCENARIO_NAME.match(name):
+    if not SCENARIO_NAME.fullmatch(name):
         reader.fail("scenario.name", "must use only a-z, 0-9, _ and - (it names the results folder)")
+    elif len(name) > MAX_NAME:
+        reader.fail("scenario.name", f"must be at most {MAX_NAME} characters (it names the results folder)")
     title = reader.string(meta, "scenario", "title", name) or name
     description = reader.string(meta, "scenario", "description", "") or ""
 

@@ -7,7 +7,11 @@ the rest and hands over to :class:`sim.processes.InterruptHandler`, which unwind
 command (removing what it was writing) and exits 130 (SIGINT) or 143 (SIGTERM), skipping
 exit handlers that could wait on dying worker processes.
 
-This module imports only :mod:`os` and :mod:`signal` before installing the first handler;
+Python warnings from the libraries (NumPy's invalid values in a far tail, a glyph missing
+from a font) are silenced unless asked for (``python -W`` or ``PYTHONWARNINGS``): sim says
+what the user must know in its own words.
+
+This module imports only the standard library's basics before installing the first handler;
 what Python does before it runs (about 30 ms of interpreter start-up) is out of its reach.
 """
 
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import warnings
 
 __all__ = ["main"]
 
@@ -31,6 +37,8 @@ def main() -> None:
     for signum in _SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # an ignored signal (a background job's) stays so
             signal.signal(signum, _exit_at_once)
+    if not sys.warnoptions:  # library warnings (a glyph missing from a font...) are not the user's to read
+        warnings.simplefilter("ignore")  # unless asked for with python -W or PYTHONWARNINGS
     from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, exit_now
 
     handler = InterruptHandler()

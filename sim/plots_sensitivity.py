@@ -401,8 +401,8 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     y = np.arange(count)[::-1].astype(float)
     with figure_style():
         for offset, values, interval, colour, label in (
-            (0.19, ix.first[j], ix.first_interval[:, j], FIRST_COLOUR, "first-order $S_i$ (the input alone)"),
-            (-0.19, ix.total[j], ix.total_interval[:, j], TOTAL_COLOUR, "total $S_{Ti}$ (with its interactions)"),
+            (0.19, ix.first[j], ix.first_interval[:, j], FIRST_COLOUR, "first-order index (the input alone)"),
+            (-0.19, ix.total[j], ix.total_interval[:, j], TOTAL_COLOUR, "total index (with its interactions)"),
         ):
             v = values[order]
             err = np.vstack([np.maximum(v - interval[0, order], 0), np.maximum(interval[1, order] - v, 0)])

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim import escape
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
 from sim.config import METRIC_NOUNS as CONFIG_METRIC_NOUNS
 from sim.config import Claim, Scenario
@@ -389,7 +390,8 @@ def _interval(low: float, high: float) -> str:
 
 
 def _link(text: str, url: str | None) -> Inline:
-    return Link(text, url) if url and url.startswith(("https://", "http://")) else text
+    target = escape.safe_url(url)
+    return Link(text, target) if target is not None else text
 
 
 def _cited(text: str, sources: dict[str, SourceEntry]) -> tuple[Inline, ...]:
@@ -639,13 +641,12 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
     return blocks
 
 
-def _md_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>|" else ch for ch in text).replace("\n", " ")
-
-
 def _md_inline(parts: Inline | tuple[Inline, ...]) -> str:
     parts = parts if isinstance(parts, tuple) else (parts,)
-    return "".join(f"[{_md_escape(p.text)}]({p.url})" if isinstance(p, Link) else _md_escape(p) for p in parts)
+    return "".join(
+        f"[{escape.markdown(part.text)}]({part.url})" if isinstance(part, Link) else escape.markdown(part)
+        for part in parts
+    )
 
 
 def report_markdown(blocks: Sequence[Block], *, base: Path) -> str:
@@ -653,21 +654,21 @@ def report_markdown(blocks: Sequence[Block], *, base: Path) -> str:
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            out.append(f"{'#' * block.level} {_md_escape(block.text)}")
+            out.append(f"{'#' * block.level} {escape.markdown(block.text)}")
         elif isinstance(block, Paragraph):
             text = _md_inline(block.parts)
             out.append(f"*{text}*" if block.small else text)
         elif isinstance(block, Items):
             out.append("\n".join(f"- {_md_inline(item)}" for item in block.items))
         elif isinstance(block, Table):
-            lines = ["| " + " | ".join(_md_escape(h) for h in block.headers) + " |"]
+            lines = ["| " + " | ".join(escape.markdown(h) for h in block.headers) + " |"]
             lines.append("| " + " | ".join("---:" if i in block.numeric else "---" for i in range(len(block.headers))))
             lines[-1] += " |"
             lines += ["| " + " | ".join(_md_inline(cell) for cell in row) + " |" for row in block.rows]
             out.append("\n".join(lines))
         else:
             path = block.png.relative_to(base).as_posix()
-            out.append(f"![{_md_escape(block.title)}]({path})\n\n*{_md_escape(block.caption)}*")
+            out.append(f"![{escape.markdown(block.title)}]({path})\n\n*{escape.markdown(block.caption)}*")
     return "\n\n".join(out) + "\n"
 
 

@@ -54,6 +54,7 @@ CLAIM_COLOUR = "#222222"
 MUTED_COLOUR = "#555555"
 
 RC: dict[str, Any] = {
+    "text.parse_math": False,  # titles and labels come from scenarios: a '$' is a dollar, not mathtext
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.titleweight": "bold",
