@@ -32,10 +32,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim import __version__, escape
+from sim import __version__
 from sim.config import ConfigError, Scenario, load_scenario
 from sim.display import format_count, format_percentile, format_probability, format_ratio
 from sim.engine import simulate
+from sim.escape import markdown as markdown_text
 from sim.inference import ConditioningError
 from sim.results import ResultsError, load_run
 from sim.storage import write_atomic
@@ -477,7 +478,7 @@ def _numeric(column: str) -> bool:
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(escape.markdown(cell) for cell in cells) + " |"
+        return "| " + " | ".join(markdown_text(cell) for cell in cells) + " |"
 
     align = ["---:" if _numeric(name) else "---" for name in header]
     return "\n".join([line(header), "| " + " | ".join(align) + " |", *(line(row) for row in rows)])
@@ -487,8 +488,8 @@ def _provenance(entry: Entry) -> str:
     summary = entry.summary
     origin = "scenario file" if entry.kind == "config" else "run folder"
     return (
-        f"- **{escape.markdown(entry.name)}**: {escape.markdown(summary.title)} "
-        f"({origin} {escape.markdown(str(entry.path))}, {summary.draws:,} draws, seed {summary.seed})"
+        f"- **{markdown_text(entry.name)}**: {markdown_text(summary.title)} "
+        f"({origin} {markdown_text(str(entry.path))}, {summary.draws:,} draws, seed {summary.seed})"
     )
 
 
