@@ -36,10 +36,21 @@ def markdown(text: str) -> str:
     followed by a space (they would start a list, a rule or underline a heading).
     """
     flat = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
-    escaped = "".join("\\" + c if c in _SPECIAL else c for c in flat)
+    escaped = "".join(
+        "\\" + c if c in _SPECIAL and not (c == "_" and _inside_word(flat, i)) else c for i, c in enumerate(flat)
+    )
     if escaped[:1] == " ":
         return "&#32;" + escaped[1:]  # a space as a character reference: the line does not start indented
     return _LEADING_NUMBER.sub(r"\1\\\2", _LEADING_MARK.sub(r"\\\1", escaped))
+
+
+def _inside_word(text: str, index: int) -> bool:
+    """Whether ``text[index]`` lies between two letters or digits (an ``_`` there cannot open or close emphasis).
+
+    CommonMark 0.31, section 6.2: an underscore both left- and right-flanking opens or closes
+    emphasis only beside punctuation, so ``snake_case`` ids stay readable unescaped.
+    """
+    return 0 < index < len(text) - 1 and text[index - 1].isalnum() and text[index + 1].isalnum()
 
 
 def safe_url(url: str | None) -> str | None:
