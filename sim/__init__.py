@@ -16,12 +16,15 @@ from sim._version import __version__
 __all__ = [
     "ConditioningError",
     "ConfigError",
+    "RequestError",
+    "Run",
     "Scenario",
     "SimulationResult",
     "Summary",
     "__version__",
     "load_scenario",
     "parse_scenario",
+    "run",
     "simulate",
     "summarize",
 ]
@@ -29,11 +32,14 @@ __all__ = [
 _HOMES = {
     "ConditioningError": "sim.inference",
     "ConfigError": "sim.config",
+    "RequestError": "sim.pipeline",
+    "Run": "sim.pipeline",
     "Scenario": "sim.config",
     "SimulationResult": "sim.engine",
     "Summary": "sim.summary",
     "load_scenario": "sim.config",
     "parse_scenario": "sim.config",
+    "run": "sim.pipeline",
     "simulate": "sim.engine",
     "summarize": "sim.summary",
 }

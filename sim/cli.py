@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -24,19 +23,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim import __version__, sensitivity
+from sim import __version__, pipeline, sensitivity
 from sim.compare import CompareError, compare_paths, print_comparison, splice_markdown, to_markdown, write_comparison
-from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, ConfigError, Scenario, load_scenario, resolve_condition
+from sim.config import ConfigError, Scenario, load_scenario
 from sim.display import print_priors, print_summary
-from sim.engine import ExecutorError, simulate
+from sim.engine import ExecutorError
 from sim.inference import ConditioningError
 from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, stop_children
 from sim.report import render_run
-from sim.results import ResultsError, manifest, new_run_dir, write_run
+from sim.results import ResultsError
 from sim.robust import DEFAULT_DRAWS as ROBUST_DRAWS
 from sim.robust import RobustError, robustness
 from sim.storage import write_atomic
-from sim.summary import summarize
 
 __all__ = ["app", "main"]
 
@@ -126,13 +124,17 @@ class _ProgressBar:
             self.bar.stop()
 
 
-def _positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        _fail(f"{name} must be at least 1, got {value}", 2)
+def _option_message(error: pipeline.RequestError) -> str:
+    """A :class:`sim.pipeline.RequestError` as the command line names it: ``--draws must be ...``."""
+    return f"--{error.option.replace('_', '-')}{error.detail}"
 
 
-MAX_WORKERS = 1024
-"""More worker processes than this is a typo, not a machine."""
+def _check(**options: int | None) -> None:
+    """Check the shared options against their one set of limits (:func:`sim.pipeline.check_request`); exit 2."""
+    try:
+        pipeline.check_request(**options)
+    except pipeline.RequestError as error:
+        _fail(_option_message(error), 2)
 
 
 def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
@@ -233,57 +235,39 @@ def run(
     Prints the tables, writes summary.json, summary.csv, manifest.json, a copy of the scenario
     and the figures (and with --report the report) into the run folder, and prints its path.
     """
-    started = datetime.now(UTC)
     scenario = _load(config)
-    for name, value, limit in (
-        ("--draws", draws, MAX_DRAWS),
-        ("--workers", workers, MAX_WORKERS),
-        ("--chunk-size", chunk_size, MAX_CHUNK_SIZE),
-    ):
-        _positive(name, value)
-        if value is not None and value > limit:
-            _fail(f"{name} must be at most {limit:,}, got {value:,}", 2)
-    if seed is not None and not 0 <= seed < 2**128:
-        _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
-    condition_on = None
-    if condition is not None:
-        try:
-            condition_on = resolve_condition(condition, [c.id for c in scenario.claims])
-        except ValueError as error:
-            _fail(f"--condition: {error}", 2)
     total = draws or scenario.simulation.draws
     bar = _ProgressBar(total, enabled=not quiet and not json_output and stderr.is_terminal)
     try:
-        result = simulate(
+        done = pipeline.run(
             scenario,
             draws=draws,
             seed=seed,
-            chunk_size=chunk_size,
-            condition_on=condition_on,
+            condition=condition,
             workers=workers,
+            chunk_size=chunk_size,
             executor=executor.value,
             scheduler=scheduler,
             progress=bar,
         )
+    except pipeline.RequestError as error:
+        _fail(_option_message(error), 2)
     except ConditioningError as error:
         _fail(f"{config}: cannot condition: {error}", 1)
     except ExecutorError as error:
         _fail(str(error), 1)
     finally:
         bar.close()
-    summary = summarize(result)
-    run_dir = out or new_run_dir(results, scenario.name, started)
-    data = manifest(result, command=["sim", *sys.argv[1:]], started=started)
+    summary, result = done.summary, done.result
     try:
-        written = write_run(
-            run_dir,
-            summary=summary,
-            result=result,
-            manifest_data=data,
-            save_samples=save_samples,
+        written = done.write(
+            out,
+            results=results,
             force=force,
-            unique=out is None,
-            decorate=partial(render_run, figures=plots, report=report) if plots or report else None,
+            save_samples=save_samples,
+            figures=plots,
+            report=report,
+            command=["sim", *sys.argv[1:]],
         )
     except (ResultsError, ExecutorError) as error:
         _fail(str(error), 1)
@@ -358,10 +342,7 @@ def compare(
     other claims, per scenario) and one figure (the distributions on a log axis, the claims
     marked), written into --out.
     """
-    for name, value in (("--draws", draws), ("--workers", workers)):
-        _positive(name, value)
-    if seed is not None and not 0 <= seed < 2**128:
-        _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
+    _check(draws=draws, seed=seed, workers=workers)
     if readme is not None:
         try:
             splice_markdown(readme.read_text(encoding="utf-8"), "")  # fail before simulating, not after
@@ -425,12 +406,10 @@ class _StepBar:
 
 
 def _condition(scenario: Scenario, condition: str | None) -> tuple[str, ...] | None:
-    if condition is None:
-        return None
     try:
-        return resolve_condition(condition, [c.id for c in scenario.claims])
-    except ValueError as error:
-        _fail(f"--condition: {error}", 2)
+        return pipeline.resolve(scenario, condition)
+    except pipeline.RequestError as error:
+        _fail(_option_message(error), 2)
 
 
 def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -511,8 +490,7 @@ def sweep(
     """
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
-    _positive("--draws", draws)
-    _positive("--workers", workers)
+    _check(draws=draws, seed=seed, workers=workers)
     params, specs = param or [], values or []
     if not params or len(params) != len(specs):
         _fail(f"give one --values or --range for each --param (got {len(params)} --param, {len(specs)} lists)", 2)
@@ -563,8 +541,7 @@ def tornado(
     """
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
-    _positive("--draws", draws)
-    _positive("--workers", workers)
+    _check(draws=draws, seed=seed, workers=workers)
     try:
         settings = tuple(sensitivity.parse_setting(text) for text in set_ or [])
     except sensitivity.SensitivityError as error:
@@ -636,12 +613,7 @@ def robust(
 
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
-    for name, value, limit in (("--draws", draws, MAX_DRAWS), ("--workers", workers, MAX_WORKERS)):
-        _positive(name, value)
-        if value is not None and value > limit:
-            _fail(f"{name} must be at most {limit:,}, got {value:,}", 2)
-    if seed is not None and not 0 <= seed < 2**128:
-        _fail(f"--seed must be in 0..2**128 - 1, got {seed}", 2)
+    _check(draws=draws, seed=seed, workers=workers)
     bar = _StepBar(enabled=stderr.is_terminal and not quiet and not json_output)
     try:
         result = robustness(

@@ -25,14 +25,14 @@ def staging_hook(monkeypatch: pytest.MonkeyPatch):
 
     ``staging_hook(None)`` writes no figures (fast runs); ``staging_hook(f)`` calls ``f(staging)``.
     """
-    import sim.cli
+    import sim.pipeline
 
-    write_run = sim.cli.write_run
+    write_run = sim.pipeline.write_run
 
     def set_hook(hook) -> None:
         def write_with_hook(*args, **kwargs):
             return write_run(*args, **{**kwargs, "decorate": hook})
 
-        monkeypatch.setattr(sim.cli, "write_run", write_with_hook)
+        monkeypatch.setattr(sim.pipeline, "write_run", write_with_hook)
 
     return set_hook

@@ -1,0 +1,139 @@
+"""The run pipeline and its Python API (sim.run), and the options every command shares."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.pipeline import RequestError, check_request
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+SCENARIO = """
+[scenario]
+name = "tiny"
+title = "A tiny scenario"
+[simulation]
+draws = 4_000
+seed = 3
+[forces.unit]
+label = "The unit"
+size = 1000
+fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction", source = "test" }
+[forces.other]
+size = 500
+fatality_rate = { dist = "beta", mean = 0.05, sd = 0.02, units = "fraction", source = "test" }
+[[claims]]
+id = "hundred"
+label = "About a hundred dead"
+value = 100
+relation = "ge"
+scope = ["unit"]
+"""
+
+
+def test_the_api_and_the_cli_write_byte_identical_summaries(tmp_path: Path, write_config):
+    config = write_config(SCENARIO)
+    options = ["--draws", "3000", "--seed", "11", "--condition", "all", "--workers", "2", "--no-plots"]
+    result = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "cli"), *options])
+    assert result.exit_code == 0, result.output
+    run = sim.run(config, draws=3000, seed=11, condition="all", workers=1)
+    written = run.write(tmp_path / "api", figures=False)
+    for name in ("summary.json", "summary.csv", "scenario.toml", "distributions.npz"):
+        assert (written / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    manifest = json.loads((written / "manifest.json").read_text())
+    assert manifest["command"] == ["sim.run"] and manifest["draws"] == 3000 and manifest["seed"] == 11
+
+
+def test_a_run_holds_the_typed_summary_and_the_draws(write_config):
+    run = sim.run(write_config(SCENARIO), draws=2000, seed=5, condition=["hundred"], workers=1)
+    assert isinstance(run, sim.Run) and isinstance(run.summary, sim.Summary)
+    assert run.summary.condition_on == ("hundred",) and run.summary.posterior is not None
+    killed = run.draws["killed"]
+    assert killed.shape == (2000,) and np.all(killed == run.draws["killed[unit]"] + run.draws["killed[other]"])
+    page = run._repr_html_()
+    assert page.startswith("<div>") and "A tiny scenario" in page and "posterior" in page and "2,000 draws" in page
+
+
+def test_a_figure_is_a_matplotlib_figure_and_an_unknown_one_is_named(write_config):
+    run = sim.run(write_config(SCENARIO), draws=1000, workers=1)
+    assert "toll" in run.figure_names()
+    figure = run.figure("toll")
+    assert type(figure).__name__ == "Figure" and figure.axes
+    with pytest.raises(ValueError, match="no figure 'tol' for this run; figures: toll, exceedance"):
+        run.figure("tol")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"draws": 0}, "draws must be at least 1, got 0"),
+        ({"workers": 1025}, "workers must be at most 1,024, got 1,025"),
+        ({"chunk_size": 2**25}, "chunk_size must be at most 16,777,216"),
+        ({"seed": -1}, "seed must be in 0..2**128 - 1, got -1"),
+        ({"condition": "hundert"}, "condition: unknown claim 'hundert'; did you mean 'hundred'?"),
+    ],
+)
+def test_the_api_refuses_bad_options_naming_them(options: dict, message: str, write_config):
+    with pytest.raises(RequestError) as caught:
+        sim.run(write_config(SCENARIO), **options)
+    assert str(caught.value).startswith(message)
+
+
+def test_the_limits_end_where_they_say():
+    check_request(draws=10**10, workers=1024, chunk_size=2**24, seed=2**128 - 1)
+    check_request(draws=1, workers=1, chunk_size=1, seed=0)
+
+
+SHARED = {
+    "run": ["run", "{config}", "--results", "{results}"],
+    "compare": ["compare", "{config}", "{config}", "--out", "{results}"],
+    "sweep": ["sweep", "{config}", "--param", "forces.unit.size", "--values", "900,1000", "--results", "{results}"],
+    "tornado": ["tornado", "{config}", "--results", "{results}"],
+    "robust": ["robust", "{config}", "--results", "{results}"],
+}
+REFUSED = [
+    (["--draws", "0"], "--draws must be at least 1, got 0"),
+    (["--draws", "100000000000"], "--draws must be at most 10,000,000,000"),
+    (["--workers", "0"], "--workers must be at least 1, got 0"),
+    (["--workers", "100000"], "--workers must be at most 1,024"),
+    (["--seed", "-1"], "--seed must be in 0..2**128 - 1"),
+    (["--seed", str(2**128)], "--seed must be in 0..2**128 - 1"),
+]
+
+
+@pytest.mark.parametrize("command", SHARED)
+@pytest.mark.parametrize(("option", "expect"), REFUSED)
+def test_every_command_refuses_a_shared_option_the_same_way(
+    command: str, option: list[str], expect: str, tmp_path: Path, write_config
+):
+    config = write_config(SCENARIO)
+    args = [arg.format(config=config, results=tmp_path / "results") for arg in SHARED[command]]
+    result = runner.invoke(app, [*args, *option])
+    assert result.exit_code == 2, result.output
+    assert f"error: {expect}" in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_api_example_runs(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "examples" / "api_example.py"), str(tmp_path), "4000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "posterior killed: median" in done.stdout and "claim nis_2000: P(true)" in done.stdout
+    assert (tmp_path / "toll.png").stat().st_size > 10_000
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["draws"] == 4000
