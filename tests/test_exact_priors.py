@@ -5,12 +5,15 @@ References are sums of the weights written by hand, never sim's own code.
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, special, stats
 
 from sim import parse_scenario, simulate, summarize
-from sim.priors import PriorError, PriorSpec, build_distribution
+from sim.priors import Interval, PriorError, PriorSpec, build_distribution, logitnorm
 
 VALUES, WEIGHTS = [0.1, 0.25, 0.4], [1.0, 2.0, 1.0]
 
@@ -79,8 +82,11 @@ E = float(np.e)
 FAMILY_CASES = [
     ("uniform", {"low": 2, "high": 5}, stats.uniform(2, 3)),
     ("integer_uniform", {"low": 3, "high": 7}, stats.randint(3, 8)),
-    ("triangular", {"low": 0, "mode": 2, "high": 10}, stats.triang(0.2, loc=0, scale=10)),
-    ("pert", {"low": 0, "mode": 2, "high": 10}, stats.beta(1.8, 4.2, loc=0, scale=10)),
+    ("integer_uniform", {"low": 2**53 - 4, "high": 2**53}, stats.randint(2**53 - 4, 2**53 + 1)),  # the largest
+    ("triangular", {"low": 1, "mode": 3, "high": 11}, stats.triang(0.2, loc=1, scale=10)),
+    ("triangular", {"low": 1, "mode": 1, "high": 11}, stats.triang(0.0, loc=1, scale=10)),  # the mode at an end
+    ("triangular", {"low": 1, "mode": 11, "high": 11}, stats.triang(1.0, loc=1, scale=10)),
+    ("pert", {"low": 1, "mode": 3, "high": 11}, stats.beta(1.8, 4.2, loc=1, scale=10)),
     ("normal", {"mean": 5, "sd": 2}, stats.norm(5, 2)),
     ("normal", {"mean": 5, "sd": 2, "low": 4}, stats.truncnorm(-0.5, np.inf, loc=5, scale=2)),
     ("normal", {"mean": 5, "sd": 2, "high": 6}, stats.truncnorm(-np.inf, 0.5, loc=5, scale=2)),
@@ -94,6 +100,7 @@ FAMILY_CASES = [
     ("gamma", {"shape": 3, "rate": 0.5}, stats.gamma(3, scale=2)),
     ("gamma", {"mean": 6, "sd": 3}, stats.gamma(4, scale=1.5)),  # shape (6/3)², scale 3²/6
     ("discrete", {"values": [3, 1, 2]}, stats.randint(1, 4)),  # equal weights when none are given
+    ("discrete", {"values": [3, 1, 2], "weights": [0.1, 0.1, 0.1]}, stats.randint(1, 4)),  # a sum below 1
     ("weibull_min", {"c": 1.5, "scale": 2}, stats.weibull_min(1.5, scale=2)),
 ]
 
@@ -117,6 +124,29 @@ def test_logitnormal_by_mu_and_sigma():
     x = np.array([0.05, 0.2, 0.27, 0.5, 0.9])
     np.testing.assert_allclose(distribution.cdf(x), stats.norm.cdf((np.log(x / (1 - x)) + 1) / 0.5), rtol=1e-12)
     np.testing.assert_allclose(distribution.ppf([0.1, 0.5]), 1 / (1 + np.exp(1 - 0.5 * stats.norm.ppf([0.1, 0.5]))))
+
+
+def test_integer_uniform_of_one_value():
+    distribution = build_distribution("integer_uniform", {"low": 5, "high": 5})
+    assert distribution.support() == (5, 5) and distribution.pmf(5) == 1.0
+
+
+def test_logitnormal_tails_moments_and_invalid_shapes():
+    """isf and sd against the normal scale and quadrature; scipy's NaN for shapes outside m finite, s > 0."""
+    distribution = logitnorm(-1.0, 0.5)
+    q = np.array([1e-12, 0.05, 0.5, 0.95])
+    np.testing.assert_allclose(distribution.isf(q), 1 / (1 + np.exp(1 - 0.5 * stats.norm.isf(q))), rtol=1e-12)
+    second, _ = integrate.quad(lambda z: special.expit(-1 + 0.5 * z) ** 2 * stats.norm.pdf(z), -np.inf, np.inf)
+    mean, _ = integrate.quad(lambda z: special.expit(-1 + 0.5 * z) * stats.norm.pdf(z), -np.inf, np.inf)
+    assert distribution.std() == pytest.approx(np.sqrt(second - mean**2), rel=1e-9)
+    for m, s in [(0.0, 0.0), (0.0, -1.0), (np.inf, 1.0), (0.0, np.inf)]:
+        assert np.isnan(logitnorm(m, s).cdf(0.5)), (m, s)
+
+
+def test_an_interval_states_its_own_parameters():
+    assert Interval(0.1, 0.2, 0.9, "ci90").params() == {"ci90": [0.1, 0.2]}
+    assert Interval(0.1, 0.2, 0.95, "ci").params() == {"ci": [0.1, 0.2], "level": 0.95}
+    assert Interval(0.1, 0.2, 0.9).params() == {"ci": [0.1, 0.2], "level": 0.9}
 
 
 def test_describe_is_mean_median_and_the_90_percent_interval():
@@ -148,6 +178,25 @@ def test_describe_is_mean_median_and_the_90_percent_interval():
             None,
             "gamma takes one of these parameter sets: shape, scale | shape, rate | mean, sd | ci90 | ci, level; "
             "got shape",
+        ),
+        ("lognormal", {"ci90": [0.1, 0.1]}, "ci90", "must be increasing, got [0.1, 0.1]"),
+        ("lognormal", {"ci90": [0.1]}, "ci90", "must be a pair [low, high] (the 5th and 95th percentiles)"),
+        ("normal", {"mean": 0, "sd": 1, "low": 1, "high": 1}, "high", "must be > low (1), got 1"),
+        ("gamma", {"ci90": [0, 2]}, "ci90", "must be positive for a gamma, got [0, 2]"),
+        (
+            "lognormal",
+            {"mu": math.log(sys.float_info.min), "sigma": 1},
+            None,
+            "gives a lognormal beyond the range of floating-point numbers",
+        ),
+        ("discrete", {"values": [1, 2], "weights": [2, -1]}, "weights", "must be >= 0 with a positive sum"),
+        (
+            "weibul_min",
+            {"c": 1},
+            "dist",
+            "unknown distribution 'weibul_min'; did you mean 'weibull_min'? use one of fixed, discrete, uniform, "
+            "integer_uniform, triangular, pert, normal, lognormal, logitnormal, beta, gamma or a scipy.stats "
+            "family name",
         ),
         ("discrete", {"values": []}, "values", "must be a non-empty list of numbers"),
         ("discrete", {"values": 3}, "values", "must be a non-empty list of numbers"),

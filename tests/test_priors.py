@@ -36,9 +36,11 @@ def test_discrete_and_fixed_draws():
     rng = np.random.default_rng(0)
     assert np.all(build_distribution("fixed", {"value": 0.1}).rvs(size=10, random_state=rng) == 0.1)
     discrete = build_distribution("discrete", {"values": [0.1, 0.3], "weights": [3, 1]})
-    draws = discrete.rvs(size=200_000, random_state=rng)
+    n = 200_000
+    draws = discrete.rvs(size=n, random_state=rng)
+    assert draws.shape == (n,)
     share = np.mean(draws == 0.1)
-    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / draws.size)
+    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / n)
 
 
 def test_beta_survival_matches_scipy():
