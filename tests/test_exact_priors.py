@@ -96,6 +96,7 @@ FAMILY_CASES = [
     ("lognormal", {"mean": 10, "sd": 5}, stats.lognorm(np.sqrt(np.log(1.25)), scale=10 / np.sqrt(1.25))),
     ("beta", {"a": 2, "b": 5}, stats.beta(2, 5)),
     ("beta", {"mean": 0.2, "sd": 0.1}, stats.beta(3, 12)),  # concentration 0.2·0.8/0.01 − 1 = 15
+    ("beta", {"mean": 0.5, "sd": (1 / 6) ** 0.5}, stats.beta(0.25, 0.25)),  # concentration 0.5: U-shaped
     ("gamma", {"shape": 3, "scale": 2}, stats.gamma(3, scale=2)),
     ("gamma", {"shape": 3, "rate": 0.5}, stats.gamma(3, scale=2)),
     ("gamma", {"mean": 6, "sd": 3}, stats.gamma(4, scale=1.5)),  # shape (6/3)², scale 3²/6
@@ -197,6 +198,40 @@ def test_describe_is_mean_median_and_the_90_percent_interval():
             "unknown distribution 'weibul_min'; did you mean 'weibull_min'? use one of fixed, discrete, uniform, "
             "integer_uniform, triangular, pert, normal, lognormal, logitnormal, beta, gamma or a scipy.stats "
             "family name",
+        ),
+        ("beta", {"ci90": [0.1, 0.2], "level": 0.9}, "ci90", "give ci90, or ci with level, not both"),
+        ("beta", {"ci90": [0.1, 0.2], "ci": [0.1, 0.2]}, "ci90", "give ci90, or ci with level, not both"),
+        ("beta", {"a": 1, "b": 2, "level": 0.9}, "level", "applies to ci only: give ci = [low, high] with it"),
+        (
+            "beta",
+            {"ci": [0.1, 0.2]},
+            "ci",
+            "needs level, the probability inside [low, high] (e.g. level = 0.95 for a 95% interval)",
+        ),
+        ("beta", {"ci": [0.1], "level": 0.95}, "ci", "must be a pair [low, high] (the 2.5th and 97.5th percentiles)"),
+        ("beta", {"ci90": [0, 0.5]}, "ci90", "must lie inside (0, 1) for a beta, got [0, 0.5]"),
+        ("beta", {"ci90": [0.5, 1]}, "ci90", "must lie inside (0, 1) for a beta, got [0.5, 1]"),
+        ("beta", {"mean": 0, "sd": 0.1}, "mean", "must lie in (0, 1) for a beta, got 0"),
+        ("beta", {"mean": 1, "sd": 0.1}, "mean", "must lie in (0, 1) for a beta, got 1"),
+        ("beta", {"mean": 0.5, "sd": 0.5}, "sd", "no beta has mean 0.5 and sd 0.5: sd must be < 0.5"),
+        (
+            "gamma",
+            {"shape": 2, "zzz": 1},
+            "zzz",
+            "unknown parameter for gamma; give shape, scale | shape, rate | mean, sd | ci90 | ci, level",
+        ),
+        (
+            "gamma",
+            {"mean": 1, "shape": 2},
+            None,
+            "gamma takes one of these parameter sets: shape, scale | shape, rate | mean, sd | ci90 | ci, level; "
+            "got mean, shape",
+        ),
+        (
+            "lognormal",
+            {"mu": math.log(sys.float_info.max), "sigma": 1},
+            None,
+            "gives a lognormal beyond the range of floating-point numbers",
         ),
         ("discrete", {"values": []}, "values", "must be a non-empty list of numbers"),
         ("discrete", {"values": 3}, "values", "must be a non-empty list of numbers"),
