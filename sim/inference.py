@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from sim.config import Claim, Force, Scenario, Source
-from sim.model import Draws, Quantity
-from sim.priors import is_degenerate, survival
+from sim.config import Claim, Force, Phase, Scenario, Source
+from sim.model import Draws, ForceDraws, Quantity, wounded_probability
+from sim.priors import PriorSpec, is_degenerate, survival
 
 __all__ = [
     "SHARED_NODES",
@@ -364,17 +364,17 @@ class JointLikelihood:
         return self.quantiles[np.arange(pick.size), pick], np.zeros(pick.size)
 
 
+def _expected_phase_killed(phase: Phase) -> float:
+    if phase.fatality_rate is not None:
+        rate = float(phase.fatality_rate.distribution.mean())
+    else:
+        rate = -np.expm1(-float(phase.daily_hazard.distribution.mean()) * phase.days)  # type: ignore[union-attr]
+    return float(phase.present.distribution.mean()) * rate
+
+
 def _expected_killed(force: Force) -> float:
     if force.phases:
-        return sum(
-            float(phase.present.distribution.mean())
-            * (
-                float(phase.fatality_rate.distribution.mean())
-                if phase.fatality_rate is not None
-                else -np.expm1(-float(phase.daily_hazard.distribution.mean()) * phase.days)  # type: ignore[union-attr]
-            )
-            for phase in force.phases
-        )
+        return sum(_expected_phase_killed(phase) for phase in force.phases)
     size = float(force.size.distribution.mean())  # type: ignore[union-attr]
     if force.fatality_rate is not None:
         return size * float(force.fatality_rate.distribution.mean())
@@ -389,12 +389,14 @@ def integrated_force(scenario: Scenario, quantity: Quantity) -> Force:
     return max(forces, key=_expected_killed)
 
 
-def _rate_cdf(force: Force, rate_limit: np.ndarray, days: np.ndarray | None, *, upper: bool) -> np.ndarray:
+def _rate_cdf(
+    rate: PriorSpec | None, hazard: PriorSpec | None, rate_limit: np.ndarray, days: np.ndarray | None, *, upper: bool
+) -> np.ndarray:
     """P(f < rate_limit), or P(f ≥ rate_limit) with ``upper``, given the drawn duration for hazards."""
-    if force.fatality_rate is not None:
-        distribution, limit = force.fatality_rate.distribution, rate_limit
+    if rate is not None:
+        distribution, limit = rate.distribution, rate_limit
     else:
-        distribution = force.daily_hazard.distribution  # type: ignore[union-attr]
+        distribution = hazard.distribution  # type: ignore[union-attr]
         with np.errstate(divide="ignore", invalid="ignore"):
             limit = -np.log1p(-rate_limit) / days
     return survival(distribution, limit) if upper else np.asarray(distribution.cdf(limit), dtype=float)
@@ -464,13 +466,27 @@ def conditional_cdf(
     metric = quantity.metric
     if metric == "deaths" and own.died_of_wounds is None and own.non_battle is None:
         metric = "killed"
-    if metric != "killed" or force.phases:
+    survivors_tail = _survivors_tail(force, own, metric, residual)
+    if survivors_tail is not None:  # T ≤ threshold  ⇔  K ≤ J for a random J drawn from h (see _survivors_tail)
+        residual = _threshold_draw(survivors_tail, np.minimum(residual, own.size), rng.random(draws.n))
+        metric = "killed"
+    if metric != "killed":
         rest, trials, p = own.last_stage(metric)
         return _binomial_cdf(residual - rest, trials, p, upper=upper)
-    size, limit = own.size, residual  # T ≤ threshold  ⇔  K ≤ limit
-    rate_prior = force.fatality_rate or force.daily_hazard
-    if is_degenerate(rate_prior.distribution):  # type: ignore[union-attr]
-        return _binomial_cdf(limit, size, own.fatality_rate, upper=upper)
+    # the phase (or the force) whose killed is integrated: the largest expected toll, its rate prior uncertain if any
+    index = max(range(max(len(force.phases), 1)), key=lambda i: _integration_rank(force, i))
+    rate, hazard = (
+        (force.phases[index].fatality_rate, force.phases[index].daily_hazard)
+        if force.phases
+        else (
+            force.fatality_rate,
+            force.daily_hazard,
+        )
+    )
+    phase = own.phases[index]
+    size, limit = phase.present, residual - (own.killed - phase.killed)  # T ≤ threshold  ⇔  K_index ≤ limit
+    if is_degenerate((rate or hazard).distribution):  # type: ignore[union-attr]
+        return _binomial_cdf(limit, size, phase.fatality_rate, upper=upper)
     estimate = (limit < 0).astype(float) if upper else (limit >= size).astype(float)
     inside = (limit >= 0) & (limit < size)
     if not np.any(inside):
@@ -478,6 +494,63 @@ def conditional_cdf(
     k, n = limit[inside], size[inside]
     # P(K ≤ k | N, f) = P(Beta(k + 1, N − k) > f): draw the beta, integrate f through its CDF.
     rate_limit = rng.beta(k + 1.0, (n - k).astype(float))
-    days = None if own.days is None else own.days[inside]
-    estimate[inside] = _rate_cdf(force, rate_limit, days, upper=upper)
+    days = None
+    if hazard is not None:
+        days = np.full(k.size, float(force.phases[index].days)) if force.phases else own.days[inside]  # type: ignore[index]
+    estimate[inside] = _rate_cdf(rate, hazard, rate_limit, days, upper=upper)
     return estimate
+
+
+def _survivors_tail(
+    force: Force, own: ForceDraws, metric: str, residual: np.ndarray
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """``h(k) = P(T ≤ residual | K = k)`` for casualties, or deaths without non-battle deaths, else None.
+
+    Given ``K = k``, ``T = N − U`` (+ missing) with ``U ~ Binomial(N − k, s(k))`` the survivors who
+    stay unwounded (``s = e^{−w·k/(N − k)}``) or who do not die of wounds (``s = 1 − q(k)·d``, by
+    thinning). ``U`` is stochastically decreasing in ``k`` (fewer trials, a smaller chance), so ``h``
+    is non-increasing and ``Σ_k P(K = k)·h(k) = P(K ≤ J)`` for a random ``J`` with ``P(J ≥ k) = h(k)``:
+    the killed tail estimator, which integrates the fatality-rate prior, then applies to ``J``. Only
+    for a force without phases whose rate prior is uncertain (otherwise None: the last binomial).
+    """
+    prior = force.fatality_rate or force.daily_hazard
+    if force.phases or is_degenerate(prior.distribution):  # type: ignore[union-attr]
+        return None
+    if metric == "casualties":
+        limit = residual if own.missing is None else residual - own.missing
+    elif metric == "deaths" and own.non_battle is None and own.died_of_wounds is not None:
+        limit = residual
+    else:
+        return None
+    size, ratio, fraction = own.size, own.wounded_per_killed, own.phases[0].died_of_wounds_fraction
+
+    def tail(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+        p = wounded_probability(ratio[rows], k, size[rows])  # type: ignore[index]
+        if metric == "deaths":
+            p = p * fraction[rows]  # type: ignore[index]
+        return _binomial_cdf(limit[rows] - k, size[rows] - k, p, upper=False)
+
+    return tail
+
+
+def _threshold_draw(tail: Callable[[np.ndarray, np.ndarray], np.ndarray], top: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``J = max{k ∈ 0..top : h(k) ≥ u}`` (−1 if none) for a non-increasing ``h``, by bisection."""
+    rows = np.arange(u.size)
+    low = np.full(u.size, -1, dtype=np.int64)  # h(low) ≥ u holds (h(−1) = 1)
+    high = np.maximum(top, -1)
+    while np.any(low < high):
+        active = low < high
+        middle = (low[active] + high[active] + 1) // 2
+        holds = tail(rows[active], middle) >= u[active]
+        low[active] = np.where(holds, middle, low[active])
+        high[active] = np.where(holds, high[active], middle - 1)
+    return low
+
+
+def _integration_rank(force: Force, index: int) -> tuple[bool, float]:
+    """Which phase the killed tail integrates: one with an uncertain rate first, then the largest expected toll."""
+    if not force.phases:
+        return True, 0.0
+    phase = force.phases[index]
+    prior = phase.fatality_rate or phase.daily_hazard
+    return not is_degenerate(prior.distribution), _expected_phase_killed(phase)  # type: ignore[union-attr]

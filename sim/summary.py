@@ -574,6 +574,10 @@ class _Tails:
         hits = min(empirical.value, 1 - empirical.value) * self.weights.ess
         if hits >= MIN_EMPIRICAL_HITS and empirical.mcse <= conditional.mcse:
             return empirical
+        if hits == 0 and conditional.mcse == 0 and min(conditional.value, 1 - conditional.value) == 0:
+            # no draw, and no conditional estimate, reached the point (e.g. a phase the estimator does not
+            # integrate drives this tail): the rule-of-three bound, never a bare 0
+            return Probability(float(round(conditional.value)), 3 / self.weights.ess, "bound")
         return conditional
 
     def _frequency(self, terms: dict[int, float], constant: float) -> Probability:

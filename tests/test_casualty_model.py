@@ -191,3 +191,22 @@ def test_every_printed_hdi_is_nested_in_the_wider_ones(shipped):
                     ordered = sorted(intervals, key=lambda interval: interval.level)
                     for narrow, wide in itertools.pairwise(ordered):
                         assert wide.low <= narrow.low and narrow.high <= wide.high, (name, distribution.name, ordered)
+
+
+@pytest.mark.parametrize(("metric", "value"), [("casualties", 399), ("deaths", 280), ("deaths", 330)])
+def test_far_tails_of_casualties_and_deaths_integrate_the_fatality_rate(metric, value):
+    """P(T ≥ v) far below 1/draws, against enumeration: the killed estimator at a random threshold J."""
+    draws = 20_000
+    claim = f'[[claims]]\nid = "many"\nvalue = {value}\nrelation = "ge"\nmetric = "{metric}"\n'
+    summary = summarize(simulate(parse_scenario(_scenario(draws, f"died_of_wounds = {DIED}\n" + claim)), workers=1))
+    joint = _killed()[:, None] * _wounded_given_killed()  # P(K = k, W = w)
+    if metric == "casualties":
+        exact = _sum_pmf(joint)[value:].sum()
+    else:
+        n = np.arange(SIZE + 1)
+        exact = _sum_pmf(joint @ stats.binom.pmf(n[None, :], n[:, None], DIED))[value:].sum()  # K + D
+    assert exact < 1 / draws
+    probability = summary.prior.claims[0].probability
+    assert probability.method == "conditional" and probability.value > 0
+    assert abs(probability.value - exact) < Z * probability.mcse
+    assert probability.mcse < exact  # a relative error well under 100%

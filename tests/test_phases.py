@@ -210,3 +210,21 @@ def test_sobol_evaluates_the_toll_at_a_claims_date():
     sd = math.sqrt((exact * (np.arange(exact.size) - mean) ** 2).sum())
     assert abs(values[1].mean() - mean) < Z * sd / math.sqrt(m)
     assert values[1].mean() < values[0].mean() - 50  # by 1 March, not the whole toll
+
+
+@pytest.mark.parametrize(("value", "relation"), [(330, "le"), (640, "ge")])
+def test_a_phased_forces_far_tail_is_estimated_or_bounded_never_zero(value, relation):
+    """The estimator integrates the phase with an uncertain rate (the first): its tail far below 1/draws
+    within MCSE; the other tail, driven by the second phase's binomial, is a rule-of-three bound, not 0."""
+    draws = 50_000
+    claim = f'[[claims]]\nid = "tail"\nvalue = {value}\nrelation = "{relation}"\n'
+    summary = summarize(simulate(parse_scenario(_scenario(draws, claims=claim)), workers=1))
+    exact = np.convolve(_first(), _second_by(DAYS))
+    p = exact[: value + 1].sum() if relation == "le" else exact[value:].sum()
+    assert p < 1 / draws
+    probability = summary.prior.claims[0].probability
+    if relation == "le":
+        assert probability.method == "bound" and probability.value == 0 and p < probability.mcse == 3 / draws
+        return
+    assert probability.method == "conditional" and probability.value > 0
+    assert abs(probability.value - p) < Z * probability.mcse
