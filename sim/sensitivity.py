@@ -133,6 +133,9 @@ def _walk(node: Any, path: str, out: dict[str, str]) -> None:
         if all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in node):
             for item in node:
                 _walk(item, _join(path, item["id"]), out)
+        elif all(isinstance(item, dict) for item in node):  # tables by position: a force's phases[i]
+            for index, item in enumerate(node):
+                _walk(item, f"{path}[{index}]", out)
         elif all(_is_number(item) for item in node):
             out[path] = "list"
     elif _is_number(node):
@@ -156,6 +159,9 @@ def parameter_paths(document: Mapping[str, Any]) -> dict[str, str]:
 def _child(node: Any, key: str) -> Any:
     if isinstance(node, list):
         return next(item for item in node if item.get("id") == key)
+    indexed = re.fullmatch(r"(.+)\[(\d+)\]", key)
+    if indexed:  # phases[1]
+        return node[indexed.group(1)][int(indexed.group(2))]
     return node.setdefault(key, {}) if key == "simulation" else node[key]
 
 

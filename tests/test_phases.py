@@ -7,6 +7,7 @@ sim's own code; tolerances come from the Monte Carlo standard error of a frequen
 from __future__ import annotations
 
 import math
+import tomllib
 from datetime import date
 
 import numpy as np
@@ -228,3 +229,14 @@ def test_a_phased_forces_far_tail_is_estimated_or_bounded_never_zero(value, rela
         return
     assert probability.method == "conditional" and probability.value > 0
     assert abs(probability.value - p) < Z * probability.mcse
+
+
+def test_a_phase_prior_is_a_sweepable_key_path():
+    from sim.config import scenario_from_dict
+    from sim.sensitivity import edit_document, parameter_paths
+
+    document = tomllib.loads(_scenario(10))
+    assert parameter_paths(document)["forces.unit.phases[0].fatality_rate"] == "prior"
+    edited = edit_document(document, (("forces.unit.phases[1].present", 700),))
+    assert scenario_from_dict(edited).forces[0].phases[1].present.distribution.values.tolist() == [700]
+    assert document["forces"]["unit"]["phases"][1]["present"] == SECOND  # the original is untouched
