@@ -447,6 +447,11 @@ def _method(summary: Summary, scenario: Scenario) -> list[Block]:
         f"below, then the number killed in each of the {plural(forces, 'force')} exactly from a "
         f"binomial distribution (force size × fatality rate)"
     )
+    if any(force.phases for force in scenario.forces):
+        text += (
+            ", phase by phase for a force deployed in dated phases (those present × the phase's fatality rate), "
+            "with a claim dated during the phases judged against the toll on its date"
+        )
     if scenario.has_casualties:
         text += (
             ", the wounded among the survivors (wounded per killed × killed woundings falling at random on the "
