@@ -52,6 +52,7 @@ __all__ = [
     "claim_thresholds",
     "plan_simulation",
     "simulate",
+    "squares_step",
     "tail_key",
 ]
 
@@ -244,11 +245,12 @@ class Sums:
     linear: dict[str, np.ndarray] = field(default_factory=dict)
     quadratic: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def add_counts(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
-        """A tally of ``values``: Σw per value and, when weighted, Σw² per value (unit weights: the counts)."""
+    def add_counts(self, key: str, values: np.ndarray, weights: np.ndarray | None, *, squares_step: int = 1) -> None:
+        """A tally of ``values``: Σw per value and, when weighted, Σw² per ``squares_step`` values (unit
+        weights keep none: it is Σw)."""
         self.linear[key] = np.bincount(values, weights=weights).astype(float)
         if weights is not None:
-            self.quadratic[key] = np.bincount(values, weights=weights * weights)
+            self.quadratic[key] = np.bincount(values // squares_step, weights=weights * weights)
 
     def add_mean(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
         """Sums for a weighted mean and its standard error: Σw, Σwx | Σw², Σw²x, Σw²x²."""
@@ -282,7 +284,11 @@ class Sums:
                     current = np.pad(current, (0, value.size - current.size))
                 elif value.size < current.size:
                     value = np.pad(value, (0, current.size - value.size))
-                store[key] = current * mine**power + value * theirs**power
+                # in place (the stored arrays are this merge's own): no temporaries of a tally's size
+                if mine != 1.0:
+                    current *= mine**power
+                current += value if theirs == 1.0 else value * theirs**power
+                store[key] = current
         self.log_scale = scale
         return self
 
@@ -457,18 +463,25 @@ def _accumulate(
                 sums.quadratic[f"gram:{quantity.name}"] = np.array([(a * b).sum() for a in rows for b in rows])
 
 
-def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Add a bincount of whole numbers, in bins of ``plan.bin_widths[name]``, the top bin catching overflow.
-
-    Returns the bin of each value.
-    """
+def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
+    """Add a bincount of whole numbers, in bins of ``plan.bin_widths[name]``, the top bin catching overflow."""
     width, bins = plan.bin_widths[name], plan.count_bins[name]
     if width > 1:
         values = values // width
     if values.size and values.max() >= bins:  # an unbounded prior's far tail: keep it in the last bin
         sums.linear[f"overflow:{name}"] = np.array([float((values >= bins).sum())])
         values = np.minimum(values, bins - 1)
-    sums.add_counts(key, values, weights)
+    sums.add_counts(key, values, weights, squares_step=squares_step(plan, key))
+
+
+SQUARES_BINS = 4096
+"""A report's tally keeps its Σw² in at most this many bins: its quantiles' errors need only the cumulative
+sum, and a report can take 16 × MAX_BINS values (this keeps the posterior's memory within that of the prior)."""
+
+
+def squares_step(plan: Plan, key: str) -> int:
+    """How many of a tally's values share one bin of its Σw² (1 but for reports, see :data:`SQUARES_BINS`)."""
+    return -(-plan.count_bins[key] // SQUARES_BINS) if key.startswith("reported:") else 1
 
 
 def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:

@@ -29,7 +29,7 @@ import itertools
 import math
 
 import numpy as np
-from scipy import signal, special
+from scipy import special
 
 __all__ = [
     "STUCK_SHARE",
@@ -118,7 +118,9 @@ def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float,
     if not total2 > 0:
         k = quantile_index(cdf, q)
         return 0.0, k, k, True
-    reach = 8 * math.sqrt(total2)
+    k = quantile_index(cdf, q)  # the CDF's error there bounds the reach (10 of them; at most 1/√ESS)
+    at = math.sqrt(max(cdf2[k] * (1 - cdf[k]) ** 2 + (total2 - cdf2[k]) * cdf[k] ** 2, 0.0))
+    reach = 10 * max(at, math.sqrt(total2) / 64)
     start = max(quantile_index(cdf, q - reach) - 1, 0)
     stop = min(quantile_index(cdf, q + reach) + 2, cdf.size)
     f = cdf[start:stop]
@@ -196,8 +198,10 @@ def _smooth(values: np.ndarray, bandwidth: float, reflect_low: bool, reflect_hig
     low = values[:pad][::-1] if reflect_low else np.zeros(min(pad, values.size))
     high = values[-pad:][::-1] if reflect_high else np.zeros(min(pad, values.size))
     kernel = np.exp(-0.5 * (np.arange(-pad, pad + 1) / bandwidth) ** 2)
-    smoothed = signal.fftconvolve(np.concatenate([low, values, high]), kernel / kernel.sum(), mode="same")
-    return np.maximum(smoothed[low.size : low.size + values.size], 0.0)
+    padded = np.concatenate([low, values, high])
+    size = padded.size + kernel.size - 1
+    smoothed = np.fft.irfft(np.fft.rfft(padded, size) * np.fft.rfft(kernel / kernel.sum(), size), size)
+    return np.maximum(smoothed[pad + low.size : pad + low.size + values.size], 0.0)
 
 
 def _cells(

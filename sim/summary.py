@@ -39,7 +39,7 @@ from scipy import special
 
 from sim import __version__
 from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
-from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, tail_key
+from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, squares_step, tail_key
 from sim.inference import claim_groups
 from sim.mcse import hdi_bootstrap_se, hdi_ends, interpolated_quantile_se, quantile_index, quantile_spread, weighted_se
 from sim.model import Quantity
@@ -364,16 +364,21 @@ class _Weights:
     def pmf(self, key: str) -> np.ndarray:
         return self.sums.linear[key] / self.total
 
-    def tally(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def tally(self, key: str, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
         """A tally's Σw and Σw² per bin over its total weight and its square (None if it holds no weight).
 
-        Unit (prior) weights keep no Σw²: it is Σw.
+        Unit (prior) weights keep no Σw²: it is Σw. Σw² kept per ``step`` values is spread evenly over them.
         """
         linear = self.sums.linear[key]
         total = float(linear.sum())
         if not total > 0:
             return None
-        return linear / total, self.sums.quadratic.get(key, linear) / total**2
+        squares = self.sums.quadratic.get(key, linear)
+        if step > 1 and key in self.sums.quadratic:
+            spread = np.repeat(squares / step, step)
+            squares = np.pad(spread[: linear.size], (0, max(linear.size - spread.size, 0)))
+            squares[-1] += spread[linear.size :].sum()  # a last block reaching past the tally's end
+        return linear / total, squares / total**2
 
     def mean(self, key: str) -> Probability:
         """Weighted mean of per-draw values and the standard error of a self-normalised mean."""
@@ -718,7 +723,7 @@ def _claims(
             else:
                 extra["reported_at_most"] = _Weights(conditional).mean("pred_le")
                 extra["reported_at_least"] = _Weights(conditional).mean("pred_ge")
-            reported = weights.tally(f"reported:{claim.id}")
+            reported = weights.tally(f"reported:{claim.id}", squares_step(plan, f"reported:{claim.id}"))
             if reported is not None:  # the report's distribution comes from the subsample: it may hold no weight
                 width = plan.bin_widths[f"reported:{claim.id}"]
                 cdf, cdf2 = np.cumsum(reported[0]), np.cumsum(reported[1])
