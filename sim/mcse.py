@@ -247,11 +247,12 @@ def _replicate_ends(
         counts = np.where(mass2 > 0, mass**2 / mass2, 0.0)
         scale = np.where(mass > 0, mass2 / mass, 0.0)
     replicates = rng.poisson(counts, size=(BOOTSTRAP, counts.size)) * scale
+    replicates = replicates[replicates.sum(axis=1) > 0]  # a redraw with no mass has no HDI (its CDF would be NaN)
     cdf = np.cumsum(replicates, axis=1)
     cdf /= cdf[:, -1:]
     before = cdf - replicates / replicates.sum(axis=1, keepdims=True)
     # every replicate's ends at once: rows offset by 2 keep the flattened CDFs increasing
-    rows = np.arange(BOOTSTRAP)
+    rows = np.arange(replicates.shape[0])
     offset = 2.0 * rows[:, None]
     targets = before + level - 1e-12 + offset
     stops = np.searchsorted((cdf + offset).ravel(), targets.ravel()).reshape(targets.shape)
