@@ -463,37 +463,16 @@ def _ranges(variants: list[Variant]) -> tuple[ClaimRange, ...]:
     out = []
     for side_name, side in baseline.sides():
         for claim in side.claims:
-            matches, sizes = [], []
+            matches = []
             for variant in variants:
                 sides = dict(variant.summary.sides())
                 claims = sides[side_name].claims if side_name in sides else ()
                 matches.append(next((c for c in claims if c.id == claim.id), None))
-                sizes.append(sides[side_name].ess if side_name in sides else math.nan)
             for statistic in STATISTICS:
-                scale = 100.0 if statistic == "percentile" else 1.0
-                values = tuple(
-                    None if c is None else _seen(getattr(c, statistic), n, scale)
-                    for c, n in zip(matches, sizes, strict=True)
-                )
-                above = ()
-                if statistic == "percentile":
-                    above = tuple(None if c is None else _seen(c.above, n) for c, n in zip(matches, sizes, strict=True))
+                values = tuple(None if c is None else getattr(c, statistic) for c in matches)
+                above = tuple(None if c is None else c.above for c in matches) if statistic == "percentile" else ()
                 out.append(ClaimRange(claim.id, claim.label, side_name, statistic, values, names, above))
     return tuple(out)
-
-
-def _seen(p: Probability, ess: float, scale: float = 1.0) -> Probability:
-    """``p``, or for an estimate of exactly 0 with no error its rule-of-three bound ``3/ESS`` (method ``bound``).
-
-    A variant whose prior has bounded support (a PERT) can leave a claim's tail unreached by every
-    draw, conditional estimator included, though a binomial count can still get there: 0 ± 0 is
-    then "no draw came near it", not "impossible". With no draw in it, the tail's probability is
-    below ``3/ESS`` at 95% (the rule of three), the bound the summary uses for posterior tails.
-    An ``exact`` 0 is kept: that one is impossible.
-    """
-    if p.value <= 0 and p.mcse == 0 and p.method != "exact" and ess > 0:
-        return Probability(0.0, scale * 3.0 / ess, "bound")
-    return p
 
 
 # ---------------------------------------------------------------------------------------------

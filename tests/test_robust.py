@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config import parse_scenario
-from sim.display import format_percentile
+from sim.display import format_percentile, format_probability
 from sim.display_robust import format_value
-from sim.engine import TAIL_SUBSAMPLE
+from sim.engine import TAIL_SUBSAMPLE, simulate
 from sim.priors import interval_of
 from sim.robust import (
     ClaimRange,
@@ -24,7 +24,7 @@ from sim.robust import (
     refits,
     robustness,
 )
-from sim.summary import Probability
+from sim.summary import Probability, summarize
 
 DRAWS = 200_000
 N = 2_000
@@ -293,3 +293,14 @@ def test_a_tail_estimated_at_zero_is_never_printed_as_zero():
     # of equal values, the lowest is the one known to be smallest: an exact 0 before an estimate of 0 ± 6e-11
     ranged = _range(Probability(0.0, 6.3e-11, "conditional"), Probability(0.0, 0.0, "conditional"))
     assert ranged.lowest == "v1" and ranged.highest == "v0"
+
+
+def test_a_tail_no_draw_reaches_is_a_rule_of_three_bound_not_zero():
+    """Under a PERT rate that stops at 0.28, P(K ≥ 700 of 2,000) is 5.6e-18: no draw, not even the conditional
+    estimator's, gets there. The run says < 3/draws (below resolution), never 0 ± 0."""
+    text = SMALL.replace('{ dist = "beta", ci90 = [0.05, 0.2] }', '{ dist = "pert", ci90 = [0.05, 0.2], mode = 0.1 }')
+    summary = summarize(simulate(parse_scenario(text), draws=DRAWS, workers=1))
+    tail = next(c for c in summary.prior.claims if c.id == "tail")
+    assert tail.probability == Probability(0.0, 3 / DRAWS, "bound")
+    assert format_probability(tail.probability) == "< 2e-05 (below resolution)"
+    assert format_percentile(tail.percentile, tail.above) == "top < 0.002%"
