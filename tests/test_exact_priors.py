@@ -127,6 +127,18 @@ def test_logitnormal_by_mu_and_sigma():
     np.testing.assert_allclose(distribution.ppf([0.1, 0.5]), 1 / (1 + np.exp(1 - 0.5 * stats.norm.ppf([0.1, 0.5]))))
 
 
+def test_a_scipy_family_missing_its_shape_says_so():
+    with pytest.raises(PriorError) as error:
+        build_distribution("weibull_min", {})
+    assert str(error.value).startswith("invalid parameters for scipy.stats.weibull_min: ")
+    assert error.value.key is None
+
+
+def test_a_zero_weight_is_allowed():
+    distribution = build_distribution("discrete", {"values": [1, 2, 3], "weights": [0, 1, 1]})
+    np.testing.assert_array_equal(distribution.cdf([1, 2, 3]), [0.0, 0.5, 1.0])
+
+
 def test_integer_uniform_of_one_value():
     distribution = build_distribution("integer_uniform", {"low": 5, "high": 5})
     assert distribution.support() == (5, 5) and distribution.pmf(5) == 1.0
@@ -232,6 +244,18 @@ def test_describe_is_mean_median_and_the_90_percent_interval():
             {"mu": math.log(sys.float_info.max), "sigma": 1},
             None,
             "gives a lognormal beyond the range of floating-point numbers",
+        ),
+        ("beta", {"ci90": [1e-300, 2e-300]}, "ci90", "no beta distribution has the 90% interval [1e-300, 2e-300]"),
+        ("gamma", {"ci90": [1, 1.00001]}, "ci90", "no gamma distribution has the 90% interval [1, 1.00001]"),
+        ("gamma", {"ci90": [1e-300, 1e300]}, "ci90", "no gamma distribution has the 90% interval [1e-300, 1e+300]"),
+        ("logitnormal", {"ci90": [0.5, 1]}, "ci90", "must lie inside (0, 1) for a logit-normal, got [0.5, 1]"),
+        ("norm", {"mu": 1}, "mu", "unknown parameter for scipy.stats.norm; it takes loc, scale"),
+        (
+            "zzzz",
+            {"a": 1},
+            "dist",
+            "unknown distribution 'zzzz'; use one of fixed, discrete, uniform, integer_uniform, triangular, pert, "
+            "normal, lognormal, logitnormal, beta, gamma or a scipy.stats family name",
         ),
         ("discrete", {"values": []}, "values", "must be a non-empty list of numbers"),
         ("discrete", {"values": 3}, "values", "must be a non-empty list of numbers"),

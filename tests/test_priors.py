@@ -106,8 +106,10 @@ def test_logitnormal_moments_and_draws():
     distribution = build_distribution("logitnormal", {"mu": -2.0, "sigma": 0.8})
     mean, _ = integrate.quad(lambda z: special.expit(-2.0 + 0.8 * z) * stats.norm.pdf(z), -np.inf, np.inf)
     assert distribution.mean() == pytest.approx(mean, rel=1e-9)
-    draws = distribution.rvs(size=100_000, random_state=np.random.default_rng(3))
-    assert abs(draws.mean() - mean) < 5 * distribution.std() / np.sqrt(draws.size)
+    n = 100_000
+    draws = distribution.rvs(size=n, random_state=np.random.default_rng(3))
+    assert draws.shape == (n,)
+    assert abs(draws.mean() - mean) < 5 * distribution.std() / np.sqrt(n)
     assert distribution.sf(0.999) == pytest.approx(stats.norm.sf((special.logit(0.999) + 2.0) / 0.8), rel=1e-12)
 
 
