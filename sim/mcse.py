@@ -249,8 +249,11 @@ def _replicate_ends(
     replicates = rng.poisson(counts, size=(BOOTSTRAP, counts.size)) * scale
     replicates = replicates[replicates.sum(axis=1) > 0]  # a redraw with no mass has no HDI (its CDF would be NaN)
     cdf = np.cumsum(replicates, axis=1)
-    cdf /= cdf[:, -1:]
-    before = cdf - replicates / replicates.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cdf /= cdf[:, -1:]
+        before = cdf - replicates / replicates.sum(axis=1, keepdims=True)
+    # a replicate that redrew no mass (0/0) must find no end, not break the other rows' search
+    cdf, before = np.nan_to_num(cdf), np.nan_to_num(before)
     # every replicate's ends at once: rows offset by 2 keep the flattened CDFs increasing
     rows = np.arange(replicates.shape[0])
     offset = 2.0 * rows[:, None]
