@@ -217,7 +217,11 @@ def run(
     results: Annotated[Path, typer.Option(help="Root folder for run folders.")] = Path("results"),
     force: Annotated[bool, typer.Option(help="Replace --out if it exists and is a run folder sim made.")] = False,
     save_samples: Annotated[
-        bool, typer.Option(help="Also write samples.csv: the first 100,000 draws, every input and outcome.")
+        bool, typer.Option(help="Also write samples.csv: the reservoir's draws, every input and outcome.")
+    ] = False,
+    full_reservoir: Annotated[
+        bool,
+        typer.Option(help="Keep the engine's whole reservoir (100,000 draws) in reservoir.npz, not the first 10,000."),
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print summary.json to stdout instead of tables.")
@@ -265,6 +269,7 @@ def run(
             results=results,
             force=force,
             save_samples=save_samples,
+            full_reservoir=full_reservoir,
             figures=plots,
             report=report,
             command=["sim", *sys.argv[1:]],

@@ -30,7 +30,7 @@ import numpy as np
 
 from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, Scenario, load_scenario, resolve_condition
 from sim.engine import SimulationResult, simulate
-from sim.results import RunData, manifest, new_run_dir, write_run
+from sim.results import RESERVOIR_KEPT, RunData, manifest, new_run_dir, write_run
 from sim.summary import Summary, summarize
 
 if TYPE_CHECKING:
@@ -163,6 +163,7 @@ class Run:
         results: str | Path = "results",
         force: bool = False,
         save_samples: bool = False,
+        full_reservoir: bool = False,
         figures: bool = True,
         report: bool = False,
         command: Sequence[str] = ("sim.run",),
@@ -178,7 +179,10 @@ class Run:
         force : bool
             Replace ``folder`` if it exists and is a run folder sim made.
         save_samples : bool
-            Also write ``samples.csv`` (the reservoir, one row per draw).
+            Also write ``samples.csv`` (the reservoir kept, one row per draw).
+        full_reservoir : bool
+            Keep every draw of the engine's reservoir, not the first
+            :data:`sim.results.RESERVOIR_KEPT`, in ``reservoir.npz`` and ``samples.csv``.
         figures, report : bool
             Draw the figures into ``figures/``; write ``report.md`` and ``report.html``.
         command : sequence of str
@@ -200,6 +204,7 @@ class Run:
             result=self.result,
             manifest_data=self.manifest(command=command),
             save_samples=save_samples,
+            reservoir_kept=None if full_reservoir else RESERVOIR_KEPT,
             force=force,
             unique=unique,
             decorate=decorate,

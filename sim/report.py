@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import math
 import shlex
 from collections.abc import Callable, Sequence
@@ -37,8 +38,10 @@ from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Probability, Summary
 
 __all__ = [
+    "DISPLAY_DPI",
     "FIGURE_TITLES",
     "claim_sentence",
+    "display_png",
     "figure_caption",
     "one_in",
     "percentile_text",
@@ -51,6 +54,9 @@ __all__ = [
     "report_markdown",
     "write_report",
 ]
+
+DISPLAY_DPI = 100.0
+"""Pixels per figure inch at which report.html embeds the figures (their natural size on screen)."""
 
 FIGURE_TITLES = {
     "toll": "How many died: the distribution of the toll, and the claims",
@@ -755,7 +761,7 @@ def report_html(blocks: Sequence[Block], *, title: str) -> str:
                 f"<tbody>{''.join(rows)}</tbody></table></div>"
             )
         else:
-            data = base64.b64encode(block.png.read_bytes()).decode("ascii")
+            data = base64.b64encode(display_png(block.png)).decode("ascii")
             body.append(
                 f'<figure id="figure-{block.name}">'
                 f'<img src="data:image/png;base64,{data}" alt="{html.escape(block.title, quote=True)}">'
@@ -787,6 +793,28 @@ def write_report(run: RunData) -> list[Path]:
     write_atomic(markdown, report_markdown(blocks, base=run.path).encode())
     write_atomic(page, report_html(blocks, title=run.summary.title).encode())
     return [markdown, page]
+
+
+def display_png(path: Path, *, dpi: float = DISPLAY_DPI) -> bytes:
+    """The PNG at ``path`` resampled to the size the report shows it (``dpi`` pixels per figure inch).
+
+    Figures are saved at 200 dpi for print; the page shows them at their natural size
+    (100 pixels per inch, matplotlib's screen convention), so the report embeds them at half
+    the width and height (Lanczos resampling, 256-colour palette): a quarter of the pixels.
+    A PNG that is already small enough is embedded as it is.
+    """
+    from PIL import Image
+
+    with Image.open(path) as image:
+        saved = float(image.info.get("dpi", (dpi, dpi))[0])
+        if saved <= dpi * 1.01:
+            return path.read_bytes()
+        size = (round(image.width * dpi / saved), round(image.height * dpi / saved))
+        small = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    palette = small.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def render_run(run_dir: str | Path, *, figures: bool = True, report: bool = True) -> list[Path]:

@@ -30,9 +30,29 @@ from sim.engine import SimulationResult
 from sim.storage import StorageError, write_folder
 from sim.summary import Summary
 
-__all__ = ["ResultsError", "RunData", "git_commit", "load_run", "manifest", "new_run_dir", "write_run"]
+__all__ = [
+    "RESERVOIR_KEPT",
+    "ResultsError",
+    "RunData",
+    "git_commit",
+    "load_run",
+    "manifest",
+    "new_run_dir",
+    "pack_distributions",
+    "unpack_distributions",
+    "write_run",
+]
 
 CSV_FIELDS = ("side", "section", "name", "statistic", "level", "value", "mcse")
+RESERVOIR_KEPT = 10_000
+"""Draws of the reservoir a run folder keeps by default (``--full-reservoir`` keeps all the engine kept, 100,000).
+
+No figure, report or comparison reads the reservoir (they read the exact pmfs in
+``distributions.npz``); it is there for ``samples.csv`` and a user's own scatter plots of
+inputs against outcomes. 10,000 draws keep a run folder of the Kursk default under 3 MB.
+"""
+_SUPPORT = "~support/"
+_SAME = "~same/"
 
 
 class ResultsError(StorageError):
@@ -121,14 +141,69 @@ def samples_csv(reservoir: dict[str, np.ndarray]) -> str:
 
 
 def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """The arrays as a compressed ``.npz`` (zip deflate, lossless)."""
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
 
 
-def _compact(reservoir: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The reservoir in 32-bit types (counts stay exact below 2**31; inputs keep 7 digits)."""
-    return {k: v.astype(np.int32 if np.issubdtype(v.dtype, np.integer) else np.float32) for k, v in reservoir.items()}
+def pack_distributions(distributions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each one-dimensional array cut to its support (first to last non-zero entry), losslessly.
+
+    A cut array ``name`` gets a companion ``~support/<name>`` = ``[start, length]`` (int64),
+    from which :func:`unpack_distributions` restores the zeros; the stored values are the
+    same float64 numbers, so every statistic computed from them is unchanged.
+    """
+    packed: dict[str, np.ndarray] = {}
+    for name, values in distributions.items():
+        nonzero = np.flatnonzero(values) if values.ndim == 1 else None
+        if nonzero is None or (nonzero.size and nonzero[0] == 0 and nonzero[-1] == values.size - 1):
+            packed[name] = values
+            continue
+        start, stop = (int(nonzero[0]), int(nonzero[-1]) + 1) if nonzero.size else (0, 0)
+        packed[name] = values[start:stop]
+        packed[_SUPPORT + name] = np.array([start, values.size], dtype=np.int64)
+    return packed
+
+
+def unpack_distributions(packed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays :func:`pack_distributions` cut, restored to their full length (zeros outside the support)."""
+    distributions: dict[str, np.ndarray] = {}
+    for name, values in packed.items():
+        if name.startswith(_SUPPORT):
+            continue
+        support = packed.get(_SUPPORT + name)
+        if support is None:
+            distributions[name] = values
+            continue
+        start, size = (int(v) for v in support)
+        full = np.zeros(size, dtype=values.dtype)
+        full[start : start + values.size] = values
+        distributions[name] = full
+    return distributions
+
+
+def _compact(reservoir: dict[str, np.ndarray], kept: int | None) -> dict[str, np.ndarray]:
+    """The first ``kept`` draws of the reservoir (all when None) in 32-bit types, each column once.
+
+    Counts stay exact below 2**31; inputs keep 7 significant digits. A column equal to an
+    earlier one (``served[f]`` is ``forces.f.size`` when the size is a prior) is stored as
+    ``~same/<name>`` holding the earlier column's name; :func:`_expand` restores it.
+    """
+    compact: dict[str, np.ndarray] = {}
+    for name, values in reservoir.items():
+        column = values[:kept].astype(np.int32 if np.issubdtype(values.dtype, np.integer) else np.float32)
+        twin = next((k for k, v in compact.items() if v.dtype == column.dtype and np.array_equal(v, column)), None)
+        compact[name if twin is None else _SAME + name] = column if twin is None else np.array(twin)
+    return compact
+
+
+def _expand(stored: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reservoir :func:`_compact` stored, with every column under its own name."""
+    return {
+        name.removeprefix(_SAME): stored[str(values)] if name.startswith(_SAME) else values
+        for name, values in stored.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -159,9 +234,9 @@ def load_run(run_dir: str | Path) -> RunData:
         raise ResultsError(f"{path} is not a complete run folder (missing {', '.join(missing)})")
     manifest_data = json.loads((path / "manifest.json").read_text())
     with np.load(path / "distributions.npz") as data:
-        distributions = {k: data[k] for k in data.files}
+        distributions = unpack_distributions({k: data[k] for k in data.files})
     with np.load(path / "reservoir.npz") as data:
-        reservoir = {k: data[k] for k in data.files}
+        reservoir = _expand({k: data[k] for k in data.files})
     summary = Summary.from_dict(json.loads((path / "summary.json").read_text()), distributions)
     scenario = parse_scenario(
         (path / "scenario.toml").read_text(), file=manifest_data.get("config_file", "scenario.toml")
@@ -176,6 +251,7 @@ def write_run(
     result: SimulationResult,
     manifest_data: dict[str, Any],
     save_samples: bool = False,
+    reservoir_kept: int | None = RESERVOIR_KEPT,
     force: bool = False,
     unique: bool = False,
     extra_files: dict[str, bytes] | None = None,
@@ -184,7 +260,9 @@ def write_run(
     """Write a run folder atomically (:func:`sim.storage.write_folder`) and point ``latest`` at it.
 
     ``decorate`` is called with the staging folder once every file is in it and before the
-    rename, so what it adds (figures, the report) is part of the atomic write. With
+    rename, so what it adds (figures, the report) is part of the atomic write. Arrays are
+    stored compressed, pmfs over their support (:func:`pack_distributions`), and the
+    reservoir's first ``reservoir_kept`` draws (all with None; ``samples.csv`` too). With
     ``unique`` (a name sim chose), a name taken meanwhile by another run gets a new suffix;
     with ``force``, an existing ``out_dir`` is replaced if sim made it.
 
@@ -199,11 +277,11 @@ def write_run(
         "summary.csv": summary_csv(summary).encode(),
         "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
         "scenario.toml": result.plan.scenario.text.encode(),
-        "distributions.npz": _npz(summary.distributions),
-        "reservoir.npz": _npz(_compact(result.reservoir)),
+        "distributions.npz": _npz(pack_distributions(summary.distributions)),
+        "reservoir.npz": _npz(_compact(result.reservoir, reservoir_kept)),
     }
     if save_samples:
-        files["samples.csv"] = samples_csv(result.reservoir).encode()
+        files["samples.csv"] = samples_csv({k: v[:reservoir_kept] for k, v in result.reservoir.items()}).encode()
     files.update(extra_files or {})
     try:
         written = write_folder(out_dir, files, decorate=decorate, replace=force, unique=unique)

@@ -8,6 +8,7 @@ framed by :func:`frame` (a title, the scenario's title and a provenance footer) 
 from __future__ import annotations
 
 import functools
+import io
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -345,6 +346,27 @@ def save_figure(figure: Figure, stem: str | Path, *, metadata: Mapping[str, str]
         if figure.get_layout_engine() is not None:
             figure.draw_without_rendering()  # lay out once, then keep that layout for both files
             figure.set_layout_engine("none")
-        figure.savefig(png, metadata={"Software": "sim", **dict(metadata)}, pil_kwargs={"compress_level": 3})
+        _save_png(figure, png, metadata={"Software": "sim", **dict(metadata)})
         figure.savefig(svg, metadata=svg_metadata)
     return [png, svg]
+
+
+def _save_png(figure: Figure, path: Path, *, metadata: Mapping[str, str]) -> None:
+    """Save ``figure`` as a 256-colour PNG with ``metadata`` in its text chunks.
+
+    A figure has a few hundred to a few thousand colours (flat fills and their anti-aliased
+    edges), so the median-cut palette, undithered, looks the same at about 40% of the bytes
+    of the RGBA file.
+    """
+    from PIL import Image, PngImagePlugin
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        palette = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        dpi = image.info.get("dpi")
+    chunks = PngImagePlugin.PngInfo()
+    for key, value in metadata.items():
+        chunks.add_text(key, value)
+    palette.save(path, format="PNG", pnginfo=chunks, optimize=True, **({"dpi": dpi} if dpi else {}))

@@ -1,0 +1,126 @@
+"""Small run folders: compressed arrays, pmfs over their support, a shorter reservoir, display-size figures.
+
+Nothing a report, a comparison or a figure reads may be lost: the arrays read back equal
+the run's own, bit for bit, and summary.json is the run's own bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.report import display_png
+from sim.results import RESERVOIR_KEPT, load_run, pack_distributions, unpack_distributions
+
+runner = CliRunner()
+
+SCENARIO = """
+[scenario]
+name = "folders"
+[simulation]
+draws = 24_000
+seed = 7
+[forces.unit]
+size = { dist = "uniform", low = 800, high = 1200, units = "people", source = "test" }
+fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction", source = "test" }
+[[claims]]
+id = "hundred"
+label = "About a hundred dead"
+value = 100
+relation = "ge"
+scope = ["unit"]
+"""
+
+
+def test_pmfs_over_their_support_read_back_bit_for_bit():
+    rng = np.random.default_rng(1)
+    inner = rng.random(50)
+    arrays = {
+        "padded": np.concatenate([np.zeros(7), inner, np.zeros(11)]),
+        "hole": np.concatenate([inner[:5], np.zeros(4), inner[5:9]]),  # zeros inside the support stay
+        "zeros": np.zeros(9),
+        "empty": np.zeros(0),
+        "dense": inner,
+        "ints": np.array([0, 0, 3, 4, 0], dtype=np.int64),
+        "grid": np.zeros((3, 4)),  # not one-dimensional: stored as it is
+    }
+    packed = pack_distributions(arrays)
+    assert packed["padded"].size == 50 and packed["zeros"].size == 0 and packed["ints"].tolist() == [3, 4]
+    assert packed["dense"] is arrays["dense"] and packed["grid"] is arrays["grid"]
+    restored = unpack_distributions(packed)
+    assert restored.keys() == arrays.keys()
+    for name, values in arrays.items():
+        assert restored[name].dtype == values.dtype and restored[name].shape == values.shape, name
+        assert np.array_equal(restored[name], values), name
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> tuple[sim.Run, Path, Path]:
+    folder = tmp_path_factory.mktemp("folders")
+    config = folder / "scenario.toml"
+    config.write_text(SCENARIO, encoding="utf-8")
+    run = sim.run(config, condition="all", workers=1)
+    small = run.write(folder / "small", figures=False)
+    return run, small, run.write(folder / "full", figures=False, full_reservoir=True)
+
+
+def test_the_folder_reads_back_exactly(written):
+    run, small, _ = written
+    assert (small / "summary.json").read_bytes() == run.summary.to_json().encode()
+    data = load_run(small)
+    assert data.summary.to_json() == run.summary.to_json()
+    assert data.summary.distributions.keys() == run.summary.distributions.keys()
+    for name, values in run.summary.distributions.items():
+        assert data.summary.distributions[name].dtype == values.dtype, name
+        assert np.array_equal(data.summary.distributions[name], values), name
+    with zipfile.ZipFile(small / "distributions.npz") as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+
+
+def test_the_reservoir_keeps_its_first_draws_and_every_column(written):
+    run, small, full = written
+    kept, whole = load_run(small).reservoir, load_run(full).reservoir
+    assert kept.keys() == whole.keys() == run.draws.keys()
+    assert "served[unit]" in kept  # stored once, as forces.unit.size's twin, and restored
+    assert np.array_equal(kept["served[unit]"], kept["forces.unit.size"])
+    for name, values in run.draws.items():
+        assert kept[name].size == RESERVOIR_KEPT and whole[name].size == values.size == 24_000, name
+        assert np.array_equal(whole[name], values.astype(whole[name].dtype)), name
+        assert np.array_equal(kept[name], whole[name][:RESERVOIR_KEPT]), name
+    with np.load(small / "reservoir.npz") as stored:
+        assert "~same/served[unit]" in stored.files and "served[unit]" not in stored.files
+
+
+def test_report_and_compare_work_from_the_small_files(written, tmp_path):
+    _, small, full = written
+    report = runner.invoke(app, ["report", str(small)])
+    assert report.exit_code == 0, report.output
+    page = (small / "report.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == len(list((small / "figures").glob("*.png")))
+    compared = runner.invoke(app, ["compare", str(small), str(full), "--out", str(tmp_path / "cmp")])
+    assert compared.exit_code == 0, compared.output
+    table = json.loads((tmp_path / "cmp" / "table.json").read_text())
+    tolls = [entry["toll"] for entry in table["scenarios"]]
+    assert tolls[0] == tolls[1]  # the same run, whichever reservoir it kept
+
+
+def test_the_report_embeds_figures_at_the_size_they_are_shown(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "figure.png"
+    Image.new("RGB", (1400, 1000), "white").save(path, dpi=(200, 200))
+    with Image.open(io.BytesIO(display_png(path))) as shown:
+        assert shown.size == (700, 500)
+    Image.new("RGB", (700, 500), "white").save(path, dpi=(100, 100))
+    assert display_png(path) == path.read_bytes()  # already at display size: embedded as it is
+    assert base64.b64encode(display_png(path))  # bytes, ready for a data: URI
