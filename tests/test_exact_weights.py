@@ -160,3 +160,26 @@ def test_posterior_mean_and_tail_against_the_exact_posterior(run):
     for x in (70, 80, 90):
         exact = posterior[t <= x].sum()
         assert abs(pmf[: x + 1].sum() - exact) < Z * snis_se((t <= x).astype(float)), x
+
+
+def test_reported_tails_against_their_exact_means_and_errors(run):
+    """P(R ≤ v) and P(R ≥ v) for the report R = round(ρT) of claim c1 (v = 60, ρ ~ lognormal(0, 0.25)).
+
+    Per draw the estimate is h(T) = F(60.5/T) (or S(59.5/T)); prior predictive: mean Σ P(T) h(T) and error
+    √(Var h / n). The printed errors must match these exact ones to 10% (their own estimation error at 60,000
+    draws is well below 1%). (The posterior side conditions on the claim itself, so its ρ is not the prior's.)
+    """
+    _, summary = run
+    t = np.arange(SIZE + 1, dtype=float)
+    prior = stats.betabinom(SIZE, A, B).pmf(t)
+    ratio = stats.lognorm(s=0.25, scale=1.0)
+    with np.errstate(divide="ignore"):
+        at_most = ratio.cdf(60.5 / t)
+        at_least = ratio.sf(59.5 / t)
+    at_most[0], at_least[0] = 1.0, 0.0  # T = 0: the report is 0
+    claim = next(c for c in summary.prior.claims if c.id == "c1")
+    for h, got in ((at_most, claim.reported_at_most), (at_least, claim.reported_at_least)):
+        mean = (prior * h).sum()
+        se = math.sqrt((prior * (h - mean) ** 2).sum() / DRAWS)
+        assert abs(got.value - mean) < Z * se, (got, mean, se)
+        assert got.mcse == pytest.approx(se, rel=0.1), (got, se)
