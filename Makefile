@@ -63,7 +63,7 @@ MUTATE_JOBS ?= 1
 mutate: $(STAMP) ## Mutation testing of core modules, one at a time (MUTATE="priors summary"; docs/mutation.md)
 	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[mutate]'
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(foreach module,$(MUTATE),'sim.$(module).*')
-	$(BIN)/mutmut results | grep -E '^ *sim\.($(subst $(eval) ,|,$(strip $(MUTATE))))\.' || true
+	$(BIN)/mutmut results | grep -E '^ *sim\.($(subst $(eval) ,|,$(strip $(MUTATE))))\..*: (survived|no tests)' || true
 	$(BIN)/python tests/mutation_score.py $(MUTATE)
 
 lint: $(STAMP) ## ruff
