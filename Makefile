@@ -72,6 +72,7 @@ lint: $(STAMP) ## ruff
 
 bench: $(STAMP) ## Throughput and peak memory of sim against a bare NumPy script (REPEATS=3, SIZES=1e6,1e7,1e8)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/startup.py
 
 CALIBRATE_SCENARIOS ?= configs/kursk.toml configs/kursk_signals.toml configs/kursk_engineers.toml
 CALIBRATE_DRAWS ?= 200000

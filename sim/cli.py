@@ -2,6 +2,9 @@
 
 Exit codes: 0 success, 1 a run failed (contradictory claims, unwritable results),
 2 bad input (usage or scenario); bad input never shows a traceback.
+
+At module level this imports typer and light modules only (no NumPy, SciPy, rich or
+matplotlib): ``sim --help`` pays for nothing else, and each command imports what it uses.
 """
 
 from __future__ import annotations
@@ -16,25 +19,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim import __version__, pipeline, sensitivity
-from sim.compare import CompareError, compare_paths, print_comparison, splice_markdown, to_markdown, write_comparison
-from sim.config import ConfigError, Scenario, load_scenario
-from sim.display import print_priors, print_summary
-from sim.engine import ExecutorError
-from sim.inference import ConditioningError
+from sim._version import __version__
+from sim.defaults import ANALYSIS_DRAWS, GRID_LIMIT, SOBOL_N
 from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, stop_children
-from sim.report import render_run
-from sim.results import ResultsError
-from sim.robust import DEFAULT_DRAWS as ROBUST_DRAWS
-from sim.robust import RobustError, robustness
 from sim.storage import write_atomic
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from sim.config import Scenario
+    from sim.pipeline import RequestError
+    from sim.sensitivity import SobolResult, SweepResult, TornadoResult
 
 __all__ = ["app", "main"]
 
@@ -47,10 +47,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Tables need room: at least 120 columns, more when the terminal has them (piped output gets 160).
-_WIDTH = max(shutil.get_terminal_size((160, 24)).columns, 120)
-stdout = Console(width=_WIDTH)
-stderr = Console(stderr=True, width=_WIDTH)
+
+
+@functools.cache
+def _console(*, stderr: bool = False) -> Console:
+    """The rich console of stdout or stderr, made (and rich imported) on first use.
+
+    Tables need room: at least 120 columns, more when the terminal has them (piped output gets 160).
+    """
+    from rich.console import Console
+
+    return Console(stderr=stderr, width=max(shutil.get_terminal_size((160, 24)).columns, 120))
+
+
+def _out() -> Console:
+    return _console()
+
+
+def _err() -> Console:
+    return _console(stderr=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 class Executor(StrEnum):
@@ -65,11 +86,13 @@ def _fail(message: str, code: int) -> NoReturn:
     interrupted = handler.interruption() if handler is not None else None
     if interrupted is not None:
         raise interrupted  # the error followed a signal: report the interruption, not what it broke
-    stderr.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    _err().print(f"[bold red]error:[/bold red] {_escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _load(config: Path) -> Scenario:
+    from sim.config import ConfigError, load_scenario
+
     try:
         return load_scenario(config)
     except ConfigError as error:
@@ -78,7 +101,7 @@ def _load(config: Path) -> Scenario:
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"sim {__version__}")
+        _out().print(f"sim {__version__}")
         raise typer.Exit()
 
 
@@ -106,12 +129,14 @@ class _ProgressBar:
         if not self.enabled:
             return
         if self.bar is None and time.perf_counter() - self.started > 1.0 and self.done < self.total:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
             self.bar = Progress(
                 TextColumn("simulating"),
                 BarColumn(),
                 TextColumn("{task.completed:,}/{task.total:,} draws"),
                 TimeRemainingColumn(),
-                console=stderr,
+                console=_err(),
                 transient=True,
             )
             self.bar.start()
@@ -124,16 +149,18 @@ class _ProgressBar:
             self.bar.stop()
 
 
-def _option_message(error: pipeline.RequestError) -> str:
+def _option_message(error: RequestError) -> str:
     """A :class:`sim.pipeline.RequestError` as the command line names it: ``--draws must be ...``."""
     return f"--{error.option.replace('_', '-')}{error.detail}"
 
 
 def _check(**options: int | None) -> None:
     """Check the shared options against their one set of limits (:func:`sim.pipeline.check_request`); exit 2."""
+    from sim.pipeline import RequestError, check_request
+
     try:
-        pipeline.check_request(**options)
-    except pipeline.RequestError as error:
+        check_request(**options)
+    except RequestError as error:
         _fail(_option_message(error), 2)
 
 
@@ -161,7 +188,7 @@ def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
             if interrupted is None:
                 raise
             stop_children()
-            stderr.print(str(interrupted), highlight=False, soft_wrap=True, markup=False)
+            _err().print(str(interrupted), highlight=False, soft_wrap=True, markup=False)
             raise typer.Exit(EXIT_INTERRUPTED[interrupted.signum]) from None
         finally:
             if previous:  # installed here (not by sim.launch): the process goes on after the command
@@ -239,9 +266,15 @@ def run(
     Prints the tables, writes summary.json, summary.csv, manifest.json, a copy of the scenario
     and the figures (and with --report the report) into the run folder, and prints its path.
     """
+    from sim import pipeline
+    from sim.display import print_summary
+    from sim.engine import ExecutorError
+    from sim.inference import ConditioningError
+    from sim.results import ResultsError
+
     scenario = _load(config)
     total = draws or scenario.simulation.draws
-    bar = _ProgressBar(total, enabled=not quiet and not json_output and stderr.is_terminal)
+    bar = _ProgressBar(total, enabled=not quiet and not json_output and _err().is_terminal)
     try:
         done = pipeline.run(
             scenario,
@@ -281,9 +314,9 @@ def run(
         sys.stdout.write(summary.to_json())
         return
     if not quiet:
-        print_summary(summary, stdout)
-        stdout.print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
-    stdout.print(str(written), highlight=False, soft_wrap=True, markup=False)
+        print_summary(summary, _out())
+        _out().print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
+    _out().print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command("report")
@@ -297,11 +330,14 @@ def report_command(
 
     Reads the saved run (nothing is simulated again); each file is replaced atomically.
     """
+    from sim.report import render_run
+    from sim.results import ResultsError
+
     try:
         written = render_run(run_dir, figures=plots, report=True)
     except ResultsError as error:
         _fail(str(error), 2)
-    stdout.print(str(written[-1]), highlight=False, soft_wrap=True, markup=False)
+    _out().print(str(written[-1]), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -313,9 +349,11 @@ def check(
     Lists every problem of the file at once (exit code 2), so an analyst sees what they
     wrote before running it.
     """
+    from sim.display import print_priors
+
     scenario = _load(config)
-    print_priors(scenario, stdout)
-    stdout.print(f"[green]ok[/green]: {escape(str(config))}")
+    print_priors(scenario, _out())
+    _out().print(f"[green]ok[/green]: {_escape(str(config))}")
 
 
 @app.command()
@@ -347,6 +385,17 @@ def compare(
     other claims, per scenario) and one figure (the distributions on a log axis, the claims
     marked), written into --out.
     """
+    from sim.compare import (
+        CompareError,
+        compare_paths,
+        print_comparison,
+        splice_markdown,
+        to_markdown,
+        write_comparison,
+    )
+    from sim.engine import ExecutorError
+    from sim.inference import ConditioningError
+
     _check(draws=draws, seed=seed, workers=workers)
     if readme is not None:
         try:
@@ -361,7 +410,7 @@ def compare(
         _fail(str(error), 1)
     from sim.plots_compare import write_comparison_figure  # matplotlib only when a figure is drawn
 
-    print_comparison(comparison, stdout)
+    print_comparison(comparison, _out())
     _on_interrupt(f"interrupted while writing {out}: its files may be incomplete")
     try:
         written = [*write_comparison(comparison, out), *write_comparison_figure(comparison, out)]
@@ -376,7 +425,7 @@ def compare(
         except CompareError as error:
             _fail(f"--readme {readme}: {error}", 2)
     for path in written:
-        stdout.print(str(path), highlight=False, soft_wrap=True)
+        _out().print(str(path), highlight=False, soft_wrap=True)
 
 
 class _StepBar:
@@ -392,12 +441,14 @@ class _StepBar:
         if not self.enabled or (self.bar is None and (time.perf_counter() - self.started <= 1.0 or done >= total)):
             return
         if self.bar is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 TextColumn("{task.completed:,}/{task.total:,}"),
                 TimeRemainingColumn(),
-                console=stderr,
+                console=_err(),
                 transient=True,
             )
             self.bar.start()
@@ -411,18 +462,24 @@ class _StepBar:
 
 
 def _condition(scenario: Scenario, condition: str | None) -> tuple[str, ...] | None:
+    from sim.pipeline import RequestError, resolve
+
     try:
-        return pipeline.resolve(scenario, condition)
-    except pipeline.RequestError as error:
+        return resolve(scenario, condition)
+    except RequestError as error:
         _fail(_option_message(error), 2)
 
 
 def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a sensitivity analysis with a progress bar; bad input exits 2 with one message."""
-    bar = _StepBar(enabled=stderr.is_terminal)
+    from sim.config import ConfigError
+    from sim.engine import ExecutorError
+    from sim.sensitivity import SensitivityError
+
+    bar = _StepBar(enabled=_err().is_terminal)
     try:
         return function(*args, progress=bar, **kwargs)
-    except (ConfigError, sensitivity.SensitivityError) as error:
+    except (ConfigError, SensitivityError) as error:
         _fail(str(error), 2)
     except ExecutorError as error:
         _fail(str(error), 1)
@@ -431,12 +488,13 @@ def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _write_analysis(
-    result: sensitivity.SweepResult | sensitivity.TornadoResult | sensitivity.SobolResult,
+    result: SweepResult | TornadoResult | SobolResult,
     folder: Path,
     started: datetime,
     clock: float,
 ) -> None:
     """Write tables, figures and manifest.json into ``folder`` atomically and say where."""
+    from sim import sensitivity
     from sim.plots_sensitivity import write_figures
 
     data = sensitivity.manifest(
@@ -448,11 +506,11 @@ def _write_analysis(
     except OSError as error:
         _fail(f"cannot write {folder}: {error.strerror or error}", 1)
     for warning in getattr(result, "warnings", ()):
-        stderr.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
-    stdout.print(str(written), highlight=False, soft_wrap=True)
+        _err().print(f"[yellow]warning:[/yellow] {_escape(warning)}", highlight=False, soft_wrap=True)
+    _out().print(str(written), highlight=False, soft_wrap=True)
 
 
-_DRAWS_HELP = f"Draws per point (default {sensitivity.DEFAULT_DRAWS:,}; simulation.draws as a --param overrides it)."
+_DRAWS_HELP = f"Draws per point (default {ANALYSIS_DRAWS:,}; simulation.draws as a --param overrides it)."
 _SET_HELP = "PATH=VALUE applied at every point, e.g. forces.combat.size=14000 (repeatable)."
 
 
@@ -478,14 +536,14 @@ def sweep(
     ] = None,
     log: Annotated[bool, typer.Option(help="Space every --range geometrically.")] = False,
     output: Annotated[str, typer.Option(help="Quantity drawn with its bands in the figure.")] = "killed",
-    draws: Annotated[int, typer.Option(help=_DRAWS_HELP)] = sensitivity.DEFAULT_DRAWS,
+    draws: Annotated[int, typer.Option(help=_DRAWS_HELP)] = ANALYSIS_DRAWS,
     seed: Annotated[int | None, typer.Option(help="Seed of every point (default: the scenario's).")] = None,
     condition: Annotated[
         str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
     ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
-    yes: Annotated[bool, typer.Option("--yes", help=f"Run grids over {sensitivity.GRID_LIMIT:,} points.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Run grids over {GRID_LIMIT:,} points.")] = False,
     results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
 ) -> None:
     """Run the scenario at each value of one or more parameters (common random numbers).
@@ -493,6 +551,8 @@ def sweep(
     Writes sweep.csv, sweep.json, the figure and manifest.json into
     results/<scenario>/sensitivity/sweep-<param>/ and prints its path.
     """
+    from sim import sensitivity
+
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
     _check(draws=draws, seed=seed, workers=workers)
@@ -529,7 +589,7 @@ def tornado(
     ] = "killed",
     low: Annotated[float, typer.Option(help="Low quantile at which each input is pinned.")] = 0.05,
     high: Annotated[float, typer.Option(help="High quantile at which each input is pinned.")] = 0.95,
-    draws: Annotated[int, typer.Option(help="Draws per run.")] = sensitivity.DEFAULT_DRAWS,
+    draws: Annotated[int, typer.Option(help="Draws per run.")] = ANALYSIS_DRAWS,
     seed: Annotated[int | None, typer.Option(help="Seed of every run (default: the scenario's).")] = None,
     condition: Annotated[
         str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
@@ -544,6 +604,8 @@ def tornado(
     conditions on claims. Writes tornado.csv, the figure and manifest.json into
     results/<scenario>/sensitivity/tornado-<output>/ and prints its path.
     """
+    from sim import sensitivity
+
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
     _check(draws=draws, seed=seed, workers=workers)
@@ -573,7 +635,7 @@ def sobol(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
     n: Annotated[
         int, typer.Option("--n", help="Base sample size, a power of 2; the model runs n·(inputs + 2) times.")
-    ] = sensitivity.DEFAULT_SOBOL_N,
+    ] = SOBOL_N,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.95,
@@ -585,6 +647,8 @@ def sobol(
     Writes sobol.csv, sobol.json, one figure per output and manifest.json into
     results/<scenario>/sensitivity/sobol/ and prints its path.
     """
+    from sim import sensitivity
+
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
     result = _analyse(sensitivity.sobol, scenario, n=n, seed=seed, resamples=resamples, confidence=confidence)
@@ -595,7 +659,7 @@ def sobol(
 @_interruptible
 def robust(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
-    draws: Annotated[int, typer.Option(help="Draws per variant.")] = ROBUST_DRAWS,
+    draws: Annotated[int, typer.Option(help="Draws per variant.")] = ANALYSIS_DRAWS,
     seed: Annotated[int | None, typer.Option(help="Seed of every variant (default: the scenario's).")] = None,
     condition: Annotated[
         str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
@@ -613,13 +677,17 @@ def robust(
     each claim's probability and percentile as written and their range across the variants, and
     writes robust.json, robust.csv, the figure and manifest.json into results/<scenario>/robust/.
     """
+    from sim import sensitivity
     from sim.display_robust import print_robustness  # rich tables and matplotlib only when this command runs
+    from sim.engine import ExecutorError
+    from sim.inference import ConditioningError
     from sim.plots_robust import write_figures
+    from sim.robust import RobustError, robustness
 
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
     _check(draws=draws, seed=seed, workers=workers)
-    bar = _StepBar(enabled=stderr.is_terminal and not quiet and not json_output)
+    bar = _StepBar(enabled=_err().is_terminal and not quiet and not json_output)
     try:
         result = robustness(
             scenario,
@@ -650,8 +718,8 @@ def robust(
         sys.stdout.write(result.to_json())
         return
     if not quiet:
-        print_robustness(result, stdout)
-    stdout.print(str(written), highlight=False, soft_wrap=True, markup=False)
+        print_robustness(result, _out())
+    _out().print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ import numpy as np
 from scipy import optimize, special
 
 from sim.config import Scenario
+from sim.defaults import ANALYSIS_DRAWS
 from sim.engine import simulate
 from sim.inference import ConditioningError
 from sim.priors import INTERVAL_FAMILIES, Interval, PriorError, PriorSpec, build_distribution, interval_of
@@ -61,7 +62,7 @@ __all__ = [
     "upper_bound",
 ]
 
-DEFAULT_DRAWS = 200_000
+DEFAULT_DRAWS = ANALYSIS_DRAWS
 """Draws per variant unless told otherwise (the tails come from the conditional estimator, not from counts)."""
 CLASS_FAMILIES: dict[str, tuple[str, ...]] = {
     "unit": ("beta", "logitnormal", "pert"),

@@ -48,6 +48,7 @@ from scipy import stats
 
 from sim import __version__
 from sim.config import ConfigError, Problem, Scenario, scenario_from_dict
+from sim.defaults import ANALYSIS_DRAWS, GRID_LIMIT, SOBOL_N
 from sim.engine import claim_quantity, default_workers, simulate
 from sim.inference import ConditioningError
 from sim.model import binomial_streams, evaluate, quantities_of
@@ -87,11 +88,9 @@ __all__ = [
     "write_atomically",
 ]
 
-DEFAULT_DRAWS = 200_000
+DEFAULT_DRAWS = ANALYSIS_DRAWS
 """Draws per sweep point or tornado pin unless told otherwise."""
-DEFAULT_SOBOL_N = 2**14
-GRID_LIMIT = 1_000_000
-"""Sweeps over more points than this are refused unless confirmed (``--yes``)."""
+DEFAULT_SOBOL_N = SOBOL_N
 SIMULATION_KEYS = ("draws", "seed", "chunk_size")
 PRIOR_METADATA = ("units", "source", "url", "note")
 BOOTSTRAP_BATCH = 100

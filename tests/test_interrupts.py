@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import sim.cli
+import sim.display
 from sim.cli import app
 from sim.storage import _swap_into_place
 
@@ -138,7 +138,7 @@ def test_interrupt_while_writing_removes_the_staging_folder(tmp_path: Path, writ
 
 def test_interrupt_after_writing_keeps_the_complete_run(tmp_path: Path, write_config, monkeypatch, staging_hook):
     staging_hook(None)
-    monkeypatch.setattr(sim.cli, "print_summary", _send_sigint)
+    monkeypatch.setattr(sim.display, "print_summary", _send_sigint)
     out = tmp_path / "run"
     result = runner.invoke(app, ["run", str(write_config(TINY)), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 130, result.output
@@ -148,7 +148,7 @@ def test_interrupt_after_writing_keeps_the_complete_run(tmp_path: Path, write_co
 
 def test_sigterm_after_writing_when_sigint_is_ignored(tmp_path: Path, write_config, monkeypatch, staging_hook):
     staging_hook(None)
-    monkeypatch.setattr(sim.cli, "print_summary", lambda *args: os.kill(os.getpid(), signal.SIGTERM))
+    monkeypatch.setattr(sim.display, "print_summary", lambda *args: os.kill(os.getpid(), signal.SIGTERM))
     out = tmp_path / "run"
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
