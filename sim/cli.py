@@ -99,6 +99,30 @@ def _load(config: Path) -> Scenario:
         _fail(str(error), 2)
 
 
+_SET_HELP = "PATH=VALUE: set a number, a list (lo;hi) or pin a prior, e.g. forces.combat.size=14000 (repeatable)."
+
+
+def _settings(texts: list[str] | None) -> tuple[tuple[str, Any], ...]:
+    """``--set PATH=VALUE`` options as ``(path, value)`` pairs; bad syntax exits 2."""
+    from sim.sensitivity import SensitivityError, parse_setting
+
+    try:
+        return tuple(parse_setting(text) for text in texts or [])
+    except SensitivityError as error:
+        _fail(str(error), 2)
+
+
+def _edited(scenario: Scenario, texts: list[str] | None) -> Scenario:
+    """``scenario`` with the ``--set`` options applied (:func:`sim.keypaths.with_settings`); exit 2 on a bad path."""
+    from sim.config import ConfigError
+    from sim.keypaths import with_settings
+
+    try:
+        return with_settings(scenario, _settings(texts))
+    except ConfigError as error:
+        _fail(str(error), 2)
+
+
 def _version(value: bool) -> None:
     if value:
         _out().print(f"sim {__version__}")
@@ -260,6 +284,7 @@ def run(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.md and report.html (one self-contained page).")
     ] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
 ) -> None:
     """Simulate a scenario: the toll's distribution, credible intervals and the claim table.
 
@@ -272,7 +297,7 @@ def run(
     from sim.inference import ConditioningError
     from sim.results import ResultsError
 
-    scenario = _load(config)
+    scenario = _edited(_load(config), set_)
     total = draws or scenario.simulation.draws
     bar = _ProgressBar(total, enabled=not quiet and not json_output and _err().is_terminal)
     try:
@@ -511,7 +536,6 @@ def _write_analysis(
 
 
 _DRAWS_HELP = f"Draws per point (default {ANALYSIS_DRAWS:,}; simulation.draws as a --param overrides it)."
-_SET_HELP = "PATH=VALUE applied at every point, e.g. forces.combat.size=14000 (repeatable)."
 
 
 @app.command()
@@ -561,14 +585,13 @@ def sweep(
         _fail(f"give one --values or --range for each --param (got {len(params)} --param, {len(specs)} lists)", 2)
     try:
         axes = [sensitivity.parse_axis(p, v, log=log) for p, v in zip(params, specs, strict=True)]
-        settings = tuple(sensitivity.parse_setting(text) for text in set_ or [])
     except sensitivity.SensitivityError as error:
         _fail(str(error), 2)
     result = _analyse(
         sensitivity.sweep,
         scenario,
         axes,
-        settings=settings,
+        settings=_settings(set_),
         draws=draws,
         seed=seed,
         condition_on=_condition(scenario, condition),
@@ -609,17 +632,13 @@ def tornado(
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
     _check(draws=draws, seed=seed, workers=workers)
-    try:
-        settings = tuple(sensitivity.parse_setting(text) for text in set_ or [])
-    except sensitivity.SensitivityError as error:
-        _fail(str(error), 2)
     result = _analyse(
         sensitivity.tornado,
         scenario,
         output=output,
         low=low,
         high=high,
-        settings=settings,
+        settings=_settings(set_),
         draws=draws,
         seed=seed,
         condition_on=_condition(scenario, condition),

@@ -4,7 +4,7 @@
 
     import sim
 
-    run = sim.run("configs/kursk.toml", draws=200_000, seed=1, condition="all")
+    run = sim.run("configs/kursk.toml", draws=200_000, seed=1, condition="all", set={"forces.combat.size": 14000})
     run.summary.posterior.quantities  # the typed Summary
     run.draws["killed"]  # the reservoir of draws, one array per input and outcome
     run.figure("toll")  # a matplotlib Figure (matplotlib is imported here, not before)
@@ -19,7 +19,7 @@ at module level (only :meth:`Run.figure` draws, importing :mod:`sim.plots` when 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -30,6 +30,7 @@ import numpy as np
 
 from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, Scenario, load_scenario, resolve_condition
 from sim.engine import SimulationResult, simulate
+from sim.keypaths import Value, with_settings
 from sim.results import RESERVOIR_KEPT, RunData, manifest, new_run_dir, write_run
 from sim.summary import Summary, summarize
 
@@ -251,6 +252,7 @@ def run(
     executor: str = "processes",
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
+    set: Mapping[str, Value | Sequence[float]] | None = None,
 ) -> Run:
     """Load, validate, simulate and summarise a scenario: the library call behind ``sim run``.
 
@@ -269,6 +271,11 @@ def run(
         ``"processes"`` or ``"dask"`` and the Dask scheduler's address (see :func:`sim.engine.simulate`).
     progress : callable, optional
         Called with the draws of each finished chunk.
+    set : mapping, optional
+        Key-path edits applied in order before the run, as ``--set PATH=VALUE``:
+        ``{"forces.combat.size": 14000, "forces.combat.fatality_rate.ci90": [0.05, 0.2]}``;
+        a whole prior set to a number is pinned there (see :mod:`sim.keypaths`). The run
+        folder's ``scenario.toml`` is then the edited scenario.
 
     Returns
     -------
@@ -277,7 +284,8 @@ def run(
     Raises
     ------
     sim.config.ConfigError
-        The scenario file is missing or invalid (every problem named by key path).
+        The scenario file is missing or invalid (every problem named by key path), a ``set``
+        path names nothing settable (with the nearest ones), or the edited scenario is invalid.
     RequestError
         An option out of its limits, or a claim id that does not exist.
     sim.inference.ConditioningError
@@ -287,6 +295,9 @@ def run(
     """
     started = datetime.now(UTC)
     scenario = config if isinstance(config, Scenario) else load_scenario(config)
+    if set:
+        edits = tuple((path, tuple(value) if isinstance(value, Sequence) else value) for path, value in set.items())
+        scenario = with_settings(scenario, edits)
     check_request(draws=draws, seed=seed, workers=workers, chunk_size=chunk_size)
     condition_on = resolve(scenario, condition)
     result = simulate(

@@ -26,7 +26,6 @@ therefore come from the parameter, not from Monte Carlo noise.
 
 from __future__ import annotations
 
-import copy
 import csv
 import difflib
 import io
@@ -34,7 +33,6 @@ import itertools
 import json
 import math
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, replace
@@ -47,10 +45,15 @@ import scipy
 from scipy import stats
 
 from sim import __version__
-from sim.config import ConfigError, Problem, Scenario, scenario_from_dict
+from sim.config import ConfigError, Problem, Scenario
 from sim.defaults import ANALYSIS_DRAWS, GRID_LIMIT, SOBOL_N
 from sim.engine import claim_quantity, default_workers, simulate
 from sim.inference import ConditioningError
+from sim.keypaths import Settings, Value, edit_document, parameter_paths
+from sim.keypaths import describe as _describe
+from sim.keypaths import document_of as _document
+from sim.keypaths import format_value as _format_value
+from sim.keypaths import scenario_at as _scenario_at
 from sim.model import binomial_streams, evaluate, quantities_of
 from sim.processes import worker_pool
 from sim.results import git_commit
@@ -91,16 +94,11 @@ __all__ = [
 DEFAULT_DRAWS = ANALYSIS_DRAWS
 """Draws per sweep point or tornado pin unless told otherwise."""
 DEFAULT_SOBOL_N = SOBOL_N
-SIMULATION_KEYS = ("draws", "seed", "chunk_size")
-PRIOR_METADATA = ("units", "source", "url", "note")
 BOOTSTRAP_BATCH = 100
 EVALUATION_CHUNK = 2**14
 UNIFORM_EPS = 1e-15
 LOG_FLOOR = 1e-300
 
-Value = int | float | tuple[int | float, ...]
-"""A parameter value: a number, or a tuple for a list-valued parameter such as ``ci90``."""
-Settings = tuple[tuple[str, Value], ...]
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(what, done, total)`` while work completes."""
 
@@ -110,132 +108,8 @@ class SensitivityError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Key paths on the raw TOML document
+# Key paths (sim.keypaths) with the run-wide edits
 # ---------------------------------------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _walk(node: Any, path: str, out: dict[str, str]) -> None:
-    if isinstance(node, dict):
-        if path and "dist" in node:
-            out[path] = "prior"
-        for key, value in node.items():
-            _walk(value, _join(path, key), out)
-    elif isinstance(node, list) and node:
-        if all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in node):
-            for item in node:
-                _walk(item, _join(path, item["id"]), out)
-        elif all(isinstance(item, dict) for item in node):  # tables by position: a force's phases[i]
-            for index, item in enumerate(node):
-                _walk(item, f"{path}[{index}]", out)
-        elif all(_is_number(item) for item in node):
-            out[path] = "list"
-    elif _is_number(node):
-        out[path] = "number"
-
-
-def parameter_paths(document: Mapping[str, Any]) -> dict[str, str]:
-    """Every key path a sweep can set, with its kind: ``prior``, ``number`` or ``list``.
-
-    ``prior`` paths name a whole prior table (pinned to a fixed value when set); ``number``
-    and ``list`` paths name a number or a list of numbers. ``simulation.draws``, ``.seed`` and
-    ``.chunk_size`` are always settable, written or not.
-    """
-    out: dict[str, str] = {}
-    _walk(document, "", out)
-    for key in SIMULATION_KEYS:
-        out.setdefault(f"simulation.{key}", "number")
-    return out
-
-
-def _child(node: Any, key: str) -> Any:
-    if isinstance(node, list):
-        return next(item for item in node if item.get("id") == key)
-    indexed = re.fullmatch(r"(.+)\[(\d+)\]", key)
-    if indexed:  # phases[1]
-        return node[indexed.group(1)][int(indexed.group(2))]
-    return node.setdefault(key, {}) if key == "simulation" else node[key]
-
-
-def _unknown_path(path: str, paths: Iterable[str], file: str) -> ConfigError:
-    nearest = difflib.get_close_matches(path, list(paths), n=3, cutoff=0.0)
-    return ConfigError(
-        file,
-        [
-            Problem(
-                path,
-                f"no such parameter; nearest: {', '.join(nearest)} (a path names a number in the scenario: "
-                "a prior's parameter, a whole prior to pin, or simulation.draws)",
-            )
-        ],
-    )
-
-
-def edit_document(document: Mapping[str, Any], settings: Settings, *, file: str = "<string>") -> dict[str, Any]:
-    """A copy of ``document`` with each ``(path, value)`` of ``settings`` applied, in order.
-
-    A ``prior`` path set to a number pins the prior: its table becomes
-    ``{dist = "fixed", value = v}`` plus its metadata (units, source, url, note).
-
-    Raises
-    ------
-    ConfigError
-        A path names nothing settable; the message lists the nearest valid paths.
-    """
-    paths = parameter_paths(document)
-    edited = copy.deepcopy(dict(document))
-    for path, value in settings:
-        kind = paths.get(path)
-        if kind is None:
-            raise _unknown_path(path, paths, file)
-        *parents, key = path.split(".")
-        container: Any = edited
-        for part in parents:
-            container = _child(container, part)
-        if kind == "prior" and not isinstance(value, tuple):
-            metadata = {k: v for k, v in container[key].items() if k in PRIOR_METADATA}
-            container[key] = {"dist": "fixed", "value": value, **metadata}
-        else:
-            container[key] = list(value) if isinstance(value, tuple) else value
-    return edited
-
-
-def _format_value(value: Value) -> str:
-    if isinstance(value, tuple):
-        return ";".join(f"{v:g}" for v in value)
-    return f"{value:g}"
-
-
-def _describe(settings: Settings) -> str:
-    return ", ".join(f"{path} = {_format_value(value)}" for path, value in settings)
-
-
-def _document(scenario: Scenario) -> dict[str, Any]:
-    try:
-        document = tomllib.loads(scenario.text)
-    except tomllib.TOMLDecodeError:
-        document = {}
-    if "forces" not in document:
-        raise SensitivityError(
-            f"{scenario.file}: the scenario carries no TOML text to edit; load it with load_scenario or parse_scenario"
-        )
-    return document
-
-
-def _scenario_at(document: Mapping[str, Any], file: str, settings: Settings) -> Scenario:
-    """The validated scenario with ``settings`` applied; a ConfigError names the point."""
-    edited = edit_document(document, settings, file=file)
-    try:
-        return scenario_from_dict(edited, file=file)
-    except ConfigError as error:
-        raise ConfigError(f"{file} at {_describe(settings)}" if settings else file, error.problems) from None
 
 
 def _base(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+import tomllib
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
+from sim.keypaths import toml_text, with_settings
 from sim.pipeline import RequestError, check_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,3 +141,50 @@ def test_the_api_example_runs(tmp_path: Path):
     assert "posterior killed: median" in done.stdout and "claim nis_2000: P(true)" in done.stdout
     assert (tmp_path / "toll.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["draws"] == 4000
+
+
+def test_toml_text_reads_back_as_the_document():
+    documents = [tomllib.loads(path.read_text(encoding="utf-8")) for path in sorted((ROOT / "configs").glob("*.toml"))]
+    documents.append(
+        {
+            "a b": {"x.y": -math.inf, "when": date(2025, 1, 2), "list": [1, 2.5, "three"], "empty": {}},
+            "claims": [{"id": "c", "reading": [6000, math.inf], "note": 'quote " and \\\\ and\\nline'}],
+            "flag": True,
+        }
+    )
+    for document in documents:
+        assert tomllib.loads(toml_text(document)) == document
+
+
+def test_set_edits_the_scenario_as_a_hand_edited_file_would(tmp_path: Path, write_config):
+    edited = run_api(write_config(SCENARIO), set={"forces.unit.size": 800, "forces.other.fatality_rate": 0.05})
+    by_hand = SCENARIO.replace("size = 1000", "size = 800").replace(
+        'fatality_rate = { dist = "beta", mean = 0.05, sd = 0.02, units = "fraction", source = "test" }',
+        'fatality_rate = { dist = "fixed", value = 0.05, units = "fraction", source = "test" }',
+    )
+    assert by_hand != SCENARIO
+    expected = run_api(write_config(by_hand, "by_hand.toml"))
+    assert edited.summary.to_json() == expected.summary.to_json()
+    assert edited.scenario.forces == expected.scenario.forces
+    assert edited.scenario.forces[1].fatality_rate.family == "fixed"
+
+
+def run_api(config: Path, **options) -> sim.Run:
+    return sim.run(config, draws=1500, seed=2, workers=1, **options)
+
+
+def test_run_set_writes_the_edited_scenario_and_refuses_an_unknown_path(tmp_path: Path, write_config):
+    config = write_config(SCENARIO)
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["run", str(config), "--set", "forces.unit.size=800", "--out", str(out), "--no-plots", "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    written = sim.load_scenario(out / "scenario.toml")
+    assert written.forces == with_settings(sim.load_scenario(config), (("forces.unit.size", 800),)).forces
+    assert written.forces[0].size.params["value"] == 800
+    bad = runner.invoke(app, ["run", str(config), "--set", "forces.unit.sise=800", "--results", str(tmp_path / "r")])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    said = " ".join(bad.output.split())
+    assert "forces.unit.sise: no such parameter; nearest: forces.unit.size" in said
+    assert not (tmp_path / "r").exists()
