@@ -15,7 +15,6 @@ likelihoods far below the smallest double never underflow; merging rescales to t
 from __future__ import annotations
 
 import math
-import os
 import time
 import zlib
 from collections import deque
@@ -38,7 +37,7 @@ from sim.inference import (
     reported_tails,
 )
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of, timeline_of
-from sim.processes import ExecutorError, worker_pool
+from sim.processes import ExecutorError, cores, worker_pool
 
 __all__ = [
     "EXECUTORS",
@@ -667,11 +666,8 @@ def _in_order(
 
 
 def default_workers() -> int:
-    """The machine's cores available to this process."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    """The machine's cores available to this process (:func:`sim.processes.cores`)."""
+    return cores()
 
 
 def simulate(

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sim.processes import worker_pool
+from sim.processes import cores, worker_pool
 from sim.report import FIGURE_TITLES, figure_caption
 from sim.results import RunData
 
@@ -63,13 +63,6 @@ def _draw(name: str, staging: Path) -> list[Path]:
     return save_figure(draw_figure(run, name), staging / name, metadata=metadata)
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def write_figures(run: RunData, *, directory: Path | None = None, workers: int | None = None) -> list[Path]:
     """Draw every applicable figure of a run and save it as PNG and SVG; return the files.
 
@@ -95,7 +88,7 @@ def write_figures(run: RunData, *, directory: Path | None = None, workers: int |
     target = Path(directory) if directory is not None else run.path / "figures"
     target.mkdir(parents=True, exist_ok=True)
     names = sorted(figure_names(run), key=lambda name: -COST[name])
-    workers = min(len(names), _cores()) if workers is None else workers
+    workers = min(len(names), cores()) if workers is None else workers
     staging = Path(tempfile.mkdtemp(prefix=".figures.", dir=target))
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():

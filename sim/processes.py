@@ -28,6 +28,7 @@ __all__ = [
     "ExecutorError",
     "InterruptHandler",
     "Interrupted",
+    "cores",
     "die_with_parent",
     "exit_now",
     "stop_children",
@@ -120,6 +121,14 @@ class InterruptHandler:
             if action is not signal.SIG_IGN:  # e.g. Ctrl-C for a background job stays ignored
                 signal.signal(signum, self)
         return previous
+
+
+def cores() -> int:
+    """The machine's cores available to this process (its CPU affinity on Linux): the one core count of sim."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def die_with_parent(parent: int) -> None:
