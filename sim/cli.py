@@ -102,6 +102,24 @@ def _load(config: Path) -> Scenario:
 _SET_HELP = "PATH=VALUE: set a number, a list (lo;hi) or pin a prior, e.g. forces.combat.size=14000 (repeatable)."
 
 
+# The options several commands share, defined once: the same name, help and (sim.pipeline.check_request) limits.
+SeedOption = Annotated[int | None, typer.Option(help="Random seed (default: the scenario's). Same seed, same numbers.")]
+WorkersOption = Annotated[
+    int | None, typer.Option(help="Worker processes (default: all cores). Results do not depend on it.")
+]
+ConditionOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Condition on claims: 'all', 'none', or claim ids separated by commas "
+        "(default: the scenario's [inference] condition_on)."
+    ),
+]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)]
+ResultsOption = Annotated[Path, typer.Option(help="Root folder for results: results/<scenario>/...")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result's JSON to stdout instead of tables.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the path of what was written.")]
+
+
 def _settings(texts: list[str] | None) -> tuple[tuple[str, Any], ...]:
     """``--set PATH=VALUE`` options as ``(path, value)`` pairs; bad syntax exits 2."""
     from sim.sensitivity import SensitivityError, parse_setting
@@ -238,19 +256,9 @@ def run(
     draws: Annotated[
         int | None, typer.Option(help="Monte Carlo draws (default: the scenario's [simulation] draws).")
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Random seed (default: the scenario's). Same seed, same numbers.")
-    ] = None,
-    condition: Annotated[
-        str | None,
-        typer.Option(
-            help="Condition on claims: 'all', 'none', or claim ids separated by commas "
-            "(default: the scenario's [inference] condition_on)."
-        ),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: all cores). Results do not depend on it.")
-    ] = None,
+    seed: SeedOption = None,
+    condition: ConditionOption = None,
+    workers: WorkersOption = None,
     chunk_size: Annotated[
         int | None, typer.Option(help="Draws per chunk (changes the random stream; default 65,536).")
     ] = None,
@@ -265,7 +273,7 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="Run folder to write (default: results/<scenario>/<UTC time>).")
     ] = None,
-    results: Annotated[Path, typer.Option(help="Root folder for run folders.")] = Path("results"),
+    results: ResultsOption = Path("results"),
     force: Annotated[bool, typer.Option(help="Replace --out if it exists and is a run folder sim made.")] = False,
     save_samples: Annotated[
         bool, typer.Option(help="Also write samples.csv: the reservoir's draws, every input and outcome.")
@@ -274,17 +282,15 @@ def run(
         bool,
         typer.Option(help="Keep the engine's whole reservoir (100,000 draws) in reservoir.npz, not the first 10,000."),
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print summary.json to stdout instead of tables.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder's path.")] = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
     plots: Annotated[
         bool, typer.Option("--plots/--no-plots", help="Draw the figures (PNG and SVG) into the run folder's figures/.")
     ] = True,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.md and report.html (one self-contained page).")
     ] = False,
-    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
+    set_: SetOption = None,
 ) -> None:
     """Simulate a scenario: the toll's distribution, credible intervals and the claim table.
 
@@ -394,14 +400,14 @@ def compare(
         Path, typer.Option(help="Folder for table.md, table.csv, table.json, toll.png and toll.svg.")
     ] = Path("results/compare"),
     draws: Annotated[int | None, typer.Option(help="Draws for each scenario file (default: its own).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for each scenario file (default: its own).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: all cores). Results do not depend on it.")
-    ] = None,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
     readme: Annotated[
         Path | None,
         typer.Option(help="Also put table.md between the lines <!-- compare:start --> and <!-- compare:end --> here."),
     ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Set scenarios side by side: each one's total killed, and the claims they share.
 
@@ -415,6 +421,7 @@ def compare(
         compare_paths,
         print_comparison,
         splice_markdown,
+        to_json,
         to_markdown,
         write_comparison,
     )
@@ -435,7 +442,8 @@ def compare(
         _fail(str(error), 1)
     from sim.plots_compare import write_comparison_figure  # matplotlib only when a figure is drawn
 
-    print_comparison(comparison, _out())
+    if not quiet and not json_output:
+        print_comparison(comparison, _out())
     _on_interrupt(f"interrupted while writing {out}: its files may be incomplete")
     try:
         written = [*write_comparison(comparison, out), *write_comparison_figure(comparison, out)]
@@ -449,6 +457,9 @@ def compare(
             _fail(f"cannot write --readme {readme}: {getattr(error, 'strerror', None) or error}", 1)
         except CompareError as error:
             _fail(f"--readme {readme}: {error}", 2)
+    if json_output:
+        sys.stdout.write(to_json(comparison))
+        return
     for path in written:
         _out().print(str(path), highlight=False, soft_wrap=True)
 
@@ -517,8 +528,13 @@ def _write_analysis(
     folder: Path,
     started: datetime,
     clock: float,
+    *,
+    json_output: bool,
 ) -> None:
-    """Write tables, figures and manifest.json into ``folder`` atomically and say where."""
+    """Write tables, figures and manifest.json into ``folder`` atomically; print the path, or the JSON with --json.
+
+    These commands print no table: ``--quiet`` (accepted as by every command) changes nothing.
+    """
     from sim import sensitivity
     from sim.plots_sensitivity import write_figures
 
@@ -532,6 +548,9 @@ def _write_analysis(
         _fail(f"cannot write {folder}: {error.strerror or error}", 1)
     for warning in getattr(result, "warnings", ()):
         _err().print(f"[yellow]warning:[/yellow] {_escape(warning)}", highlight=False, soft_wrap=True)
+    if json_output:
+        sys.stdout.write(result.to_json())
+        return
     _out().print(str(written), highlight=False, soft_wrap=True)
 
 
@@ -561,14 +580,14 @@ def sweep(
     log: Annotated[bool, typer.Option(help="Space every --range geometrically.")] = False,
     output: Annotated[str, typer.Option(help="Quantity drawn with its bands in the figure.")] = "killed",
     draws: Annotated[int, typer.Option(help=_DRAWS_HELP)] = ANALYSIS_DRAWS,
-    seed: Annotated[int | None, typer.Option(help="Seed of every point (default: the scenario's).")] = None,
-    condition: Annotated[
-        str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
-    ] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    seed: SeedOption = None,
+    condition: ConditionOption = None,
+    set_: SetOption = None,
+    workers: WorkersOption = None,
     yes: Annotated[bool, typer.Option("--yes", help=f"Run grids over {GRID_LIMIT:,} points.")] = False,
-    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+    results: ResultsOption = Path("results"),
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the scenario at each value of one or more parameters (common random numbers).
 
@@ -600,7 +619,7 @@ def sweep(
         yes=yes,
     )
     folder = sensitivity.output_folder(results, scenario.name, "sweep", "+".join(params))
-    _write_analysis(result, folder, started, clock)
+    _write_analysis(result, folder, started, clock, json_output=json_output)
 
 
 @app.command()
@@ -613,13 +632,13 @@ def tornado(
     low: Annotated[float, typer.Option(help="Low quantile at which each input is pinned.")] = 0.05,
     high: Annotated[float, typer.Option(help="High quantile at which each input is pinned.")] = 0.95,
     draws: Annotated[int, typer.Option(help="Draws per run.")] = ANALYSIS_DRAWS,
-    seed: Annotated[int | None, typer.Option(help="Seed of every run (default: the scenario's).")] = None,
-    condition: Annotated[
-        str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
-    ] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
-    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+    seed: SeedOption = None,
+    condition: ConditionOption = None,
+    set_: SetOption = None,
+    workers: WorkersOption = None,
+    results: ResultsOption = Path("results"),
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Pin each uncertain input at its prior's low and high quantile: which one moves the output most?
 
@@ -645,7 +664,7 @@ def tornado(
         workers=workers,
     )
     folder = sensitivity.output_folder(results, scenario.name, "tornado", output)
-    _write_analysis(result, folder, started, clock)
+    _write_analysis(result, folder, started, clock, json_output=json_output)
 
 
 @app.command()
@@ -655,10 +674,12 @@ def sobol(
     n: Annotated[
         int, typer.Option("--n", help="Base sample size, a power of 2; the model runs n·(inputs + 2) times.")
     ] = SOBOL_N,
-    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
+    seed: SeedOption = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.95,
-    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
+    results: ResultsOption = Path("results"),
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Sobol' indices (first-order and total) of every uncertain input, binomial noise included.
 
@@ -671,7 +692,8 @@ def sobol(
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
     result = _analyse(sensitivity.sobol, scenario, n=n, seed=seed, resamples=resamples, confidence=confidence)
-    _write_analysis(result, sensitivity.output_folder(results, scenario.name, "sobol"), started, clock)
+    folder = sensitivity.output_folder(results, scenario.name, "sobol")
+    _write_analysis(result, folder, started, clock, json_output=json_output)
 
 
 @app.command()
@@ -679,14 +701,12 @@ def sobol(
 def robust(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
     draws: Annotated[int, typer.Option(help="Draws per variant.")] = ANALYSIS_DRAWS,
-    seed: Annotated[int | None, typer.Option(help="Seed of every variant (default: the scenario's).")] = None,
-    condition: Annotated[
-        str | None, typer.Option(help="Claims to condition on: 'all', 'none' or ids (default: the scenario's).")
-    ] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
-    results: Annotated[Path, typer.Option(help="Root folder for results.")] = Path("results"),
-    json_output: Annotated[bool, typer.Option("--json", help="Print robust.json to stdout instead of tables.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the output folder's path.")] = False,
+    seed: SeedOption = None,
+    condition: ConditionOption = None,
+    workers: WorkersOption = None,
+    results: ResultsOption = Path("results"),
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Refit every prior given by an interval in the other families that suit it: how much do the claims move?
 

@@ -438,8 +438,21 @@ class TornadoResult:
     def to_csv(self) -> str:
         return _csv(self.rows())
 
+    def to_json(self) -> str:
+        return _json(
+            {
+                "kind": "tornado",
+                "provenance": asdict(self.provenance),
+                "output": self.output,
+                "output_label": self.output_label,
+                "scale": self.scale,
+                "warnings": list(self.warnings),
+                "bars": self.rows(),
+            }
+        )
+
     def files(self) -> dict[str, bytes]:
-        return {"tornado.csv": self.to_csv().encode()}
+        return {"tornado.csv": self.to_csv().encode(), "tornado.json": self.to_json().encode()}
 
 
 # ---------------------------------------------------------------------------------------------

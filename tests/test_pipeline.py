@@ -188,3 +188,39 @@ def test_run_set_writes_the_edited_scenario_and_refuses_an_unknown_path(tmp_path
     said = " ".join(bad.output.split())
     assert "forces.unit.sise: no such parameter; nearest: forces.unit.size" in said
     assert not (tmp_path / "r").exists()
+
+
+SHARED_OPTIONS = ("--seed", "--workers", "--condition", "--set", "--results", "--json", "--quiet")
+
+
+def test_a_shared_option_is_one_definition_in_every_command():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    seen: dict[str, set[tuple[str, ...]]] = {}
+    for name, command in group.commands.items():
+        for param in command.params:
+            for flag in set(param.opts) & set(SHARED_OPTIONS):
+                seen.setdefault(flag, set()).add((param.help or "", *param.opts))
+                seen.setdefault(f"{flag} in", set()).add((name,))
+    for flag in SHARED_OPTIONS:
+        assert len(seen[flag]) == 1, (flag, seen[flag])
+    assert {c for (c,) in seen["--json in"]} >= {"run", "compare", "sweep", "tornado", "sobol", "robust"}
+    assert {c for (c,) in seen["--set in"]} == {"run", "sweep", "tornado"}
+
+
+JSON_COMMANDS = {
+    "sweep": (["sweep", "{config}", "--param", "forces.unit.size", "--values", "900,1000", "--draws", "500"], "sweep"),
+    "tornado": (["tornado", "{config}", "--draws", "500"], "tornado"),
+    "sobol": (["sobol", "{config}", "--n", "64", "--resamples", "10"], "sobol"),
+}
+
+
+@pytest.mark.parametrize("command", JSON_COMMANDS)
+def test_analyses_print_their_json_with_json(command: str, tmp_path: Path, write_config):
+    args, kind = JSON_COMMANDS[command]
+    config = write_config(SCENARIO)
+    options = ["--results", str(tmp_path / "results"), "--workers", "1"] if command != "sobol" else []
+    result = runner.invoke(app, [*(a.format(config=config) for a in args), *options, "--json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["kind"] == kind
