@@ -8,7 +8,6 @@ them at once.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from sim.priors import PriorError, PriorSpec, build_distribution, is_degenerate
+from sim.suggest import did_you_mean
 
 __all__ = [
     "METRICS",
@@ -303,8 +303,7 @@ class _Reader:
     def keys(self, data: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
         for key in data:
             if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+                suggestion = did_you_mean(key, allowed)
                 self.fail(_join(path, key), f"unknown key; {suggestion}allowed: {', '.join(allowed)}")
 
     def string(
@@ -796,8 +795,7 @@ def _read_scope(
             listed.append(name)
         else:
             names = force_ids + list(groups)
-            hint = difflib.get_close_matches(name, names, n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            suggestion = did_you_mean(name, names)
             known = f"forces: {', '.join(force_ids)}" + (f"; groups: {', '.join(groups)}" if groups else "")
             reader.fail(f"{path}.scope", f"unknown force or group {name!r}; {suggestion}{known}")
     if len(set(listed)) != len(listed):
@@ -831,8 +829,7 @@ def _read_groups(reader: _Reader, data: Any, force_ids: list[str]) -> list[Group
             continue
         unknown = [f for f in value if f not in force_ids]
         for name in unknown:
-            hint = difflib.get_close_matches(name, force_ids, n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            suggestion = did_you_mean(name, force_ids)
             reader.fail(path, f"unknown force {name!r}; {suggestion}forces: {', '.join(force_ids)}")
         if len(set(value)) != len(value):
             reader.fail(path, "lists a force twice")
@@ -870,14 +867,12 @@ def _read_claim(
     reader.keys(table, path, CLAIM_KEYS)
     relation = reader.string(table, path, "relation", "eq")
     if relation not in RELATIONS:
-        hint = difflib.get_close_matches(str(relation), RELATIONS, n=1)
-        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        suggestion = did_you_mean(str(relation), RELATIONS)
         reader.fail(f"{path}.relation", f"unknown relation {relation!r}; {suggestion}allowed: {', '.join(RELATIONS)}")
         relation = None
     metric = reader.string(table, path, "metric", "killed")
     if metric not in METRICS:
-        hint = difflib.get_close_matches(str(metric), METRICS, n=1)
-        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        suggestion = did_you_mean(str(metric), METRICS)
         reader.fail(f"{path}.metric", f"unknown metric {metric!r}; {suggestion}allowed: {', '.join(METRICS)}")
         metric = None
     elif metric in ("casualties", "wounded", "died_of_wounds") and not has_casualties:
@@ -888,8 +883,7 @@ def _read_claim(
     scope = _read_scope(reader, path, table, force_ids, groups)
     source = reader.string(table, path, "source")
     if source is not None and source not in source_ids:
-        hint = difflib.get_close_matches(source, source_ids, n=1)
-        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        suggestion = did_you_mean(source, source_ids)
         known = ", ".join(source_ids) if source_ids else "none defined"
         reader.fail(
             f"{path}.source",
@@ -1231,8 +1225,7 @@ def resolve_condition(value: Any, claim_ids: list[str]) -> tuple[str, ...]:
         raise ValueError('must be "all", "none" or a list of claim ids')
     for claim_id in value:
         if claim_id not in claim_ids:
-            hint = difflib.get_close_matches(claim_id, claim_ids, n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            suggestion = did_you_mean(claim_id, claim_ids)
             raise ValueError(f"unknown claim {claim_id!r}; {suggestion}claims: {', '.join(claim_ids) or 'none'}")
     return tuple(c for c in claim_ids if c in value)
 

@@ -11,7 +11,6 @@ writes, so a run folder's ``scenario.toml`` is the scenario that ran (comments a
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import re
@@ -21,6 +20,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sim.config import ConfigError, Problem, Scenario, parse_scenario
+from sim.suggest import nearest
 
 __all__ = [
     "PRIOR_METADATA",
@@ -96,13 +96,13 @@ def _child(node: Any, key: str) -> Any:
 
 
 def _unknown_path(path: str, paths: Iterable[str], file: str) -> ConfigError:
-    nearest = difflib.get_close_matches(path, list(paths), n=3, cutoff=0.0)
+    closest = nearest(path, paths, n=3, cutoff=0.0)
     return ConfigError(
         file,
         [
             Problem(
                 path,
-                f"no such parameter; nearest: {', '.join(nearest)} (a path names a number in the scenario: "
+                f"no such parameter; nearest: {', '.join(closest)} (a path names a number in the scenario: "
                 "a prior's parameter, a whole prior to pin, or simulation.draws)",
             )
         ],

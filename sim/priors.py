@@ -13,7 +13,6 @@ the returned distribution satisfies ``ppf((1 − L)/2) == lo`` and ``ppf((1 + L)
 
 from __future__ import annotations
 
-import difflib
 import math
 import sys
 from collections.abc import Mapping
@@ -22,6 +21,8 @@ from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
+
+from sim.suggest import did_you_mean
 
 __all__ = [
     "FAMILIES",
@@ -600,8 +601,8 @@ def _match_parameter_set(family: str, params: Mapping[str, Any]) -> None:
     allowed = {key for required, optional in alternatives for key in required + optional}
     unknown = sorted(given - allowed)
     if unknown:
-        hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        hint = did_you_mean(unknown[0], sorted(allowed)).rstrip()
+        suggestion = f" ({hint})" if hint else ""
         raise PriorError(f"unknown parameter for {family}{suggestion}; give {forms}", key=unknown[0])
     raise PriorError(f"{family} takes one of these parameter sets: {forms}; got {', '.join(sorted(given)) or 'none'}")
 
@@ -642,8 +643,7 @@ def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
     generic = _scipy_family(family)
     if generic is None:
         names = list(FAMILIES) + _scipy_names()
-        hint = difflib.get_close_matches(family, names, n=1)
-        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        suggestion = did_you_mean(family, names)
         raise PriorError(
             f"unknown distribution '{family}'; {suggestion}use one of {', '.join(FAMILIES)} "
             "or a scipy.stats family name",

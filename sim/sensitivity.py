@@ -27,7 +27,6 @@ therefore come from the parameter, not from Monte Carlo noise.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import itertools
 import json
@@ -58,6 +57,7 @@ from sim.model import binomial_streams, evaluate, quantities_of
 from sim.processes import worker_pool
 from sim.results import git_commit
 from sim.storage import write_folder
+from sim.suggest import did_you_mean
 from sim.summary import Summary, name_list, summarize
 
 __all__ = [
@@ -604,8 +604,7 @@ def _check_output(scenario: Scenario, output: str, *, quantities_only: bool = Fa
     if quantities_only:
         names = tuple(n for n in names if not n.startswith("claim:"))
     if output not in names:
-        hint = difflib.get_close_matches(output, names, n=1)
-        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        suggestion = did_you_mean(output, names)
         raise SensitivityError(f"unknown output {output!r}; {suggestion}outputs: {', '.join(names)}")
 
 
