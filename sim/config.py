@@ -1020,7 +1020,8 @@ def _claim_value(value: float) -> str | None:
     if value < 0:
         return f"must be >= 0, got {value:g}"
     if value > MAX_CLAIM:
-        return f"must be at most {MAX_CLAIM:.0e}, got {value:g}"
+        said = f"{value:g}" if value <= sys.float_info.max else "a number beyond a float"  # a huge TOML integer
+        return f"must be at most {MAX_CLAIM:.0e}, got {said}"
     return None
 
 
