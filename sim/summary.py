@@ -361,9 +361,6 @@ class _Weights:
         self.total = float(total)
         self.ess = float(total**2 / sums.quadratic["ess"][0]) if total > 0 else 0.0
 
-    def pmf(self, key: str) -> np.ndarray:
-        return self.sums.linear[key] / self.total
-
     def tally(self, key: str, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
         """A tally's Σw and Σw² per bin over its total weight and its square (None if it holds no weight).
 
