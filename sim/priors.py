@@ -344,7 +344,7 @@ def _pert(p: Mapping[str, Any]) -> Any:
         return _check_interval(_pert_from_interval(interval, _number(p, "mode")), interval, "PERT")
     low, mode, high = _three_point(p)
     width = high - low
-    return stats.beta(1 + 4 * (mode - low) / width, 1 + 4 * (high - mode) / width, loc=low, scale=width)
+    return stats.beta(1 + 4 * ((mode - low) / width), 1 + 4 * ((high - mode) / width), loc=low, scale=width)
 
 
 def _pert_from_interval(interval: Interval, mode: float) -> Any:
