@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,3 +38,10 @@ def staging_hook(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(sim.pipeline, "write_run", write_with_hook)
 
     return set_hook
+
+
+# CI runs the fuzz tests on a fixed sequence of examples (derandomised, no example database), so a green or red run
+# depends on the code only; `make fuzz` explores new random examples with many more of them.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
