@@ -210,6 +210,9 @@ class Claim:
     """The source's words (``"more than 6,000 casualties"``); ``low``/``high`` is how they are read."""
     reading_chosen: bool = False
     """Whether ``low``/``high`` were given as an explicit ``reading`` rather than implied by the relation."""
+    supersedes: tuple[str, ...] = ()
+    """Earlier claims of the same source that this one replaces (a later count, a larger display that
+    includes the earlier one): conditioning on this claim drops them."""
 
     @property
     def figure(self) -> float:
@@ -267,6 +270,22 @@ class Scenario:
         if self.force_wounded(force) is None:
             return None
         return force.died_of_wounds or self.died_of_wounds
+
+    def active_conditions(self, condition: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The claims of ``condition`` to condition on, and each dropped claim with the one superseding it.
+
+        A claim is dropped when a conditioned claim supersedes it, directly or through others.
+        """
+        by_id = {c.id: c for c in self.claims}
+        dropped: dict[str, str] = {}
+        for claim_id in condition:
+            stack = list(by_id[claim_id].supersedes)
+            while stack:
+                earlier = stack.pop()
+                if earlier in condition and earlier not in dropped:
+                    dropped[earlier] = claim_id
+                stack.extend(by_id[earlier].supersedes)
+        return tuple(c for c in condition if c not in dropped), dropped
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)
@@ -764,6 +783,7 @@ CLAIM_KEYS = (
     "rounding",
     "said",
     "reading",
+    "supersedes",
     "date",
     "url",
     "note",
@@ -952,6 +972,7 @@ def _read_claim(
         upper_value=upper,
         said=said,
         reading_chosen=reading is not None,
+        supersedes=_read_supersedes(reader, table, path),
         date=when,
         url=url,
         note=note,
@@ -972,6 +993,46 @@ def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple
         reader.fail(path, f"{day} is before every phase of the claim's forces (the first starts {first})")
         return False
     return day if day < max(end for _, end in spans) else None
+
+
+def _read_supersedes(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    raw = table.get("supersedes", [])
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        reader.fail(f"{path}.supersedes", "must be a claim id or a list of claim ids")
+        return ()
+    return tuple(raw)
+
+
+def _check_supersedes(reader: _Reader, claims: list[Claim]) -> None:
+    """Each superseded claim exists, is not the claim itself, has the same source, and no chain loops."""
+    by_id = {c.id: c for c in claims}
+    for index, claim in enumerate(claims):
+        where = f"claims[{index}] ({claim.id}).supersedes"
+        for earlier in claim.supersedes:
+            if earlier == claim.id:
+                reader.fail(where, "a claim cannot supersede itself")
+            elif earlier not in by_id:
+                hint = difflib.get_close_matches(earlier, list(by_id), n=1)
+                suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+                reader.fail(where, f"unknown claim {earlier!r}; {suggestion}claims: {', '.join(by_id)}")
+            elif by_id[earlier].source != claim.source:
+                reader.fail(
+                    where,
+                    f"{earlier!r} is from source {by_id[earlier].source!r}, not {claim.source!r}: a claim supersedes "
+                    "earlier claims of its own source",
+                )
+        stack, visited = [c for c in claim.supersedes if c != claim.id], set()
+        while stack:  # following the claims it supersedes must never lead back to it
+            current = stack.pop()
+            if current == claim.id:
+                reader.fail(where, "supersedes itself through a loop of claims that supersede each other")
+                break
+            if current in visited or current not in by_id:
+                continue
+            visited.add(current)
+            stack.extend(by_id[current].supersedes)
 
 
 def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[int, int | None] | bool | None:
@@ -1177,6 +1238,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
             continue
         seen.add(claim.id)
         claims.append(claim)
+    _check_supersedes(reader, claims)
 
     condition_on: tuple[str, ...] = ()
     if "inference" in data:

@@ -99,6 +99,9 @@ class Plan:
         """Every date at which a chunk tallies the cumulative toll (claims' and the timeline's)."""
         return tuple(sorted({q.date for q in (*self.quantities, *self.timeline) if q.date is not None}))
 
+    superseded: dict[str, str] = field(default_factory=dict)
+    """Claims asked to be conditioned on but dropped, each with the conditioned claim that supersedes it."""
+
     @property
     def n_chunks(self) -> int:
         return math.ceil(self.draws / self.chunk_size)
@@ -163,7 +166,9 @@ def plan_simulation(
         centre = expected_total(scenario, quantity)
         for point in claim_thresholds(claim):
             thresholds[(quantity.name, point, point >= centre)] = None
-    condition = scenario.condition_on if condition_on is None else condition_on
+    condition, superseded = scenario.active_conditions(
+        scenario.condition_on if condition_on is None else condition_on
+    )
     edges: dict[str, np.ndarray] = {}
     if condition:
         for prior in scenario.priors():
@@ -202,6 +207,7 @@ def plan_simulation(
         seed=scenario.simulation.seed if seed is None else seed,
         chunk_size=scenario.simulation.chunk_size if chunk_size is None else chunk_size,
         condition_on=tuple(condition),
+        superseded=superseded,
         quantities=quantities,
         thresholds=tuple(thresholds),
         timeline=timeline,

@@ -1051,6 +1051,10 @@ def summarize(result: SimulationResult) -> Summary:
     if overflows:
         warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
     warnings.extend(_unchosen_readings(scenario))
+    warnings.extend(
+        f"claim {earlier} is superseded by {later} (claims' supersedes): the run conditions on {later} only"
+        for earlier, later in plan.superseded.items()
+    )
     sources: tuple[SourceSummary, ...] = ()
     evidence = None
     if posterior is not None:

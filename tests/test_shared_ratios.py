@@ -309,3 +309,20 @@ def test_bayes_factor_between_scenarios_reading_the_same_report(tmp_path):
     for f in factors:
         if "other" in (f.first, f.second):
             assert f.log_bf is None and "different data" in f.reason
+
+
+def test_a_later_claim_supersedes_the_earlier_one():
+    """Successive displays of one source (101 portraits, then at least 250): conditioning on both is the later alone."""
+    claims = (
+        '[[claims]]\nid = "wall"\nvalue = 10\nrelation = "ge"\nreading = [10, inf]\nsource = "media"\n'
+        '[[claims]]\nid = "event"\nvalue = 25\nrelation = "ge"\nreading = [25, inf]\nsource = "media"\n'
+        'supersedes = "wall"\n'
+    )
+    both = summarize(simulate(parse_scenario(_one_force(claims, '["wall", "event"]', draws=50_000)), workers=1))
+    later = summarize(simulate(parse_scenario(_one_force(claims, '["event"]', draws=50_000)), workers=1))
+    assert both.condition_on == ("event",)
+    assert both.posterior.quantities == later.posterior.quantities
+    assert "claim wall is superseded by event (claims' supersedes): the run conditions on event only" in both.warnings
+    k = np.arange(1001)
+    pmf = stats.betabinom(1000, 2, 98).pmf(k) * _report_in(_quantile_grid(RATIO), k, 25, np.inf).mean(axis=1)
+    _assert_mean(both.posterior.quantities[0], pmf, both.posterior.ess)
