@@ -166,9 +166,7 @@ def plan_simulation(
         centre = expected_total(scenario, quantity)
         for point in claim_thresholds(claim):
             thresholds[(quantity.name, point, point >= centre)] = None
-    condition, superseded = scenario.active_conditions(
-        scenario.condition_on if condition_on is None else condition_on
-    )
+    condition, superseded = scenario.active_conditions(scenario.condition_on if condition_on is None else condition_on)
     edges: dict[str, np.ndarray] = {}
     if condition:
         for prior in scenario.priors():
