@@ -179,6 +179,9 @@ class Source:
     """How far the source's claims share one draw of ρ: 1 (the default) one ratio for all its claims;
     0 an independent ratio per claim; between, a Gaussian copula with that correlation of the
     claims' normal scores, each claim's ratio keeping the source's prior as its marginal."""
+    derives_from: str | None = None
+    """The source whose report this one passes on through its own distortion: ``ρ = ρ_parent · ρ_own``,
+    with ``reporting_ratio`` the prior of ``ρ_own``, and ``ρ_parent`` shared with the parent's claims."""
 
 
 @dataclass(frozen=True)
@@ -742,7 +745,7 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
     table = reader.table(data, path)
     if table is None:
         return None
-    reader.keys(table, path, ("label", "reporting_ratio", "claim_correlation", "url", "note"))
+    reader.keys(table, path, ("label", "reporting_ratio", "claim_correlation", "derives_from", "url", "note"))
     label = reader.string(table, path, "label", source_id)
     correlation = reader.number(
         table,
@@ -769,6 +772,7 @@ def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
         url=url,
         note=note,
         claim_correlation=1.0 if correlation is None else correlation,
+        derives_from=reader.string(table, path, "derives_from"),
     )
 
 
@@ -995,6 +999,42 @@ def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple
     return day if day < max(end for _, end in spans) else None
 
 
+def _check_derivations(reader: _Reader, sources: list[Source]) -> None:
+    """``derives_from`` names another source, that source derives from none, and both share one ratio per claim."""
+    by_id = {source.id: source for source in sources}
+    for source in sources:
+        parent_id = source.derives_from
+        if parent_id is None:
+            continue
+        where = f"sources.{source.id}.derives_from"
+        if parent_id == source.id:
+            reader.fail(where, "a source cannot derive from itself")
+            continue
+        if parent_id not in by_id:
+            hint = difflib.get_close_matches(parent_id, list(by_id), n=1)
+            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            reader.fail(where, f"unknown source {parent_id!r}; {suggestion}sources: {', '.join(by_id)}")
+            continue
+        path, current = [source.id], parent_id
+        while current is not None and current in by_id and current not in path:
+            path.append(current)
+            current = by_id[current].derives_from
+        if current == source.id:
+            reader.fail(where, f"derives from itself through a cycle ({' -> '.join([*path, source.id])})")
+        elif by_id[parent_id].derives_from is not None:
+            reader.fail(
+                where,
+                f"{parent_id!r} itself derives from {by_id[parent_id].derives_from!r}: one step of derivation is "
+                "supported; derive both from the original source",
+            )
+        for member in (source, by_id[parent_id]):
+            if member.claim_correlation != 1:
+                reader.fail(
+                    f"sources.{member.id}.claim_correlation",
+                    "must be 1 for a source in a derivation (derives_from): its claims share one ratio",
+                )
+
+
 def _read_supersedes(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[str, ...]:
     raw = table.get("supersedes", [])
     if isinstance(raw, str):
@@ -1209,6 +1249,8 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         source = _read_source(reader, source_id, source_data)
         if source is not None:
             sources.append(source)
+
+    _check_derivations(reader, sources)
 
     claims: list[Claim] = []
     raw_claims = data.get("claims", [])

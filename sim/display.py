@@ -25,6 +25,7 @@ __all__ = [
     "print_priors",
     "print_summary",
     "reading_text",
+    "source_graph",
 ]
 
 
@@ -299,6 +300,8 @@ def print_summary(summary: Summary, console: Console) -> None:
                     shared = f"{', '.join(source.claims)} (correlation {source.claim_correlation:g})"
                 elif source.claim_correlation == 0:
                     shared = "none (one ratio per claim)"
+                if source.derives_from is not None:
+                    shared = f"{', '.join(source.claims)} (ρ = ρ[{source.derives_from}] × its own; shown there)"
                 rho = source.ratio_posterior
                 iv = rho.eti[-1] if rho is not None else None
                 table.add_row(
@@ -324,6 +327,21 @@ def print_summary(summary: Summary, console: Console) -> None:
         console.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
 
 
+def source_graph(scenario: Scenario) -> list[str]:
+    """The sources, which derive from which, and the claims that share each one's ratio, one line each."""
+    lines = []
+    for source in scenario.sources:
+        if source.derives_from is not None:
+            continue
+        children = [s for s in scenario.sources if s.derives_from == source.id]
+        for depth, member in enumerate([source, *children]):
+            claims = [c.id for c in scenario.claims if c.source == member.id]
+            share = "" if member.claim_correlation == 1 else f", claim correlation {member.claim_correlation:g}"
+            stem = f"source {member.id}" if depth == 0 else f"  └─ {member.id} derives from {source.id} (ρ × own)"
+            lines.append(f"{stem}: claims {', '.join(claims) or 'none'}{share}")
+    return lines
+
+
 def print_priors(scenario: Scenario, console: Console) -> None:
     """Each prior's family, median and 90% interval, units and source (what ``sim check`` shows)."""
     table = Table(title=escape(f"{scenario.title}: priors ({scenario.file})"), title_justify="left")
@@ -341,6 +359,8 @@ def print_priors(scenario: Scenario, console: Console) -> None:
             escape(prior.source[:80]) if prior.source else "[yellow]missing[/yellow]",
         )
     console.print(table)
+    for line in source_graph(scenario):
+        console.print(escape(line))
     console.print(
         f"{len(scenario.forces)} force(s), {len(scenario.sources)} source(s), "
         f"{len(scenario.claims)} claim(s); conditions on: {', '.join(scenario.condition_on) or 'nothing'}."

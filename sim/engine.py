@@ -29,6 +29,7 @@ from sim.config import Claim, Scenario
 from sim.inference import (
     ClaimGroup,
     ConditioningError,
+    FamilyLikelihood,
     JointLikelihood,
     claim_groups,
     conditional_cdf,
@@ -376,13 +377,17 @@ def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Stre
     scenario = plan.scenario
     conditioned = plan.conditioned_claims
     truths = {claim.id: metrics[plan.quantity(claim).name] for claim in scenario.claims}
-    joint: list[tuple[ClaimGroup, JointLikelihood, tuple[int, ...]]] = []
+    joint: list[tuple[ClaimGroup, JointLikelihood | FamilyLikelihood, tuple[int, ...]]] = []
     for group in claim_groups(scenario.claims, scenario):
         members = tuple(i for i, claim in enumerate(group.claims) if claim.id in plan.condition_on)
         if members:
-            partial = group.source is not None and 0 < group.correlation < 1
-            rng = streams(f"shared:{group.key}") if partial else None
-            joint.append((group, JointLikelihood(group, truths, scenario, rng), members))
+            if group.derived:
+                likelihood = FamilyLikelihood(group, truths, scenario, streams(f"shared:{group.key}"))
+            else:
+                partial = group.source is not None and 0 < group.correlation < 1
+                rng = streams(f"shared:{group.key}") if partial else None
+                likelihood = JointLikelihood(group, truths, scenario, rng)
+            joint.append((group, likelihood, members))
     full = [likelihood.log_likelihood(members) for _, likelihood, members in joint]
     log_weight = np.sum(full, axis=0) if full else np.zeros(n)
     single: dict[str, np.ndarray] = {}

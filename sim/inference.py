@@ -26,7 +26,7 @@ few per cent instead of being 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -39,6 +39,7 @@ __all__ = [
     "SHARED_NODES",
     "ClaimGroup",
     "ConditioningError",
+    "FamilyLikelihood",
     "JointLikelihood",
     "claim_groups",
     "conditional_cdf",
@@ -187,9 +188,14 @@ class ClaimGroup:
     """Claims whose reports are joint: all claims of one source sharing its ratio, or one claim alone."""
 
     key: str
-    """The source's id when its claims share its ratio, else the lone claim's id."""
+    """The source's id when its claims share its ratio (the parent's, for derived sources), else the lone claim's."""
     claims: tuple[Claim, ...]
     source: Source | None = None
+
+    @property
+    def derived(self) -> bool:
+        """Whether some claims come from sources deriving from the group's source."""
+        return self.source is not None and any(claim.source != self.source.id for claim in self.claims)
 
     @property
     def correlation(self) -> float:
@@ -200,16 +206,28 @@ class ClaimGroup:
 def claim_groups(claims: tuple[Claim, ...], scenario: Scenario) -> tuple[ClaimGroup, ...]:
     """Group claims by the source whose ratio they share (in claim order); the others stand alone.
 
-    A claim without a source, or from a source with ``claim_correlation = 0``, is its own group.
+    A claim without a source, or from a source with ``claim_correlation = 0``, is its own group; the
+    claims of sources that derive from a source join that source's group (its ratio is their factor).
     """
     groups: dict[tuple[str, str], list[Claim]] = {}
     for claim in claims:
         source = None if claim.source is None else scenario.source(claim.source)
-        key = ("claim", claim.id) if source is None or source.claim_correlation == 0 else ("source", source.id)
+        if source is None or source.claim_correlation == 0:
+            key = ("claim", claim.id)
+        else:
+            key = ("source", source.derives_from or source.id)
         groups.setdefault(key, []).append(claim)
     return tuple(
-        ClaimGroup(key, tuple(members), None if members[0].source is None else scenario.source(members[0].source))
-        for (_, key), members in groups.items()
+        ClaimGroup(
+            key,
+            tuple(members),
+            None
+            if kind == "claim" and members[0].source is None
+            else scenario.source(
+                key if kind == "source" else members[0].source  # type: ignore[arg-type]
+            ),
+        )
+        for (kind, key), members in groups.items()
     )
 
 
@@ -370,6 +388,109 @@ def _expected_phase_killed(phase: Phase) -> float:
     else:
         rate = -np.expm1(-float(phase.daily_hazard.distribution.mean()) * phase.days)  # type: ignore[union-attr]
     return float(phase.present.distribution.mean()) * rate
+
+
+class FamilyLikelihood:
+    """The joint likelihood of the claims of a source and of the sources deriving from it.
+
+    A derived source ``s`` reports ``round(ρ_p·ρ_s·T)``: the parent's ratio ``ρ_p`` (shared with the
+    parent's own claims) times its own distortion ``ρ_s``. Given ``ρ_p``, the claims of ``s`` restrict
+    ``ρ_s`` to the intersection ``(max a_j/ρ_p, min b_j/ρ_p]``, so with ``P`` the parent's claims of a
+    subset and ``I_P`` their intersection (all ratios when there are none)
+
+        L(S) = F_p(I_P) · E[ Π_s (F_s(B_s/ρ_p) − F_s(A_s/ρ_p)) | ρ_p ∈ I_P ],
+
+    the expectation over ``ρ_p`` estimated by the same randomly shifted midpoint rule as
+    :class:`JointLikelihood`, on ``I_P``'s stretch of the parent prior's quantiles (unbiased; exact
+    when the subset has no derived claims). Predictive tails are ratios of such likelihoods, with the
+    claim's reading replaced by ``R ≤ v`` or ``R ≥ v``.
+    """
+
+    def __init__(
+        self, group: ClaimGroup, truths: Mapping[str, np.ndarray], scenario: Scenario, rng: np.random.Generator
+    ) -> None:
+        self.group = group
+        self.scenario = scenario
+        self.parent = group.source
+        self.claims = list(group.claims)
+        self.truths = [truths[claim.id] for claim in group.claims]
+        self.shift = rng.random(self.truths[0].size)
+        self.nodes = self.shift  # a node rule is in use (the engine draws the ratio posterior's node with it)
+        self._ratios: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _add(self, claim: Claim, truth: np.ndarray) -> int:
+        self.claims.append(claim)
+        self.truths.append(truth)
+        return len(self.claims) - 1
+
+    def _split(self, members: tuple[int, ...]) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+        parent = tuple(i for i in members if self.claims[i].source == self.parent.id)  # type: ignore[union-attr]
+        children: dict[str, tuple[int, ...]] = {}
+        for i in members:
+            if self.claims[i].source != self.parent.id:  # type: ignore[union-attr]
+                children.setdefault(self.claims[i].source, ())
+                children[self.claims[i].source] += (i,)  # type: ignore[index]
+        return parent, children
+
+    def _intersection(self, members: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        n = self.truths[0].size
+        low, high = np.full(n, -np.inf), np.full(n, np.inf)
+        for index in members:
+            a, b = ratio_limits(self.claims[index], self.truths[index])
+            low, high = np.maximum(low, a), np.minimum(high, b)
+        return low, np.maximum(high, low)
+
+    def _parent_nodes(self, parent: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mass, lower, ρ_p nodes)`` on the parent's intersection for the parent claims ``parent``."""
+        if parent not in self._ratios:
+            distribution = self.parent.reporting_ratio.distribution  # type: ignore[union-attr]
+            mass, lower = interval_probability(distribution, *self._intersection(parent))
+            steps = (np.arange(SHARED_NODES)[None, :] + self.shift[:, None]) / SHARED_NODES
+            quantiles = np.clip(lower[:, None] + steps * mass[:, None], 1e-300, 1 - 2**-53)
+            self._ratios[parent] = (mass, quantiles, np.asarray(distribution.ppf(quantiles), dtype=float))
+        return self._ratios[parent]
+
+    def _node_weights(self, members: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per draw the parent mass, and per node the derived sources' joint probability and the node's quantile."""
+        parent, children = self._split(members)
+        mass, quantiles, ratios = self._parent_nodes(parent)
+        weights = np.ones_like(ratios)
+        for source_id, indices in children.items():
+            own = self.scenario.source(source_id).reporting_ratio.distribution
+            low, high = self._intersection(indices)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share, _ = interval_probability(own, (low[:, None] / ratios).ravel(), (high[:, None] / ratios).ravel())
+            weights = weights * np.nan_to_num(share.reshape(ratios.shape))
+        return mass, weights, quantiles
+
+    def single(self, index: int) -> np.ndarray:
+        """Claim ``index``'s log-likelihood alone."""
+        return self.log_likelihood((index,))
+
+    def log_likelihood(self, members: tuple[int, ...]) -> np.ndarray:
+        """``log L(S)`` per draw for the claims ``members``, jointly."""
+        if not members:
+            return np.zeros(self.truths[0].size)
+        mass, weights, _ = self._node_weights(members)
+        with np.errstate(divide="ignore"):
+            return np.log(mass * weights.mean(axis=1))
+
+    def predictive(self, index: int, given: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``P(R ≤ v, S)``, ``P(R ≥ v, S)``, ``P(S)`` for claim ``index``'s report and the claims ``given``."""
+        claim, truth = self.claims[index], self.truths[index]
+        at_most = self._add(replace(claim, low=0, high=int(np.floor(claim.figure))), truth)
+        at_least = self._add(replace(claim, low=int(np.ceil(claim.figure)), high=None), truth)
+        return tuple(  # type: ignore[return-value]
+            np.exp(self.log_likelihood(members)) for members in ((*given, at_most), (*given, at_least), given)
+        )
+
+    def ratio_quantile(self, members: tuple[int, ...], uniform: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The parent ratio's posterior draw in its prior's quantile space: a node drawn by its weight."""
+        _, weights, quantiles = self._node_weights(members)
+        cumulative = np.cumsum(weights, axis=1)
+        pick = (cumulative < uniform[:, None] * cumulative[:, -1:]).sum(axis=1)  # type: ignore[index]
+        pick = np.minimum(pick, SHARED_NODES - 1)
+        return quantiles[np.arange(pick.size), pick], np.zeros(pick.size)
 
 
 def _expected_killed(force: Force) -> float:

@@ -169,6 +169,8 @@ class SourceSummary:
     """A source, the claims that share its reporting ratio, and that ratio's posterior.
 
     ``claim_correlation`` 1 means one ratio per draw for all of ``claims``; 0 an independent one per claim.
+    A source that ``derives_from`` another has the ratio ``ρ_parent · ρ_own``; the posterior shown is the
+    parent's (the shared factor), on the parent's summary.
     """
 
     id: str
@@ -177,6 +179,7 @@ class SourceSummary:
     claims: tuple[str, ...]
     conditioned: tuple[str, ...]
     ratio_posterior: Distribution | None = None
+    derives_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -739,7 +742,7 @@ def _claims(
                     high.others if exact else None,
                 )
             if posterior and f"ratio:{group.key}" in weights.sums.linear:
-                distribution = scenario.source(claim.source).reporting_ratio.distribution
+                distribution = group.source.reporting_ratio.distribution  # type: ignore[union-attr]
                 levels = scenario.simulation.levels
                 extra["ratio_posterior"] = _ratio_posterior(weights, group.key, distribution, levels)
         out.append(
@@ -938,10 +941,22 @@ def _sources(result: SimulationResult, posterior: Side) -> tuple[SourceSummary, 
         if not claims:
             continue
         conditioned = tuple(c for c in claims if c in result.plan.condition_on)
-        shared = source.claim_correlation > 0
-        ratio = by_id[conditioned[0]].ratio_posterior if conditioned and shared else None
-        out.append(SourceSummary(source.id, source.label, source.claim_correlation, claims, conditioned, ratio))
+        family = [c.id for c in posterior.claims if c.id in claims or c.id in _derived_claims(scenario, source.id)]
+        ratio = None
+        if source.claim_correlation > 0 and source.derives_from is None:
+            ratio = next((by_id[c].ratio_posterior for c in family if by_id[c].ratio_posterior is not None), None)
+        out.append(
+            SourceSummary(
+                source.id, source.label, source.claim_correlation, claims, conditioned, ratio, source.derives_from
+            )
+        )
     return tuple(out)
+
+
+def _derived_claims(scenario, source_id: str) -> tuple[str, ...]:
+    """The claims of the sources deriving from ``source_id``."""
+    children = {s.id for s in scenario.sources if s.derives_from == source_id}
+    return tuple(c.id for c in scenario.claims if c.source in children)
 
 
 def _evidence(result: SimulationResult) -> Evidence:

@@ -326,3 +326,60 @@ def test_a_later_claim_supersedes_the_earlier_one():
     k = np.arange(1001)
     pmf = stats.betabinom(1000, 2, 98).pmf(k) * _report_in(_quantile_grid(RATIO), k, 25, np.inf).mean(axis=1)
     _assert_mean(both.posterior.quantities[0], pmf, both.posterior.ess)
+
+
+DERIVED = """
+[simulation]
+draws = 200_000
+seed = 3
+[forces.a]
+size = 200
+fatality_rate = { dist = "beta", a = 2, b = 8 }
+[forces.b]
+size = 300
+fatality_rate = { dist = "beta", a = 3, b = 7 }
+[sources.intel]
+reporting_ratio = { dist = "lognormal", ci90 = [0.6, 1.6] }
+[sources.press]
+derives_from = "intel"
+reporting_ratio = { dist = "lognormal", ci90 = [0.8, 3.0] }
+[[claims]]
+id = "first"
+value = 20
+scope = ["a"]
+source = "intel"
+[[claims]]
+id = "second"
+value = 70
+rounding = 10
+scope = ["b"]
+source = "press"
+[inference]
+condition_on = ["first", "second"]
+"""
+
+
+def _lognormal(low: float, high: float):
+    sigma = math.log(high / low) / (2 * stats.norm.ppf(0.95))
+    return stats.lognorm(s=sigma, scale=math.sqrt(low * high))
+
+
+def test_a_derived_source_against_enumeration_over_truths_and_the_parent_ratio():
+    """The press passes on intel's report through its own distortion: ρ_press = ρ_intel · ρ_own, ρ_intel shared."""
+    summary = summarize(simulate(parse_scenario(DERIVED), draws=50_000, workers=1))
+    intel, own = _lognormal(0.6, 1.6), _lognormal(0.8, 3.0)
+    grid = _quantile_grid(intel)  # ρ_intel over its prior
+    first = _report_in(grid, np.arange(201), 20, 20).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        truth_b = np.arange(301)[:, None]
+        second = own.cdf(74.5 / (grid[None, :] * truth_b)) - own.cdf(64.5 / (grid[None, :] * truth_b))
+    second = np.nan_to_num(second)
+    prior_a, prior_b = _two_force_prior()
+    joint = prior_a[:, None] * prior_b[None, :] * (first @ second.T / grid.size)
+    _check_two_forces(summary, joint)
+    independent = prior_a[:, None] * prior_b[None, :] * np.outer(first.mean(axis=1), second.mean(axis=1))
+    by_name = {d.name: d for d in summary.posterior.quantities}
+    k = np.arange(201)
+    gap = abs(joint.sum(axis=1) @ k / joint.sum() - independent.sum(axis=1) @ k / independent.sum())
+    assert gap > 5 * by_name["killed[a]"].mean.mcse  # the dependence is measurable: the test can fail
+    assert summary.sources[1].derives_from == "intel"
