@@ -1011,8 +1011,7 @@ def _check_derivations(reader: _Reader, sources: list[Source]) -> None:
             reader.fail(where, "a source cannot derive from itself")
             continue
         if parent_id not in by_id:
-            hint = difflib.get_close_matches(parent_id, list(by_id), n=1)
-            suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+            suggestion = did_you_mean(parent_id, by_id)
             reader.fail(where, f"unknown source {parent_id!r}; {suggestion}sources: {', '.join(by_id)}")
             continue
         path, current = [source.id], parent_id
@@ -1054,8 +1053,7 @@ def _check_supersedes(reader: _Reader, claims: list[Claim]) -> None:
             if earlier == claim.id:
                 reader.fail(where, "a claim cannot supersede itself")
             elif earlier not in by_id:
-                hint = difflib.get_close_matches(earlier, list(by_id), n=1)
-                suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+                suggestion = did_you_mean(earlier, by_id)
                 reader.fail(where, f"unknown claim {earlier!r}; {suggestion}claims: {', '.join(by_id)}")
             elif by_id[earlier].source != claim.source:
                 reader.fail(
