@@ -143,7 +143,7 @@ class ClaimRow:
     prior: ClaimSummary
     posterior: ClaimSummary | None
     truth_over: str
-    """The forces whose true toll the claim is judged against (its scope), by label."""
+    """The forces whose true toll the claim is judged against (its scope), by label, and its date if dated."""
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,9 @@ def build_comparison(entries: Sequence[Entry]) -> Comparison:
         summary = entry.summary
         posterior = summary.posterior.claims if summary.posterior is not None else (None,) * len(summary.prior.claims)
         for prior, post in zip(summary.prior.claims, posterior, strict=True):
-            row = ClaimRow(entry.name, prior, post, entry.forces_label(prior.scope))
+            _, dated, day = prior.quantity.partition("@")  # a claim judged against the toll at its date
+            truth = entry.forces_label(prior.scope) + (f", by {day}" if dated else "")
+            row = ClaimRow(entry.name, prior, post, truth)
             groups.setdefault(prior.id, []).append(row)
     return Comparison(entries=named, claims=tuple(ClaimGroup(key, tuple(rows)) for key, rows in groups.items()))
 

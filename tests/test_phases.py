@@ -240,3 +240,15 @@ def test_a_phase_prior_is_a_sweepable_key_path():
     edited = edit_document(document, (("forces.unit.phases[1].present", 700),))
     assert scenario_from_dict(edited).forces[0].phases[1].present.distribution.values.tolist() == [700]
     assert document["forces"]["unit"]["phases"][1]["present"] == SECOND  # the original is untouched
+
+
+def test_compare_says_a_dated_claim_is_judged_at_its_date(tmp_path):
+    from sim.compare import compare_paths
+
+    claim = '[[claims]]\nid = "m"\nvalue = 80\nrelation = "ge"\ndate = "{day}"\n'
+    paths = []
+    for name, day in (("dated", "2025-03-01"), ("total", "2025-06-01")):
+        paths.append(tmp_path / f"{name}.toml")
+        paths[-1].write_text(_scenario(2_000, claims=claim.format(day=day)).replace('"phased"', f'"{name}"'))
+    rows = compare_paths(paths, workers=1).claims[0].rows
+    assert [row.truth_over for row in rows] == ["unit, by 2025-03-01", "unit"]
