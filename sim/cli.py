@@ -371,6 +371,79 @@ def report_command(
     _out().print(str(written[-1]), highlight=False, soft_wrap=True, markup=False)
 
 
+def _scenario_dir(scenario: str, results: Path) -> Path:
+    """``results/<name>`` for a scenario name or file, or the folder itself when given one."""
+    given = Path(scenario)
+    if given.is_dir():
+        return given
+    if given.is_file():
+        return results / _load(given).name
+    if not scenario or "/" in scenario or scenario.startswith("."):
+        _fail(f"{scenario}: not a scenario name, scenario file or folder of runs", 2)
+    return results / scenario
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.2f} MB"
+
+
+_SCENARIO_ARGUMENT = typer.Argument(help="A scenario name (kursk), its file (configs/kursk.toml) or results/<name>.")
+_RESULTS_OPTION = typer.Option(help="Root folder of run folders.")
+
+
+@app.command("runs")
+def runs_command(
+    scenario: Annotated[str, _SCENARIO_ARGUMENT],
+    results: Annotated[Path, _RESULTS_OPTION] = Path("results"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List a scenario's run folders (the ones sim made), oldest first, with their size."""
+    from sim.results import list_runs
+
+    folder = _scenario_dir(scenario, results)
+    runs = list_runs(folder)
+    if json_output:
+        rows = [
+            {"path": str(r.path), "started_utc": r.started, "draws": r.draws, "bytes": r.size, "latest": r.latest}
+            for r in runs
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    if not runs:
+        _out().print(f"no runs under {_escape(str(folder))}", highlight=False)
+        return
+    for run in runs:
+        draws = f"{run.draws:,} draws" if run.draws is not None else "? draws"
+        mark = "  (latest)" if run.latest else ""
+        _out().print(
+            f"{_escape(str(run.path))}  {run.started or '?'}  {draws}  {_megabytes(run.size)}{mark}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _out().print(f"{len(runs)} run(s), {_megabytes(sum(r.size for r in runs))}", highlight=False)
+
+
+@app.command("clean")
+def clean_command(
+    scenario: Annotated[str, _SCENARIO_ARGUMENT],
+    keep: Annotated[int, typer.Option(min=0, help="How many of the newest runs to keep (latest is always kept).")],
+    results: Annotated[Path, _RESULTS_OPTION] = Path("results"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
+) -> None:
+    """Remove a scenario's older run folders, keeping the newest --keep; only folders sim made are touched."""
+    from sim.results import prune_runs
+
+    folder = _scenario_dir(scenario, results)
+    try:
+        removed = prune_runs(folder, keep=keep, dry_run=dry_run)
+    except OSError as error:
+        _fail(f"cannot remove runs under {folder}: {error.strerror or error}", 1)
+    verb = "would remove" if dry_run else "removed"
+    for run in removed:
+        _out().print(f"{verb} {_escape(str(run.path))}  {_megabytes(run.size)}", highlight=False, soft_wrap=True)
+    _out().print(f"{verb} {len(removed)} run(s), {_megabytes(sum(r.size for r in removed))}", highlight=False)
+
+
 @app.command()
 def check(
     config: Annotated[Path, typer.Argument(help="Scenario TOML file to validate.", readable=False)],

@@ -7,12 +7,14 @@ valid. ``results/<scenario>/latest`` points at the newest run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,18 +29,21 @@ import scipy
 from sim import __version__
 from sim.config import Scenario, parse_scenario
 from sim.engine import SimulationResult
-from sim.storage import StorageError, write_folder
+from sim.storage import StorageError, is_sim_made, write_folder
 from sim.summary import Summary
 
 __all__ = [
     "RESERVOIR_KEPT",
     "ResultsError",
     "RunData",
+    "RunEntry",
     "git_commit",
+    "list_runs",
     "load_run",
     "manifest",
     "new_run_dir",
     "pack_distributions",
+    "prune_runs",
     "unpack_distributions",
     "write_run",
 ]
@@ -310,3 +315,80 @@ def _point_latest(run_dir: Path) -> None:
     except OSError:
         temporary.unlink(missing_ok=True)
         print(f"note: could not update {link}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One run folder of a scenario, as :func:`list_runs` finds it."""
+
+    path: Path
+    started: str
+    """``started_utc`` from its manifest (empty if the manifest cannot be read)."""
+    draws: int | None
+    size: int
+    """Bytes of every file in the folder."""
+    latest: bool
+    """Whether ``<scenario>/latest`` points at it."""
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for base, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(base, name)).st_size
+    return total
+
+
+def list_runs(scenario_dir: str | Path) -> list[RunEntry]:
+    """The run folders sim made under ``scenario_dir`` (``results/<scenario>``), oldest first.
+
+    Only real folders carrying sim's marker (:func:`sim.storage.is_sim_made`) are listed;
+    hidden staging folders, links and anything else there are ignored. Runs are ordered by
+    the start time in their manifest, then by name.
+    """
+    scenario_dir = Path(scenario_dir)
+    latest = scenario_dir / "latest"
+    target = os.readlink(latest) if latest.is_symlink() else None
+    entries = []
+    with contextlib.suppress(OSError):
+        for child in sorted(scenario_dir.iterdir()):
+            if child.name.startswith(".") or child.name == "latest" or not is_sim_made(child):
+                continue
+            try:
+                data = json.loads((child / "manifest.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            data = data if isinstance(data, dict) else {}
+            draws = data.get("draws")
+            entries.append(
+                RunEntry(
+                    path=child,
+                    started=str(data.get("started_utc", "")),
+                    draws=draws if isinstance(draws, int) else None,
+                    size=_folder_size(child),
+                    latest=child.name == target,
+                )
+            )
+    return sorted(entries, key=lambda entry: (entry.started, entry.path.name))
+
+
+def prune_runs(scenario_dir: str | Path, *, keep: int, dry_run: bool = False) -> list[RunEntry]:
+    """Remove all but the newest ``keep`` runs of :func:`list_runs`; return the runs removed.
+
+    Only folders sim made are candidates, each checked again just before it is removed;
+    the run ``latest`` points at is always kept (even with ``keep=0``), so ``latest`` never
+    dangles. With ``dry_run`` nothing is removed.
+    """
+    if keep < 0:
+        raise ValueError(f"keep must be at least 0, got {keep}")
+    runs = list_runs(scenario_dir)
+    doomed = [entry for entry in runs[: max(len(runs) - keep, 0)] if not entry.latest]
+    removed = []
+    for entry in doomed:
+        if dry_run:
+            removed.append(entry)
+        elif is_sim_made(entry.path):
+            shutil.rmtree(entry.path)
+            removed.append(entry)
+    return removed
