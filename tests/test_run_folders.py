@@ -124,3 +124,46 @@ def test_the_report_embeds_figures_at_the_size_they_are_shown(tmp_path):
     Image.new("RGB", (700, 500), "white").save(path, dpi=(100, 100))
     assert display_png(path) == path.read_bytes()  # already at display size: embedded as it is
     assert base64.b64encode(display_png(path))  # bytes, ready for a data: URI
+
+
+def _fake_run(folder: Path, started: str, *, size: int = 10) -> Path:
+    """A run folder as sim marks it (the marker, a manifest), without simulating."""
+    folder.mkdir(parents=True)
+    (folder / ".sim-made").write_text("made by sim (test)\n")
+    (folder / "manifest.json").write_text(json.dumps({"started_utc": started, "draws": 1000, "sim_version": "t"}))
+    (folder / "data.bin").write_bytes(b"x" * size)
+    return folder
+
+
+def test_runs_lists_and_clean_keeps_the_newest_and_touches_only_sims_folders(tmp_path):
+    scenario = tmp_path / "results" / "demo"
+    runs = [_fake_run(scenario / f"run{i}", f"2026-01-0{i}T00:00:00+00:00", size=1000 * i) for i in (3, 1, 2, 4)]
+    (scenario / "latest").symlink_to("run1")  # the oldest run is latest: it is kept whatever --keep says
+    foreign = scenario / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not sim's")
+    listing = runner.invoke(app, ["runs", "demo", "--results", str(tmp_path / "results"), "--json"])
+    assert listing.exit_code == 0, listing.output
+    rows = json.loads(listing.stdout)
+    assert [Path(r["path"]).name for r in rows] == ["run1", "run2", "run3", "run4"]
+    assert [r["latest"] for r in rows] == [True, False, False, False]
+    assert rows[2]["bytes"] > 3000 and rows[2]["draws"] == 1000
+    dry = runner.invoke(app, ["clean", str(scenario), "--keep", "1", "--dry-run"])
+    assert dry.exit_code == 0 and "would remove 2 run(s)" in dry.output and all(r.exists() for r in runs)
+    clean = runner.invoke(app, ["clean", str(scenario), "--keep", "1"])
+    assert clean.exit_code == 0, clean.output
+    assert sorted(p.name for p in scenario.iterdir()) == ["latest", "mine", "run1", "run4"]
+    assert (foreign / "notes.txt").is_file() and (scenario / "latest").resolve() == runs[1].resolve()
+    refused = runner.invoke(app, ["clean", "demo", "--keep", "-1", "--results", str(tmp_path / "results")])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    bad = runner.invoke(app, ["runs", "../etc", "--results", str(tmp_path / "nowhere")])
+    assert bad.exit_code == 2 and "not a scenario name" in bad.output
+
+
+def test_the_million_soldier_scenario_is_marked_synthetic_and_loads():
+    from sim.config import load_scenario
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "million.toml"
+    scenario = load_scenario(path)
+    assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC")
+    assert "Synthetic" in scenario.title and len(scenario.forces) == 6 and len(scenario.claims) == 32
