@@ -10,7 +10,9 @@ the peak RSS of `sim run configs/kursk.toml` at 10^8 draws. It asserts nothing a
 measures.
 
 Environment: REPEATS (default 3), SIZES (default "1e6,1e7,1e8"), BARE_MAX (largest bare run,
-default 1e8: ~4 GB), KURSK (default 1; 0 skips the kursk.toml run).
+default 1e8: ~4 GB), KURSK (default 1; 0 skips the kursk.toml run), MILLION (default 1; 0 skips the
+synthetic million-soldier scenario, benchmarks/million.toml, measured at MILLION_SIZES, default
+"1e6,1e8", beside configs/kursk.toml at the first of them, time and memory per force).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODEL = HERE / "bare_model.toml"
 PHASED = HERE / "phased_model.toml"
+MILLION = HERE / "million.toml"
 
 
 def _measure(command: list[str]) -> dict[str, float]:
@@ -41,6 +44,28 @@ def _bare(draws: int) -> list[str]:
 
 def _sim(draws: int, workers: int, config: Path = MODEL) -> list[str]:
     return [sys.executable, str(HERE / "sim_run.py"), str(config), str(draws), str(workers)]
+
+
+def _million_lines(cores: int) -> str:
+    """Time and peak RSS of the synthetic million-soldier scenario beside the Kursk default, per force."""
+    from sim import load_scenario
+
+    sizes = [int(float(s)) for s in os.environ.get("MILLION_SIZES", "1e6,1e8").split(",")]
+    lines = [
+        "",
+        "| scenario | forces | draws | wall s | peak RSS MB | s per force | MB per force |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for config, draws_list in ((ROOT / "configs" / "kursk.toml", sizes[:1]), (MILLION, sizes)):
+        forces = len(load_scenario(config).forces)
+        for draws in draws_list:
+            run = _measure(_sim(draws, cores, config))
+            peak = run["peak_rss_mb"] + run["worker_peak_rss_mb"]
+            lines.append(
+                f"| {config.relative_to(ROOT)} | {forces} | {draws:,} | {run['seconds']:.1f} | {peak:,.0f} "
+                f"| {run['seconds'] / forces:.2f} | {peak / forces:,.0f} |"
+            )
+    return "\n".join(lines) + f"\n\n(prior only, {cores} workers; benchmarks/million.toml is synthetic.)\n"
 
 
 def main() -> None:
@@ -88,6 +113,8 @@ def main() -> None:
             f"\n`configs/kursk.toml`, 10^8 draws, {cores} workers (prior only): {kursk['seconds']:.1f} s, peak RSS "
             f"{kursk['peak_rss_mb']:.0f} MB (parent) + {kursk['worker_peak_rss_mb']:.0f} MB (largest worker).\n"
         )
+    if os.environ.get("MILLION", "1") != "0":
+        note += _million_lines(cores)
     note += (
         f"\nMachine: {platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}; "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Peak RSS is the parent's plus the largest worker's.\n"
