@@ -764,6 +764,7 @@ def sobol(
 
     started, clock = datetime.now(UTC), time.perf_counter()
     scenario = _load(config)
+    _check(seed=seed, resamples=resamples, n=n)
     result = _analyse(sensitivity.sobol, scenario, n=n, seed=seed, resamples=resamples, confidence=confidence)
     folder = sensitivity.output_folder(results, scenario.name, "sobol")
     _write_analysis(result, folder, started, clock, json_output=json_output)

@@ -8,10 +8,13 @@ them at once.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 import sys
 import tomllib
 import unicodedata
@@ -23,6 +26,16 @@ from typing import Any
 
 import numpy as np
 
+from sim.limits import (
+    MAX_CHUNK_SIZE,
+    MAX_CLAIMS,
+    MAX_DRAWS,
+    MAX_FILE_BYTES,
+    MAX_FORCES,
+    MAX_LEVELS,
+    MAX_SEED,
+    MAX_SOURCES,
+)
 from sim.priors import PriorError, PriorSpec, build_distribution, is_degenerate
 from sim.suggest import did_you_mean
 
@@ -58,9 +71,6 @@ METRIC_NOUNS = {
 }
 """Each metric in words, for tables, figures and reports."""
 PRIOR_METADATA = ("units", "source", "url", "note")
-MAX_DRAWS = 10**10
-MAX_CHUNK_SIZE = 2**24
-MAX_SEED = 2**128 - 1
 MAX_CLAIM = 10**12
 """Largest claim value or rounding: no toll of people comes near it, and beyond 2**63 counts overflow."""
 DEFAULT_DRAWS = 1_000_000
@@ -553,6 +563,8 @@ def _read_simulation(reader: _Reader, data: Any) -> Simulation:
         raw = table["levels"]
         if not isinstance(raw, list) or not raw:
             reader.fail("simulation.levels", "must be a non-empty list of probabilities, e.g. [0.5, 0.8, 0.95]")
+        elif len(raw) > MAX_LEVELS:
+            reader.fail("simulation.levels", f"at most {MAX_LEVELS} levels, got {len(raw):,}")
         else:
             values = [
                 reader.value(v, f"simulation.levels[{i}]", check=lambda v: None if 0 < v < 1 else "must be in (0, 1)")
@@ -1216,6 +1228,9 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         force_table = {}
     elif not force_table:
         reader.fail("forces", "at least one force is required: [forces.<id>] with size and fatality_rate")
+    elif len(force_table) > MAX_FORCES:
+        reader.fail("forces", f"at most {MAX_FORCES} forces, got {len(force_table):,}")
+        force_table = {}
     for force_id, force_data in force_table.items():
         force = _read_force(reader, force_id, force_data)
         if force is not None:
@@ -1243,7 +1258,11 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
             )
 
     sources: list[Source] = []
-    for source_id, source_data in (reader.table(data.get("sources", {}), "sources") or {}).items():
+    source_table = reader.table(data.get("sources", {}), "sources") or {}
+    if len(source_table) > MAX_SOURCES:
+        reader.fail("sources", f"at most {MAX_SOURCES:,} sources, got {len(source_table):,}")
+        source_table = {}
+    for source_id, source_data in source_table.items():
         source = _read_source(reader, source_id, source_data)
         if source is not None:
             sources.append(source)
@@ -1254,6 +1273,9 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
     raw_claims = data.get("claims", [])
     if not isinstance(raw_claims, list):
         reader.fail("claims", "must be an array of tables: [[claims]]")
+        raw_claims = []
+    elif len(raw_claims) > MAX_CLAIMS:
+        reader.fail("claims", f"at most {MAX_CLAIMS:,} claims, got {len(raw_claims):,}")
         raw_claims = []
     force_ids = list(force_table)
     spans = {force.id: (force.start, force.end) for force in forces if force.phases}
@@ -1333,6 +1355,33 @@ def resolve_condition(value: Any, claim_ids: list[str]) -> tuple[str, ...]:
     return tuple(c for c in claim_ids if c in value)
 
 
+def _read_capped(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`~sim.limits.MAX_FILE_BYTES`, checked before reading.
+
+    Opened without blocking (a FIFO does not wait for a writer) and refused unless it is a
+    regular file (a FIFO, ``/dev/zero`` or a socket never ends); at most one byte past the
+    cap is read, so a file that grows meanwhile is refused too.
+
+    Raises
+    ------
+    OSError
+        It cannot be opened (IsADirectoryError for a folder).
+    ValueError
+        Not a regular file, or too large.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise ValueError("is not a regular file (a pipe, device or socket); give a scenario file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"is larger than {MAX_FILE_BYTES:,} bytes; a scenario file is a few kilobytes")
+    return data
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file.
 
@@ -1344,13 +1393,18 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     file = str(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_capped(path)
     except FileNotFoundError:
         raise ConfigError(file, [Problem("", "no such file")]) from None
     except IsADirectoryError:
         raise ConfigError(file, [Problem("", "is a directory, not a scenario file")]) from None
     except OSError as error:
         raise ConfigError(file, [Problem("", f"cannot be read: {error.strerror}")]) from None
+    except ValueError as error:
+        raise ConfigError(file, [Problem("", str(error))]) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problem = "starts with a UTF-8 byte order mark (BOM); save it as UTF-8 without a BOM"
+        raise ConfigError(file, [Problem("", problem)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

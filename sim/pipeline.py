@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.config import MAX_CHUNK_SIZE, MAX_DRAWS, Scenario, load_scenario, resolve_condition
+from sim.config import Scenario, load_scenario, resolve_condition
 from sim.engine import SimulationResult, simulate
 from sim.keypaths import Value, with_settings
+from sim.limits import MAX_CHUNK_SIZE, MAX_DRAWS, MAX_RESAMPLES, MAX_SEED, MAX_SOBOL_N, max_workers
 from sim.results import RESERVOIR_KEPT, RunData, manifest, new_run_dir, write_run
 from sim.summary import Summary, summarize
 
@@ -39,13 +40,17 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_SEED", "MAX_WORKERS", "RequestError", "Run", "check_request", "resolve", "run"]
 
-MAX_WORKERS = 1024
-"""More worker processes than this is a typo, not a machine."""
-MAX_SEED = 2**128 - 1
-"""The largest seed: :class:`numpy.random.SeedSequence` takes any non-negative integer, sim keeps 128 bits."""
+MAX_WORKERS = max_workers()
+"""The most worker processes: :data:`sim.limits.WORKERS_PER_CORE` per core of this machine (at least 8)."""
 
-LIMITS: dict[str, int] = {"draws": MAX_DRAWS, "workers": MAX_WORKERS, "chunk_size": MAX_CHUNK_SIZE}
-"""The upper limit of each whole-number option; every one of them is at least 1."""
+LIMITS: dict[str, int] = {
+    "draws": MAX_DRAWS,
+    "workers": MAX_WORKERS,
+    "chunk_size": MAX_CHUNK_SIZE,
+    "resamples": MAX_RESAMPLES,
+    "n": MAX_SOBOL_N,
+}
+"""The upper limit of each whole-number option (from :mod:`sim.limits`); every one of them is at least 1."""
 
 
 class RequestError(ValueError):
@@ -67,15 +72,18 @@ def check_request(
     seed: int | None = None,
     workers: int | None = None,
     chunk_size: int | None = None,
+    resamples: int | None = None,
+    n: int | None = None,
 ) -> None:
-    """Check the options every command shares against their one set of limits.
+    """Check the options every command shares against their one set of limits (:mod:`sim.limits`).
 
     Raises
     ------
     RequestError
         A whole-number option below 1 or above its :data:`LIMITS`, or a seed outside 0..:data:`MAX_SEED`.
     """
-    for option, value in (("draws", draws), ("workers", workers), ("chunk_size", chunk_size)):
+    whole = (("draws", draws), ("workers", workers), ("chunk_size", chunk_size), ("resamples", resamples), ("n", n))
+    for option, value in whole:
         if value is None:
             continue
         if value < 1:

@@ -53,6 +53,7 @@ from sim.keypaths import describe as _describe
 from sim.keypaths import document_of as _document
 from sim.keypaths import format_value as _format_value
 from sim.keypaths import scenario_at as _scenario_at
+from sim.limits import MAX_GRID_POINTS
 from sim.model import binomial_streams, evaluate, quantities_of
 from sim.processes import worker_pool
 from sim.results import git_commit
@@ -168,6 +169,8 @@ def _parse_range(text: str, *, log: bool) -> tuple[Value, ...]:
     steps = _number(fields[2], context)
     if not isinstance(steps, int) or steps < 2:
         raise SensitivityError(f"{context}: STEPS must be a whole number >= 2, got {fields[2]!r}")
+    if steps > MAX_GRID_POINTS:  # before the grid is built
+        raise SensitivityError(f"{context}: STEPS must be at most {MAX_GRID_POINTS:,}, got {steps:,}")
     lows, highs = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (low, high))
     if lows.shape != highs.shape:
         raise SensitivityError(f"{context}: LOW and HIGH must have as many elements ({lows.size} vs {highs.size})")
@@ -667,6 +670,10 @@ def sweep(
     if len(set(paths)) != len(paths):
         raise SensitivityError(f"each parameter may be swept once; got {', '.join(paths)}")
     size = math.prod(len(axis.values) for axis in axes)
+    if size > MAX_GRID_POINTS:
+        raise SensitivityError(
+            f"the grid has {size:,} points, over the hard limit of {MAX_GRID_POINTS:,} (even with --yes)"
+        )
     if size > GRID_LIMIT and not yes:
         shape = " × ".join(f"{len(axis.values):,}" for axis in axes)
         raise SensitivityError(

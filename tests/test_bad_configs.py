@@ -199,7 +199,7 @@ def test_brackets_in_user_text_are_printed_not_taken_as_markup(tmp_path: Path):
         (["--draws", "0"], "--draws must be at least 1, got 0"),
         (["--draws", "100000000000"], "--draws must be at most 10,000,000,000"),
         (["--workers", "0"], "--workers must be at least 1, got 0"),
-        (["--workers", "100000"], "--workers must be at most 1,024"),
+        (["--workers", "100000"], "--workers must be at most"),
         (["--chunk-size", "-5"], "--chunk-size must be at least 1, got -5"),
         (["--chunk-size", str(2**25)], "--chunk-size must be at most 16,777,216"),
         (["--seed", "-1"], "--seed must be in 0..2**128 - 1"),

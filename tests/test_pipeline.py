@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import sim
 from sim.cli import app
 from sim.keypaths import toml_text, with_settings
+from sim.limits import max_workers
 from sim.pipeline import RequestError, check_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def test_the_api_refuses_bad_options_naming_them(options: dict, message: str, wr
 
 
 def test_the_limits_end_where_they_say():
-    check_request(draws=10**10, workers=1024, chunk_size=2**24, seed=2**128 - 1)
+    check_request(draws=10**10, workers=max_workers(), chunk_size=2**24, seed=2**128 - 1)
     check_request(draws=1, workers=1, chunk_size=1, seed=0)
 
 
