@@ -82,7 +82,7 @@ def test_a_figure_is_a_matplotlib_figure_and_an_unknown_one_is_named(write_confi
     ("options", "message"),
     [
         ({"draws": 0}, "draws must be at least 1, got 0"),
-        ({"workers": 1025}, "workers must be at most 1,024, got 1,025"),
+        ({"workers": 100_000}, "workers must be at most"),
         ({"chunk_size": 2**25}, "chunk_size must be at most 16,777,216"),
         ({"seed": -1}, "seed must be in 0..2**128 - 1, got -1"),
         ({"condition": "hundert"}, "condition: unknown claim 'hundert'; did you mean 'hundred'?"),
@@ -110,7 +110,7 @@ REFUSED = [
     (["--draws", "0"], "--draws must be at least 1, got 0"),
     (["--draws", "100000000000"], "--draws must be at most 10,000,000,000"),
     (["--workers", "0"], "--workers must be at least 1, got 0"),
-    (["--workers", "100000"], "--workers must be at most 1,024"),
+    (["--workers", "100000"], "--workers must be at most"),
     (["--seed", "-1"], "--seed must be in 0..2**128 - 1"),
     (["--seed", str(2**128)], "--seed must be in 0..2**128 - 1"),
 ]
