@@ -361,6 +361,7 @@ def report_command(
 
     Reads the saved run (nothing is simulated again); each file is replaced atomically.
     """
+    from sim.engine import ExecutorError
     from sim.report import render_run
     from sim.results import ResultsError
 
@@ -368,6 +369,10 @@ def report_command(
         written = render_run(run_dir, figures=plots, report=True)
     except ResultsError as error:
         _fail(str(error), 2)
+    except ExecutorError as error:
+        _fail(str(error), 1)
+    except OSError as error:
+        _fail(f"cannot write {run_dir}: {error.strerror or error}", 1)
     _out().print(str(written[-1]), highlight=False, soft_wrap=True, markup=False)
 
 

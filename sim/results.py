@@ -11,12 +11,15 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import platform
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,8 +30,9 @@ import numpy as np
 import scipy
 
 from sim import __version__
-from sim.config import Scenario, parse_scenario
+from sim.config import ConfigError, Scenario, parse_scenario
 from sim.engine import SimulationResult
+from sim.limits import MAX_FILE_BYTES
 from sim.storage import StorageError, is_sim_made, write_folder
 from sim.summary import Summary
 
@@ -222,30 +226,117 @@ class RunData:
     scenario: Scenario
 
 
+MAX_RUN_FILE_BYTES = {
+    "summary.json": 256 * 2**20,
+    "manifest.json": 2**20,
+    "scenario.toml": MAX_FILE_BYTES,
+    "distributions.npz": 2**30,
+    "reservoir.npz": 2**30,
+}
+"""The largest size of each file a run folder must hold, checked before it is read."""
+
+
+def _regular_file(path: Path, name: str) -> Path:
+    """``path / name``, checked to be a regular file inside ``path`` (not a link) within its size cap."""
+    file = path / name
+    try:
+        status = os.lstat(file)
+    except FileNotFoundError:
+        raise ResultsError(f"{path} is not a complete run folder (missing {name})") from None
+    except OSError as error:
+        raise ResultsError(f"{file}: cannot be read: {error.strerror}") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise ResultsError(f"{file} is a symbolic link; sim reads only the run folder's own files")
+    if not stat.S_ISREG(status.st_mode):
+        raise ResultsError(f"{file} is not a regular file")
+    if status.st_size > MAX_RUN_FILE_BYTES[name]:
+        raise ResultsError(f"{file} is {status.st_size:,} bytes, more than the {MAX_RUN_FILE_BYTES[name]:,} sim writes")
+    return file
+
+
+def _json_object(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ResultsError(f"{file}: not valid JSON ({type(error).__name__}: {error})") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{file}: must hold a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _arrays(file: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` written by sim, each header checked before its data is read.
+
+    Every member must be a ``.npy`` array of numbers (no object arrays: pickles are never
+    loaded) whose header's shape and dtype account for the member's size exactly, so a
+    header claiming 74 GiB is refused before any memory is allocated.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(file) as archive:
+            for member in archive.infolist():
+                if not member.filename.endswith(".npy") or member.file_size > MAX_RUN_FILE_BYTES[file.name]:
+                    raise ValueError(f"unexpected member {member.filename!r} ({member.file_size:,} bytes)")
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, fortran, dtype = header(stream, max_header_size=10_000)
+                    if dtype.hasobject or dtype.kind not in "biuf":
+                        raise ValueError(f"{member.filename}: dtype {dtype} is not a numeric array")
+                    size = math.prod(shape) * dtype.itemsize
+                    if size != member.file_size - stream.tell():
+                        raise ValueError(f"{member.filename}: its header claims {size:,} bytes of data")
+                    data = np.frombuffer(stream.read(size), dtype=dtype)
+                arrays[member.filename.removesuffix(".npy")] = data.reshape(shape, order="F" if fortran else "C")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, NotImplementedError) as error:
+        raise ResultsError(f"{file}: not an array archive sim wrote ({error})") from None
+    return arrays
+
+
 def load_run(run_dir: str | Path) -> RunData:
-    """Read a run folder written by :func:`write_run`.
+    """Read a run folder written by :func:`write_run`, checking what it reads.
+
+    ``latest`` (a link sim made) is followed to its sibling run folder; inside the folder no
+    link is followed. Every file must be a regular file within :data:`MAX_RUN_FILE_BYTES`,
+    the JSON files objects, the ``.npz`` files numeric arrays whose headers match their
+    sizes (pickles are never loaded), the summary complete and the scenario valid.
 
     Raises
     ------
     ResultsError
-        The folder is missing or is not a complete run folder.
+        The folder is missing, incomplete or damaged (the message names the file).
     """
     path = Path(run_dir)
-    if path.is_symlink() or path.name == "latest":
-        path = path.resolve()
-    needed = ("summary.json", "manifest.json", "scenario.toml", "distributions.npz", "reservoir.npz")
-    missing = [name for name in needed if not (path / name).is_file()]
-    if missing:
-        raise ResultsError(f"{path} is not a complete run folder (missing {', '.join(missing)})")
-    manifest_data = json.loads((path / "manifest.json").read_text())
-    with np.load(path / "distributions.npz") as data:
-        distributions = unpack_distributions({k: data[k] for k in data.files})
-    with np.load(path / "reservoir.npz") as data:
-        reservoir = _expand({k: data[k] for k in data.files})
-    summary = Summary.from_dict(json.loads((path / "summary.json").read_text()), distributions)
-    scenario = parse_scenario(
-        (path / "scenario.toml").read_text(), file=manifest_data.get("config_file", "scenario.toml")
-    )
+    if path.is_symlink():
+        target = os.readlink(path)
+        if "/" in target:
+            raise ResultsError(f"{path} is a link out of its folder; give the run folder itself")
+        path = path.parent / target
+    if not path.is_dir() or path.is_symlink():
+        raise ResultsError(f"{path} is not a complete run folder (not a folder)")
+    files = {name: _regular_file(path, name) for name in MAX_RUN_FILE_BYTES}
+    if (path / "figures").is_symlink():
+        raise ResultsError(f"{path / 'figures'} is a symbolic link; sim writes only inside the run folder")
+    manifest_data = _json_object(files["manifest.json"])
+    distributions = unpack_distributions(_arrays(files["distributions.npz"]))
+    reservoir = _expand(_arrays(files["reservoir.npz"]))
+    try:
+        summary = Summary.from_dict(_json_object(files["summary.json"]), distributions)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
+        raise ResultsError(
+            f"{files['summary.json']}: not a summary sim wrote ({type(error).__name__}: {error})"
+        ) from None
+    try:
+        text = files["scenario.toml"].read_text(encoding="utf-8")
+        scenario = parse_scenario(text, file=str(manifest_data.get("config_file", "scenario.toml")))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultsError(f"{files['scenario.toml']}: cannot be read ({error})") from None
+    except ConfigError as error:
+        raise ResultsError(f"{files['scenario.toml']}: {error}") from None
     return RunData(path=path, summary=summary, reservoir=reservoir, manifest=manifest_data, scenario=scenario)
 
 
