@@ -9,7 +9,7 @@ command-line caps for every command alike.
 
 from __future__ import annotations
 
-import os
+from sim.processes import cores
 
 __all__ = [
     "MAX_CHUNK_SIZE",
@@ -55,8 +55,4 @@ WORKERS_PER_CORE = 4
 
 def max_workers() -> int:
     """The most worker processes accepted here: :data:`WORKERS_PER_CORE` per core, and at least 8."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(8, WORKERS_PER_CORE * cores)
+    return max(8, WORKERS_PER_CORE * cores())
