@@ -267,7 +267,7 @@ def _json_object(file: Path) -> dict[str, Any]:
 def _arrays(file: Path) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` written by sim, each header checked before its data is read.
 
-    Every member must be a ``.npy`` array of numbers (no object arrays: pickles are never
+    Every member must be a ``.npy`` array of numbers or fixed-width text (no object arrays: pickles are never
     loaded) whose header's shape and dtype account for the member's size exactly, so a
     header claiming 74 GiB is refused before any memory is allocated.
     """
@@ -285,8 +285,8 @@ def _arrays(file: Path) -> dict[str, np.ndarray]:
                         else np.lib.format.read_array_header_2_0
                     )
                     shape, fortran, dtype = header(stream, max_header_size=10_000)
-                    if dtype.hasobject or dtype.kind not in "biuf":
-                        raise ValueError(f"{member.filename}: dtype {dtype} is not a numeric array")
+                    if dtype.hasobject or dtype.kind not in "biufU":
+                        raise ValueError(f"{member.filename}: dtype {dtype} is not a numeric or text array")
                     size = math.prod(shape) * dtype.itemsize
                     if size != member.file_size - stream.tell():
                         raise ValueError(f"{member.filename}: its header claims {size:,} bytes of data")
