@@ -393,14 +393,13 @@ def _megabytes(size: int) -> str:
 
 
 _SCENARIO_ARGUMENT = typer.Argument(help="A scenario name (kursk), its file (configs/kursk.toml) or results/<name>.")
-_RESULTS_OPTION = typer.Option(help="Root folder of run folders.")
 
 
 @app.command("runs")
 def runs_command(
     scenario: Annotated[str, _SCENARIO_ARGUMENT],
-    results: Annotated[Path, _RESULTS_OPTION] = Path("results"),
-    json_output: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    results: ResultsOption = Path("results"),
+    json_output: JsonOption = False,
 ) -> None:
     """List a scenario's run folders (the ones sim made), oldest first, with their size."""
     from sim.results import list_runs
@@ -432,7 +431,7 @@ def runs_command(
 def clean_command(
     scenario: Annotated[str, _SCENARIO_ARGUMENT],
     keep: Annotated[int, typer.Option(min=0, help="How many of the newest runs to keep (latest is always kept).")],
-    results: Annotated[Path, _RESULTS_OPTION] = Path("results"),
+    results: ResultsOption = Path("results"),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
 ) -> None:
     """Remove a scenario's older run folders, keeping the newest --keep; only folders sim made are touched."""
