@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
     from sim.config import Scenario
     from sim.pipeline import RequestError
-    from sim.sensitivity import SobolResult, SweepResult, TornadoResult
 
 __all__ = ["app", "main"]
 
@@ -601,19 +600,25 @@ def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _write_analysis(
-    result: SweepResult | TornadoResult | SobolResult,
+    result: Any,
     folder: Path,
     started: datetime,
     clock: float,
     *,
     json_output: bool,
+    write_figures: Callable[[Any, Path], Any] | None = None,
+    show: Callable[[], None] | None = None,
 ) -> None:
     """Write tables, figures and manifest.json into ``folder`` atomically; print the path, or the JSON with --json.
 
-    These commands print no table: ``--quiet`` (accepted as by every command) changes nothing.
+    ``show`` prints the result's tables before the path (sim robust); sweep, tornado and Sobol' print none, so
+    ``--quiet`` (accepted as by every command) changes nothing for them. The figures default to the sensitivity
+    figures.
     """
     from sim import sensitivity
-    from sim.plots_sensitivity import write_figures
+
+    if write_figures is None:
+        from sim.plots_sensitivity import write_figures
 
     data = sensitivity.manifest(
         result.provenance, command=["sim", *sys.argv[1:]], started=started, elapsed=time.perf_counter() - clock
@@ -628,7 +633,9 @@ def _write_analysis(
     if json_output:
         sys.stdout.write(result.to_json())
         return
-    _out().print(str(written), highlight=False, soft_wrap=True)
+    if show is not None:
+        show()
+    _out().print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 
 _DRAWS_HELP = f"Draws per point (default {ANALYSIS_DRAWS:,}; simulation.draws as a --param overrides it)."
@@ -794,7 +801,6 @@ def robust(
     each claim's probability and percentile as written and their range across the variants, and
     writes robust.json, robust.csv, the figure and manifest.json into results/<scenario>/robust/.
     """
-    from sim import sensitivity
     from sim.display_robust import print_robustness  # rich tables and matplotlib only when this command runs
     from sim.engine import ExecutorError
     from sim.inference import ConditioningError
@@ -822,21 +828,15 @@ def robust(
         _fail(str(error), 1)
     finally:
         bar.close()
-    folder = results / scenario.name / "robust"
-    data = sensitivity.manifest(
-        result.provenance, command=["sim", *sys.argv[1:]], started=started, elapsed=time.perf_counter() - clock
+    _write_analysis(
+        result,
+        results / scenario.name / "robust",
+        started,
+        clock,
+        json_output=json_output,
+        write_figures=write_figures,
+        show=None if quiet else lambda: print_robustness(result, _out()),
     )
-    files = {**result.files(), "manifest.json": (json.dumps(data, indent=2) + "\n").encode()}
-    try:
-        written = sensitivity.write_atomically(folder, files, figures=lambda staging: write_figures(result, staging))
-    except OSError as error:
-        _fail(f"cannot write {folder}: {error.strerror or error}", 1)
-    if json_output:
-        sys.stdout.write(result.to_json())
-        return
-    if not quiet:
-        print_robustness(result, _out())
-    _out().print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 
 def main() -> None:

@@ -92,5 +92,3 @@ def print_robustness(result: RobustResult, console: Console) -> None:
     for fit in result.refits:
         if fit.spec is None:
             console.print(f"[dim]not refitted: {escape(fit.path)} as {fit.family}: {escape(fit.reason or '')}[/dim]")
-    for warning in result.warnings:
-        console.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
