@@ -130,3 +130,16 @@ def conditional_tail_moments(rate, limit: int, size: int, *, upper: bool = False
         )
         moments.append(value)
     return moments[0], moments[1]
+
+
+TINY = """
+[scenario]
+name = "tiny"
+[simulation]
+draws = 2_000
+seed = 3
+[forces.unit]
+size = 1000
+fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
+"""
+"""A one-force scenario of 2,000 draws: the smallest run the CLI, storage and interrupt tests write."""

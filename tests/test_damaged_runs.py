@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_cases import TINY as TINY_RUN
 from typer.testing import CliRunner
 
 import sim.storage
@@ -23,19 +24,7 @@ from sim.cli import app
 
 runner = CliRunner()
 
-TINY = """
-[scenario]
-name = "tiny"
-[simulation]
-draws = 2_000
-seed = 3
-[forces.unit]
-size = 1000
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
-[[claims]]
-id = "hundred"
-value = 100
-"""
+TINY = TINY_RUN + '[[claims]]\nid = "hundred"\nvalue = 100\n'
 
 
 @pytest.fixture(scope="module")

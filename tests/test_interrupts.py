@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reference_cases import TINY
 from typer.testing import CliRunner
 
 import sim.display
@@ -26,17 +27,6 @@ from sim.storage import _swap_into_place
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-TINY = """
-[scenario]
-name = "tiny"
-[simulation]
-draws = 2_000
-seed = 3
-[forces.unit]
-size = 1000
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
-"""
 
 
 def _children(pid: int) -> list[int]:

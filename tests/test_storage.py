@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from reference_cases import TINY
 from typer.testing import CliRunner
 
 import sim.cli
@@ -22,17 +23,6 @@ from sim.cli import app
 from sim.storage import MARKER, StorageError, remove_stale, write_atomic, write_folder
 
 runner = CliRunner()
-
-TINY = """
-[scenario]
-name = "tiny"
-[simulation]
-draws = 2_000
-seed = 3
-[forces.unit]
-size = 1000
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
-"""
 
 
 def _run_forked(args: list[str], start: multiprocessing.synchronize.Event, queue: multiprocessing.Queue) -> None:
