@@ -387,10 +387,6 @@ def _scenario_dir(scenario: str, results: Path) -> Path:
     return results / scenario
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1e6:,.2f} MB"
-
-
 _SCENARIO_ARGUMENT = typer.Argument(help="A scenario name (kursk), its file (configs/kursk.toml) or results/<name>.")
 
 
@@ -402,6 +398,7 @@ def runs_command(
 ) -> None:
     """List a scenario's run folders (the ones sim made), oldest first, with their size."""
     from sim.results import list_runs
+    from sim.text import format_bytes
 
     folder = _scenario_dir(scenario, results)
     runs = list_runs(folder)
@@ -419,11 +416,11 @@ def runs_command(
         draws = f"{run.draws:,} draws" if run.draws is not None else "? draws"
         mark = "  (latest)" if run.latest else ""
         _out().print(
-            f"{_escape(str(run.path))}  {run.started or '?'}  {draws}  {_megabytes(run.size)}{mark}",
+            f"{_escape(str(run.path))}  {run.started or '?'}  {draws}  {format_bytes(run.size)}{mark}",
             highlight=False,
             soft_wrap=True,
         )
-    _out().print(f"{len(runs)} run(s), {_megabytes(sum(r.size for r in runs))}", highlight=False)
+    _out().print(f"{len(runs)} run(s), {format_bytes(sum(r.size for r in runs))}", highlight=False)
 
 
 @app.command("clean")
@@ -435,6 +432,7 @@ def clean_command(
 ) -> None:
     """Remove a scenario's older run folders, keeping the newest --keep; only folders sim made are touched."""
     from sim.results import prune_runs
+    from sim.text import format_bytes
 
     folder = _scenario_dir(scenario, results)
     try:
@@ -443,8 +441,8 @@ def clean_command(
         _fail(f"cannot remove runs under {folder}: {error.strerror or error}", 1)
     verb = "would remove" if dry_run else "removed"
     for run in removed:
-        _out().print(f"{verb} {_escape(str(run.path))}  {_megabytes(run.size)}", highlight=False, soft_wrap=True)
-    _out().print(f"{verb} {len(removed)} run(s), {_megabytes(sum(r.size for r in removed))}", highlight=False)
+        _out().print(f"{verb} {_escape(str(run.path))}  {format_bytes(run.size)}", highlight=False, soft_wrap=True)
+    _out().print(f"{verb} {len(removed)} run(s), {format_bytes(sum(r.size for r in removed))}", highlight=False)
 
 
 @app.command()

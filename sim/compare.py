@@ -34,13 +34,13 @@ from rich.table import Table
 
 from sim import __version__
 from sim.config import ConfigError, Scenario, load_scenario
-from sim.display import format_count, format_percentile, format_probability, format_ratio
 from sim.engine import simulate
 from sim.escape import markdown as markdown_text
 from sim.inference import ConditioningError
 from sim.results import ResultsError, load_run
 from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary, summarize
+from sim.text import CLAIM_COLUMNS, IMPLIED_RATIO, RELATION_SYMBOLS, claim_numbers, format_count, format_range
 
 __all__ = [
     "MARKERS",
@@ -67,7 +67,6 @@ TOLL = "killed"
 """The quantity compared across scenarios: the total killed over all of a scenario's forces."""
 MARKERS = ("<!-- compare:start -->", "<!-- compare:end -->")
 """The comment lines between which :func:`splice_markdown` puts the comparison table."""
-RELATIONS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
 CSV_FIELDS = ("section", "scenario", "side", "name", "statistic", "level", "value", "mcse", "shared")
 
 
@@ -394,12 +393,12 @@ def compare_paths(
 
 
 def _says(claim: ClaimSummary) -> str:
-    return f"{RELATIONS[claim.relation]} {format_count(claim.value)} {claim.metric}"
+    return f"{RELATION_SYMBOLS[claim.relation]} {format_count(claim.value)} {claim.metric}"
 
 
 def _interval_text(distribution: Distribution, level: float) -> str:
     interval = next((iv for iv in distribution.eti if math.isclose(iv.level, level)), None)
-    return f"{format_count(interval.low)}–{format_count(interval.high)}" if interval is not None else "–"
+    return format_range(interval.low, interval.high) if interval is not None else "–"
 
 
 def _toll_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
@@ -426,16 +425,7 @@ def _toll_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
 
 
 NUMERIC_COLUMNS = ("ESS", "Median", "Percentile", "P(claim true)")
-CLAIM_HEADER = ["Claim", "Says", "Scenario", "Truth over", "Side", "Percentile", "P(claim true)", "Implied v/T (95%)"]
-
-
-def _claim_cells(claim: ClaimSummary) -> list[str]:
-    ratio = claim.implied_ratio
-    return [
-        format_percentile(claim.percentile, claim.above),
-        format_probability(claim.probability),
-        f"{format_ratio(claim.implied_ratio_median)} ({format_ratio(ratio.low)}–{format_ratio(ratio.high)})",
-    ]
+CLAIM_HEADER = ["Claim", "Says", "Scenario", "Truth over", "Side", *CLAIM_COLUMNS[:3]]
 
 
 def _claim_table(groups: Sequence[ClaimGroup]) -> list[list[str]]:
@@ -458,7 +448,7 @@ def _claim_table(groups: Sequence[ClaimGroup]) -> list[list[str]]:
                         f"{row.entry}{marker}" if first else "",
                         row.truth_over if first else "",
                         side_name,
-                        *_claim_cells(claim),
+                        *claim_numbers(claim)[:3],
                     ]
                 )
     return rows
@@ -468,8 +458,8 @@ NOTES = (
     "Median and equal-tailed credible intervals of the total killed over every force of the scenario; "
     "ESS is the effective sample size (the number of draws for the prior).",
     "Percentile: where the claim's figure falls in the distribution of the truth it is about (its metric and "
-    "forces); P(claim true): the probability that the claim holds; implied v/T: the reporting ratio the figure "
-    "implies (v ÷ the true value, median and 95% interval). * the scenario conditions on this claim.",
+    f"forces); P(claim true): the probability that the claim holds; {IMPLIED_RATIO}: the reporting ratio the "
+    "figure implies (v ÷ the true value, median and 95% interval). * the scenario conditions on this claim.",
 )
 
 
@@ -549,12 +539,12 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _number(value: float | None) -> float | None:
+def _finite(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
 def _probability(p: Probability) -> dict[str, Any]:
-    return {"value": _number(p.value), "mcse": _number(p.mcse), "method": p.method}
+    return {"value": _finite(p.value), "mcse": _finite(p.mcse), "method": p.method}
 
 
 def _csv_rows(comparison: Comparison) -> list[dict[str, Any]]:
@@ -563,7 +553,7 @@ def _csv_rows(comparison: Comparison) -> list[dict[str, Any]]:
     def add(section: str, scenario: str, side: str, name: str, statistic: str, value: float, **extra: Any) -> None:
         rows.append(
             {"section": section, "scenario": scenario, "side": side, "name": name, "statistic": statistic}
-            | {"value": _number(value)}
+            | {"value": _finite(value)}
             | extra
         )
 
@@ -571,17 +561,17 @@ def _csv_rows(comparison: Comparison) -> list[dict[str, Any]]:
         for side_name, side in entry.sides:
             toll = entry.toll(side_name)
             add("toll", entry.name, side_name, TOLL, "ess", side.ess)
-            add("toll", entry.name, side_name, TOLL, "median", toll.median.value, mcse=_number(toll.median.mcse))
+            add("toll", entry.name, side_name, TOLL, "median", toll.median.value, mcse=_finite(toll.median.mcse))
             for iv in toll.eti:
                 for end, value, mcse in (("low", iv.low, iv.low_mcse), ("high", iv.high, iv.high_mcse)):
-                    add("toll", entry.name, side_name, TOLL, f"eti_{end}", value, level=iv.level, mcse=_number(mcse))
+                    add("toll", entry.name, side_name, TOLL, f"eti_{end}", value, level=iv.level, mcse=_finite(mcse))
     for group in comparison.claims:
         for row in group.rows:
             for side_name, claim in (("prior", row.prior), ("posterior", row.posterior)):
                 if claim is None:
                     continue
                 statistics: list[tuple[str, float, dict[str, Any]]] = [
-                    (name, getattr(claim, name).value, {"mcse": _number(getattr(claim, name).mcse)})
+                    (name, getattr(claim, name).value, {"mcse": _finite(getattr(claim, name).mcse)})
                     for name in ("percentile", "probability")
                 ]
                 statistics += [
@@ -614,10 +604,10 @@ def _csv_value(value: Any) -> Any:
 
 def _toll_json(distribution: Distribution, ess: float) -> dict[str, Any]:
     return {
-        "ess": _number(ess),
-        "median": _number(distribution.median.value),
-        "mean": _number(distribution.mean.value),
-        "eti": [{"level": iv.level, "low": _number(iv.low), "high": _number(iv.high)} for iv in distribution.eti],
+        "ess": _finite(ess),
+        "median": _finite(distribution.median.value),
+        "mean": _finite(distribution.mean.value),
+        "eti": [{"level": iv.level, "low": _finite(iv.low), "high": _finite(iv.high)} for iv in distribution.eti],
     }
 
 
@@ -626,8 +616,8 @@ def _claim_json(claim: ClaimSummary) -> dict[str, Any]:
         "conditioned": claim.conditioned,
         "percentile": _probability(claim.percentile),
         "probability": _probability(claim.probability),
-        "implied_ratio_median": _number(claim.implied_ratio_median),
-        "implied_ratio_95": [_number(claim.implied_ratio.low), _number(claim.implied_ratio.high)],
+        "implied_ratio_median": _finite(claim.implied_ratio_median),
+        "implied_ratio_95": [_finite(claim.implied_ratio.low), _finite(claim.implied_ratio.high)],
     }
 
 

@@ -2,151 +2,25 @@
 
 from __future__ import annotations
 
-import math
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from sim.config import Scenario
-from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary
+from sim.summary import ClaimSummary, Distribution, Summary
+from sim.text import (
+    claim_numbers,
+    claim_says,
+    format_count,
+    format_estimate,
+    format_interval,
+    format_probability,
+    format_ratio,
+    loo_flag,
+    reading_text,
+)
 
-__all__ = [
-    "RELATION_SYMBOLS",
-    "claim_numbers",
-    "claim_says",
-    "format_count",
-    "format_error",
-    "format_estimate",
-    "format_percentile",
-    "format_probability",
-    "format_ratio",
-    "loo_flag",
-    "print_priors",
-    "print_summary",
-    "reading_text",
-    "source_graph",
-]
-
-
-def format_count(value: float) -> str:
-    """A count with thousands separators; one decimal below 100 when not whole."""
-    if not math.isfinite(value):
-        return "∞" if value > 0 else "–"
-    if abs(value) < 100 and value != round(value):
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
-
-
-def format_error(error: float) -> str:
-    """A Monte Carlo error to one significant digit (two from 10 on): ``0.004``, ``0.4``, ``12``, ``1,200``.
-
-    Never ``0`` or ``0.0``: callers print no error at all when it is exactly zero.
-    """
-    if error >= 9.5:  # two significant digits
-        digits = math.floor(math.log10(error)) - 1
-        return format_count(round(error / 10**digits) * 10**digits)
-    return f"{error:.1g}"
-
-
-def _others(pair: tuple[float, float]) -> str:
-    low, high = pair
-    joiner = " or " if high - low == 1 else "–"
-    return f"{format_count(low)}{joiner}{format_count(high)}"
-
-
-def _moves(mcse: float, others: tuple[float, float] | None) -> str | None:
-    """How an estimate varies between seeds: ``± 0.4``, ``37 or 38`` (a whole number), or None (it does not)."""
-    if others is not None:
-        return _others(others) if others[1] > others[0] else None
-    if math.isfinite(mcse) and mcse > 0:
-        return f"± {format_error(mcse)}"
-    return None
-
-
-def format_estimate(e: Estimate) -> str:
-    """``1,544 ± 4``; a whole-number quantile that rarely moves: ``22`` or ``22 (22 or 23)``, the values
-    another seed gives 95% of the time."""
-    moves = _moves(e.mcse, e.others)
-    if moves is None:
-        return format_count(e.value)
-    return f"{format_count(e.value)} ({moves})" if e.others is not None else f"{format_count(e.value)} {moves}"
-
-
-def format_probability(p: Probability | None) -> str:
-    """A probability with its Monte Carlo error: ``0.19 ± 0.0004``, ``8.9e-10 ± 6e-12``."""
-    if p is None:
-        return ""
-    if not math.isfinite(p.value):
-        return "–"
-    if p.method == "exact":
-        return f"{p.value:g}"
-    if p.method == "bound":
-        return f"< {p.mcse:.1g} (below resolution)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (below resolution)"
-    if not math.isfinite(p.mcse):
-        return f"{p.value:.3g} (error unknown)"
-    if p.value == 0:
-        return f"< {max(p.mcse, 1e-300):.1g}"
-    if p.mcse == 0:
-        return f"{p.value:.3g}"
-    if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):
-        return f"{p.value:.2g} ± {format_error(p.mcse)}"
-    return f"{p.value:.3f} ± {format_error(p.mcse)}"
-
-
-def format_percentile(p: Probability, above: Probability) -> str:
-    """The claim's percentile; in the far tails, how far below or above it is."""
-    if p.method == "bound" and p.value < 0.01:
-        return f"< {p.mcse:.1g}th"
-    if p.value < 0.01:
-        return f"{p.value:.2g}th"
-    if p.value > 99.99:
-        if above.method == "bound":
-            return f"top < {100 * above.mcse:.1g}%"
-        return f"top {100 * above.value:.2g}%"
-    return f"{p.value:.2f}th" if p.value < 1 or p.value > 99 else f"{p.value:.1f}th"
-
-
-def format_ratio(value: float) -> str:
-    if not math.isfinite(value):
-        return "∞"
-    if value == 0:
-        return "0"
-    return f"{value:.3g}" if value >= 0.001 else f"{value:.2g}"
-
-
-def _interval(iv: Interval) -> str:
-    """``507–3,359 (± 12)``: the larger end error; ends that are whole numbers rarely moving show the values
-    other seeds give instead, ``9–15 (15 or 16)``."""
-    ends = ((iv.low_mcse, iv.low_others), (iv.high_mcse, iv.high_others))
-    errors = [mcse for mcse, others in ends if others is None]
-    parts = [f"± {format_error(max(errors))}"] if any(math.isfinite(e) and e > 0 for e in errors) else []
-    parts += [_others(others) for _, others in ends if others is not None and others[1] > others[0]]
-    suffix = f" ({'; '.join(parts)})" if parts else ""
-    return f"{format_count(iv.low)}–{format_count(iv.high)}{suffix}"
-
-
-RELATION_SYMBOLS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
-
-
-def claim_says(c: ClaimSummary) -> str:
-    """What a claim says, e.g. ``≥ 6,000 casualties``, or its phrase and reading:
-    ``"more than 6,000 casualties" → 6,000–6,999``."""
-    if c.said:
-        return f'"{c.said}" → {reading_text(c)}'
-    return f"{RELATION_SYMBOLS[c.relation]} {format_count(c.value)} {c.metric}"
-
-
-def claim_numbers(c: ClaimSummary) -> tuple[str, ...]:
-    """Percentile, P(claim true), implied ratio (95%), P(R ≤ v), P(R ≥ v): one side's row of the claim table."""
-    return (
-        format_percentile(c.percentile, c.above),
-        format_probability(c.probability),
-        f"{format_ratio(c.implied_ratio_median)} "
-        f"({format_ratio(c.implied_ratio.low)}–{format_ratio(c.implied_ratio.high)})",
-        format_probability(c.reported_at_most),
-        format_probability(c.reported_at_least),
-    )
+__all__ = ["print_priors", "print_summary", "source_graph"]
 
 
 def _columns(table: Table, names: tuple[str, ...], left: tuple[str, ...], *, tagged: bool) -> None:
@@ -164,8 +38,8 @@ def _distribution_rows(table: Table, label: str, d: Distribution, tag: str | Non
         format_estimate(d.mean),
         format_count(d.sd.value),
         format_estimate(d.median),
-        *(_interval(iv) for iv in d.eti),
-        _interval(d.hdi[-1]) if d.hdi else "",
+        *(format_interval(iv) for iv in d.eti),
+        format_interval(d.hdi[-1]) if d.hdi else "",
     )
 
 
@@ -224,13 +98,6 @@ def _claim_table(summary: Summary) -> Table:
     return table
 
 
-def loo_flag(p: Probability | None) -> str:
-    """``conflict`` below 0.01, ``redundant`` above 0.99, else empty (the leave-one-out check's flags)."""
-    if p is None or not math.isfinite(p.value):
-        return ""
-    return "conflict" if p.value < 0.01 else "redundant" if p.value > 0.99 else ""
-
-
 def _diagnostics_table(summary: Summary) -> Table:
     """Per conditioned claim: its reading, P(reading) under the priors, and given the other conditioned claims."""
     table = Table(title="Conditioned claims: prior and leave-one-out checks of their readings", title_justify="left")
@@ -253,15 +120,6 @@ def _diagnostics_table(summary: Summary) -> Table:
             f"[bold yellow]{flag}[/bold yellow]" if flag else "",
         )
     return table
-
-
-def reading_text(c: ClaimSummary) -> str:
-    """The set of reports a claim covers: ``6,000–6,999``, ``≥ 6,000``, ``9``."""
-    if c.reading_high is None:
-        return f"≥ {format_count(c.reading_low)}"
-    if c.reading_high == c.reading_low:
-        return format_count(c.reading_low)
-    return f"{format_count(c.reading_low)}–{format_count(c.reading_high)}"
 
 
 def print_summary(summary: Summary, console: Console) -> None:

@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim.display import format_percentile
 from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound, upper_bound
 from sim.summary import Probability
+from sim.text import format_percentile
 
 __all__ = ["format_value", "print_robustness"]
 

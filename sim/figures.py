@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 
 from sim.processes import cores, worker_pool
-from sim.report import FIGURE_TITLES, figure_caption
+from sim.report import figure_caption
 from sim.results import RunData
+from sim.text import FIGURE_TITLES
 
 __all__ = ["figure_names", "write_figures"]
 

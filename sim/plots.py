@@ -29,9 +29,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.config import METRIC_NOUNS, Claim, Scenario
-from sim.display import format_count, format_ratio
 from sim.priors import Discrete, PriorSpec
-from sim.report import FIGURE_TITLES, percentile_text, plural, prior_title, probability_text
 from sim.results import RunData
 from sim.style import (
     CLAIM_COLOUR,
@@ -48,6 +46,7 @@ from sim.style import (
     styled,
 )
 from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
+from sim.text import FIGURE_TITLES, format_count, format_ratio, percentile_text, plural, prior_title, probability_text
 
 __all__ = [
     "draw_figure",
@@ -871,7 +870,7 @@ def plot_over_time(
 
 
 def draw_figure(run: RunData, name: str) -> Figure:
-    """Draw figure ``name`` (a key of :data:`sim.report.FIGURE_TITLES`) of a saved run.
+    """Draw figure ``name`` (a key of :data:`sim.text.FIGURE_TITLES`) of a saved run.
 
     Which figures apply to a run is :func:`sim.figures.figure_names`.
     """

@@ -23,7 +23,6 @@ from matplotlib.text import Text
 
 from sim import __version__
 from sim.compare import Comparison
-from sim.display import format_count
 from sim.plots import log_density, pmf_quantile
 from sim.style import (
     CLAIM_COLOUR,
@@ -36,6 +35,7 @@ from sim.style import (
     save_figure,
     styled,
 )
+from sim.text import format_count
 
 __all__ = ["FIGURE_NAME", "plot_comparison", "write_comparison_figure"]
 

@@ -23,31 +23,32 @@ from sim import escape
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
 from sim.config import METRIC_NOUNS as CONFIG_METRIC_NOUNS
 from sim.config import Claim, Scenario
-from sim.display import (
-    claim_numbers,
-    claim_says,
-    format_count,
-    format_percentile,
-    format_ratio,
-    loo_flag,
-    reading_text,
-)
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
-from sim.summary import ClaimSummary, Distribution, Probability, Summary
+from sim.summary import ClaimSummary, Distribution, Summary
+from sim.text import (
+    CLAIM_COLUMNS,
+    FIGURE_TITLES,
+    claim_numbers,
+    claim_says,
+    format_count,
+    format_range,
+    format_ratio,
+    format_value,
+    loo_flag,
+    percentile_text,
+    plural,
+    prior_title,
+    probability_text,
+    reading_text,
+)
 
 __all__ = [
     "DISPLAY_DPI",
-    "FIGURE_TITLES",
     "claim_sentence",
     "display_png",
     "figure_caption",
-    "one_in",
-    "percentile_text",
-    "plural",
-    "prior_title",
-    "probability_text",
     "render_run",
     "report_blocks",
     "report_html",
@@ -57,26 +58,6 @@ __all__ = [
 
 DISPLAY_DPI = 100.0
 """Pixels per figure inch at which report.html embeds the figures (their natural size on screen)."""
-
-FIGURE_TITLES = {
-    "toll": "How many died: the distribution of the toll, and the claims",
-    "exceedance": "The chance that the toll is at least x",
-    "ratios": "What each claim implies about its source: claim ÷ truth",
-    "forces": "Killed and casualties by force",
-    "priors": "Every assumption: the priors",
-    "over_time": "The cumulative toll over time",
-}
-"""Figure names in report order, with the title each figure carries."""
-
-FIELD_NAMES = {
-    "size": "Size",
-    "fatality_rate": "Fatality rate",
-    "daily_hazard": "Daily hazard",
-    "days": "Days deployed",
-    "wounded_per_killed": "Wounded per killed",
-    "missing": "Captured or missing",
-    "reporting_ratio": "Reporting ratio",
-}
 
 # A claim's percentile in the truth's distribution, and what it says about the claim.
 VERDICTS = (
@@ -108,54 +89,10 @@ METRIC_NOUNS = {
 # ---------------------------------------------------------------------------------------------
 
 
-def percentile_text(claim: ClaimSummary) -> str:
-    """The claim's percentile in words: ``45.6th percentile``, ``top 0.0021%``, ``below the 0.002th percentile``."""
-    text = format_percentile(claim.percentile, claim.above)
-    if text.startswith("top"):
-        return text
-    if text.startswith("< "):
-        return f"below the {text.removeprefix('< ')} percentile"
-    return f"{text} percentile"
-
-
 def _at_percentile(claim: ClaimSummary) -> str:
     """``at the 45.6th percentile``, ``in the top 0.0021%``, ``below the 0.002th percentile``."""
     text = percentile_text(claim)
     return text if text.startswith("below") else f"{'in' if text.startswith('top') else 'at'} the {text}"
-
-
-def one_in(p: float) -> str:
-    """A small probability as odds a reader can quote: ``1 in 48,000``, ``1 in 12 billion``."""
-    if not p > 0:
-        return "never"
-    n = 1 / p
-    if n < 1.5:
-        return "almost certain"
-    digits = max(math.floor(math.log10(n)) - 1, 0)
-    rounded = round(n / 10**digits) * 10**digits
-    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if rounded >= scale:
-            return f"1 in {rounded / scale:.2g} {word}"
-    return f"1 in {format_count(rounded)}"
-
-
-def probability_text(p: Probability) -> str:
-    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``; ``< 6e-06 (below resolution)`` for a bound."""
-    if p.method == "bound":
-        return f"< {p.mcse:.1g} (below resolution)" if p.value < 0.5 else f"> 1 − {p.mcse:.1g} (below resolution)"
-    if p.value > 0.5:
-        return f"{p.value:.2g}"
-    return f"{p.value:.2g} ({one_in(p.value)})"
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 claim``, ``3 claims``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def _number(value: float) -> str:
-    """A prior's statistic: thousands separators from 1,000, three significant digits below."""
-    return format_count(value) if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _percent(ratio: float) -> str:
@@ -276,19 +213,6 @@ def _claim(scenario: Scenario, claim_id: str) -> Claim:
     return next(c for c in scenario.claims if c.id == claim_id)
 
 
-def prior_title(spec: PriorSpec, scenario: Scenario) -> str:
-    """A readable name for a prior: ``Fatality rate — Combat troops, 11th Corps (...)``."""
-    parts = spec.path.split(".")
-    field = FIELD_NAMES.get(parts[-1], parts[-1].replace("_", " ").capitalize())
-    if parts[0] == "forces":
-        owner = next(f.label for f in scenario.forces if f.id == parts[1])
-    elif parts[0] == "sources":
-        owner = scenario.source(parts[1]).label
-    else:
-        owner = "all forces"
-    return f"{field} — {owner}"
-
-
 def _levels_text(levels: Sequence[float]) -> str:
     return "/".join(f"{100 * level:g}" for level in levels) + "%"
 
@@ -389,10 +313,6 @@ class Items:
 
 
 Block = Heading | Paragraph | Table | FigureBlock | Items
-
-
-def _interval(low: float, high: float) -> str:
-    return f"{format_count(low)}–{format_count(high)}"
 
 
 def _link(text: str, url: str | None) -> Inline:
@@ -496,8 +416,8 @@ def _priors_table(scenario: Scenario, sources: dict[str, SourceEntry]) -> Table:
             (
                 (prior_title(spec, scenario), f" ({spec.path})"),
                 _params(spec),
-                _number(d["median"]),
-                "fixed" if spec.is_fixed else f"{_number(d['p05'])} – {_number(d['p95'])}",
+                format_value(d["median"]),
+                "fixed" if spec.is_fixed else f"{format_value(d['p05'])} – {format_value(d['p95'])}",
                 spec.units or "not given",
                 (*source, " ", _link("[link]", spec.url)) if spec.url else source,
             )
@@ -520,8 +440,8 @@ def _results_table(summary: Summary) -> Table:
                     tag if len(sides) > 1 else "",
                     format_count(d.mean.value),
                     format_count(d.median.value),
-                    *(_interval(iv.low, iv.high) for iv in d.eti),
-                    _interval(d.hdi[-1].low, d.hdi[-1].high) if d.hdi else "",
+                    *(format_range(iv.low, iv.high) for iv in d.eti),
+                    format_range(d.hdi[-1].low, d.hdi[-1].high) if d.hdi else "",
                 )
             )
     return Table(headers, tuple(rows), numeric=tuple(range(2, len(headers))))
@@ -546,17 +466,7 @@ def _claims_table(summary: Summary, scenario: Scenario) -> Table:
                     *claim_numbers(c),
                 )
             )
-    headers = (
-        "Claim",
-        "",
-        "Says",
-        "Truth over",
-        "Percentile",
-        "P(claim true)",
-        "Claim ÷ truth (95%)",
-        "P(R ≤ v)",
-        "P(R ≥ v)",
-    )
+    headers = ("Claim", "", "Says", "Truth over", *CLAIM_COLUMNS)
     return Table(headers, tuple(rows), numeric=(4, 5, 6, 7, 8))
 
 
@@ -595,13 +505,13 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
     total = summary.prior.quantities[0]
     headline = (
         f"{summary.quantity_labels[total.name]}: median {format_count(total.median.value)}, "
-        f"95% credible interval {_interval(total.eti[-1].low, total.eti[-1].high)} from the priors alone"
+        f"95% credible interval {format_range(total.eti[-1].low, total.eti[-1].high)} from the priors alone"
     )
     if summary.posterior is not None:
         post = summary.posterior.quantities[0]
         headline += (
             f"; median {format_count(post.median.value)} "
-            f"({_interval(post.eti[-1].low, post.eti[-1].high)}) after conditioning on the claims"
+            f"({format_range(post.eti[-1].low, post.eti[-1].high)}) after conditioning on the claims"
         )
     blocks.append(Paragraph((headline + ".",)))
     for warning in summary.warnings:

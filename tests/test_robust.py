@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config import parse_scenario
-from sim.display import format_percentile, format_probability
 from sim.display_robust import format_value
 from sim.engine import TAIL_SUBSAMPLE, simulate
 from sim.priors import interval_of
@@ -25,6 +24,7 @@ from sim.robust import (
     robustness,
 )
 from sim.summary import Probability, summarize
+from sim.text import format_percentile, format_probability
 
 DRAWS = 200_000
 N = 2_000

@@ -1,0 +1,333 @@
+"""The wording layer: every number format, statistic name and label that sim prints, in one place.
+
+The terminal (:mod:`sim.display`), the report, the figures and ``sim compare`` all render from
+these functions, so a number is written the same way everywhere and a phrase is fixed once. This
+module imports neither rich nor matplotlib: it returns plain strings.
+
+Rules (docs/errors.md, "What the display does"):
+
+- counts carry thousands separators (``13,940``), whole numbers print as whole numbers and large
+  values never in exponent notation (``1.398e+04``);
+- a Monte Carlo error prints to one significant digit (two from 10 on) and never as ``± 0``;
+- a probability below resolution is a bound, said as a bound: ``< 2e-05 (below resolution)``,
+  ``below the 0.002th percentile``, ``top < 0.002%``; never ``0`` and never ``top 0%``;
+- one name per statistic: :data:`IMPLIED_RATIO` for the ratio ``v / T`` a claim implies.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config import Scenario
+    from sim.priors import PriorSpec
+    from sim.summary import ClaimSummary, Estimate, Interval, Probability
+
+__all__ = [
+    "CLAIM_COLUMNS",
+    "FIELD_NAMES",
+    "FIGURE_TITLES",
+    "IMPLIED_RATIO",
+    "RELATION_SYMBOLS",
+    "claim_numbers",
+    "claim_says",
+    "format_bytes",
+    "format_count",
+    "format_error",
+    "format_estimate",
+    "format_interval",
+    "format_percentile",
+    "format_probability",
+    "format_range",
+    "format_ratio",
+    "format_ratio_interval",
+    "format_value",
+    "input_label",
+    "loo_flag",
+    "one_in",
+    "percentile_text",
+    "plural",
+    "prior_title",
+    "probability_text",
+    "reading_text",
+    "shorten",
+]
+
+IMPLIED_RATIO = "claim ÷ truth"
+"""The one name of the ratio ``v / T`` between a claim's figure and the true toll it is about."""
+
+CLAIM_COLUMNS = ("Percentile", "P(claim true)", "Claim ÷ truth (95%)", "P(R ≤ v)", "P(R ≥ v)")
+"""Headers of the numbers :func:`claim_numbers` returns, in its order (terminal, report and compare)."""
+
+RELATION_SYMBOLS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
+"""A claim's relation to its figure as a symbol: ``≥ 6,000 killed``."""
+
+FIGURE_TITLES = {
+    "toll": "How many died: the distribution of the toll, and the claims",
+    "exceedance": "The chance that the toll is at least x",
+    "ratios": "What each claim implies about its source: claim ÷ truth",
+    "forces": "Killed and casualties by force",
+    "priors": "Every assumption: the priors",
+    "over_time": "The cumulative toll over time",
+}
+"""Figure names in report order, with the title each figure carries."""
+
+FIELD_NAMES = {
+    "size": "Size",
+    "fatality_rate": "Fatality rate",
+    "daily_hazard": "Daily hazard",
+    "days": "Days deployed",
+    "wounded_per_killed": "Wounded per killed",
+    "missing": "Captured or missing",
+    "reporting_ratio": "Reporting ratio",
+}
+"""The readable name of each prior's last key (the field it sets)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def format_count(value: float) -> str:
+    """A count with thousands separators; one decimal below 100 when not whole: ``13,940``, ``29.9``, ``9``."""
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "–"
+    if abs(value) < 100 and value != round(value):
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def format_value(value: float, *, integer: bool = False) -> str:
+    """A model input or a prior's statistic: ``13,940`` (separators from 100 on, never ``1.394e+04``),
+    ``0.145``, ``5.5e-05``; ``integer`` rounds to a whole number (a count-valued input: ``2``, not ``2.004``)."""
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "–" if math.isnan(value) else "−∞"
+    if integer or abs(value) >= 100:
+        return f"{round(value):,}"
+    return f"{value:.3g}"
+
+
+def format_range(low: float, high: float) -> str:
+    """Two counts joined by an en dash: ``1,104–2,067``."""
+    return f"{format_count(low)}–{format_count(high)}"
+
+
+def format_error(error: float) -> str:
+    """A Monte Carlo error to one significant digit (two from 10 on): ``0.004``, ``0.4``, ``12``, ``1,200``.
+
+    Never ``0`` or ``0.0``: callers print no error at all when it is exactly zero.
+    """
+    if error >= 9.5:  # two significant digits
+        digits = math.floor(math.log10(error)) - 1
+        return format_count(round(error / 10**digits) * 10**digits)
+    return f"{error:.1g}"
+
+
+def _others(pair: tuple[float, float]) -> str:
+    low, high = pair
+    joiner = " or " if high - low == 1 else "–"
+    return f"{format_count(low)}{joiner}{format_count(high)}"
+
+
+def _moves(mcse: float, others: tuple[float, float] | None) -> str | None:
+    """How an estimate varies between seeds: ``± 0.4``, ``37 or 38`` (a whole number), or None (it does not)."""
+    if others is not None:
+        return _others(others) if others[1] > others[0] else None
+    if math.isfinite(mcse) and mcse > 0:
+        return f"± {format_error(mcse)}"
+    return None
+
+
+def format_estimate(e: Estimate) -> str:
+    """``1,544 ± 4``; a whole-number quantile that rarely moves: ``22`` or ``22 (22 or 23)``, the values
+    another seed gives 95% of the time."""
+    moves = _moves(e.mcse, e.others)
+    if moves is None:
+        return format_count(e.value)
+    return f"{format_count(e.value)} ({moves})" if e.others is not None else f"{format_count(e.value)} {moves}"
+
+
+def format_interval(iv: Interval) -> str:
+    """``507–3,359 (± 12)``: the larger end error; ends that are whole numbers rarely moving show the values
+    other seeds give instead, ``9–15 (15 or 16)``."""
+    ends = ((iv.low_mcse, iv.low_others), (iv.high_mcse, iv.high_others))
+    errors = [mcse for mcse, others in ends if others is None]
+    parts = [f"± {format_error(max(errors))}"] if any(math.isfinite(e) and e > 0 for e in errors) else []
+    parts += [_others(others) for _, others in ends if others is not None and others[1] > others[0]]
+    suffix = f" ({'; '.join(parts)})" if parts else ""
+    return f"{format_range(iv.low, iv.high)}{suffix}"
+
+
+def _bound(p: Probability) -> str:
+    """A probability below resolution as the bound it is: ``< 2e-05``, ``> 1 − 6e-06``."""
+    return f"< {p.mcse:.1g}" if p.value < 0.5 else f"> 1 − {p.mcse:.1g}"
+
+
+def format_probability(p: Probability | None) -> str:
+    """A probability with its Monte Carlo error: ``0.19 ± 0.0004``, ``8.9e-10 ± 6e-12``,
+    ``< 2e-05 (below resolution)``; an estimate of 0 with an error is the bound ``< error``."""
+    if p is None:
+        return ""
+    if not math.isfinite(p.value):
+        return "–"
+    if p.method == "exact":
+        return f"{p.value:g}"
+    if p.method == "bound":
+        return f"{_bound(p)} (below resolution)"
+    if not math.isfinite(p.mcse):
+        return f"{p.value:.3g} (error unknown)"
+    if p.value == 0:
+        return f"< {max(p.mcse, 1e-300):.1g}"
+    if p.mcse == 0:
+        return f"{p.value:.3g}"
+    if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):
+        return f"{p.value:.2g} ± {format_error(p.mcse)}"
+    return f"{p.value:.3f} ± {format_error(p.mcse)}"
+
+
+def format_percentile(p: Probability, above: Probability) -> str:
+    """The claim's percentile; in the far tails how far below or above it is, a bound said as a bound.
+
+    ``45.6th``, ``0.0012th``, ``< 0.002th`` (below resolution), ``top 0.0021%``, ``top < 0.002%``;
+    ``0th (nothing below)`` and ``100th (nothing above)`` only when exactly so. Never ``top 0%``.
+    """
+    if p.value < 0.01:
+        if p.method == "bound":
+            return f"< {p.mcse:.1g}th"
+        if p.value <= 0:
+            return f"< {p.mcse:.1g}th" if p.mcse > 0 else "0th (nothing below)"
+        return f"{p.value:.2g}th"
+    if p.value > 99.99:
+        if above.method == "bound":
+            return f"top < {100 * above.mcse:.1g}%"
+        if above.value <= 0:
+            return f"top < {100 * above.mcse:.1g}%" if above.mcse > 0 else "100th (nothing above)"
+        return f"top {100 * above.value:.2g}%"
+    return f"{p.value:.2f}th" if p.value < 1 or p.value > 99 else f"{p.value:.1f}th"
+
+
+def percentile_text(claim: ClaimSummary) -> str:
+    """The claim's percentile in words: ``45.6th percentile``, ``top 0.0021%``, ``below the 0.002th percentile``."""
+    text = format_percentile(claim.percentile, claim.above)
+    if text.startswith("top") or text.endswith(")"):
+        return text
+    if text.startswith("< "):
+        return f"below the {text.removeprefix('< ')} percentile"
+    return f"{text} percentile"
+
+
+def format_ratio(value: float) -> str:
+    """A ratio to three significant digits: ``0.00583``, ``1.08``, ``2.9e-05``."""
+    if not math.isfinite(value):
+        return "∞"
+    if value == 0:
+        return "0"
+    return f"{value:.3g}" if value >= 0.001 else f"{value:.2g}"
+
+
+def format_ratio_interval(median: float, iv: Interval) -> str:
+    """A ratio's median and interval: ``0.941 (0.614–1.5)``."""
+    return f"{format_ratio(median)} ({format_ratio(iv.low)}–{format_ratio(iv.high)})"
+
+
+def one_in(p: float) -> str:
+    """A small probability as odds a reader can quote: ``1 in 48,000``, ``1 in 12 billion``."""
+    if not p > 0:
+        return "never"
+    n = 1 / p
+    if n < 1.5:
+        return "almost certain"
+    digits = max(math.floor(math.log10(n)) - 1, 0)
+    rounded = round(n / 10**digits) * 10**digits
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if rounded >= scale:
+            return f"1 in {rounded / scale:.2g} {word}"
+    return f"1 in {format_count(rounded)}"
+
+
+def probability_text(p: Probability) -> str:
+    """A tail probability with odds: ``2.1e-05 (1 in 47,000)``; ``< 6e-06 (below resolution)`` for a bound."""
+    if p.method == "bound":
+        return f"{_bound(p)} (below resolution)"
+    if p.value <= 0 and p.mcse > 0:
+        return f"< {p.mcse:.1g}"
+    if p.value > 0.5:
+        return f"{p.value:.2g}"
+    return f"{p.value:.2g} ({one_in(p.value)})"
+
+
+def format_bytes(size: int) -> str:
+    """A file size in megabytes: ``1.25 MB``."""
+    return f"{size / 1e6:,.2f} MB"
+
+
+# ---------------------------------------------------------------------------------------------
+# Words and labels
+# ---------------------------------------------------------------------------------------------
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 claim``, ``3 claims``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` on one line, cut at a word to at most ``width`` characters with an ellipsis if it was longer."""
+    return textwrap.shorten(" ".join(text.split()), width, placeholder=" …")
+
+
+def reading_text(c: ClaimSummary) -> str:
+    """The set of reports a claim covers: ``6,000–6,999``, ``≥ 6,000``, ``9``."""
+    if c.reading_high is None:
+        return f"≥ {format_count(c.reading_low)}"
+    if c.reading_high == c.reading_low:
+        return format_count(c.reading_low)
+    return f"{format_count(c.reading_low)}–{format_count(c.reading_high)}"
+
+
+def claim_says(c: ClaimSummary) -> str:
+    """What a claim says, e.g. ``≥ 6,000 casualties``, or its phrase and reading:
+    ``"more than 6,000 casualties" → 6,000–6,999``."""
+    if c.said:
+        return f'"{c.said}" → {reading_text(c)}'
+    return f"{RELATION_SYMBOLS[c.relation]} {format_count(c.value)} {c.metric}"
+
+
+def claim_numbers(c: ClaimSummary) -> tuple[str, ...]:
+    """The claim's numbers under :data:`CLAIM_COLUMNS`: percentile, P(claim true), claim ÷ truth (95%),
+    P(R ≤ v), P(R ≥ v)."""
+    return (
+        format_percentile(c.percentile, c.above),
+        format_probability(c.probability),
+        format_ratio_interval(c.implied_ratio_median, c.implied_ratio),
+        format_probability(c.reported_at_most),
+        format_probability(c.reported_at_least),
+    )
+
+
+def loo_flag(p: Probability | None) -> str:
+    """``conflict`` below 0.01, ``redundant`` above 0.99, else empty (the leave-one-out check's flags)."""
+    if p is None or not math.isfinite(p.value):
+        return ""
+    return "conflict" if p.value < 0.01 else "redundant" if p.value > 0.99 else ""
+
+
+def input_label(path: str, scenario: Scenario) -> str:
+    """A readable name for a key path: ``Fatality rate — Combat troops, 11th Corps (...)``."""
+    parts = path.split(".")
+    field = FIELD_NAMES.get(parts[-1], parts[-1].replace("_", " ").capitalize())
+    if parts[0] == "forces" and len(parts) > 2:
+        owner = next((f.label for f in scenario.forces if f.id == parts[1]), parts[1])
+    elif parts[0] == "sources" and len(parts) > 2:
+        owner = next((s.label for s in scenario.sources if s.id == parts[1]), parts[1])
+    else:
+        owner = "all forces"
+    return f"{field} — {owner}"
+
+
+def prior_title(spec: PriorSpec, scenario: Scenario) -> str:
+    """A readable name for a prior: ``Fatality rate — Combat troops, 11th Corps (...)``."""
+    return input_label(spec.path, scenario)

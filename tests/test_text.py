@@ -1,0 +1,71 @@
+"""The wording layer (sim.text): numbers by kind, bounds said as bounds, never "top 0%" or "± 0"."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.summary import Estimate, Interval, Probability
+from sim.text import (
+    format_count,
+    format_error,
+    format_estimate,
+    format_interval,
+    format_percentile,
+    format_probability,
+    format_value,
+    one_in,
+    probability_text,
+)
+
+
+def test_counts_and_values_are_never_in_exponent_notation():
+    assert format_count(13_943.2) == "13,943"
+    assert format_count(29.94) == "29.9"
+    assert format_value(13_943.2) == "13,943"
+    assert format_value(1_000_000) == "1,000,000"
+    assert format_value(999.7) == "1,000"  # not 1e+03
+    assert format_value(0.14472) == "0.145"
+    assert format_value(2.004, integer=True) == "2"
+    assert format_value(5.5e-05) == "5.5e-05"
+
+
+def test_an_error_that_rounds_to_zero_is_never_printed_as_zero():
+    assert format_error(0.04) == "0.04"
+    assert format_error(12.3) == "12"
+    assert format_estimate(Estimate(1544.0, 4.2)) == "1,544 ± 4"
+    assert format_estimate(Estimate(22.0, 0.0)) == "22"
+    assert format_interval(Interval(0.95, 9, 15, 0.0, 0.0)) == "9–15"
+
+
+@pytest.mark.parametrize(
+    ("percentile", "above", "text"),
+    [
+        (Probability(45.61, 0.1, "conditional"), Probability(0.54, 0.001, "conditional"), "45.6th"),
+        (Probability(1.2e-6, 1e-8, "conditional"), Probability(1.0, 0.0, "exact"), "1.2e-06th"),
+        (Probability(0.0, 0.002, "bound"), Probability(1.0, 0.0, "exact"), "< 0.002th"),
+        (Probability(0.0, 0.0, "exact"), Probability(1.0, 0.0, "exact"), "0th (nothing below)"),
+        (Probability(100.0, 0.0, "bound"), Probability(0.0, 2e-5, "bound"), "top < 0.002%"),
+        (Probability(100.0, 0.0, "conditional"), Probability(0.0, 3e-7, "conditional"), "top < 3e-05%"),
+        (Probability(100.0, 0.0, "exact"), Probability(0.0, 0.0, "exact"), "100th (nothing above)"),
+        (Probability(99.998, 0.0, "conditional"), Probability(2.1e-5, 1e-7, "conditional"), "top 0.0021%"),
+    ],
+)
+def test_percentiles_in_the_far_tails_are_bounds_or_tails_never_top_zero(percentile, above, text):
+    assert format_percentile(percentile, above) == text
+    assert "top 0%" not in text
+
+
+def test_probabilities_below_resolution_are_bounds():
+    assert format_probability(Probability(0.0, 2e-5, "bound")) == "< 2e-05 (below resolution)"
+    assert format_probability(Probability(1.0, 6e-6, "bound")) == "> 1 − 6e-06 (below resolution)"
+    assert format_probability(Probability(0.0, 6e-11, "conditional")) == "< 6e-11"
+    assert format_probability(Probability(0.19, 0.0004, "empirical")) == "0.190 ± 0.0004"
+    assert probability_text(Probability(0.0, 6e-6, "bound")) == "< 6e-06 (below resolution)"
+    assert probability_text(Probability(0.0, 6e-11, "conditional")) == "< 6e-11"
+    assert probability_text(Probability(2.1e-5, 1e-7, "conditional")) == "2.1e-05 (1 in 48,000)"
+
+
+def test_one_in_rounds_odds_to_two_digits():
+    assert one_in(1 / 47_619) == "1 in 48,000"
+    assert one_in(1 / 1.2e10) == "1 in 12 billion"
+    assert one_in(0.0) == "never"
