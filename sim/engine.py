@@ -10,6 +10,11 @@ continuous inputs as fine histograms with exact moments, and a reservoir keeps t
 
 Weighted (posterior) sums are kept relative to a per-accumulator ``log_scale`` so that
 likelihoods far below the smallest double never underflow; merging rescales to the larger.
+
+The accumulators are typed: a :class:`Tally` per outcome, report, ratio and input histogram, a
+:class:`Mean` per per-draw estimate, gathered per side in :class:`Sums` (and in :class:`Conditional`
+for the leave-one-out and pairwise diagnostics) with one field per kind, which
+:mod:`sim.summary` reads.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,15 +51,18 @@ __all__ = [
     "MAX_BINS",
     "RESERVOIR_SIZE",
     "TAIL_SUBSAMPLE",
+    "Conditional",
     "ExecutorError",
+    "Mean",
     "Plan",
     "SimulationResult",
     "Sums",
+    "Tally",
+    "Threshold",
+    "Weighted",
     "claim_thresholds",
     "plan_simulation",
     "simulate",
-    "squares_step",
-    "tail_key",
 ]
 
 RESERVOIR_SIZE = 100_000
@@ -74,6 +83,19 @@ TIMELINE_BINS = 1024
 RATIO_LOGIT_RANGE = 40.0
 
 
+class Threshold(NamedTuple):
+    """A point at which the conditional tail estimators estimate P(T > point) (``upper``) or P(T ≤ point)."""
+
+    quantity: str
+    point: int
+    upper: bool
+
+    @property
+    def stream(self) -> str:
+        """The name of the random stream of its estimator (:func:`chunk_streams`)."""
+        return f"tail:{self.quantity}:{'gt' if self.upper else 'le'}:{self.point}"
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything a chunk needs; built once, sent to each worker once."""
@@ -84,8 +106,8 @@ class Plan:
     chunk_size: int
     condition_on: tuple[str, ...]
     quantities: tuple[Quantity, ...]
-    thresholds: tuple[tuple[str, int, bool], ...]
-    """(quantity, x, upper): estimate P(T > x) if upper else P(T ≤ x), on the small side."""
+    thresholds: tuple[Threshold, ...]
+    """Estimate P(T > x) if upper else P(T ≤ x), on the small side."""
     histogram_edges: dict[str, np.ndarray] = field(repr=False)
     timeline: tuple[Quantity, ...] = ()
     """The cumulative toll of the phased forces on a grid of dates (:func:`sim.model.timeline_of`),
@@ -94,6 +116,11 @@ class Plan:
     """Per quantity, the width of its tally's bins: 1 (exact counts) unless its largest possible value
     exceeds :data:`MAX_BINS`, as with forces of millions, where counts are tallied in bins of 2**k."""
     count_bins: dict[str, int] = field(default_factory=dict)
+    report_widths: dict[str, int] = field(default_factory=dict)
+    """Per sourced claim, the width of its report's tally bins (its truth's)."""
+    report_bins: dict[str, int] = field(default_factory=dict)
+    max_bins: int = MAX_BINS
+    """:data:`MAX_BINS`: quantities that can exceed it are tallied in bins wider than 1."""
 
     @property
     def dates(self) -> tuple[date, ...]:
@@ -107,9 +134,15 @@ class Plan:
     def n_chunks(self) -> int:
         return math.ceil(self.draws / self.chunk_size)
 
-    def quantity_tails(self, name: str) -> tuple[str, ...]:
-        """The conditional tail keys of quantity ``name``, in the order of their cross products ``gram:<name>``."""
-        return tuple(tail_key(q, point, upper) for q, point, upper in self.thresholds if q == name)
+    def quantity_tails(self, name: str) -> tuple[Threshold, ...]:
+        """The conditional tail points of quantity ``name``, in the order of their cross products
+        (:attr:`Sums.gram`)."""
+        return tuple(t for t in self.thresholds if t.quantity == name)
+
+    @property
+    def ratio_edges(self) -> np.ndarray:
+        """Edges of the bins of a reporting ratio's posterior histogram, in logit(prior CDF) space."""
+        return np.linspace(-RATIO_LOGIT_RANGE, RATIO_LOGIT_RANGE, HISTOGRAM_BINS + 1)
 
     def chunk_length(self, index: int) -> int:
         return min(self.chunk_size, self.draws - index * self.chunk_size)
@@ -135,11 +168,6 @@ def claim_thresholds(claim: Claim) -> tuple[int, ...]:
     return tuple(sorted(p for p in points if p >= 0))
 
 
-def tail_key(name: str, point: int, upper: bool) -> str:
-    """Accumulator key of the conditional estimate of P(T > point) (upper) or P(T ≤ point)."""
-    return f"tail:{name}:{'gt' if upper else 'le'}:{point}"
-
-
 def _histogram_edges(distribution) -> np.ndarray | None:
     low, high = (float(x) for x in distribution.ppf([1e-9, 1 - 1e-9]))
     if not math.isfinite(low) or not math.isfinite(high) or high <= low:
@@ -159,14 +187,14 @@ def plan_simulation(
 ) -> Plan:
     """Fix the run's layout: draws, seed, chunking, the outcomes and tail points to accumulate."""
     quantities = quantities_of(scenario)
-    thresholds: dict[tuple[str, int, bool], None] = {}
+    thresholds: dict[Threshold, None] = {}
     for claim in scenario.claims:
         quantity = claim_quantity(quantities, claim)
         if quantity.date is not None:  # a toll at a date: judged from its tally alone
             continue
         centre = expected_total(scenario, quantity)
         for point in claim_thresholds(claim):
-            thresholds[(quantity.name, point, point >= centre)] = None
+            thresholds[Threshold(quantity.name, point, point >= centre)] = None
     condition, superseded = scenario.active_conditions(scenario.condition_on if condition_on is None else condition_on)
     edges: dict[str, np.ndarray] = {}
     if condition:
@@ -192,14 +220,16 @@ def plan_simulation(
         bounds[quantity.name] = bound = _upper_bound(scenario, quantity)
         widths[quantity.name] = 1 if bound < TIMELINE_BINS else 2 ** math.ceil(math.log2(bound / TIMELINE_BINS))
     bins = {name: int(bound // widths[name]) + 1 for name, bound in bounds.items()}
+    report_widths: dict[str, int] = {}
+    report_bins: dict[str, int] = {}
     for claim in scenario.claims:
         if claim.source is not None:
             # A report R = round(ρ·T) shares its truth's bins; its tally stops at the ratio prior's 1 − 1e-6
             # quantile (16 × MAX_BINS at most), reports beyond it are counted in the top bin and reported.
             truth = claim_quantity(quantities, claim).name
             ratio = float(scenario.source(claim.source).reporting_ratio.distribution.ppf(1 - 1e-6))
-            widths[f"reported:{claim.id}"] = widths[truth]
-            bins[f"reported:{claim.id}"] = min(int(ratio * bins[truth]) + 2, 16 * MAX_BINS)
+            report_widths[claim.id] = widths[truth]
+            report_bins[claim.id] = min(int(ratio * bins[truth]) + 2, 16 * MAX_BINS)
     return Plan(
         scenario=scenario,
         draws=scenario.simulation.draws if draws is None else draws,
@@ -213,6 +243,8 @@ def plan_simulation(
         histogram_edges=edges,
         bin_widths=widths,
         count_bins=bins,
+        report_widths=report_widths,
+        report_bins=report_bins,
     )
 
 
@@ -237,64 +269,161 @@ def _upper_bound(scenario: Scenario, quantity: Quantity) -> float:
     return total
 
 
+def _merged(current: np.ndarray | None, value: np.ndarray, mine: float, theirs: float, power: int) -> np.ndarray:
+    """``current·mine^power + value·theirs^power`` (in place on ``current``); arrays of different lengths are
+    zero-padded."""
+    if current is None:
+        return value * theirs**power
+    if current.size < value.size:
+        current = np.pad(current, (0, value.size - current.size))
+    elif value.size < current.size:
+        value = np.pad(value, (0, current.size - value.size))
+    # in place (the stored arrays are this merge's own): no temporaries of a tally's size
+    if mine != 1.0:
+        current *= mine**power
+    current += value if theirs == 1.0 else value * theirs**power
+    return current
+
+
 @dataclass
-class Sums:
-    """Weighted sums that merge by addition: ``linear`` holds Σw·(…), ``quadratic`` Σw²·(…).
+class Weighted:
+    """Sums that merge by addition: ``linear`` of Σw·(…), ``quadratic`` of Σw²·(…) (None: unit weights, where it
+    is ``linear``)."""
 
-    Both are stored divided by ``exp(log_scale)`` (``exp(2·log_scale)`` for ``quadratic``);
-    the prior uses unit weights and ``log_scale = 0``.
-    """
+    linear: np.ndarray
+    quadratic: np.ndarray | None
 
-    log_scale: float = 0.0
-    linear: dict[str, np.ndarray] = field(default_factory=dict)
-    quadratic: dict[str, np.ndarray] = field(default_factory=dict)
+    def merge(self, other: Weighted, mine: float, theirs: float) -> Weighted:
+        """``self·mine + other·theirs`` (``mine²``, ``theirs²`` for ``quadratic``), in place on ``self``."""
+        self.linear = _merged(self.linear, other.linear, mine, theirs, 1)
+        if other.quadratic is not None:
+            self.quadratic = _merged(self.quadratic, other.quadratic, mine, theirs, 2)
+        return self
 
-    def add_counts(self, key: str, values: np.ndarray, weights: np.ndarray | None, *, squares_step: int = 1) -> None:
-        """A tally of ``values``: Σw per value and, when weighted, Σw² per ``squares_step`` values (unit
-        weights keep none: it is Σw)."""
-        self.linear[key] = np.bincount(values, weights=weights).astype(float)
-        if weights is not None:
-            self.quadratic[key] = np.bincount(values // squares_step, weights=weights * weights)
 
-    def add_mean(self, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
-        """Sums for a weighted mean and its standard error: Σw, Σwx | Σw², Σw²x, Σw²x²."""
+@dataclass
+class Mean(Weighted):
+    """Sums for a weighted mean and its standard error: ``linear`` Σw, Σwx and ``quadratic`` Σw², Σw²x, Σw²x²."""
+
+    quadratic: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, weights: np.ndarray | None) -> Mean:
+        """The sums of ``values`` under ``weights`` (None: unit weights)."""
         # Element-wise products and sums, not `@`: BLAS dot calls cost milliseconds per chunk here.
         if weights is None:
             n = float(values.size)
             total, squares = values.sum(), (values * values).sum()
-            self.linear[key] = np.array([n, total])
-            self.quadratic[key] = np.array([n, total, squares])
-        else:
-            weighted2 = weights * weights
-            self.linear[key] = np.array([weights.sum(), (weights * values).sum()])
-            self.quadratic[key] = np.array(
-                [weighted2.sum(), (weighted2 * values).sum(), (weighted2 * values * values).sum()]
-            )
+            return cls(np.array([n, total]), np.array([n, total, squares]))
+        weighted2 = weights * weights
+        return cls(
+            np.array([weights.sum(), (weights * values).sum()]),
+            np.array([weighted2.sum(), (weighted2 * values).sum(), (weighted2 * values * values).sum()]),
+        )
 
-    def merge(self, other: Sums) -> Sums:
-        """The sums of both (in place on ``self``); arrays of different lengths are zero-padded."""
+
+@dataclass
+class Tally(Weighted):
+    """A (weighted) tally of whole numbers: ``linear`` Σw per value and ``quadratic`` Σw² per ``step``
+    values (None with unit weights); ``overflow`` draws were beyond its range, counted in its top bin."""
+
+    step: int = 1
+    overflow: int = 0
+
+    @classmethod
+    def of(cls, values: np.ndarray, weights: np.ndarray | None, *, step: int = 1, overflow: int = 0) -> Tally:
+        """The tally of ``values`` under ``weights`` (None: unit weights)."""
+        quadratic = None if weights is None else np.bincount(values // step, weights=weights * weights)
+        return cls(np.bincount(values, weights=weights).astype(float), quadratic, step, overflow)
+
+    def merge(self, other: Weighted, mine: float, theirs: float) -> Tally:
+        super().merge(other, mine, theirs)
+        self.overflow += other.overflow  # type: ignore[attr-defined]
+        return self
+
+
+def _merge_value(current: Any, value: Any, mine: float, theirs: float, power: int) -> Any:
+    """Merge one field of two :class:`Rescaled` accumulators (a dictionary key by key)."""
+    if value is None:
+        return current
+    if isinstance(value, dict):
+        merged = current if current is not None else {}
+        for key, item in value.items():
+            merged[key] = _merge_value(merged.get(key), item, mine, theirs, power)
+        return merged
+    if isinstance(value, Weighted):
+        if current is None:  # a copy, scaled
+            quadratic = None if value.quadratic is None else value.quadratic * theirs**2
+            return replace(value, linear=value.linear * theirs, quadratic=quadratic)
+        return current.merge(value, mine, theirs)
+    return _merged(current, value, mine, theirs, power)
+
+
+@dataclass
+class Rescaled:
+    """Accumulators that merge by addition, stored divided by ``exp(log_scale)`` (Σw²-type sums by
+    ``exp(2·log_scale)``); unit weights use ``log_scale = 0``. A field of bare arrays says the power of
+    its weights in its metadata (``power``, 1 by default)."""
+
+    log_scale: float = 0.0
+
+    def merge(self, other: Rescaled) -> Rescaled:
+        """The sums of both (in place on ``self``), rescaled to the larger ``log_scale``."""
         scale = max(self.log_scale, other.log_scale)
         if scale == -math.inf:
             mine = theirs = 0.0
         else:
             mine, theirs = math.exp(self.log_scale - scale), math.exp(other.log_scale - scale)
-        for store, other_store, power in ((self.linear, other.linear, 1), (self.quadratic, other.quadratic, 2)):
-            for key, value in other_store.items():
-                current = store.get(key)
-                if current is None:
-                    store[key] = value * theirs**power
-                    continue
-                if current.size < value.size:
-                    current = np.pad(current, (0, value.size - current.size))
-                elif value.size < current.size:
-                    value = np.pad(value, (0, current.size - value.size))
-                # in place (the stored arrays are this merge's own): no temporaries of a tally's size
-                if mine != 1.0:
-                    current *= mine**power
-                current += value if theirs == 1.0 else value * theirs**power
-                store[key] = current
+        for f in fields(self):
+            if f.name != "log_scale":
+                power = f.metadata.get("power", 1)
+                setattr(self, f.name, _merge_value(getattr(self, f.name), getattr(other, f.name), mine, theirs, power))
         self.log_scale = scale
         return self
+
+
+@dataclass
+class Sums(Rescaled):
+    """One side's tallies: the prior's (unit weights, ``log_scale`` 0) or the posterior's (importance weights).
+
+    Keys are quantity names, claim ids, claim-group keys or input key paths, as each field says.
+    """
+
+    weight: Mean | None = None
+    """Σw and Σw² (as a :class:`Mean` of ones): the total weight and the effective sample size."""
+    counts: dict[str, Tally] = field(default_factory=dict)
+    """Per quantity (claims' and the timeline's), the tally of its values in bins of ``Plan.bin_widths``."""
+    tails: dict[Threshold, Mean] = field(default_factory=dict)
+    """Prior only: the conditional estimates of each tail point, on the chunks' subsamples."""
+    gram: dict[str, np.ndarray] = field(default_factory=dict, metadata={"power": 2})
+    """Prior only: per quantity, the cross products Σ aᵢ·bᵢ of its tail estimates (in ``Plan.quantity_tails``
+    order, flattened)."""
+    at_most: dict[str, Mean] = field(default_factory=dict)
+    """Per sourced claim, P(R ≤ v | T) for its report R (exact given T) over every draw."""
+    at_least: dict[str, Mean] = field(default_factory=dict)
+    """Per sourced claim, P(R ≥ v | T)."""
+    reported: dict[str, Tally] = field(default_factory=dict)
+    """Per sourced claim, the tally of its report R = round(ρ·T) on the subsample, in bins of ``Plan.report_widths``."""
+    likelihoods: dict[str, Mean] = field(default_factory=dict)
+    """Prior only: per conditioned claim, the mean of its likelihood (its prior predictive probability)."""
+    ratios: dict[str, Tally] = field(default_factory=dict)
+    """Posterior only: per claim group with a source, ρ's histogram on ``Plan.ratio_edges``."""
+    histograms: dict[str, Tally] = field(default_factory=dict)
+    """Posterior only: per input key path, its histogram on ``Plan.histogram_edges``."""
+    moments: dict[str, np.ndarray] = field(default_factory=dict)
+    """Posterior only: per input key path, Σw, Σwx, Σwx²."""
+
+
+@dataclass
+class Conditional(Rescaled):
+    """Sums weighted by some of the conditioned claims' likelihoods (see :class:`Conditioned`)."""
+
+    weight: Mean | None = None
+    probability: Mean | None = None
+    """The leave-one-out probability of a claim's reading, or that of one claim given another."""
+    at_most: Mean | None = None
+    """A sourced claim's P(R ≤ v) given the other claims."""
+    at_least: Mean | None = None
 
 
 @dataclass
@@ -307,7 +436,8 @@ class ChunkResult:
     posterior: Sums | None
     support: np.ndarray | None
     reservoir: dict[str, np.ndarray] | None
-    conditional: dict[str, Sums] | None = None
+    leave_one_out: dict[str, Conditional] | None = None
+    given: dict[tuple[str, str], Conditional] | None = None
 
 
 def _histogram_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -349,10 +479,10 @@ def _ratio(log_numerator: np.ndarray, log_denominator: np.ndarray) -> np.ndarray
 class Conditioned:
     """One chunk's conditioning: importance weights and the sums of the leave-one-out and pairwise diagnostics.
 
-    ``conditional["loo:<claim>"]`` is weighted by the likelihood of every conditioned claim but that one
-    (all of them, for a claim not conditioned on) and holds the claim's conditional probability ``loo``
-    (conditioned claims) and predictive tails ``pred_le``/``pred_ge`` given the other claims of its source;
-    ``conditional["given:<j>|<k>"]`` is weighted by claim ``k``'s likelihood and holds ``p = L(j, k)/L(k)``.
+    ``leave_one_out[claim]`` is weighted by the likelihood of every conditioned claim but that one
+    (all of them, for a claim not conditioned on) and holds the claim's conditional probability
+    (conditioned claims) and predictive tails ``at_most``/``at_least`` given the other claims of its source;
+    ``given[(j, k)]`` is weighted by claim ``k``'s likelihood and holds the probability ``L(j, k)/L(k)``.
     """
 
     weights: np.ndarray
@@ -360,16 +490,15 @@ class Conditioned:
     support: np.ndarray
     ratio_bins: dict[str, np.ndarray]
     likelihoods: dict[str, np.ndarray]
-    conditional: dict[str, Sums]
+    leave_one_out: dict[str, Conditional]
+    given: dict[tuple[str, str], Conditional]
 
 
-def _conditional_sums(log_weight: np.ndarray, values: dict[str, np.ndarray]) -> Sums:
+def _conditional_sums(log_weight: np.ndarray, **values: np.ndarray) -> Conditional:
+    """The :class:`Conditional` of ``values`` (its fields) under the weights ``exp(log_weight)``."""
     weights, scale = _scaled(log_weight)
-    sums = Sums(log_scale=scale)
-    sums.add_mean("ess", np.ones(weights.size), weights)
-    for key, value in values.items():
-        sums.add_mean(key, value, weights)
-    return sums
+    means = {name: Mean.of(value, weights) for name, value in values.items()}
+    return Conditional(log_scale=scale, weight=Mean.of(np.ones(weights.size), weights), **means)
 
 
 def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Streams) -> Conditioned:
@@ -396,7 +525,8 @@ def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Stre
         for index in members:
             single[group.claims[index].id] = likelihood.single(index)
             where[group.claims[index].id] = (g, index)
-    conditional: dict[str, Sums] = {}
+    leave_one_out: dict[str, Conditional] = {}
+    given: dict[tuple[str, str], Conditional] = {}
     ratio_bins: dict[str, np.ndarray] = {}
     for g, (group, likelihood, members) in enumerate(joint):
         others = np.sum([full[h] for h in range(len(joint)) if h != g], axis=0) if len(joint) > 1 else np.zeros(n)
@@ -404,17 +534,17 @@ def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Stre
             if claim.id in plan.condition_on:
                 rest = tuple(i for i in members if i != index)
                 log_rest = likelihood.log_likelihood(rest)
-                values = {"loo": _ratio(full[g], log_rest)}
+                values = {"probability": _ratio(full[g], log_rest)}
                 log_minus = others + log_rest
             else:
                 rest, values, log_minus = members, {}, log_weight
             if group.source is not None:
                 at_most, at_least, total = likelihood.predictive(index, rest)
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    values["pred_le"] = np.nan_to_num(at_most / total)
-                    values["pred_ge"] = np.nan_to_num(at_least / total)
+                    values["at_most"] = np.nan_to_num(at_most / total)
+                    values["at_least"] = np.nan_to_num(at_least / total)
             if values:
-                conditional[f"loo:{claim.id}"] = _conditional_sums(log_minus, values)
+                leave_one_out[claim.id] = _conditional_sums(log_minus, **values)
         if group.source is not None:
             pick = None if likelihood.nodes is None else streams(f"ratio-node:{group.key}").random(n)
             lower, mass = likelihood.ratio_quantile(members, pick)
@@ -427,15 +557,15 @@ def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Stre
             (g, a), (h, b) = where[first.id], where[second.id]
             pair = joint[g][1].log_likelihood((a, b)) if g == h else single[first.id] + single[second.id]
             support[j, k] = support[k, j] = int(np.count_nonzero(pair > -np.inf))
-            conditional[f"given:{first.id}|{second.id}"] = _conditional_sums(
-                single[second.id], {"p": _ratio(pair, single[second.id])}
+            given[(first.id, second.id)] = _conditional_sums(
+                single[second.id], probability=_ratio(pair, single[second.id])
             )
-            conditional[f"given:{second.id}|{first.id}"] = _conditional_sums(
-                single[first.id], {"p": _ratio(pair, single[first.id])}
+            given[(second.id, first.id)] = _conditional_sums(
+                single[first.id], probability=_ratio(pair, single[first.id])
             )
     weights, scale = _scaled(log_weight)
     likelihoods = {claim_id: np.exp(values) for claim_id, values in single.items()}
-    return Conditioned(weights, scale, support, ratio_bins, likelihoods, conditional)
+    return Conditioned(weights, scale, support, ratio_bins, likelihoods, leave_one_out, given)
 
 
 def _accumulate(
@@ -444,42 +574,48 @@ def _accumulate(
     metrics: dict[str, np.ndarray],
     weights: np.ndarray | None,
     sums: Sums,
-    tail_values: dict[str, np.ndarray],
+    tails: Tails,
 ) -> None:
     m = subsample_size(draws.n)
     sub_weights = None if weights is None else weights[:m]
     if weights is None:
-        sums.linear["ess"], sums.quadratic["ess"] = np.full(2, float(draws.n)), np.full(3, float(draws.n))
+        sums.weight = Mean(np.full(2, float(draws.n)), np.full(3, float(draws.n)))
     else:
-        sums.add_mean("ess", np.ones(draws.n), weights)
+        sums.weight = Mean.of(np.ones(draws.n), weights)
     for quantity in plan.quantities:
-        _tally(plan, sums, quantity.name, f"count:{quantity.name}", metrics[quantity.name], weights)
+        sums.counts[quantity.name] = _tally(
+            metrics[quantity.name], weights, plan.count_bins[quantity.name], plan.bin_widths[quantity.name]
+        )
     for quantity in plan.timeline:
-        _tally(plan, sums, quantity.name, f"count:{quantity.name}", draws.metric(quantity), weights)
-    for key, values in tail_values.items():
-        # subsample estimates carry the subsample's weights; full-length ones (predictive tails) all weights
-        these_weights = weights if values.size == draws.n else sub_weights
-        if key.startswith("reported:"):
-            _tally(plan, sums, key, key, values, these_weights)
-        elif weights is None or not key.startswith("tail:"):  # conditional tails are prior-only (see summary)
-            sums.add_mean(key, values, these_weights)
-    if weights is None:
+        sums.counts[quantity.name] = _tally(
+            draws.metric(quantity), weights, plan.count_bins[quantity.name], plan.bin_widths[quantity.name]
+        )
+    for claim_id, values in tails.at_most.items():  # full length: all weights
+        sums.at_most[claim_id] = Mean.of(values, weights)
+        sums.at_least[claim_id] = Mean.of(tails.at_least[claim_id], weights)
+    for claim_id, values in tails.reported.items():  # the subsample's weights
+        bins = plan.report_bins[claim_id]
+        step = -(-bins // SQUARES_BINS)
+        sums.reported[claim_id] = _tally(values, sub_weights, bins, plan.report_widths[claim_id], step=step)
+    if weights is None:  # conditional tails are prior-only (see summary)
+        for threshold, values in tails.cdf.items():
+            sums.tails[threshold] = Mean.of(values, None)
         for quantity in plan.quantities:
-            keys = plan.quantity_tails(quantity.name)
-            if keys:  # cross products of the conditional tails: the error of their differences and averages
-                rows = [tail_values[key] for key in keys]
-                sums.quadratic[f"gram:{quantity.name}"] = np.array([(a * b).sum() for a in rows for b in rows])
+            points = plan.quantity_tails(quantity.name)
+            if points:  # cross products of the conditional tails: the error of their differences and averages
+                rows = [tails.cdf[point] for point in points]
+                sums.gram[quantity.name] = np.array([(a * b).sum() for a in rows for b in rows])
 
 
-def _tally(plan: Plan, sums: Sums, name: str, key: str, values: np.ndarray, weights: np.ndarray | None) -> None:
-    """Add a bincount of whole numbers, in bins of ``plan.bin_widths[name]``, the top bin catching overflow."""
-    width, bins = plan.bin_widths[name], plan.count_bins[name]
+def _tally(values: np.ndarray, weights: np.ndarray | None, bins: int, width: int, *, step: int = 1) -> Tally:
+    """A bincount of whole numbers in ``bins`` bins of ``width``, the top bin catching overflow."""
     if width > 1:
         values = values // width
+    overflow = 0
     if values.size and values.max() >= bins:  # an unbounded prior's far tail: keep it in the last bin
-        sums.linear[f"overflow:{name}"] = np.array([float((values >= bins).sum())])
+        overflow = int((values >= bins).sum())
         values = np.minimum(values, bins - 1)
-    sums.add_counts(key, values, weights, squares_step=squares_step(plan, key))
+    return Tally.of(values, weights, step=step, overflow=overflow)
 
 
 SQUARES_BINS = 4096
@@ -487,32 +623,42 @@ SQUARES_BINS = 4096
 sum, and a report can take 16 × MAX_BINS values (this keeps the posterior's memory within that of the prior)."""
 
 
-def squares_step(plan: Plan, key: str) -> int:
-    """How many of a tally's values share one bin of its Σw² (1 but for reports, see :data:`SQUARES_BINS`)."""
-    return -(-plan.count_bins[key] // SQUARES_BINS) if key.startswith("reported:") else 1
+@dataclass(frozen=True)
+class Tails:
+    """One chunk's per-draw conditional estimates, shared by both sides' sums."""
+
+    cdf: dict[Threshold, np.ndarray]
+    """P(T ≤ x) or P(T > x) given each draw's other inputs, on the subsample."""
+    at_most: dict[str, np.ndarray]
+    """Per sourced claim, P(R ≤ v | T) (exact given T) on every draw."""
+    at_least: dict[str, np.ndarray]
+    reported: dict[str, np.ndarray]
+    """Per sourced claim, a report R = round(ρ·T) on the subsample."""
 
 
-def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> dict[str, np.ndarray]:
+def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> Tails:
     """Per-draw conditional estimates: P(T ≤ x) and reports R on the chunk's subsample, predictive tails on all."""
     scenario = plan.scenario
     m = subsample_size(draws.n)
     sub = draws.take(m)
     by_name = {q.name: q for q in plan.quantities}
-    out: dict[str, np.ndarray] = {}
-    for name, point, upper in plan.thresholds:
-        key = tail_key(name, point, upper)
-        out[key] = conditional_cdf(scenario, sub, by_name[name], point, streams(key), upper=upper)
+    tails = Tails({}, {}, {}, {})
+    for threshold in plan.thresholds:
+        quantity = by_name[threshold.quantity]
+        tails.cdf[threshold] = conditional_cdf(
+            scenario, sub, quantity, threshold.point, streams(threshold.stream), upper=threshold.upper
+        )
     for claim in scenario.claims:
         if claim.source is None:
             continue
         truth = metrics[plan.quantity(claim).name]
         # exact given T and tabulated by T: cheap enough for every draw
-        out[f"pred_le:{claim.id}"], out[f"pred_ge:{claim.id}"] = reported_tails(claim, truth, scenario)
+        tails.at_most[claim.id], tails.at_least[claim.id] = reported_tails(claim, truth, scenario)
         ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(
             size=m, random_state=streams(f"report:{claim.id}")
         )
-        out[f"reported:{claim.id}"] = np.rint(ratio * truth[:m]).astype(np.int64)
-    return out
+        tails.reported[claim.id] = np.rint(ratio * truth[:m]).astype(np.int64)
+    return tails
 
 
 def chunk_streams(seed: int, index: int) -> Streams:
@@ -538,28 +684,28 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
     draws = draw_chunk(plan.scenario, n, streams, plan.dates)
     metrics = {q.name: draws.metric(q) for q in plan.quantities}
 
-    tail_values = _tail_values(plan, draws, metrics, streams)
+    tails = _tail_values(plan, draws, metrics, streams)
     weights = None
-    posterior = support = conditional = None
+    posterior = support = conditioned = None
     prior = Sums()
     if plan.condition_on:
         conditioned = _condition(plan, metrics, n, streams)
-        weights, support, conditional = conditioned.weights, conditioned.support, conditioned.conditional
+        weights, support = conditioned.weights, conditioned.support
         posterior = Sums(log_scale=conditioned.log_scale)
         for key, bins in conditioned.ratio_bins.items():
-            posterior.add_counts(f"ratio:{key}", bins, weights)
+            posterior.ratios[key] = Tally.of(bins, weights)
         for claim_id, likelihood in conditioned.likelihoods.items():
-            prior.add_mean(f"like:{claim_id}", likelihood, None)
+            prior.likelihoods[claim_id] = Mean.of(likelihood, None)
         for path, edges in plan.histogram_edges.items():
             values = draws.inputs[path]
-            posterior.add_counts(f"hist:{path}", _histogram_index(values, edges), weights)
+            posterior.histograms[path] = Tally.of(_histogram_index(values, edges), weights)
             values = values.astype(float)
             weighted = weights * values
-            posterior.linear[f"input:{path}"] = np.array([weights.sum(), weighted.sum(), (weighted * values).sum()])
+            posterior.moments[path] = np.array([weights.sum(), weighted.sum(), (weighted * values).sum()])
 
-    _accumulate(plan, draws, metrics, None, prior, tail_values)
+    _accumulate(plan, draws, metrics, None, prior, tails)
     if posterior is not None:
-        _accumulate(plan, draws, metrics, weights, posterior, tail_values)
+        _accumulate(plan, draws, metrics, weights, posterior, tails)
 
     reservoir = None
     start = index * plan.chunk_size
@@ -583,7 +729,8 @@ def run_chunk(plan: Plan, index: int) -> ChunkResult:
         posterior=posterior,
         support=support,
         reservoir=reservoir,
-        conditional=conditional,
+        leave_one_out=None if conditioned is None else conditioned.leave_one_out,
+        given=None if conditioned is None else conditioned.given,
     )
 
 
@@ -598,8 +745,10 @@ class SimulationResult:
     reservoir: dict[str, np.ndarray]
     elapsed: float
     workers: int
-    conditional: dict[str, Sums] = field(default_factory=dict)
-    """The leave-one-out and pairwise sums of :class:`Conditioned`, merged over the chunks."""
+    leave_one_out: dict[str, Conditional] = field(default_factory=dict)
+    """Per claim, the leave-one-out sums of :class:`Conditioned`, merged over the chunks."""
+    given: dict[tuple[str, str], Conditional] = field(default_factory=dict)
+    """Per ordered pair of conditioned claims ``(j, k)``, the sums of ``j`` given ``k``, merged over the chunks."""
 
 
 _WORKER_PLAN: Plan | None = None
@@ -729,15 +878,17 @@ def simulate(
     prior = Sums()
     posterior: Sums | None = Sums(log_scale=-math.inf) if plan.condition_on else None
     support = None
-    conditional: dict[str, Sums] = {}
+    leave_one_out: dict[str, Conditional] = {}
+    given: dict[tuple[str, str], Conditional] = {}
     reservoir_parts: dict[str, list[np.ndarray]] = {}
     for result in _in_order(plan, workers, executor, scheduler):
         prior.merge(result.prior)
         if posterior is not None and result.posterior is not None:
             posterior.merge(result.posterior)
             support = result.support if support is None else support + result.support
-            for key, sums in (result.conditional or {}).items():
-                conditional.setdefault(key, Sums(log_scale=-math.inf)).merge(sums)
+            for merged, chunk in ((leave_one_out, result.leave_one_out), (given, result.given)):
+                for key, sums in (chunk or {}).items():
+                    merged.setdefault(key, Conditional(log_scale=-math.inf)).merge(sums)
         if result.reservoir is not None:
             for key, values in result.reservoir.items():
                 reservoir_parts.setdefault(key, []).append(values)
@@ -756,5 +907,6 @@ def simulate(
         reservoir=reservoir,
         elapsed=time.perf_counter() - started,
         workers=workers,
-        conditional=conditional,
+        leave_one_out=leave_one_out,
+        given=given,
     )

@@ -39,7 +39,7 @@ from scipy import special
 
 from sim import __version__
 from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
-from sim.engine import HISTOGRAM_BINS, MAX_BINS, RATIO_LOGIT_RANGE, SimulationResult, Sums, squares_step, tail_key
+from sim.engine import Mean, SimulationResult, Sums, Tally, Threshold
 from sim.inference import claim_groups
 from sim.mcse import hdi_bootstrap_se, hdi_ends, interpolated_quantile_se, quantile_index, quantile_spread, weighted_se
 from sim.model import Quantity
@@ -360,36 +360,39 @@ class _Weights:
 
     def __init__(self, sums: Sums) -> None:
         self.sums = sums
-        (total,) = sums.linear["ess"][:1]
+        weight: Mean = sums.weight  # type: ignore[assignment]
+        (total,) = weight.linear[:1]
         self.total = float(total)
-        self.ess = float(total**2 / sums.quadratic["ess"][0]) if total > 0 else 0.0
+        self.ess = float(total**2 / weight.quadratic[0]) if total > 0 else 0.0
 
-    def tally(self, key: str, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
+    @staticmethod
+    def tally(tally: Tally) -> tuple[np.ndarray, np.ndarray] | None:
         """A tally's Σw and Σw² per bin over its total weight and its square (None if it holds no weight).
 
         Unit (prior) weights keep no Σw²: it is Σw. Σw² kept per ``step`` values is spread evenly over them.
         """
-        linear = self.sums.linear[key]
+        linear = tally.linear
         total = float(linear.sum())
         if not total > 0:
             return None
-        squares = self.sums.quadratic.get(key, linear)
-        if step > 1 and key in self.sums.quadratic:
-            spread = np.repeat(squares / step, step)
+        squares = linear if tally.quadratic is None else tally.quadratic
+        if tally.step > 1 and tally.quadratic is not None:
+            spread = np.repeat(squares / tally.step, tally.step)
             squares = np.pad(spread[: linear.size], (0, max(linear.size - spread.size, 0)))
             squares[-1] += spread[linear.size :].sum()  # a last block reaching past the tally's end
         return linear / total, squares / total**2
 
-    def mean(self, key: str) -> Probability:
-        """Weighted mean of per-draw values and the standard error of a self-normalised mean."""
-        total, weighted = self.sums.linear[key]
-        w2, w2x, w2x2 = self.sums.quadratic[key]
-        if total <= 0:
-            return Probability(math.nan, math.nan, "conditional")
-        mean = weighted / total
-        variance = max(w2x2 - 2 * mean * w2x + mean**2 * w2, 0.0)
-        mcse = math.sqrt(variance) / total if total**2 / w2 >= MIN_ESS_FOR_ERRORS else math.nan
-        return Probability(float(min(max(mean, 0.0), 1.0)), float(mcse), "conditional")
+
+def _mean(sums: Mean) -> Probability:
+    """Weighted mean of per-draw values and the standard error of a self-normalised mean."""
+    total, weighted = sums.linear
+    w2, w2x, w2x2 = sums.quadratic
+    if total <= 0:
+        return Probability(math.nan, math.nan, "conditional")
+    mean = weighted / total
+    variance = max(w2x2 - 2 * mean * w2x + mean**2 * w2, 0.0)
+    mcse = math.sqrt(variance) / total if total**2 / w2 >= MIN_ESS_FOR_ERRORS else math.nan
+    return Probability(float(min(max(mean, 0.0), 1.0)), float(mcse), "conditional")
 
 
 def _implied(v: float, quantile: Estimate) -> Estimate:
@@ -549,19 +552,18 @@ class _Tails:
         self,
         weights: _Weights,
         quantity: str,
-        thresholds: dict[int, bool],
-        keys: tuple[str, ...],
+        points: tuple[Threshold, ...],
         *,
         conditional: bool,
         width: int = 1,
     ) -> None:
         self.weights = weights
         self.quantity = quantity
-        self.thresholds = thresholds
-        self.keys = keys
+        self.thresholds = {t.point: t.upper for t in points}
+        self.points = points
         self.conditional = conditional
         self.width = width
-        self.pmf, self.pmf2 = weights.tally(f"count:{quantity}")  # type: ignore[misc]
+        self.pmf, self.pmf2 = weights.tally(weights.sums.counts[quantity])  # type: ignore[misc]
 
     def value(self, index: float) -> float:
         """The value a bin index stands for (itself, for exact tallies)."""
@@ -602,14 +604,14 @@ class _Tails:
     def _conditional(self, terms: dict[int, float], constant: float) -> Probability:
         """The per-draw combination of conditional estimates and the standard error of its mean."""
         sums = self.weights.sums
-        coefficients = np.zeros(len(self.keys))
+        coefficients = np.zeros(len(self.points))
         for x, a in terms.items():
             upper = self.thresholds[x]
-            coefficients[self.keys.index(tail_key(self.quantity, x, upper))] += -a if upper else a
+            coefficients[self.points.index(Threshold(self.quantity, x, upper))] += -a if upper else a
             constant += a if upper else 0.0
-        n, totals = np.array([sums.linear[key] for key in self.keys]).T
+        n, totals = np.array([sums.tails[point].linear for point in self.points]).T
         means = totals / n
-        gram = sums.quadratic[f"gram:{self.quantity}"].reshape(len(self.keys), len(self.keys)) / n[0]
+        gram = sums.gram[self.quantity].reshape(len(self.points), len(self.points)) / n[0]
         variance = float(coefficients @ (gram - np.outer(means, means)) @ coefficients)
         value = min(max(constant + float(coefficients @ means), 0.0), 1.0)
         mcse = math.sqrt(max(variance, 0.0) / n[0]) if _errors_defined(n[0]) else math.nan
@@ -643,13 +645,11 @@ class _Tails:
         return Estimate(self.value(estimate.value), estimate.mcse * self.width)
 
 
-def _ratio_posterior(weights: _Weights, claim_id: str, distribution, levels: tuple[float, ...]) -> Distribution:
+def _ratio_posterior(
+    weights: _Weights, claim_id: str, distribution, logit_edges: np.ndarray, levels: tuple[float, ...]
+) -> Distribution:
     """The posterior of a reporting ratio from its histogram in logit(prior CDF) space, mapped to ratios."""
-    key = f"ratio:{claim_id}"
-    counts, counts2 = (
-        np.pad(c, (0, HISTOGRAM_BINS - c.size)) for c in (weights.sums.linear[key], weights.sums.quadratic[key])
-    )
-    logit_edges = np.linspace(-RATIO_LOGIT_RANGE, RATIO_LOGIT_RANGE, HISTOGRAM_BINS + 1)
+    counts, counts2 = _histogram(weights.sums.ratios[claim_id], logit_edges)
     in_u = _binned_distribution(claim_id, counts, counts2, logit_edges, None, weights.ess, levels)
 
     def to_ratio(logit: float) -> float:
@@ -674,6 +674,11 @@ def _ratio_posterior(weights: _Weights, claim_id: str, distribution, levels: tup
         tuple(interval(iv) for iv in in_u.eti),
         (),
     )
+
+
+def _histogram(tally: Tally, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A weighted histogram's Σw and Σw² over every bin of ``edges`` (its tally stops at its last non-empty bin)."""
+    return tuple(np.pad(c, (0, edges.size - 1 - c.size)) for c in (tally.linear, tally.quadratic))  # type: ignore[return-value]
 
 
 def _at_resolution(p: Probability, ess: float) -> Probability:
@@ -710,22 +715,22 @@ def _claims(
         extra: dict[str, Any] = {}
         group = groups[claim.id]
         extra["shares_ratio_with"] = tuple(c.id for c in group.claims if c.id != claim.id)
-        conditional = result.conditional.get(f"loo:{claim.id}") if posterior else None
-        if conditional is not None and "loo" in conditional.linear:
-            extra["loo"] = _Weights(conditional).mean("loo")
-        if not posterior and f"like:{claim.id}" in weights.sums.linear:
-            extra["prior_predictive"] = _at_resolution(weights.mean(f"like:{claim.id}"), weights.ess)
+        conditional = result.leave_one_out.get(claim.id) if posterior else None
+        if conditional is not None and conditional.probability is not None:
+            extra["loo"] = _mean(conditional.probability)
+        if not posterior and claim.id in weights.sums.likelihoods:
+            extra["prior_predictive"] = _at_resolution(_mean(weights.sums.likelihoods[claim.id]), weights.ess)
         if claim.source is not None:
             # given the other conditioned claims of its source (and the run's other claims), not the claim itself
             if conditional is None:
-                extra["reported_at_most"] = weights.mean(f"pred_le:{claim.id}")
-                extra["reported_at_least"] = weights.mean(f"pred_ge:{claim.id}")
+                extra["reported_at_most"] = _mean(weights.sums.at_most[claim.id])
+                extra["reported_at_least"] = _mean(weights.sums.at_least[claim.id])
             else:
-                extra["reported_at_most"] = _Weights(conditional).mean("pred_le")
-                extra["reported_at_least"] = _Weights(conditional).mean("pred_ge")
-            reported = weights.tally(f"reported:{claim.id}", squares_step(plan, f"reported:{claim.id}"))
+                extra["reported_at_most"] = _mean(conditional.at_most)  # type: ignore[arg-type]
+                extra["reported_at_least"] = _mean(conditional.at_least)  # type: ignore[arg-type]
+            reported = weights.tally(weights.sums.reported[claim.id])
             if reported is not None:  # the report's distribution comes from the subsample: it may hold no weight
-                width = plan.bin_widths[f"reported:{claim.id}"]
+                width = plan.report_widths[claim.id]
                 cdf, cdf2 = np.cumsum(reported[0]), np.cumsum(reported[1])
                 low, median, high = (_quantile(cdf, cdf2, q, 1 / float(cdf2[-1])) for q in (0.025, 0.5, 0.975))
                 exact = width == 1  # ranges of other seeds' values for whole numbers, not bins
@@ -741,10 +746,10 @@ def _claims(
                     low.others if exact else None,
                     high.others if exact else None,
                 )
-            if posterior and f"ratio:{group.key}" in weights.sums.linear:
+            if posterior and group.key in weights.sums.ratios:
                 distribution = group.source.reporting_ratio.distribution  # type: ignore[union-attr]
                 levels = scenario.simulation.levels
-                extra["ratio_posterior"] = _ratio_posterior(weights, group.key, distribution, levels)
+                extra["ratio_posterior"] = _ratio_posterior(weights, group.key, distribution, plan.ratio_edges, levels)
         out.append(
             ClaimSummary(
                 id=claim.id,
@@ -778,7 +783,7 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
     weights = _Weights(sums)
     quantities = []
     for q in plan.quantities:
-        pmf, pmf2 = weights.tally(f"count:{q.name}")  # type: ignore[misc]
+        pmf, pmf2 = weights.tally(sums.counts[q.name])  # type: ignore[misc]
         hdi_errors: list[tuple[float, tuple[float, float] | None]] = [(math.nan, None)] * (2 * len(levels))
         if _errors_defined(weights.ess):
             rng = np.random.Generator(
@@ -787,14 +792,10 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
             hdi_errors = hdi_bootstrap_se(pmf, pmf2, levels, rng)
         distribution = _count_distribution(q.name, pmf, pmf2, weights.ess, levels, hdi_errors)
         quantities.append(_rescale(distribution, plan.bin_widths[q.name]))
-    thresholds: dict[str, dict[int, bool]] = {}
-    for name, point, upper in plan.thresholds:
-        thresholds.setdefault(name, {})[point] = upper
     tails = {
         q.name: _Tails(
             weights,
             q.name,
-            thresholds.get(q.name, {}),
             plan.quantity_tails(q.name),
             conditional=not posterior and q.date is None,  # a toll at a date has no conditional estimator
             width=plan.bin_widths[q.name],
@@ -806,12 +807,9 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
         inputs = tuple(
             _binned_distribution(
                 path,
-                *(
-                    np.pad(c, (0, HISTOGRAM_BINS - c.size))
-                    for c in (sums.linear[f"hist:{path}"], sums.quadratic[f"hist:{path}"])
-                ),
+                *_histogram(sums.histograms[path], edges),
                 edges,
-                sums.linear[f"input:{path}"],
+                sums.moments[path],
                 weights.ess,
                 levels,
             )
@@ -852,15 +850,14 @@ def _distributions(result: SimulationResult) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     sides = [("prior", result.prior)] + ([("posterior", result.posterior)] if result.posterior is not None else [])
     for side_name, sums in sides:
-        total = sums.linear["ess"][0]
+        total = sums.weight.linear[0]  # type: ignore[union-attr]
         for quantity in (*plan.quantities, *plan.timeline):
-            out[f"{side_name}/{quantity.name}"] = sums.linear[f"count:{quantity.name}"] / total
-    for key, counts in result.prior.linear.items():
-        if key.startswith("reported:"):
-            out[f"reported/{key.removeprefix('reported:')}"] = counts / counts.sum()
+            out[f"{side_name}/{quantity.name}"] = sums.counts[quantity.name].linear / total
+    for claim_id, tally in result.prior.reported.items():
+        out[f"reported/{claim_id}"] = tally.linear / tally.linear.sum()
     if result.posterior is not None:
         for path, edges in plan.histogram_edges.items():
-            counts = result.posterior.linear[f"hist:{path}"]
+            counts = result.posterior.histograms[path].linear
             out[f"posterior_input/{path}/counts"] = np.pad(counts, (0, edges.size - 1 - counts.size))
             out[f"posterior_input/{path}/edges"] = edges
     return out
@@ -963,8 +960,8 @@ def _evidence(result: SimulationResult) -> Evidence:
     """``log Ẑ = log((1/n) Σ L_i)`` over the prior draws, with the delta-method error ``sd(L)/(√n·Ẑ)``."""
     sums = result.posterior
     n = result.plan.draws
-    total = float(sums.linear["ess"][0])  # type: ignore[union-attr]
-    squares = float(sums.quadratic["ess"][0])  # type: ignore[union-attr]
+    total = float(sums.weight.linear[0])  # type: ignore[union-attr]
+    squares = float(sums.weight.quadratic[0])  # type: ignore[union-attr]
     mean = total / n
     variance = max(squares / n - mean * mean, 0.0)
     return Evidence(sums.log_scale + math.log(mean), math.sqrt(variance / n) / mean)  # type: ignore[union-attr]
@@ -992,7 +989,7 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
     for j, first in enumerate(conditioned):
         for second in conditioned[j + 1 :]:
             for a, b in ((first, second), (second, first)):
-                given = _Weights(result.conditional[f"given:{a}|{b}"]).mean("p")
+                given = _mean(result.given[(a, b)].probability)  # type: ignore[arg-type]
                 alone = claims[a].prior_predictive
                 if alone is not None and given.value < PAIR_CONFLICT and given.value < 0.1 * alone.value:
                     out.append(
@@ -1024,6 +1021,17 @@ def _probability_text(p: Probability) -> str:
     return f"{p.value:.2g} ± {p.mcse:.1g}"
 
 
+def _report_name(claim_id: str) -> str:
+    """How summary.json and the warnings name the report of a sourced claim (its tally's bins)."""
+    return f"reported:{claim_id}"
+
+
+def _bin_widths(plan) -> dict[str, int]:
+    """Every tally binned wider than 1: quantities, the timeline's, then the reports' (:attr:`Summary.bin_widths`)."""
+    widths = {**plan.bin_widths, **{_report_name(c): w for c, w in plan.report_widths.items()}}
+    return {name: width for name, width in widths.items() if width > 1}
+
+
 def summarize(result: SimulationResult) -> Summary:
     """Turn a run's accumulators into a :class:`Summary`.
 
@@ -1048,21 +1056,19 @@ def summarize(result: SimulationResult) -> Summary:
         if warning is not None:
             warnings.append(warning)
     binned: dict[int, list[str]] = {}
-    for name, width in plan.bin_widths.items():
+    for quantity in plan.quantities:
         # a report's bins are its truth's, already named; the timeline's coarse bins serve the fan chart only
-        if width > 1 and not name.startswith(("reported:", "timeline:")):
-            binned.setdefault(width, []).append(name)
+        if (width := plan.bin_widths[quantity.name]) > 1:
+            binned.setdefault(width, []).append(quantity.name)
     for width, names in binned.items():
         warnings.append(
-            f"{_subjects(names, 'quantities')} can exceed {MAX_BINS:,}: tallied in bins of {width:,}, so quantiles and "
-            "posterior probabilities are exact to within a bin (claims' prior probabilities are not affected; "
-            "bin_widths in summary.json lists every binned quantity)"
+            f"{_subjects(names, 'quantities')} can exceed {plan.max_bins:,}: tallied in bins of {width:,}, so "
+            "quantiles and posterior probabilities are exact to within a bin (claims' prior probabilities are not "
+            "affected; bin_widths in summary.json lists every binned quantity)"
         )
-    overflows = [
-        f"{name} ({overflow[0]:,.0f} draws)"
-        for name in plan.bin_widths
-        if (overflow := result.prior.linear.get(f"overflow:{name}")) is not None
-    ]
+    tallies = [(name, result.prior.counts[name]) for name in plan.bin_widths]
+    tallies += [(_report_name(claim_id), tally) for claim_id, tally in result.prior.reported.items()]
+    overflows = [f"{name} ({tally.overflow:,.0f} draws)" for name, tally in tallies if tally.overflow]
     if overflows:
         warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
     warnings.extend(_unchosen_readings(scenario))
@@ -1093,7 +1099,7 @@ def summarize(result: SimulationResult) -> Summary:
         warnings=said_once(warnings),
         version=__version__,
         method=METHOD,
-        bin_widths={name: width for name, width in plan.bin_widths.items() if width > 1},
+        bin_widths=_bin_widths(plan),
         distributions=distributions,
         sources=sources,
         evidence=evidence,

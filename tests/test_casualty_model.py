@@ -57,7 +57,7 @@ def _sum_pmf(joint: np.ndarray) -> np.ndarray:
 
 
 def _tally(result, name: str) -> np.ndarray:
-    counts = result.prior.linear[f"count:{name}"]
+    counts = result.prior.counts[name].linear
     return counts / counts.sum()
 
 
@@ -84,7 +84,7 @@ def test_casualty_pmf_on_a_small_force_matches_enumeration():
     _assert_same_distribution(_tally(result, "casualties"), _sum_pmf(joint), draws)
     # the wounded never outnumber the living, and no point mass at the force size: the pmf decreases into it
     exact = _sum_pmf(joint)
-    assert result.prior.linear["count:casualties"].size <= SIZE + 1
+    assert result.prior.counts["casualties"].linear.size <= SIZE + 1
     assert np.all(np.diff(exact[300 : SIZE + 1]) < 0) and exact[SIZE] < 1e-6 and not exact[SIZE + 1 :].any()
 
 

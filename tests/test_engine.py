@@ -7,7 +7,7 @@ import pytest
 from reference_cases import beta_binomial_scenario, two_force_scenario
 
 from sim import parse_scenario, simulate, summarize
-from sim.engine import ExecutorError, plan_simulation, run_chunk
+from sim.engine import ExecutorError, Tally, _tally, plan_simulation, run_chunk
 
 TWO_FORCES = two_force_scenario(draws=20_000, seed=0, chunk_size=3_000)
 
@@ -32,10 +32,10 @@ def test_merged_counts_equal_one_pass_over_all_draws():
     result = simulate(parse_scenario(TWO_FORCES), workers=1)
     killed = result.reservoir["killed"]
     assert killed.size == 20_000
-    np.testing.assert_array_equal(result.prior.linear["count:killed"], np.bincount(killed))
+    np.testing.assert_array_equal(result.prior.counts["killed"].linear, np.bincount(killed))
     weights = np.exp(result.reservoir["log_weight"] - result.posterior.log_scale)
     np.testing.assert_allclose(
-        result.posterior.linear["count:killed"], np.bincount(killed, weights=weights), rtol=1e-12, atol=1e-300
+        result.posterior.counts["killed"].linear, np.bincount(killed, weights=weights), rtol=1e-12, atol=1e-300
     )
 
 
@@ -45,7 +45,7 @@ def test_chunk_layout_depends_on_draws_and_chunk_size_only():
     assert [plan.chunk_length(i) for i in range(plan.n_chunks)] == [3000] * 6 + [2000]
     a = run_chunk(plan, 2)
     b = run_chunk(plan, 2)
-    np.testing.assert_array_equal(a.prior.linear["count:killed"], b.prior.linear["count:killed"])
+    np.testing.assert_array_equal(a.prior.counts["killed"].linear, b.prior.counts["killed"].linear)
 
 
 def test_memory_does_not_grow_with_draws():
@@ -53,7 +53,7 @@ def test_memory_does_not_grow_with_draws():
     text = beta_binomial_scenario(size=500, a=2, b=8, draws=10_000, chunk_size=1000)
     small = simulate(parse_scenario(text), workers=1)
     large = simulate(parse_scenario(text.replace("draws = 10000", "draws = 300000")), workers=1)
-    assert large.prior.linear["count:killed"].size <= 501
+    assert large.prior.counts["killed"].linear.size <= 501
     assert small.reservoir["killed"].size == 10_000
     assert large.reservoir["killed"].size == 100_000
 
@@ -72,3 +72,11 @@ def test_unreachable_dask_scheduler_fails_clearly(monkeypatch):
     monkeypatch.setattr("sim.engine.DASK_CONNECT_TIMEOUT", 1)
     with pytest.raises(ExecutorError, match=r"tcp://127\.0\.0\.1:9"):
         simulate(parse_scenario(TWO_FORCES), executor="dask", scheduler="tcp://127.0.0.1:9")
+
+
+def test_a_tally_keeps_draws_beyond_its_range_in_its_top_bin_and_counts_them():
+    tally = _tally(np.array([0, 3, 7, 9, 12]), None, bins=5, width=2)  # bins of 2: 0, 1, 3, 4 (capped), 6 (capped)
+    assert tally.linear.tolist() == [1.0, 1.0, 0.0, 1.0, 2.0]
+    assert tally.overflow == 1
+    merged = Tally.of(np.array([4]), None, overflow=3).merge(tally, 1.0, 1.0)
+    assert merged.linear.tolist() == [1.0, 1.0, 0.0, 1.0, 3.0] and merged.overflow == 4

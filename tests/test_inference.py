@@ -187,7 +187,7 @@ def test_simulation_based_calibration():
             condition='["c"]',
         )
         result = simulate(parse_scenario(text), workers=1)
-        pmf = result.posterior.linear["count:killed"]
+        pmf = result.posterior.counts["killed"].linear
         pmf = np.pad(pmf, (0, max(0, killed + 1 - pmf.size))) / pmf.sum()
         ranks.append(pmf[:killed].sum() + rng.random() * pmf[killed])
     assert stats.kstest(ranks, "uniform").pvalue > 1e-3

@@ -6,8 +6,10 @@ sim's own code; tolerances come from the Monte Carlo standard error of a frequen
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -71,14 +73,14 @@ def test_the_cumulative_toll_at_a_date_is_a_convolution_of_the_phases():
     exact_at = np.convolve(_first(), _second_by(ELAPSED))
     exact_total = np.convolve(_first(), _second_by(DAYS))
     for name, exact in (("killed@2025-03-01", exact_at), ("killed", exact_total)):
-        counts = result.prior.linear[f"count:{name}"]
+        counts = result.prior.counts[name].linear
         observed = np.cumsum(counts / counts.sum())
         cdf = np.cumsum(exact)
         for q in (0.05, 0.25, 0.5, 0.75, 0.95):
             x = int(np.searchsorted(cdf, q))
             assert abs(observed[x] - cdf[x]) < _frequency_bound(cdf[x], draws), (name, q)
     # the timeline holds the phase bounds: at the first phase's end, the first phase's toll alone
-    counts = result.prior.linear["count:timeline:killed@2025-01-15"]
+    counts = result.prior.counts["timeline:killed@2025-01-15"].linear
     mean = (np.arange(counts.size) * 2 * counts).sum() / counts.sum()  # bins of 2 (a bound of 1,800 > 1,024)
     exact_mean, exact_sd = stats.betabinom.mean(FIRST, A, B), stats.betabinom.std(FIRST, A, B)
     assert abs(mean + 0.5 - exact_mean) < Z * exact_sd / math.sqrt(draws) + 0.5
@@ -118,12 +120,25 @@ def test_a_dated_claim_conditioned_on_matches_enumeration():
     assert abs(prior_claim.probability.value - evidence) < _frequency_bound(evidence, draws)
 
 
+def _arrays(value: object, path: str = "sums") -> Iterator[tuple[str, np.ndarray]]:
+    """Every array of an accumulator (:class:`sim.engine.Sums`), named by its path."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arrays(item, f"{path}[{key!r}]")
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _arrays(getattr(value, field.name), f"{path}.{field.name}")
+
+
 def test_same_numbers_for_any_number_of_workers_with_phases():
     text = _scenario(40_000, claims='[[claims]]\nid = "m"\nvalue = 70\nrelation = "ge"\ndate = "2025-03-01"\n')
     scenario = parse_scenario(text)
     one, two = (simulate(scenario, workers=w) for w in (1, 2))
-    for key, value in one.prior.linear.items():
-        assert np.array_equal(value, two.prior.linear[key]), key
+    arrays = dict(_arrays(two.prior))
+    for key, value in _arrays(one.prior):
+        assert np.array_equal(value, arrays[key]), key
 
 
 def test_changing_one_phase_leaves_the_other_phases_draws_unchanged():
