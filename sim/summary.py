@@ -38,10 +38,18 @@ import numpy as np
 from scipy import special
 
 from sim import __version__
-from sim.config import MAX_DRAWS, METRIC_NOUNS, Scenario
+from sim.config import MAX_DRAWS, METRIC_NOUNS, Claim, Scenario
 from sim.engine import Mean, SimulationResult, Sums, Tally, Threshold
-from sim.inference import claim_groups
-from sim.mcse import hdi_bootstrap_se, hdi_ends, interpolated_quantile_se, quantile_index, quantile_spread, weighted_se
+from sim.inference import claim_groups, reported_tails
+from sim.mcse import (
+    hdi_bootstrap_se,
+    hdi_ends,
+    interpolated_quantile_se,
+    pareto_tail_se,
+    quantile_index,
+    quantile_spread,
+    weighted_se,
+)
 from sim.model import Quantity
 
 __all__ = [
@@ -395,6 +403,30 @@ def _mean(sums: Mean) -> Probability:
     return Probability(float(min(max(mean, 0.0), 1.0)), float(mcse), "conditional")
 
 
+def _predictive_tails(
+    result: SimulationResult, weights: _Weights, claim: Claim, posterior: bool
+) -> tuple[Probability, Probability]:
+    """``P(R ≤ v)`` and ``P(R ≥ v)``: the means of their exact values per draw (:func:`sim.inference.reported_tails`).
+
+    For the prior, those values are a function of the claim's toll alone, so the toll's tally (one
+    value a bin, no overflow) gives every draw's value, and their error is that of
+    :func:`sim.mcse.pareto_tail_se`: a tiny probability driven by the rare draws of a small toll has a
+    heavy tail, whose sample variance understates the error in most runs.
+    """
+    at_most, at_least = _mean(weights.sums.at_most[claim.id]), _mean(weights.sums.at_least[claim.id])
+    name = result.plan.quantity(claim).name
+    tally = weights.sums.counts[name]
+    if posterior or result.plan.bin_widths[name] != 1 or tally.overflow:
+        return at_most, at_least
+    counts = tally.linear
+    support = np.flatnonzero(counts)
+    values = reported_tails(claim, support.astype(float), result.plan.scenario)
+    return tuple(  # type: ignore[return-value]
+        replace(p, mcse=pareto_tail_se(g, counts[support])) if math.isfinite(p.mcse) else p
+        for p, g in zip((at_most, at_least), values, strict=True)
+    )
+
+
 def _implied(v: float, quantile: Estimate) -> Estimate:
     """The ratio ``v/Q`` at a quantile ``Q`` of the truth, with its error ``v·se(Q)/Q²`` (delta method)."""
     if quantile.value == 0:
@@ -723,8 +755,8 @@ def _claims(
         if claim.source is not None:
             # given the other conditioned claims of its source (and the run's other claims), not the claim itself
             if conditional is None:
-                extra["reported_at_most"] = _mean(weights.sums.at_most[claim.id])
-                extra["reported_at_least"] = _mean(weights.sums.at_least[claim.id])
+                at_most, at_least = _predictive_tails(result, weights, claim, posterior)
+                extra["reported_at_most"], extra["reported_at_least"] = at_most, at_least
             else:
                 extra["reported_at_most"] = _mean(conditional.at_most)  # type: ignore[arg-type]
                 extra["reported_at_least"] = _mean(conditional.at_least)  # type: ignore[arg-type]
