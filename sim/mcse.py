@@ -19,7 +19,7 @@ much mass it is the small but nonzero chance that another seed gives a neighbour
 Highest-density interval ends are argmins (the shortest interval), not smooth functions of the
 CDF: they converge at the rate ``n^(-1/3)`` (Kim and Pollard, "Cube root asymptotics", *Ann.
 Statist.* 18, 1990, the shorth), and neither the delta method nor the plain bootstrap applies.
-Their errors come from a parametric bootstrap of the tally, smoothed where the ends wander
+Their errors come from a parametric bootstrap of a local-quadratic smoothing of the tally
 (:func:`hdi_bootstrap_se`). docs/errors.md gives the choices and how ``make calibrate`` checks them.
 """
 
@@ -44,10 +44,9 @@ __all__ = [
 
 BOOTSTRAP = 60
 """Replicates of the smoothed bootstrap of HDI ends (the error of their sd: 1/√(2·59) ≈ 9%)."""
-MIN_BANDWIDTH = 0.3
 BANDWIDTH_FACTOR = 0.5
-"""Half Silverman's bandwidth: the smoothed bootstrap of HDI ends needs less smoothing than a density
-estimate, and with the full bandwidth its errors came out 1.4× too large next to sharp tails."""
+"""The smoothing bandwidth of the bootstrap of HDI ends, in Silverman's bandwidths (see :func:`hdi_bootstrap_se`)."""
+MIN_BANDWIDTH = 0.3
 """Narrower kernels (in bins) leave a tally unsmoothed."""
 STUCK_SHARE = 0.5
 """A quantile whose estimate stays in one bin at least this often at other seeds is told by the values
@@ -254,17 +253,28 @@ def pareto_tail_se(values: np.ndarray, counts: np.ndarray) -> float:
 
 
 def _smooth(values: np.ndarray, bandwidth: float, reflect_low: bool, reflect_high: bool) -> np.ndarray:
-    """Gaussian smoothing by FFT, mirrored at the tally's own ends (not at a window's cut)."""
+    """Local-quadratic smoothing with Gaussian weights, by FFT, mirrored at the tally's own ends (not at a cut).
+
+    A local quadratic fit is a convolution with the equivalent kernel ``K(t)·(μ₄ − μ₂t²)/(μ₄ − μ₂²)``
+    (``K`` Gaussian, ``μⱼ`` its moments over the grid; J. Fan and I. Gijbels, *Local polynomial modelling
+    and its applications*, 1996, §3.2.2): it keeps a density's curvature, which sets how far HDI ends
+    wander, where a plain Gaussian kernel flattens it. Its negative side lobes can dip below zero:
+    clipped at 0.
+    """
     values = values.astype(float)
     if bandwidth < MIN_BANDWIDTH:
         return values
     pad = math.ceil(4 * bandwidth)
     low = values[:pad][::-1] if reflect_low else np.zeros(min(pad, values.size))
     high = values[-pad:][::-1] if reflect_high else np.zeros(min(pad, values.size))
-    kernel = np.exp(-0.5 * (np.arange(-pad, pad + 1) / bandwidth) ** 2)
+    t = np.arange(-pad, pad + 1, dtype=float)
+    gauss = np.exp(-0.5 * (t / bandwidth) ** 2)
+    gauss /= gauss.sum()
+    second, fourth = float((gauss * t**2).sum()), float((gauss * t**4).sum())
+    kernel = gauss * (fourth - second * t**2) / (fourth - second**2)
     padded = np.concatenate([low, values, high])
     size = padded.size + kernel.size - 1
-    smoothed = np.fft.irfft(np.fft.rfft(padded, size) * np.fft.rfft(kernel / kernel.sum(), size), size)
+    smoothed = np.fft.irfft(np.fft.rfft(padded, size) * np.fft.rfft(kernel, size), size)
     return np.maximum(smoothed[pad + low.size : pad + low.size + values.size], 0.0)
 
 
@@ -352,7 +362,7 @@ def _spread(found: np.ndarray, ends: tuple[int, int]) -> list[tuple[float, tuple
 def hdi_bootstrap_se(
     pmf: np.ndarray, pmf2: np.ndarray, levels: tuple[float, ...], rng: np.random.Generator
 ) -> list[tuple[float, tuple[float, float] | None]]:
-    """Errors of the HDI ends ``[low, high]`` at each level by a parametric bootstrap, smoothed where needed.
+    """Errors of the HDI ends ``[low, high]`` at each level by a parametric bootstrap of the smoothed tally.
 
     Returns, per end, its standard deviation over the replicates and, when one value holds at least
     :data:`STUCK_SHARE` of them, the 2.5% and 97.5% points of the replicates (else None), as for
@@ -360,15 +370,14 @@ def hdi_bootstrap_se(
 
     Each bin of the tally (Σw and Σw² per bin, over the total weight and its square) is redrawn as a
     Poisson count matched to its mean and variance (``Σw ~ Poisson(λ)·Σw²/Σw``, ``λ = (Σw)²/Σw²``) and
-    the HDI recomputed, in :data:`BOOTSTRAP` replicates. Where the ends hold still (:func:`_wander`
-    below half a value: a whole-number toll with much mass per value) that is the answer. Otherwise
-    the ends wander over a flat stretch of the width function, where the plain bootstrap sticks to the
-    noise that made this run's interval shortest (it fails for the shortest interval's cube-root
-    asymptotics, Kim and Pollard 1990); the tally is then first smoothed with a Gaussian kernel of
-    half Silverman's bandwidth, ``h = 0.5·1.06·sd·ESS^(-1/5)`` bins, the smoothed bootstrap being consistent
+    the HDI recomputed, in :data:`BOOTSTRAP` replicates, around a smoothed tally: the plain bootstrap
+    fails for the shortest interval's cube-root asymptotics (Kim and Pollard 1990), sticking to the
+    noise that made this run's interval the shortest, while the smoothed bootstrap is consistent
     (Kosorok, "Bootstrapping the Grenander estimator", 2008; Sen, Banerjee and Woodroofe, *Ann.
-    Statist.* 38, 2010). Only bins within ``max(20, 1.5h)`` of the ends can end a replicate's HDI;
-    the mass between is redrawn as blocks.
+    Statist.* 38, 2010). The smoothing is local-quadratic (:func:`_smooth`), with half Silverman's
+    bandwidth, ``h = 0.5·1.06·sd·ESS^(-1/5)`` bins; under :data:`MIN_BANDWIDTH` (a whole-number toll
+    with much mass per value) the tally is redrawn as it is. Only bins within ``max(20, 1.5h)`` of the
+    ends can end a replicate's HDI; the mass between is redrawn as blocks.
     """
     out: list[tuple[float, tuple[float, float] | None]] = []
     ess = 1 / float(pmf2.sum())
@@ -376,30 +385,7 @@ def hdi_bootstrap_se(
     mean = float((pmf * support).sum())
     bandwidth = BANDWIDTH_FACTOR * 1.06 * math.sqrt(float((pmf * (support - mean) ** 2).sum())) * ess**-0.2
     ends = hdi_ends(pmf, levels)
-    smooth, smooth2 = (_smooth(values, bandwidth, True, True) for values in (pmf, pmf2))
     for j, level in enumerate(levels):
         at = (int(ends[2 * j]), int(ends[2 * j + 1]))
-        wander = _wander(smooth, smooth2, at)
-        out += _spread(_replicate_ends(pmf, pmf2, level, at, bandwidth if wander >= 0.5 else 0.0, rng), at)
+        out += _spread(_replicate_ends(pmf, pmf2, level, at, bandwidth, rng), at)
     return out
-
-
-def _wander(pmf: np.ndarray, pmf2: np.ndarray, ends: tuple[int, int]) -> float:
-    """How far HDI ends wander, in values, by Kim and Pollard's cube-root scale (0.51·(σ/c)^(2/3)).
-
-    The width of the interval starting near ``a`` is ``w(a + t) ≈ w(a) + c·t² + σ·B(t)`` with
-    ``c = (f'(a) − f'(b))/(2f)`` and ``σ² = (v(a) + v(b))/f²`` (``f`` the smoothed pmf at the ends, ``v``
-    its Σw² per value), whose argmin has sd ``0.5134·(σ/c)^(2/3)`` (Chernoff's distribution; Groeneboom
-    and Wellner, *J. Comput. Graph. Statist.* 10, 2001). Below half a value the ends hold still but for
-    noise, and the plain bootstrap is right; above, the smoothed one is needed.
-    """
-    a, b = ends
-    if pmf.size < 2:  # a single value: nothing to wander over
-        return 0.0
-    f = (pmf[a] + pmf[b]) / 2
-    slope = np.gradient(pmf)
-    c = (slope[a] - slope[b]) / (2 * f) if f > 0 else 0.0
-    if not c > 0:
-        return math.inf
-    sigma = math.sqrt(max(pmf2[a] + pmf2[b], 0.0)) / f
-    return 0.5134 * (sigma / c) ** (2 / 3)
