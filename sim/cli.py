@@ -837,6 +837,44 @@ def robust(
     )
 
 
-def main() -> None:
-    """Run the command line (the ``sim`` command enters through :func:`sim.launch.main`)."""
-    app()
+def _usage_error_types() -> tuple[type[Exception], tuple[type[Exception], ...]]:
+    """Click's exception for bad usage, and the one for a command given no arguments (if it has one).
+
+    typer 0.29 and later carry click inside as ``typer._click``; earlier ones use the click package,
+    whose versions before 8.2 print the help for a bare command without raising.
+    """
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    no_arguments = getattr(exceptions, "NoArgsIsHelpError", None)
+    return exceptions.UsageError, (no_arguments,) if no_arguments is not None else ()
+
+
+def main(args: list[str] | None = None, *, prog_name: str | None = None) -> None:
+    """Run the command line (the ``sim`` command enters through :func:`sim.launch.main`).
+
+    ``args`` defaults to the process's arguments and ``prog_name`` to how it was started
+    (``sim``, ``python -m sim``).
+
+    Bad usage (an unknown command or option, a missing argument, a value of the wrong type)
+    prints one line naming the command and exits 2, like every other bad input; ``sim`` alone
+    prints the help.
+    """
+    usage_error, no_arguments = _usage_error_types()
+    try:
+        code = app(args=args, prog_name=prog_name, standalone_mode=False)
+    except no_arguments:
+        raise SystemExit(2) from None  # the help was printed as the error was made
+    except usage_error as error:
+        context = getattr(error, "ctx", None)
+        command = context.command_path if context is not None else "sim"
+        message = " ".join(error.format_message().split()).rstrip(".")
+        line = f"{command}: {message}; see '{command} --help'"
+        _err().print(f"[bold red]error:[/bold red] {_escape(line)}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except typer.Abort:
+        _err().print("aborted", highlight=False)
+        raise SystemExit(1) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)

@@ -114,3 +114,43 @@ def test_contradictory_claims_exit_1(write_config):
     result = runner.invoke(app, ["run", str(write_config(text)), "--workers", "1", "-q"])
     assert result.exit_code == 1
     assert "many" in result.output
+
+
+def test_usage_errors_are_one_line_exit_2(write_config, capsys):
+    """Bad usage through the real entry (not CliRunner's standalone mode): one line naming the command, exit 2."""
+    import pytest
+
+    from sim.cli import main
+
+    config = str(write_config(SCENARIO))
+    cases = {
+        ("run", config, "--bogus"): "sim run: No such option: --bogus",
+        ("nothere",): "sim: No such command 'nothere'",
+        ("run",): "sim run: Missing argument 'config'",
+        ("run", config, "--draws", "abc"): "sim run: Invalid value for '--draws'",
+        ("sweep",): "sim sweep: Missing argument 'config'",
+    }
+    for args, start in cases.items():
+        with pytest.raises(SystemExit) as done:
+            main(list(args), prog_name="sim")
+        captured = capsys.readouterr()
+        assert done.value.code == 2, args
+        assert captured.out == "", args
+        command = start.split(":")[0]
+        assert captured.err.startswith(f"error: {start}") and captured.err.endswith(f"; see '{command} --help'\n")
+        assert captured.err.count("\n") == 1, captured.err
+
+
+def test_bare_sim_prints_help_and_a_command_runs_through_main(write_config, tmp_path, capsys):
+    import pytest
+
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([], prog_name="sim")
+    assert done.value.code == 2 and "Usage: sim" in capsys.readouterr().out
+    main(["check", str(write_config(SCENARIO))])
+    assert "ok: " in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        main(["run", str(tmp_path / "missing.toml")])
+    assert done.value.code == 2 and "missing.toml" in capsys.readouterr().err
