@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -33,6 +34,8 @@ __all__ = ["MARKER", "StorageError", "is_sim_made", "remove_stale", "write_atomi
 MARKER = ".sim-made"
 """Name of the file that marks a folder as made by sim (its text says which process made it)."""
 _STAGING_SUFFIXES = (".partial", ".replaced")
+_STALE_AGE_SECONDS = 10.0
+"""A temporary file younger than this is never taken for a dead writer's (it may be being opened)."""
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
 
@@ -56,7 +59,9 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
 
     The bytes go to a hidden temporary file in the same folder, are flushed with ``fsync``
     and renamed over ``path``; on any failure the temporary file is removed and ``path`` is
-    left as it was. An existing file keeps its permission bits.
+    left as it was. An existing file keeps its permission bits. A temporary file left beside
+    ``path`` by a writer that was killed (SIGKILL, power loss) is removed by the next write of
+    ``path`` (see :func:`_remove_stale_temporaries`).
 
     Raises
     ------
@@ -65,8 +70,10 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
     """
     path = Path(path)
     mode = _file_mode(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
     try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # held until closed: a live writer's file is never removed
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
             handle.flush()
@@ -78,6 +85,45 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
             os.unlink(temporary)
         raise
     return path
+
+
+def _temporary_prefix(path: Path) -> str:
+    """The name prefix of :func:`write_atomic`'s temporary files for ``path`` (hidden, marked as sim's)."""
+    return f".{path.name}.sim-"
+
+
+def _remove_stale_temporaries(path: Path, *, min_age: float = _STALE_AGE_SECONDS) -> list[Path]:
+    """Remove the temporary files of ``path`` whose writer is gone; return them.
+
+    Only regular files named like :func:`write_atomic`'s own (``.<name>.sim-<random>.tmp``), at
+    least ``min_age`` seconds old and with no process holding their lock, are removed: a file
+    being written right now, or one sim did not make, stays.
+    """
+    removed = []
+    prefix = _temporary_prefix(path)
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not entry.name.endswith(".tmp"):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or now - entry.stat(follow_symlinks=False).st_mtime < min_age:
+                continue
+            descriptor = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue  # a live writer holds it, or it is gone already
+        finally:
+            os.close(descriptor)
+    return removed
 
 
 def is_sim_made(folder: Path) -> bool:

@@ -11,6 +11,9 @@ import fcntl
 import json
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,6 +169,61 @@ def test_write_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path, monkeypa
     monkeypatch.undo()
     write_atomic(path, b"new\n")
     assert path.read_text() == "new\n" and path.stat().st_mode & 0o777 == 0o640
+
+
+def _write_until_killed(path: Path) -> None:
+    """Child: start write_atomic(path) and stop inside it (before the rename), to be SIGKILLed there."""
+
+    def hang(descriptor: int) -> None:
+        os.write(1, b"writing\n")
+        signal.pause()
+
+    sim.storage.os.fsync = hang
+    write_atomic(path, b"never renamed")
+
+
+def test_write_atomic_removes_what_a_killed_writer_left(tmp_path: Path):
+    """SIGKILL inside write_atomic leaves its hidden temporary file; the next write of that path removes it."""
+    path = tmp_path / "README.md"
+    path.write_text("old\n")
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import test_storage, pathlib; test_storage._write_until_killed(pathlib.Path({str(path)!r}))",
+        ],
+        cwd=Path(__file__).parent,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdout.readline() == b"writing\n"
+    left = [p for p in tmp_path.iterdir() if p.name != "README.md"]
+    assert len(left) == 1 and left[0].name.startswith(".README.md.sim-") and left[0].name.endswith(".tmp")
+    write_atomic(path, b"while the writer lives\n")
+    assert left[0].exists(), "a temporary file whose writer is alive was removed"
+    child.kill()
+    child.wait()
+    write_atomic(path, b"too soon\n")
+    assert left[0].exists(), "a temporary file younger than the stale age was removed"
+    os.utime(left[0], (0, 0))
+    write_atomic(path, b"new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"] and path.read_text() == "new\n"
+
+
+def test_write_atomic_leaves_files_it_did_not_make(tmp_path: Path):
+    """Hidden .tmp files that are not sim's (other names, links, locked) stay, however old."""
+    path = tmp_path / "out.md"
+    others = [tmp_path / ".out.md.abc123.tmp", tmp_path / ".other.md.sim-abc123.tmp", tmp_path / ".out.md.sim-held.tmp"]
+    for other in others:
+        other.write_text("not sim's to remove")
+        os.utime(other, (0, 0))
+    target = tmp_path / "target.txt"
+    target.write_text("keep")
+    (tmp_path / ".out.md.sim-link.tmp").symlink_to(target)
+    with open(others[2]) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        write_atomic(path, b"x")
+    assert all(other.exists() for other in others) and (tmp_path / ".out.md.sim-link.tmp").is_symlink()
+    assert target.read_text() == "keep"
 
 
 def test_compare_readme_on_a_full_disk_is_untouched_and_named(tmp_path: Path, write_config, monkeypatch):
