@@ -13,26 +13,23 @@ import io
 import json
 import math
 import os
-import platform
 import secrets
 import shutil
 import stat
-import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy
 
-from sim import __version__
 from sim.config import ConfigError, Scenario, parse_scenario
 from sim.engine import SimulationResult
 from sim.limits import MAX_FILE_BYTES
+from sim.manifest import production
 from sim.storage import StorageError, is_sim_made, write_folder
 from sim.summary import Summary
 
@@ -41,7 +38,6 @@ __all__ = [
     "ResultsError",
     "RunData",
     "RunEntry",
-    "git_commit",
     "list_runs",
     "load_run",
     "manifest",
@@ -68,33 +64,13 @@ class ResultsError(StorageError):
     """A run folder that cannot be written (exists without ``--force``, not sim's, not writable) or read."""
 
 
-def git_commit() -> str | None:
-    """The commit of the sim checkout being run (with ``-dirty`` when modified), if it is one."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{commit}-dirty" if dirty else commit
-
-
 def manifest(
     result: SimulationResult, *, command: list[str], started: datetime, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Everything needed to reproduce and cite a run."""
+    """Everything needed to reproduce and cite a run: what ran, then :func:`sim.manifest.production`."""
     plan = result.plan
     scenario = plan.scenario
-    return {
+    origin = {
         "scenario": scenario.name,
         "config_file": scenario.file,
         "config_sha256": scenario.sha256,
@@ -103,18 +79,8 @@ def manifest(
         "chunk_size": plan.chunk_size,
         "condition_on": list(plan.condition_on),
         "workers": result.workers,
-        "sim_version": __version__,
-        "numpy_version": np.__version__,
-        "scipy_version": scipy.__version__,
-        "python_version": platform.python_version(),
-        "platform": platform.platform(),
-        "git_commit": git_commit(),
-        "command": command,
-        "started_utc": started.isoformat(timespec="seconds"),
-        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_seconds": round(result.elapsed, 3),
-        **(extra or {}),
     }
+    return production(origin, command=command, started=started, elapsed=result.elapsed, extra=extra)
 
 
 def new_run_dir(results_root: Path, scenario: str, started: datetime) -> Path:

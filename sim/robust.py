@@ -446,15 +446,7 @@ def robustness(
         report("variants", index + 1, len(plans))
     baseline = variants[0].summary
     detail = f"{baseline.draws:,} draws per variant, {len(variants)} variants"
-    provenance = Provenance(
-        scenario=scenario.name,
-        title=scenario.title,
-        file=scenario.file,
-        sha256=scenario.sha256,
-        seed=baseline.seed,
-        detail=detail,
-        condition_on=baseline.condition_on,
-    )
+    provenance = Provenance.of(scenario, seed=baseline.seed, detail=detail, condition_on=baseline.condition_on)
     return RobustResult(provenance, baseline.draws, fits, tuple(variants), _ranges(variants))
 
 

@@ -210,17 +210,17 @@ def test_a_claim_dated_before_every_phase_is_refused_and_after_them_counts_the_w
 
 def test_sobol_evaluates_the_toll_at_a_claims_date():
     """The uniform-driven model of `sim sobol` draws each phase's split at a dated claim: its mean matches."""
-    from sim import sensitivity
     from sim.model import binomial_streams
+    from sim.sensitivity import variance
 
     claim = '[[claims]]\nid = "march"\nvalue = 500\nrelation = "ge"\ndate = "2025-03-01"\n'
     scenario = parse_scenario(_scenario(1000, claims=claim))
-    outputs = sensitivity._sobol_outputs(scenario)
+    outputs = variance._sobol_outputs(scenario)
     assert [o.name for o in outputs] == ["killed", "killed@2025-03-01"]
     inputs = (*(p.path for p in scenario.priors() if not p.is_fixed), *binomial_streams(scenario, (date(2025, 3, 1),)))
     assert "timing:unit:1:killed:2025-03-01" in inputs
     m = 20_000
-    values = sensitivity._UniformModel(scenario, inputs, outputs)(np.random.default_rng(4).random((len(inputs), m)))
+    values = variance._UniformModel(scenario, inputs, outputs)(np.random.default_rng(4).random((len(inputs), m)))
     exact = np.convolve(_first(), _second_by(ELAPSED))
     mean = (exact * np.arange(exact.size)).sum()
     sd = math.sqrt((exact * (np.arange(exact.size) - mean) ** 2).sum())

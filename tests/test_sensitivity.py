@@ -11,11 +11,11 @@ import pytest
 from scipy import special, stats
 from typer.testing import CliRunner
 
-from sim import sensitivity
+from sim import keypaths, sensitivity
 from sim.cli import app
 from sim.config import ConfigError, parse_scenario
 from sim.engine import simulate
-from sim.sensitivity import Axis, SensitivityError, parse_axis
+from sim.sensitivity import Axis, SensitivityError, parse_axis, variance
 from sim.storage import MARKER
 from sim.summary import summarize
 
@@ -66,7 +66,7 @@ def summary_at(text: str, **kwargs):
 
 
 def test_parameter_paths_and_pinning_keep_metadata(small):
-    document = sensitivity._document(small)
+    document = keypaths.document_of(small)
     paths = sensitivity.parameter_paths(document)
     assert paths["forces.unit.fatality_rate"] == "prior"
     assert paths["forces.unit.size.high"] == "number"
@@ -107,7 +107,7 @@ def test_unknown_path_names_the_nearest_paths(small):
 def test_value_outside_its_domain_names_the_point_and_the_rule(small, path, value, rule):
     with pytest.raises(ConfigError) as error:
         sensitivity.sweep(small, [Axis(path, (value,))], workers=1)
-    point = sensitivity._format_value(value)
+    point = keypaths.format_value(value)
     assert str(error.value).startswith(f"small.toml at {path} = {point}: ")
     assert rule in str(error.value)
 
@@ -302,9 +302,9 @@ metric = "casualties"
 """,
         file="fixed.toml",
     )
-    outputs = sensitivity._sobol_outputs(fixed)
+    outputs = variance._sobol_outputs(fixed)
     assert [o.name for o in outputs] == ["killed", "casualties", "reported[c]"]
-    model = sensitivity._UniformModel(fixed, ("binomial:unit", "wounded:unit"), outputs)
+    model = variance._UniformModel(fixed, ("binomial:unit", "wounded:unit"), outputs)
     values = model(np.array([[0.5], [0.25]]))
     killed = stats.binom.ppf(0.5, 1000, 0.1)
     wounded = stats.binom.ppf(0.25, 1000 - killed, -np.expm1(-2 * killed / (1000 - killed)))
@@ -312,7 +312,7 @@ metric = "casualties"
 
     inputs = (*(p.path for p in small.priors()), "binomial:unit", "wounded:unit")
     outputs = tuple(sensitivity.SobolOutput(name, name, name) for name in ("killed", "casualties"))
-    draws = sensitivity._UniformModel(small, inputs, outputs)(np.random.default_rng(8).random((len(inputs), 50_000)))
+    draws = variance._UniformModel(small, inputs, outputs)(np.random.default_rng(8).random((len(inputs), 50_000)))
     summary = summarize(simulate(small, draws=200_000, workers=1, condition_on=()))
     for row, name in ((0, "killed"), (1, "casualties")):
         reference = next(d for d in summary.prior.quantities if d.name == name)
@@ -403,7 +403,7 @@ def test_figures_of_a_claim_tornado_with_probabilities_of_zero(small):
     """A log-scale tornado whose baseline and some pins are 0 (or near the smallest double) still draws."""
     from sim.plots_sensitivity import tornado_figure
 
-    provenance = sensitivity._provenance(small, seed=1, detail="test")
+    provenance = sensitivity.Provenance.of(small, seed=1, detail="test")
     bars = (
         sensitivity.TornadoBar("forces.unit.fatality_rate", 0.05, 0.2, 1.6e-300, 0.0),
         sensitivity.TornadoBar("forces.unit.size", 910, 1090, 5e-10, 2e-11),
