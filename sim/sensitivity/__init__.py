@@ -18,8 +18,9 @@ messages spell it:
 - ``simulation.draws``, ``simulation.seed``, ``simulation.chunk_size``;
 - ``claims.<id>.value``: arrays of tables are addressed by their ``id``.
 
-Every edited document goes back through the loader (:func:`sim.config.scenario_from_dict`), so
-a value outside its domain is refused with the loader's own message, and the point is named.
+Every edited document goes back through the loader (:func:`sim.keypaths.scenario_at` writes it as
+TOML for :func:`sim.config.parse_scenario`), so a value outside its domain is refused with the
+loader's own message, and the point is named.
 
 Common random numbers
 ---------------------
