@@ -155,41 +155,6 @@ def _root(
     """Monte Carlo casualty-uncertainty simulator."""
 
 
-class _ProgressBar:
-    """A progress bar on stderr that appears only once a run has taken more than a second."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-        self.started = time.perf_counter()
-        self.done = 0
-        self.bar: Progress | None = None
-        self.task = None
-
-    def __call__(self, draws: int) -> None:
-        self.done += draws
-        if not self.enabled:
-            return
-        if self.bar is None and time.perf_counter() - self.started > 1.0 and self.done < self.total:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("simulating"),
-                BarColumn(),
-                TextColumn("{task.completed:,}/{task.total:,} draws"),
-                TimeRemainingColumn(),
-                console=_err(),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("draws", total=self.total)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _option_message(error: RequestError) -> str:
     """A :class:`sim.pipeline.RequestError` as the command line names it: ``--draws must be ...``."""
     return f"--{error.option.replace('_', '-')}{error.detail}"
@@ -569,6 +534,18 @@ class _StepBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+class _ProgressBar(_StepBar):
+    """The simulation's bar: the draws of finished chunks, reported one chunk at a time."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        super().__init__(enabled)
+        self.total, self.done = total, 0
+
+    def __call__(self, draws: int) -> None:  # type: ignore[override]
+        self.done += draws
+        super().__call__("simulating draws", self.done, self.total)
 
 
 def _condition(scenario: Scenario, condition: str | None) -> tuple[str, ...] | None:
