@@ -26,8 +26,6 @@ seed and draws; each prior draws from its own stream, so variants differ by the 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -42,7 +40,7 @@ from sim.defaults import ANALYSIS_DRAWS
 from sim.engine import simulate
 from sim.inference import ConditioningError
 from sim.priors import INTERVAL_FAMILIES, Interval, PriorError, PriorSpec, build_distribution, interval_of
-from sim.sensitivity import Provenance
+from sim.sensitivity import Provenance, table_csv
 from sim.summary import Probability, Summary, summarize
 
 __all__ = [
@@ -212,11 +210,7 @@ class RobustResult:
         return rows
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(self.rows()[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows())
-        return buffer.getvalue()
+        return table_csv(self.rows())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary: provenance, refits, variants and each claim's range and bound."""

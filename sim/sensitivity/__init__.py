@@ -50,10 +50,12 @@ from sim.sensitivity.results import (
     SobolOutput,
     SobolResult,
     SweepResult,
+    Tables,
     TornadoBar,
     TornadoResult,
     manifest,
     output_folder,
+    table_csv,
     write_atomically,
 )
 from sim.sensitivity.sweeps import sweep
@@ -73,6 +75,7 @@ __all__ = [
     "SobolOutput",
     "SobolResult",
     "SweepResult",
+    "Tables",
     "TornadoBar",
     "TornadoResult",
     "Value",
@@ -88,6 +91,7 @@ __all__ = [
     "sobol",
     "sobol_indices",
     "sweep",
+    "table_csv",
     "tornado",
     "write_atomically",
 ]

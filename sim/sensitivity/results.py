@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,10 +34,12 @@ __all__ = [
     "SobolOutput",
     "SobolResult",
     "SweepResult",
+    "Tables",
     "TornadoBar",
     "TornadoResult",
     "manifest",
     "output_folder",
+    "table_csv",
     "write_atomically",
 ]
 
@@ -76,7 +78,8 @@ class Provenance:
         )
 
 
-def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
+def table_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as CSV: a column per key (in first-seen order), floats written exactly, None as empty."""
     fields = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
@@ -86,17 +89,39 @@ def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, allow_nan=False) + "\n"
-
-
 def _plain(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+class Tables:
+    """An analysis result's tables: ``<kind>.csv`` (one line per :meth:`rows` entry) and ``<kind>.json``
+    (its kind, provenance and :meth:`contents`)."""
+
+    kind: ClassVar[str]
+    provenance: Provenance
+
+    def rows(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def contents(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_csv(self) -> str:
+        return table_csv(self.rows())
+
+    def to_json(self) -> str:
+        data = {"kind": self.kind, "provenance": asdict(self.provenance), **self.contents()}
+        return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+    def files(self) -> dict[str, bytes]:
+        return {f"{self.kind}.csv": self.to_csv().encode(), f"{self.kind}.json": self.to_json().encode()}
+
+
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(Tables):
     """A sweep: one :class:`PointResult` per point of the grid, in grid order (last axis fastest)."""
+
+    kind: ClassVar[str] = "sweep"
 
     provenance: Provenance
     axes: tuple[Axis, ...]
@@ -119,23 +144,14 @@ class SweepResult:
             rows.append({**row, **point_statistics(point.summary)})
         return rows
 
-    def to_csv(self) -> str:
-        return _csv(self.rows())
-
-    def to_json(self) -> str:
-        return _json(
-            {
-                "kind": "sweep",
-                "provenance": asdict(self.provenance),
-                "axes": [{"path": a.path, "values": [_jsonable(v) for v in a.values], "log": a.log} for a in self.axes],
-                "output": self.output,
-                "warnings": list(self.warnings),
-                "points": self.rows(),
-            }
-        )
-
-    def files(self) -> dict[str, bytes]:
-        return {"sweep.csv": self.to_csv().encode(), "sweep.json": self.to_json().encode()}
+    def contents(self) -> dict[str, Any]:
+        """What ``sweep.json`` holds after its kind and provenance."""
+        return {
+            "axes": [{"path": a.path, "values": [_jsonable(v) for v in a.values], "log": a.log} for a in self.axes],
+            "output": self.output,
+            "warnings": list(self.warnings),
+            "points": self.rows(),
+        }
 
 
 def _jsonable(value: Value) -> Any:
@@ -159,8 +175,10 @@ class TornadoBar:
 
 
 @dataclass(frozen=True)
-class TornadoResult:
+class TornadoResult(Tables):
     """A tornado: ``bars`` sorted by decreasing swing around ``baseline`` (nothing pinned)."""
+
+    kind: ClassVar[str] = "tornado"
 
     provenance: Provenance
     output: str
@@ -195,24 +213,15 @@ class TornadoResult:
             for bar in self.bars
         ]
 
-    def to_csv(self) -> str:
-        return _csv(self.rows())
-
-    def to_json(self) -> str:
-        return _json(
-            {
-                "kind": "tornado",
-                "provenance": asdict(self.provenance),
-                "output": self.output,
-                "output_label": self.output_label,
-                "scale": self.scale,
-                "warnings": list(self.warnings),
-                "bars": self.rows(),
-            }
-        )
-
-    def files(self) -> dict[str, bytes]:
-        return {"tornado.csv": self.to_csv().encode(), "tornado.json": self.to_json().encode()}
+    def contents(self) -> dict[str, Any]:
+        """What ``tornado.json`` holds after its kind and provenance."""
+        return {
+            "output": self.output,
+            "output_label": self.output_label,
+            "scale": self.scale,
+            "warnings": list(self.warnings),
+            "bars": self.rows(),
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,8 +254,10 @@ class SobolOutput:
 
 
 @dataclass(frozen=True, eq=False)
-class SobolResult:
+class SobolResult(Tables):
     """Sobol' indices of every uncertain input (and each force's binomial noise) on each output."""
+
+    kind: ClassVar[str] = "sobol"
 
     provenance: Provenance
     inputs: tuple[str, ...]
@@ -278,25 +289,16 @@ class SobolResult:
                 )
         return rows
 
-    def to_csv(self) -> str:
-        return _csv(self.rows())
-
-    def to_json(self) -> str:
-        return _json(
-            {
-                "kind": "sobol",
-                "provenance": asdict(self.provenance),
-                "n": self.n,
-                "resamples": self.resamples,
-                "confidence": self.confidence,
-                "inputs": list(self.inputs),
-                "outputs": [asdict(o) for o in self.outputs],
-                "indices": self.rows(),
-            }
-        )
-
-    def files(self) -> dict[str, bytes]:
-        return {"sobol.csv": self.to_csv().encode(), "sobol.json": self.to_json().encode()}
+    def contents(self) -> dict[str, Any]:
+        """What ``sobol.json`` holds after its kind and provenance."""
+        return {
+            "n": self.n,
+            "resamples": self.resamples,
+            "confidence": self.confidence,
+            "inputs": list(self.inputs),
+            "outputs": [asdict(o) for o in self.outputs],
+            "indices": self.rows(),
+        }
 
 
 def output_folder(results: Path, scenario: str, kind: str, suffix: str | None = None) -> Path:
