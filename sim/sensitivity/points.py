@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
-from typing import Any
 
 from sim.config import ConfigError, Problem, Scenario
 from sim.defaults import ANALYSIS_DRAWS
 from sim.engine import simulate
 from sim.inference import ConditioningError
-from sim.keypaths import Settings, Value, describe, document_of, edit_document, scenario_at
+from sim.keypaths import Settings, Value, describe, with_settings
 from sim.model import quantities_of
 from sim.processes import worker_pool
 from sim.suggest import did_you_mean
@@ -34,8 +33,8 @@ __all__ = [
     "point_statistics",
     "point_warnings",
     "quantity_label",
-    "run_document",
     "run_points",
+    "run_scenario",
 ]
 
 
@@ -51,19 +50,15 @@ class SensitivityError(ValueError):
     """A sensitivity request that cannot run: bad syntax, an unknown output, an oversized grid."""
 
 
-def run_document(
-    scenario: Scenario, draws: int | None, seed: int | None, settings: Settings
-) -> tuple[dict[str, Any], Scenario]:
-    """The document with the run-wide edits (draws, seed, ``--set``) applied, and its scenario."""
+def run_scenario(scenario: Scenario, draws: int | None, seed: int | None, settings: Settings) -> Scenario:
+    """The scenario with the run-wide edits (draws, seed, ``--set``) applied: every point's base."""
     edits: list[tuple[str, Value]] = []
     if draws is not None:
         edits.append(("simulation.draws", draws))
     if seed is not None:
         edits.append(("simulation.seed", seed))
     edits.extend(settings)
-    document = document_of(scenario)
-    reference = scenario_at(document, scenario.file, tuple(edits))
-    return edit_document(document, tuple(edits), file=scenario.file), reference
+    return with_settings(scenario, tuple(edits))
 
 
 @dataclass(frozen=True)
@@ -124,11 +119,9 @@ class _Failed:
     problems: tuple[Problem, ...]
 
 
-def _run_point(
-    document: Mapping[str, Any], file: str, condition_on: tuple[str, ...] | None, settings: Settings
-) -> PointResult | _Failed:
+def _run_point(base: Scenario, condition_on: tuple[str, ...] | None, settings: Settings) -> PointResult | _Failed:
     try:
-        scenario = scenario_at(document, file, settings)
+        scenario = with_settings(base, settings)
     except ConfigError as error:
         return _Failed(error.file, tuple(error.problems))
     warning = None
@@ -140,12 +133,12 @@ def _run_point(
     return PointResult(settings=settings, summary=replace(summary, distributions={}), warning=warning)
 
 
-_WORKER_BASE: tuple[Mapping[str, Any], str, tuple[str, ...] | None] | None = None
+_WORKER_BASE: tuple[Scenario, tuple[str, ...] | None] | None = None
 
 
-def _init_worker(document: Mapping[str, Any], file: str, condition_on: tuple[str, ...] | None) -> None:
+def _init_worker(base: Scenario, condition_on: tuple[str, ...] | None) -> None:
     global _WORKER_BASE
-    _WORKER_BASE = (document, file, condition_on)
+    _WORKER_BASE = (base, condition_on)
 
 
 def _run_in_worker(settings: Settings) -> PointResult | _Failed:
@@ -159,8 +152,7 @@ def _checked(outcome: PointResult | _Failed) -> PointResult:
 
 
 def run_points(
-    document: Mapping[str, Any],
-    file: str,
+    base: Scenario,
     condition_on: tuple[str, ...] | None,
     points: Iterable[Settings],
     total: int,
@@ -177,14 +169,14 @@ def run_points(
     if workers <= 1 or total <= 1:
         out = []
         for index, settings in enumerate(points):
-            out.append(_checked(_run_point(document, file, condition_on, settings)))
+            out.append(_checked(_run_point(base, condition_on, settings)))
             report("points", index + 1, total)
         return out
     results: dict[int, PointResult] = {}
     pending: dict[Future[PointResult | _Failed], int] = {}
     iterator: Iterator[Settings] = iter(points)
     submitted = 0
-    with worker_pool(min(workers, total), _init_worker, (document, file, condition_on)) as pool:
+    with worker_pool(min(workers, total), _init_worker, (base, condition_on)) as pool:
         while True:
             for settings in itertools.islice(iterator, max(2 * workers - len(pending), 0)):
                 pending[pool.submit(_run_in_worker, settings)] = submitted

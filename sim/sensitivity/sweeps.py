@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from sim.config import Scenario
 from sim.defaults import GRID_LIMIT
 from sim.engine import default_workers
-from sim.keypaths import Settings, parameter_paths, scenario_at
+from sim.keypaths import Settings, document_of, parameter_paths, with_settings
 from sim.limits import MAX_GRID_POINTS
 from sim.sensitivity.axes import Axis
-from sim.sensitivity.points import DEFAULT_DRAWS, Progress, SensitivityError, check_output, run_document, run_points
+from sim.sensitivity.points import DEFAULT_DRAWS, Progress, SensitivityError, check_output, run_points, run_scenario
 from sim.sensitivity.results import Provenance, SweepResult
 
 __all__ = ["sweep"]
@@ -82,15 +82,14 @@ def sweep(
             f"the grid has {size:,} points ({shape}), over the limit of {GRID_LIMIT:,}; pass --yes to run it anyway"
         )
     check_output(scenario, output, quantities_only=True)
-    document, reference = run_document(scenario, draws, seed, settings)
-    kinds = parameter_paths(document)
+    reference = run_scenario(scenario, draws, seed, settings)
+    kinds = parameter_paths(document_of(reference))
     for axis in axes:
         for value in axis.values:
-            scenario_at(document, scenario.file, ((axis.path, value),))
+            with_settings(reference, ((axis.path, value),))
     grid = (tuple(zip(paths, combination, strict=True)) for combination in itertools.product(*(a.values for a in axes)))
     points = run_points(
-        document,
-        scenario.file,
+        reference,
         condition_on,
         grid,
         size,

@@ -14,8 +14,8 @@ from sim.sensitivity.points import (
     check_output,
     point_warnings,
     quantity_label,
-    run_document,
     run_points,
+    run_scenario,
 )
 from sim.sensitivity.results import Provenance, TornadoBar, TornadoResult
 from sim.summary import Summary
@@ -84,7 +84,7 @@ def tornado(
     if not 0 < low < high < 1:
         raise SensitivityError(f"the quantiles must satisfy 0 < low < high < 1, got low={low:g}, high={high:g}")
     check_output(scenario, output)
-    document, reference = run_document(scenario, draws, seed, settings)
+    reference = run_scenario(scenario, draws, seed, settings)
     inputs = [prior for prior in reference.priors() if not prior.is_fixed]
     if not inputs:
         raise SensitivityError(f"{scenario.file}: every prior is fixed; there is no uncertain input to pin")
@@ -97,8 +97,7 @@ def tornado(
         pins.append((prior.path, values[0], values[1]))
     tasks: list[Settings] = [()] + [((path, value),) for path, *values in pins for value in values]
     results = run_points(
-        document,
-        scenario.file,
+        reference,
         condition_on,
         tasks,
         len(tasks),
