@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -1176,6 +1176,24 @@ def _toml_hint(text: str, message: str) -> str:
     return ""
 
 
+def _capped(reader: _Reader, entries: Any, path: str, limit: int) -> Any:
+    """``entries`` (a table or list named ``path``), or none of them when there are more than ``limit``."""
+    if len(entries) > limit:
+        reader.fail(path, f"at most {limit:,} {path}, got {len(entries):,}")
+        return type(entries)()
+    return entries
+
+
+_Entry = TypeVar("_Entry")
+
+
+def _read_each(
+    reader: _Reader, table: Mapping[str, Any], read: Callable[[_Reader, str, Any], _Entry | None]
+) -> list[_Entry]:
+    """Each ``[<table>.<id>]`` entry as ``read`` reads it, leaving out those it refuses (None)."""
+    return [item for key, value in table.items() if (item := read(reader, key, value)) is not None]
+
+
 def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
     """Parse and validate scenario TOML text.
 
@@ -1222,19 +1240,13 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
 
     simulation = _read_simulation(reader, data.get("simulation"))
 
-    forces: list[Force] = []
     force_table = reader.table(data.get("forces", {}), "forces")
     if force_table is None:
         force_table = {}
     elif not force_table:
         reader.fail("forces", "at least one force is required: [forces.<id>] with size and fatality_rate")
-    elif len(force_table) > MAX_FORCES:
-        reader.fail("forces", f"at most {MAX_FORCES} forces, got {len(force_table):,}")
-        force_table = {}
-    for force_id, force_data in force_table.items():
-        force = _read_force(reader, force_id, force_data)
-        if force is not None:
-            forces.append(force)
+    force_table = _capped(reader, force_table, "forces", MAX_FORCES)
+    forces = _read_each(reader, force_table, _read_force)
 
     wounded = died = None
     if "casualties" in data:
@@ -1257,15 +1269,8 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
                 "needs wounded to die of their wounds: give the force a wounded_per_killed (or [casualties] one)",
             )
 
-    sources: list[Source] = []
-    source_table = reader.table(data.get("sources", {}), "sources") or {}
-    if len(source_table) > MAX_SOURCES:
-        reader.fail("sources", f"at most {MAX_SOURCES:,} sources, got {len(source_table):,}")
-        source_table = {}
-    for source_id, source_data in source_table.items():
-        source = _read_source(reader, source_id, source_data)
-        if source is not None:
-            sources.append(source)
+    source_table = _capped(reader, reader.table(data.get("sources", {}), "sources") or {}, "sources", MAX_SOURCES)
+    sources = _read_each(reader, source_table, _read_source)
 
     _check_derivations(reader, sources)
 
@@ -1274,9 +1279,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
     if not isinstance(raw_claims, list):
         reader.fail("claims", "must be an array of tables: [[claims]]")
         raw_claims = []
-    elif len(raw_claims) > MAX_CLAIMS:
-        reader.fail("claims", f"at most {MAX_CLAIMS:,} claims, got {len(raw_claims):,}")
-        raw_claims = []
+    raw_claims = _capped(reader, raw_claims, "claims", MAX_CLAIMS)
     force_ids = list(force_table)
     spans = {force.id: (force.start, force.end) for force in forces if force.phases}
     source_ids = list((data.get("sources") or {}) if isinstance(data.get("sources"), dict) else {})
