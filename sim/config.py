@@ -534,30 +534,18 @@ def _read_simulation(reader: _Reader, data: Any) -> Simulation:
     if table is None:
         return Simulation()
     reader.keys(table, "simulation", ("draws", "seed", "levels", "chunk_size"))
-    draws = reader.number(
-        table,
-        "simulation",
-        "draws",
-        integer=True,
-        default=DEFAULT_DRAWS,
-        check=lambda v: None if 1 <= v <= MAX_DRAWS else f"must be in 1..{MAX_DRAWS:.0e}",
-    )
-    seed = reader.number(
-        table,
-        "simulation",
-        "seed",
-        integer=True,
-        default=DEFAULT_SEED,
-        check=lambda v: None if 0 <= v <= MAX_SEED else "must be in 0..2**128 - 1",
-    )
-    chunk_size = reader.number(
-        table,
-        "simulation",
-        "chunk_size",
-        integer=True,
-        default=DEFAULT_CHUNK_SIZE,
-        check=lambda v: None if 1 <= v <= MAX_CHUNK_SIZE else f"must be in 1..{MAX_CHUNK_SIZE}",
-    )
+
+    def whole(key: str, default: int, low: int, high: int, written: str) -> float | None:
+        """A whole number in ``low..high`` (``written`` as the message spells the range)."""
+
+        def check(value: float) -> str | None:
+            return None if low <= value <= high else f"must be in {written}"
+
+        return reader.number(table, "simulation", key, integer=True, default=default, check=check)
+
+    draws = whole("draws", DEFAULT_DRAWS, 1, MAX_DRAWS, f"1..{MAX_DRAWS:.0e}")
+    seed = whole("seed", DEFAULT_SEED, 0, MAX_SEED, "0..2**128 - 1")
+    chunk_size = whole("chunk_size", DEFAULT_CHUNK_SIZE, 1, MAX_CHUNK_SIZE, f"1..{MAX_CHUNK_SIZE}")
     levels = DEFAULT_LEVELS
     if "levels" in table:
         raw = table["levels"]
