@@ -22,9 +22,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, NamedTuple
@@ -44,10 +42,9 @@ from sim.inference import (
     reported_tails,
 )
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of, timeline_of
-from sim.processes import ExecutorError, cores, worker_pool
+from sim.processes import EXECUTORS, ExecutorError, cores, in_order
 
 __all__ = [
-    "EXECUTORS",
     "MAX_BINS",
     "RESERVOIR_SIZE",
     "TAIL_SUBSAMPLE",
@@ -751,78 +748,6 @@ class SimulationResult:
     """Per ordered pair of conditioned claims ``(j, k)``, the sums of ``j`` given ``k``, merged over the chunks."""
 
 
-_WORKER_PLAN: Plan | None = None
-
-
-def _init_worker(plan: Plan) -> None:
-    global _WORKER_PLAN
-    _WORKER_PLAN = plan
-
-
-def _run_in_worker(index: int) -> ChunkResult:
-    return run_chunk(_WORKER_PLAN, index)  # type: ignore[arg-type]
-
-
-EXECUTORS = ("processes", "dask")
-DASK_CONNECT_TIMEOUT = 10
-
-
-def _dask_in_order(plan: Plan, workers: int, scheduler: str | None) -> Iterator[ChunkResult]:
-    """The same chunk function on a ``dask.distributed`` cluster (a LocalCluster without ``scheduler``)."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ExecutorError("the dask executor needs the dask extra: pip install 'sim[dask]'") from None
-    cluster = None
-    try:
-        if scheduler is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
-            client = Client(cluster)
-        else:
-            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as error:
-        if cluster is not None:
-            cluster.close()
-        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
-    try:
-        shared_plan = client.scatter(plan, broadcast=True)
-        pending: deque = deque()
-        submitted = 0
-        while submitted < plan.n_chunks or pending:
-            while submitted < plan.n_chunks and len(pending) < 4 * max(workers, 1):
-                pending.append(client.submit(run_chunk, shared_plan, submitted, pure=False))
-                submitted += 1
-            yield pending.popleft().result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _in_order(
-    plan: Plan,
-    workers: int,
-    executor: str = "processes",
-    scheduler: str | None = None,
-) -> Iterator[ChunkResult]:
-    if executor == "dask":
-        yield from _dask_in_order(plan, workers, scheduler)
-        return
-    if workers == 1 or plan.n_chunks == 1:
-        for index in range(plan.n_chunks):
-            yield run_chunk(plan, index)
-        return
-    window = 2 * workers
-    with worker_pool(min(workers, plan.n_chunks), _init_worker, (plan,)) as pool:
-        pending: deque[Future[ChunkResult]] = deque()
-        submitted = 0
-        while submitted < plan.n_chunks or pending:
-            while submitted < plan.n_chunks and len(pending) < window:
-                pending.append(pool.submit(_run_in_worker, submitted))
-                submitted += 1
-            yield pending.popleft().result()
-
-
 def default_workers() -> int:
     """The machine's cores available to this process (:func:`sim.processes.cores`)."""
     return cores()
@@ -881,7 +806,7 @@ def simulate(
     leave_one_out: dict[str, Conditional] = {}
     given: dict[tuple[str, str], Conditional] = {}
     reservoir_parts: dict[str, list[np.ndarray]] = {}
-    for result in _in_order(plan, workers, executor, scheduler):
+    for result in in_order(run_chunk, plan, plan.n_chunks, workers, executor=executor, scheduler=scheduler):
         prior.merge(result.prior)
         if posterior is not None and result.posterior is not None:
             posterior.merge(result.posterior)

@@ -1,4 +1,5 @@
-"""Process lifetime: worker processes that never outlive the command, and interrupted exits.
+"""Process lifetime and executors: worker processes that never outlive the command, interrupted exits,
+and tasks run in order on this process, worker processes or a Dask cluster (:func:`in_order`).
 
 A worker forked by a process pool blocks on its task queue; if the parent is killed
 (SIGKILL cannot be caught) nothing tells it to stop. :func:`die_with_parent`, called in
@@ -6,7 +7,8 @@ every pool's worker initializer, asks Linux to send the worker SIGKILL when its 
 (``prctl(PR_SET_PDEATHSIG)``, see prctl(2)) and exits at once if the parent died before
 the request was made (the parent is then no longer the one that forked it).
 
-This module imports nothing heavy: :mod:`sim.launch` uses it before NumPy loads.
+This module imports nothing heavy: :mod:`sim.launch` uses it before NumPy loads (Dask is imported
+only when a Dask executor runs).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import os
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
+    "EXECUTORS",
     "EXIT_INTERRUPTED",
     "ExecutorError",
     "InterruptHandler",
@@ -31,6 +35,7 @@ __all__ = [
     "cores",
     "die_with_parent",
     "exit_now",
+    "in_order",
     "stop_children",
     "worker_pool",
 ]
@@ -210,3 +215,93 @@ def worker_pool(
             raise ExecutorError("a worker process died (killed by a signal or out of memory); no results") from None
         raise
     pool.shutdown(wait=True)
+
+
+EXECUTORS = ("processes", "dask")
+DASK_CONNECT_TIMEOUT = 10
+"""Seconds to wait for a Dask scheduler given by its address."""
+
+_Shared = TypeVar("_Shared")
+_Result = TypeVar("_Result")
+_TASK: tuple[Callable[[Any, int], Any], Any] | None = None
+
+
+def _init_task(function: Callable[[Any, int], Any], shared: Any) -> None:
+    global _TASK
+    _TASK = (function, shared)
+
+
+def _run_task(index: int) -> Any:
+    function, shared = _TASK  # type: ignore[misc]
+    return function(shared, index)
+
+
+def _dask_in_order(
+    function: Callable[[_Shared, int], _Result], shared: _Shared, count: int, workers: int, scheduler: str | None
+) -> Iterator[_Result]:
+    """:func:`in_order` on a ``dask.distributed`` cluster (a LocalCluster of ``workers`` without ``scheduler``)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("the dask executor needs the dask extra: pip install 'sim[dask]'") from None
+    cluster = None
+    try:
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        if cluster is not None:
+            cluster.close()
+        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    try:
+        scattered = client.scatter(shared, broadcast=True)
+        pending: deque = deque()
+        submitted = 0
+        while submitted < count or pending:
+            while submitted < count and len(pending) < 4 * max(workers, 1):
+                pending.append(client.submit(function, scattered, submitted, pure=False))
+                submitted += 1
+            yield pending.popleft().result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def in_order(
+    function: Callable[[_Shared, int], _Result],
+    shared: _Shared,
+    count: int,
+    workers: int,
+    *,
+    executor: str = "processes",
+    scheduler: str | None = None,
+) -> Iterator[_Result]:
+    """``function(shared, i)`` for ``i = 0, 1, …, count − 1``, yielded in that order.
+
+    In this process with one worker or one task; else in :func:`worker_pool` processes (``shared`` sent
+    once to each, at most ``2·workers`` tasks in flight) or, with ``executor="dask"``, on a
+    ``dask.distributed`` cluster at ``scheduler`` (a LocalCluster without it; ``shared`` scattered once).
+
+    Raises
+    ------
+    ExecutorError
+        A worker process died, or the Dask executor cannot run (dask missing, scheduler unreachable).
+    """
+    if executor == "dask":
+        yield from _dask_in_order(function, shared, count, workers, scheduler)
+        return
+    if workers == 1 or count == 1:
+        for index in range(count):
+            yield function(shared, index)
+        return
+    with worker_pool(min(workers, count), _init_task, (function, shared)) as pool:
+        pending: deque[Future[_Result]] = deque()
+        submitted = 0
+        while submitted < count or pending:
+            while submitted < count and len(pending) < 2 * workers:
+                pending.append(pool.submit(_run_task, submitted))
+                submitted += 1
+            yield pending.popleft().result()

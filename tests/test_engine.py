@@ -69,7 +69,7 @@ def test_dask_executor_gives_the_same_numbers():
 
 def test_unreachable_dask_scheduler_fails_clearly(monkeypatch):
     pytest.importorskip("dask.distributed", reason="the dask extra is not installed")
-    monkeypatch.setattr("sim.engine.DASK_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr("sim.processes.DASK_CONNECT_TIMEOUT", 1)
     with pytest.raises(ExecutorError, match=r"tcp://127\.0\.0\.1:9"):
         simulate(parse_scenario(TWO_FORCES), executor="dask", scheduler="tcp://127.0.0.1:9")
 
