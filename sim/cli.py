@@ -5,6 +5,10 @@ Exit codes: 0 success, 1 a run failed (contradictory claims, unwritable results)
 
 At module level this imports typer and light modules only (no NumPy, SciPy, rich or
 matplotlib): ``sim --help`` pays for nothing else, and each command imports what it uses.
+
+Why one module: it is the command line's one table of commands, thin typer bodies that parse options, call the
+library and print; every option shared by several commands is defined once here, and typer needs the commands
+registered on one app.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@
 
 The comparison renders as Markdown, long-format CSV, JSON and rich terminal tables; its
 figure is :mod:`sim.plots_compare`. This module never imports matplotlib or typer.
+
+Why one module: the comparison is one data structure (:class:`Comparison`) and its four renderings (Markdown,
+CSV, JSON, terminal tables), which change together when a column does; its figure is :mod:`sim.plots_compare`.
 """
 
 from __future__ import annotations

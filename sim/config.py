@@ -4,6 +4,12 @@ Raw TOML dictionaries never leave this module. Every problem found is reported w
 file and the key path (``forces.combat.fatality_rate.sd: must be > 0``), and all problems
 of a file are collected before :class:`ConfigError` is raised, so ``sim check`` can list
 them at once.
+
+Why one module: it is the loader, the one place where raw TOML becomes the typed, validated scenario (raw
+dictionaries never leave it). Every section's reader shares the :class:`_Reader` that collects problems by key
+path, and the checks across sections (claims against forces, groups, sources and dates; casualties against
+forces) need them all. The cut, when it comes, is along the sections: forces, phases and priors; sources and
+claims.
 """
 
 from __future__ import annotations

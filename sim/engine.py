@@ -15,6 +15,11 @@ The accumulators are typed: a :class:`Tally` per outcome, report, ratio and inpu
 :class:`Mean` per per-draw estimate, gathered per side in :class:`Sums` (and in :class:`Conditional`
 for the leave-one-out and pairwise diagnostics) with one field per kind, which
 :mod:`sim.summary` reads.
+
+Why one module: planning a run's layout (bins, tail points, histogram edges), drawing, conditioning and
+tallying one chunk, and merging the chunks share the :class:`Plan` and the typed tallies (:class:`Sums`) that
+the chunks fill, which change together; the executors are in :mod:`sim.processes`. The next cut is the
+tallies' types and merge rules into a module of their own.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ beta–binomial identity, e.g. Johnson, Kemp & Kotz, *Univariate Discrete Distri
 which one draw of ``X`` per Monte Carlo draw estimates without bias. The rate prior is
 integrated exactly through its CDF, so probabilities like 1e-10 carry a relative error of a
 few per cent instead of being 0.
+
+Why one module: the likelihoods of claims and the conditional tail estimator share the reporting-ratio
+machinery (claim groups, a source's shared ratio, derived sources), which the engine and summary use as one
+contract.
 """
 
 from __future__ import annotations

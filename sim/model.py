@@ -25,6 +25,10 @@ Everything is vectorised over the draws of a chunk. Randomness enters only throu
 ``streams`` argument: each input (by its key path) and each binomial draw (by
 :func:`binomial_streams`) has its own generator, so that pinning or changing one prior leaves
 every other input's draws unchanged (common random numbers for sensitivity analysis).
+
+Why one module: one chunk of the casualty model, step by step as its docstring lists them, over forces and
+phases; every step draws from the same named streams, and the uniform-driven evaluation of Sobol'
+(:func:`evaluate`) must follow the same steps.
 """
 
 from __future__ import annotations

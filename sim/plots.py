@@ -9,6 +9,10 @@ in the metadata) and SVG under ``<run>/figures/``.
 The figures read the exact pmf of every outcome (``Summary.distributions``) and the claim
 statistics; tail probabilities far below 1/draws come from the claims' estimates, never from
 counting draws.
+
+Why one module: each figure is a pure function of a Summary with its own layout, and they share the panels,
+axes and labels defined here (the style is :mod:`sim.style`, the wording :mod:`sim.text`); the compare, robust
+and sensitivity figures already live in their own modules.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ Interval parameterisations are solved exactly: ``ci = [lo, hi]`` with ``level = 
 central interval of probability ``L`` (``ci90 = [lo, hi]`` is short for ``level = 0.9``), and
 the returned distribution satisfies ``ppf((1 − L)/2) == lo`` and ``ppf((1 + L)/2) == hi`` to
 1e-9 relative. :func:`interval_of` reads the interval back from a prior's parameters.
+
+Why one module: one table of prior families (:data:`FAMILIES`), each a small function solving its
+parameterisations exactly (intervals, moments), behind one :func:`build_distribution`; a split would scatter
+the table.
 """
 
 from __future__ import annotations

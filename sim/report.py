@@ -6,6 +6,9 @@ inline as base64 PNG, CSS inline with a print style, no script; the only links a
 scenario's citation URLs). Every sentence about a claim is generated from its numbers by
 :func:`claim_sentence`. This module does not import matplotlib: figures are drawn by
 :mod:`sim.figures` only when asked for.
+
+Why one module: a report is one list of blocks rendered twice (Markdown and HTML) from the claims' sentences
+built here; the wording of numbers is :mod:`sim.text` and the figures :mod:`sim.figures`.
 """
 
 from __future__ import annotations

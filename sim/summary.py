@@ -21,6 +21,11 @@ alike, from the importance-sampling delta method over the tallies' Σw and Σw²
 ``ESS = (Σw)² / Σw²`` (Kish's effective sample size) is reported and decides where errors are
 defined (two effective draws) and the rule-of-three bounds; it no longer sets the errors. See
 docs/errors.md.
+
+Why one module: every statistic of a run is computed from one side's tallies (:class:`sim.engine.Sums`) in one pass
+into the typed :class:`Summary` this module defines and serialises; the error formulas live in :mod:`sim.mcse`
+and the wording in :mod:`sim.text`. The next cut is the dataclasses with their JSON round trip apart from the
+statistics.
 """
 
 from __future__ import annotations
