@@ -451,6 +451,7 @@ def compare(
     ] = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
+    set_: SetOption = None,
 ) -> None:
     """Set scenarios side by side: each one's total killed, and the claims they share.
 
@@ -478,7 +479,7 @@ def compare(
         except (OSError, UnicodeDecodeError, CompareError) as error:
             _fail(f"--readme {readme}: {error}", 2)
     try:
-        comparison = compare_paths(inputs, draws=draws, seed=seed, workers=workers)
+        comparison = compare_paths(inputs, draws=draws, seed=seed, workers=workers, settings=_settings(set_))
     except CompareError as error:
         _fail(str(error), 2)
     except (ConditioningError, ExecutorError) as error:

@@ -40,6 +40,7 @@ from sim.config import ConfigError, Scenario, load_scenario
 from sim.engine import simulate
 from sim.escape import markdown as markdown_text
 from sim.inference import ConditioningError
+from sim.keypaths import Settings, with_settings
 from sim.results import ResultsError, load_run
 from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary, summarize
@@ -184,9 +185,14 @@ class Comparison:
         return tuple(sorted({level for entry in self.entries for level in entry.summary.levels}))
 
 
-def _open(path: Path) -> Entry | Scenario:
-    """A run folder read back as an Entry, or a scenario file loaded and validated (not yet simulated)."""
+def _open(path: Path, settings: Settings = ()) -> Entry | Scenario:
+    """A run folder read back as an Entry, or a scenario file loaded with ``settings`` applied (not yet simulated).
+
+    A run folder is compared as it was run: settings for it are refused.
+    """
     if path.is_dir():
+        if settings:
+            raise CompareError(f"{path}: a run folder is compared as it was run; --set applies to scenario files only")
         try:
             run = load_run(path)
         except (ResultsError, ConfigError, ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as error:
@@ -195,7 +201,7 @@ def _open(path: Path) -> Entry | Scenario:
     if not path.exists():
         raise CompareError(f"{path}: no such scenario file or run folder")
     try:
-        return load_scenario(path)
+        return with_settings(load_scenario(path), settings)
     except ConfigError as error:
         raise CompareError(str(error)) from None
 
@@ -361,11 +367,17 @@ def build_comparison(entries: Sequence[Entry]) -> Comparison:
 
 
 def compare_paths(
-    paths: Sequence[str | Path], *, draws: int | None = None, seed: int | None = None, workers: int | None = None
+    paths: Sequence[str | Path],
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    settings: Settings = (),
 ) -> Comparison:
     """Compare scenario files (each simulated) and run folders (each read back), in the order given.
 
-    Every path is opened and validated before any scenario is simulated, so a bad path fails fast.
+    Every path is opened and validated (with ``settings`` applied) before any scenario is
+    simulated, so a bad path or setting fails fast.
 
     Parameters
     ----------
@@ -373,6 +385,9 @@ def compare_paths(
         Two or more scenario files or run folders.
     draws, seed, workers : int, optional
         As for :func:`load_entry`.
+    settings : tuple of (str, value)
+        ``--set PATH=VALUE`` settings (:func:`sim.keypaths.with_settings`) applied to every
+        scenario file; each must name a number in each file. Refused with a run folder.
 
     Returns
     -------
@@ -381,12 +396,12 @@ def compare_paths(
     Raises
     ------
     CompareError
-        Fewer than two paths, or a path that cannot be compared.
+        Fewer than two paths, a path that cannot be compared, or a setting that does not apply.
     ConditioningError
         A scenario's claims cannot all hold under its priors.
     """
     _require_two(len(paths))
-    opened = [(Path(path), _open(Path(path))) for path in paths]
+    opened = [(Path(path), _open(Path(path), settings)) for path in paths]
     return build_comparison([_simulated(path, item, draws, seed, workers) for path, item in opened])
 
 

@@ -203,6 +203,8 @@ def test_the_figure_labels_do_not_overlap(comparison):
         (["{alpha}", "{bad}"], "bad.toml"),
         (["{alpha}", "{beta}", "--draws", "0"], "--draws"),
         (["{alpha}", "{beta}", "--readme", "{alpha}"], "compare:start"),
+        (["{alpha}", "{beta}", "--set", "nonsense"], "PATH=VALUE"),
+        (["{alpha}", "{beta}", "--set", "forces.nope.size=3"], "forces.nope.size: no such parameter"),
     ],
 )
 def test_bad_inputs_exit_2(configs, write_config, tmp_path, args, message):
@@ -236,3 +238,30 @@ def test_a_corrupt_run_folder_exits_2(configs, tmp_path):
     outcome = runner.invoke(app, ["compare", str(configs[0]), str(run), "--out", str(tmp_path / "o")])
     assert outcome.exit_code == 2, outcome.output
     assert "cannot read the run folder" in outcome.output
+
+
+def test_set_applies_to_every_scenario_file_as_in_sim_run(configs, tmp_path):
+    from sim.keypaths import with_settings
+
+    settings = (("forces.unit.fatality_rate", 0.3), ("simulation.draws", 2_000))
+    comparison = compare_paths(configs, workers=1, settings=settings)
+    for entry, config in zip(comparison.entries, configs, strict=True):
+        alone = summarize(simulate(with_settings(load_scenario(config), settings), workers=1))
+        assert entry.toll("prior") == next(d for d in alone.prior.quantities if d.name == "killed")
+        assert 250 <= entry.toll("prior").median.value <= 350  # the pinned rate 0.3 of ~1,000
+    args = ["compare", *map(str, configs), "--set", "forces.unit.fatality_rate=0.3", "--workers", "1", "--json"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scenarios"][0]["toll"]["prior"]["median"] == pytest.approx(
+        comparison.entries[0].toll("prior").median.value, rel=0.05
+    )
+
+
+def test_set_is_refused_with_a_run_folder(configs, tmp_path):
+    result = simulate(load_scenario(configs[0]), workers=1)
+    manifest_data = manifest(result, command=["test"], started=datetime.now(UTC))
+    run = write_run(tmp_path / "run", summary=summarize(result), result=result, manifest_data=manifest_data)
+    args = ["compare", str(configs[1]), str(run), "--set", "forces.unit.fatality_rate=0.3", "--out", str(tmp_path)]
+    outcome = runner.invoke(app, args)
+    assert outcome.exit_code == 2, outcome.output
+    assert "--set applies to scenario files only" in outcome.output
