@@ -626,9 +626,11 @@ def conditional_cdf(
     return estimate
 
 
-def _survivors_tail(
-    force: Force, own: ForceDraws, metric: str, residual: np.ndarray
-) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+Stage = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""``stage(rows, k) -> (x, n, p)``: ``h(k) = P(Binomial(n, p) ≤ x)`` for the draws ``rows`` at the points ``k``."""
+
+
+def _survivors_tail(force: Force, own: ForceDraws, metric: str, residual: np.ndarray) -> Stage | None:
     """``h(k) = P(T ≤ residual | K = k)`` for casualties, or deaths without non-battle deaths, else None.
 
     Given ``K = k``, ``T = N − U`` (+ missing) with ``U ~ Binomial(N − k, s(k))`` the survivors who
@@ -637,6 +639,7 @@ def _survivors_tail(
     is non-increasing and ``Σ_k P(K = k)·h(k) = P(K ≤ J)`` for a random ``J`` with ``P(J ≥ k) = h(k)``:
     the killed tail estimator, which integrates the fatality-rate prior, then applies to ``J``. Only
     for a force without phases whose rate prior is uncertain (otherwise None: the last binomial).
+    Returned as a :data:`Stage`: ``h(k) = P(Binomial(N − k, p(k)) ≤ limit − k)``, ``p = 1 − s``.
     """
     prior = force.fatality_rate or force.daily_hazard
     if force.phases or is_degenerate(prior.distribution):  # type: ignore[union-attr]
@@ -649,27 +652,76 @@ def _survivors_tail(
         return None
     size, ratio, fraction = own.size, own.wounded_per_killed, own.phases[0].died_of_wounds_fraction
 
-    def tail(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+    def stage(rows: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = wounded_probability(ratio[rows], k, size[rows])  # type: ignore[index]
         if metric == "deaths":
             p = p * fraction[rows]  # type: ignore[index]
-        return _binomial_cdf(limit[rows] - k, size[rows] - k, p, upper=False)
+        return limit[rows] - k, size[rows] - k, p
 
-    return tail
+    return stage
 
 
-def _threshold_draw(tail: Callable[[np.ndarray, np.ndarray], np.ndarray], top: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``J = max{k ∈ 0..top : h(k) ≥ u}`` (−1 if none) for a non-increasing ``h``, by bisection."""
-    rows = np.arange(u.size)
-    low = np.full(u.size, -1, dtype=np.int64)  # h(low) ≥ u holds (h(−1) = 1)
-    high = np.maximum(top, -1)
+def _normal_cdf(limit: np.ndarray, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The normal approximation of ``P(Binomial(trials, p) ≤ limit)`` (with continuity correction).
+
+    Only used to place the exact search of :func:`_threshold_draw`, never as a probability.
+    """
+    mean = trials * p
+    sd = np.sqrt(np.maximum(mean * (1.0 - p), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (limit + 0.5 - mean) / sd
+    return np.where(sd > 0, special.ndtr(z), (limit >= mean).astype(float))
+
+
+def _search(
+    holds: Callable[[np.ndarray, np.ndarray], np.ndarray], top: np.ndarray, first: np.ndarray | None = None
+) -> np.ndarray:
+    """``max{k ∈ 0..top : holds(rows, k)}`` per row (−1 if none), for a predicate true up to a point, false after.
+
+    Without ``first``, bisection (about ``log2(top)`` evaluations). With ``first``, a guess per row,
+    the search probes the guess, then gallops from it by steps of 1, 2, 4, ... towards the answer
+    until the predicate changes, then bisects what is left: a guess off by ``e`` costs about
+    ``2·log2(e) + 2`` evaluations, and since no probe goes past the midpoint of what is left, a bad
+    guess costs at most about twice the bisection. The answer does not depend on the guess.
+    """
+    rows = np.arange(top.size)
+    low = np.full(top.size, -1, dtype=np.int64)  # holds at low (at −1 by definition)
+    high = np.maximum(top, -1).astype(np.int64)  # the answer is at most high
+    held = np.zeros(top.size, dtype=bool)  # whether the row's last probe held
+    step = 0
     while np.any(low < high):
         active = low < high
-        middle = (low[active] + high[active] + 1) // 2
-        holds = tail(rows[active], middle) >= u[active]
-        low[active] = np.where(holds, middle, low[active])
-        high[active] = np.where(holds, high[active], middle - 1)
+        lo, hi = low[active], high[active]
+        middle = (lo + hi + 1) // 2
+        if first is None:
+            at = middle
+        elif step == 0:
+            at = np.clip(first[active], lo + 1, hi)
+        else:
+            at = np.where(held[active], np.minimum(lo + step, middle), np.maximum(hi + 1 - step, middle))
+        result = holds(rows[active], at)
+        low[active] = np.where(result, at, lo)
+        high[active] = np.where(result, hi, at - 1)
+        held[active] = result
+        step = max(2 * step, 1)
     return low
+
+
+def _threshold_draw(stage: Stage, top: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``J = max{k ∈ 0..top : h(k) ≥ u}`` (−1 if none) for a non-increasing ``h`` given by ``stage``.
+
+    Exact: the answer is decided by the exact binomial CDF alone. Its normal approximation
+    (:func:`_normal_cdf`, cheap) is solved first by bisection, and the exact search starts from
+    that guess (:func:`_search`): a few exact CDF evaluations per draw instead of ``log2(top)``.
+    """
+
+    def approximate(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return _normal_cdf(*stage(rows, k)) >= u[rows]
+
+    def exact(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return _binomial_cdf(*stage(rows, k), upper=False) >= u[rows]
+
+    return _search(exact, top, first=_search(approximate, top))
 
 
 def _integration_rank(force: Force, index: int) -> tuple[bool, float]:
