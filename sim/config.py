@@ -128,8 +128,9 @@ class Phase:
 
     ``present`` is the number at risk during the phase; ``arrivals`` how many of them are new
     (replacements, rotations; ``None``: as many as the strength needs beyond the survivors of
-    the phase before). Exposure is a fatality rate over the phase, or a daily hazard over its
-    ``days`` (``end − start``).
+    the phase before); ``departures`` how many of those who stayed on from the phase before
+    leave at its start (rotated out; ``None``: only those the strength does not need). Exposure
+    is a fatality rate over the phase, or a daily hazard over its ``days`` (``end − start``).
     """
 
     label: str
@@ -139,13 +140,14 @@ class Phase:
     arrivals: PriorSpec | None = None
     fatality_rate: PriorSpec | None = None
     daily_hazard: PriorSpec | None = None
+    departures: PriorSpec | None = None
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days
 
     def priors(self) -> tuple[PriorSpec, ...]:
-        fields = (self.present, self.arrivals, self.fatality_rate, self.daily_hazard)
+        fields = (self.present, self.arrivals, self.departures, self.fatality_rate, self.daily_hazard)
         return tuple(p for p in fields if p is not None)
 
 
@@ -657,7 +659,7 @@ def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
     )
 
 
-PHASE_KEYS = ("label", "start", "end", "present", "arrivals", "fatality_rate", "daily_hazard")
+PHASE_KEYS = ("label", "start", "end", "present", "arrivals", "departures", "fatality_rate", "daily_hazard")
 
 
 def _date(reader: _Reader, value: Any, path: str) -> date | None:
@@ -680,11 +682,12 @@ def _read_phases(reader: _Reader, path: str, raw: Any) -> tuple[Phase, ...] | No
         return None
     phases: list[Phase] = []
     ok = True
+    before: PriorSpec | None = None  # the phase before's present, where valid
     for index, table in enumerate(raw):
         where = f"{path}.phases[{index}]"
         reader.keys(table, where, PHASE_KEYS)
         label = reader.string(table, where, "label", f"phase {index + 1}")
-        start = end = present = arrivals = rate = hazard = None
+        start = end = present = arrivals = departures = rate = hazard = None
         for key in ("start", "end", "present"):
             if key not in table:
                 reader.fail(f"{where}.{key}", "is required" + (": the number at risk" if key == "present" else ""))
@@ -718,6 +721,9 @@ def _read_phases(reader: _Reader, path: str, raw: Any) -> tuple[Phase, ...] | No
                     f"can exceed present ({most:g} against {least:g}): the arrivals are among those present",
                 )
                 arrivals = None
+        if "departures" in table:
+            departures = _read_departures(reader, where, table["departures"], index, before)
+        before = present
         if ("fatality_rate" in table) == ("daily_hazard" in table):
             reader.fail(where, "give either fatality_rate (over the phase) or daily_hazard (per person per day)")
         elif "fatality_rate" in table:
@@ -728,6 +734,7 @@ def _read_phases(reader: _Reader, path: str, raw: Any) -> tuple[Phase, ...] | No
             None in (start, end, present)
             or (rate is None and hazard is None)
             or ("arrivals" in table) != (arrivals is not None)
+            or ("departures" in table) != (departures is not None)
         ):
             ok = False
             continue
@@ -738,11 +745,34 @@ def _read_phases(reader: _Reader, path: str, raw: Any) -> tuple[Phase, ...] | No
                 end=end,  # type: ignore[arg-type]
                 present=present,  # type: ignore[arg-type]
                 arrivals=arrivals,
+                departures=departures,
                 fatality_rate=rate,
                 daily_hazard=hazard,
             )
         )
     return tuple(phases) if ok else None
+
+
+def _read_departures(reader: _Reader, where: str, raw: Any, index: int, before: PriorSpec | None) -> PriorSpec | None:
+    """A later phase's ``departures``: a count that can never exceed the phase before's ``present``.
+
+    ``before`` is that ``present`` (None when it is invalid: its own error is reported).
+    """
+    if index == 0:
+        reader.fail(f"{where}.departures", "the first phase has no phase before it to leave: leave it out")
+        return None
+    departures = reader.prior(raw, f"{where}.departures", SIZE_DOMAIN, integer=True)
+    if departures is None or before is None:
+        return departures
+    most = float(departures.distribution.ppf(1 - TAIL_PROBABILITY))
+    least = float(before.distribution.ppf(TAIL_PROBABILITY))
+    if most > least:
+        reader.fail(
+            f"{where}.departures",
+            f"can exceed the phase before's present ({most:g} against {least:g}): more leaving than were there",
+        )
+        return None
+    return departures
 
 
 def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:

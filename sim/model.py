@@ -417,9 +417,11 @@ def _phase_draws(
 def _served(force: Force, phases: list[PhaseDraws], sample: Sampler, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """Everyone who served: the first phase's strength plus each later phase's arrivals.
 
-    A later phase's arrivals are its ``arrivals`` prior where given, and never fewer than its
-    strength needs beyond those who stayed on from the phase before (its survivors, less the
-    wounded, evacuated); without the prior, exactly that shortfall (replacements).
+    Those who stayed on from the phase before are its survivors, less the wounded (evacuated)
+    and the non-battle dead; a phase's ``departures`` leave from them at its start (all of them
+    where fewer stayed on than were due to leave: the others were already lost). A later
+    phase's arrivals are its ``arrivals`` prior where given, and never fewer than its strength
+    needs beyond those who continue; without the prior, exactly that shortfall (replacements).
     """
     served = phases[0].present
     for phase, previous, spec in zip(phases[1:], phases, force.phases[1:], strict=False):
@@ -427,6 +429,10 @@ def _served(force: Force, phases: list[PhaseDraws], sample: Sampler, inputs: dic
         for lost in (previous.wounded, previous.non_battle):
             if lost is not None:
                 stayed = stayed - lost
+        if spec.departures is not None:
+            departures = _whole(sample(spec.departures))
+            inputs[spec.departures.path] = departures
+            stayed = stayed - np.minimum(departures, stayed)
         arrivals = np.maximum(phase.present - stayed, 0)
         if spec.arrivals is not None:
             given = _whole(sample(spec.arrivals))
