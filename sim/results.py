@@ -35,6 +35,7 @@ from sim.summary import Summary
 
 __all__ = [
     "RESERVOIR_KEPT",
+    "SINGLE_PRECISION",
     "ResultsError",
     "RunData",
     "RunEntry",
@@ -57,7 +58,11 @@ No figure, report or comparison reads the reservoir (they read the exact pmfs in
 inputs against outcomes. 10,000 draws keep a run folder of the Kursk default under 3 MB.
 """
 _SUPPORT = "~support/"
+_COUNTS = "~counts/"
 _SAME = "~same/"
+SINGLE_PRECISION = ("posterior/", "posterior_input/")
+"""Distributions stored as float32: sums of importance weights (posterior pmfs and input histograms), whose
+53-bit mantissas no lossless coder shrinks; the relative error of each value is at most 2**-24 (6e-8)."""
 
 
 class ResultsError(StorageError):
@@ -122,31 +127,61 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def pack_distributions(distributions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each one-dimensional array cut to its support (first to last non-zero entry), losslessly.
+def _single(name: str) -> bool:
+    """Whether ``name`` is stored in single precision (:data:`SINGLE_PRECISION`; not histogram edges)."""
+    return name.startswith(SINGLE_PRECISION) and not name.endswith("/edges")
+
+
+def _as_counts(values: np.ndarray, draws: int | None) -> np.ndarray | None:
+    """``values`` as the whole counts ``c`` with ``c / draws == values`` bit for bit, else None."""
+    if draws is None or values.dtype != np.float64 or values.size == 0:
+        return None
+    counts = np.rint(values * draws)
+    if not np.array_equal(counts / draws, values) or counts.min() < 0 or counts.max() >= 2**32:
+        return None
+    return counts.astype(np.uint32)
+
+
+def pack_distributions(distributions: dict[str, np.ndarray], *, draws: int | None = None) -> dict[str, np.ndarray]:
+    """Each one-dimensional array cut to its support (first to last non-zero entry) and stored small.
 
     A cut array ``name`` gets a companion ``~support/<name>`` = ``[start, length]`` (int64),
-    from which :func:`unpack_distributions` restores the zeros; the stored values are the
-    same float64 numbers, so every statistic computed from them is unchanged.
+    from which :func:`unpack_distributions` restores the zeros. With ``draws``, an array whose
+    values are exactly whole counts divided by ``draws`` (the prior's pmfs and the reports') is
+    stored as those counts (uint32) with ``~counts/<name>`` = ``[draws]`` and restored as
+    ``counts / draws``, the same float64 numbers. The arrays named by :data:`SINGLE_PRECISION`
+    (posterior pmfs and histograms) are stored as float32 and restored as float64 within a
+    relative 2**-24 of each value; every other array is stored as it is. Every statistic in
+    ``summary.json`` is computed before this and is unchanged.
     """
     packed: dict[str, np.ndarray] = {}
     for name, values in distributions.items():
         nonzero = np.flatnonzero(values) if values.ndim == 1 else None
-        if nonzero is None or (nonzero.size and nonzero[0] == 0 and nonzero[-1] == values.size - 1):
-            packed[name] = values
-            continue
-        start, stop = (int(nonzero[0]), int(nonzero[-1]) + 1) if nonzero.size else (0, 0)
-        packed[name] = values[start:stop]
-        packed[_SUPPORT + name] = np.array([start, values.size], dtype=np.int64)
+        if nonzero is not None and not (nonzero.size and nonzero[0] == 0 and nonzero[-1] == values.size - 1):
+            start, stop = (int(nonzero[0]), int(nonzero[-1]) + 1) if nonzero.size else (0, 0)
+            packed[_SUPPORT + name] = np.array([start, values.size], dtype=np.int64)
+            values = values[start:stop]
+        counts = None if _single(name) else _as_counts(values, draws)
+        if counts is not None:
+            packed[_COUNTS + name] = np.array([draws], dtype=np.int64)
+            values = counts
+        elif _single(name) and values.dtype == np.float64:
+            values = values.astype(np.float32)
+        packed[name] = values
     return packed
 
 
 def unpack_distributions(packed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The arrays :func:`pack_distributions` cut, restored to their full length (zeros outside the support)."""
+    """The arrays :func:`pack_distributions` stored, as float64 at full length (zeros outside the support)."""
     distributions: dict[str, np.ndarray] = {}
     for name, values in packed.items():
-        if name.startswith(_SUPPORT):
+        if name.startswith((_SUPPORT, _COUNTS)):
             continue
+        per = packed.get(_COUNTS + name)
+        if per is not None:
+            values = values / float(per[0])
+        elif values.dtype == np.float32:
+            values = values.astype(np.float64)
         support = packed.get(_SUPPORT + name)
         if support is None:
             distributions[name] = values
@@ -339,7 +374,7 @@ def write_run(
         "summary.csv": summary_csv(summary).encode(),
         "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
         "scenario.toml": result.plan.scenario.text.encode(),
-        "distributions.npz": _npz(pack_distributions(summary.distributions)),
+        "distributions.npz": _npz(pack_distributions(summary.distributions, draws=result.plan.draws)),
         "reservoir.npz": _npz(_compact(result.reservoir, reservoir_kept)),
     }
     if save_samples:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import sim
 from sim.cli import app
 from sim.report import display_png
-from sim.results import RESERVOIR_KEPT, load_run, pack_distributions, unpack_distributions
+from sim.results import RESERVOIR_KEPT, SINGLE_PRECISION, load_run, pack_distributions, unpack_distributions
 
 runner = CliRunner()
 
@@ -64,6 +64,18 @@ def test_pmfs_over_their_support_read_back_bit_for_bit():
         assert np.array_equal(restored[name], values), name
 
 
+def test_counts_over_the_draws_are_stored_as_counts_and_read_back_bit_for_bit():
+    rng = np.random.default_rng(2)
+    draws = 1_000_003
+    counts = rng.multinomial(draws, rng.dirichlet(np.ones(40)))
+    arrays = {"prior/x": np.concatenate([np.zeros(3), counts / draws]), "prior/y": rng.random(20)}
+    packed = pack_distributions(arrays, draws=draws)
+    assert packed["prior/x"].dtype == np.uint32 and packed["prior/y"].dtype == np.float64  # y is not counts
+    restored = unpack_distributions(packed)
+    for name, values in arrays.items():
+        assert restored[name].dtype == np.float64 and np.array_equal(restored[name], values), name
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> tuple[sim.Run, Path, Path]:
     folder = tmp_path_factory.mktemp("folders")
@@ -80,11 +92,18 @@ def test_the_folder_reads_back_exactly(written):
     data = load_run(small)
     assert data.summary.to_json() == run.summary.to_json()
     assert data.summary.distributions.keys() == run.summary.distributions.keys()
+    single = [name for name in run.summary.distributions if name.startswith(SINGLE_PRECISION)]
+    assert any(name.startswith("posterior/") for name in single)  # the run conditions: it has posterior pmfs
     for name, values in run.summary.distributions.items():
         assert data.summary.distributions[name].dtype == values.dtype, name
-        assert np.array_equal(data.summary.distributions[name], values), name
+        # posterior pmfs (sums of importance weights) are stored as float32: exactly their rounding; the rest exact
+        expected = values.astype(np.float32).astype(np.float64) if name in single and "/edges" not in name else values
+        assert np.array_equal(data.summary.distributions[name], expected), name
     with zipfile.ZipFile(small / "distributions.npz") as archive:
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    with np.load(small / "distributions.npz") as stored:  # prior pmfs are stored as their whole counts
+        assert stored["prior/killed"].dtype == np.uint32 and stored["~counts/prior/killed"].tolist() == [24_000]
+        assert stored["posterior/killed"].dtype == np.float32
 
 
 def test_the_reservoir_keeps_its_first_draws_and_every_column(written):
