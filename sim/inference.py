@@ -37,7 +37,7 @@ from scipy import special
 
 from sim.config import Claim, Force, Phase, Scenario, Source
 from sim.model import Draws, ForceDraws, Quantity, wounded_probability
-from sim.priors import PriorSpec, is_degenerate, survival
+from sim.priors import PriorSpec, is_degenerate, prior_mean, survival
 
 __all__ = [
     "SHARED_NODES",
@@ -388,10 +388,10 @@ class JointLikelihood:
 
 def _expected_phase_killed(phase: Phase) -> float:
     if phase.fatality_rate is not None:
-        rate = float(phase.fatality_rate.distribution.mean())
+        rate = prior_mean(phase.fatality_rate.distribution)
     else:
-        rate = -np.expm1(-float(phase.daily_hazard.distribution.mean()) * phase.days)  # type: ignore[union-attr]
-    return float(phase.present.distribution.mean()) * rate
+        rate = -np.expm1(-prior_mean(phase.daily_hazard.distribution) * phase.days)  # type: ignore[union-attr]
+    return prior_mean(phase.present.distribution) * rate
 
 
 class FamilyLikelihood:
@@ -500,11 +500,11 @@ class FamilyLikelihood:
 def _expected_killed(force: Force) -> float:
     if force.phases:
         return sum(_expected_phase_killed(phase) for phase in force.phases)
-    size = float(force.size.distribution.mean())  # type: ignore[union-attr]
+    size = prior_mean(force.size.distribution)  # type: ignore[union-attr]
     if force.fatality_rate is not None:
-        return size * float(force.fatality_rate.distribution.mean())
-    hazard = float(force.daily_hazard.distribution.mean())  # type: ignore[union-attr]
-    days = float(force.days.distribution.mean())  # type: ignore[union-attr]
+        return size * prior_mean(force.fatality_rate.distribution)
+    hazard = prior_mean(force.daily_hazard.distribution)  # type: ignore[union-attr]
+    days = prior_mean(force.days.distribution)  # type: ignore[union-attr]
     return size * -np.expm1(-hazard * days)
 
 

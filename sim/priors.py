@@ -17,6 +17,7 @@ the table.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ __all__ = [
     "interval_of",
     "is_degenerate",
     "logitnorm",
+    "prior_mean",
     "survival",
 ]
 
@@ -97,6 +99,16 @@ class Discrete:
 
     def support(self) -> tuple[float, float]:
         return float(self.values[0]), float(self.values[-1])
+
+
+@functools.lru_cache(maxsize=4096)
+def prior_mean(distribution: Any) -> float:
+    """The mean of a frozen distribution, computed once per distribution object.
+
+    ``scipy.stats`` recomputes a frozen distribution's moments at every call; the tail
+    estimators ask for the priors' means in every chunk.
+    """
+    return float(distribution.mean())
 
 
 def survival(distribution: Any, x: Any) -> np.ndarray:
