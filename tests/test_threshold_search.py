@@ -27,7 +27,7 @@ def test_search_finds_the_last_true_point_from_any_guess():
         calls.append(k.size)
         return k <= answer[rows]
 
-    for guess in (answer, answer + rng.integers(-3, 4, top.size), rng.integers(-10**6, 10**6, top.size)):
+    for guess in (answer, answer + rng.integers(-3, 4, top.size), rng.integers(-(10**6), 10**6, top.size)):
         calls.clear()
         assert np.array_equal(_search(holds, top, first=guess), answer)
         assert len(calls) <= 2 * 14 + 2  # never much worse than bisection (log2(5000) ≈ 12.3)
