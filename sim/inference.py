@@ -661,16 +661,16 @@ def _survivors_tail(force: Force, own: ForceDraws, metric: str, residual: np.nda
     return stage
 
 
-def _normal_cdf(limit: np.ndarray, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """The normal approximation of ``P(Binomial(trials, p) ≤ limit)`` (with continuity correction).
+def _approximate_quantile(trials: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The Cornish–Fisher approximation of the ``Φ(z)`` quantile of ``Binomial(trials, p)``, less ½.
 
-    Only used to place the exact search of :func:`_threshold_draw`, never as a probability.
+    ``μ + σ·z + (z² − 1)·(1 − 2p)/6 − ½`` (mean, sd and the skewness term ``γ·σ = 1 − 2p``;
+    Johnson, Kemp & Kotz, *Univariate Discrete Distributions*, 3rd ed., §3.6). Only used to place
+    the exact search of :func:`_threshold_draw`, never as a probability.
     """
     mean = trials * p
     sd = np.sqrt(np.maximum(mean * (1.0 - p), 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (limit + 0.5 - mean) / sd
-    return np.where(sd > 0, special.ndtr(z), (limit >= mean).astype(float))
+    return mean + sd * z + (z * z - 1.0) * (1.0 - 2.0 * p) / 6.0 - 0.5
 
 
 def _search(
@@ -710,13 +710,19 @@ def _search(
 def _threshold_draw(stage: Stage, top: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``J = max{k ∈ 0..top : h(k) ≥ u}`` (−1 if none) for a non-increasing ``h`` given by ``stage``.
 
-    Exact: the answer is decided by the exact binomial CDF alone. Its normal approximation
-    (:func:`_normal_cdf`, cheap) is solved first by bisection, and the exact search starts from
-    that guess (:func:`_search`): a few exact CDF evaluations per draw instead of ``log2(top)``.
+    Exact: the answer is decided by the exact binomial CDF alone. Its Cornish–Fisher approximation
+    (``h(k) ≥ u`` where ``x(k)`` reaches the approximate ``u``-quantile,
+    :func:`_approximate_quantile`; cheap) is solved first by bisection, and the exact search
+    starts from that guess (:func:`_search`): about two exact CDF evaluations per draw when the
+    guess is right or one off, instead of ``log2(top)``.
     """
+    with np.errstate(divide="ignore"):
+        z = special.ndtri(u)
 
     def approximate(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
-        return _normal_cdf(*stage(rows, k)) >= u[rows]
+        limit, trials, p = stage(rows, k)
+        with np.errstate(invalid="ignore"):
+            return limit >= _approximate_quantile(trials, p, z[rows])
 
     def exact(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
         return _binomial_cdf(*stage(rows, k), upper=False) >= u[rows]
