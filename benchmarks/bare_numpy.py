@@ -1,6 +1,6 @@
 """The bare vectorised NumPy script of the simplest casualty model: the baseline `sim` is measured against.
 
-Usage: python benchmarks/bare_numpy.py DRAWS  -> prints one JSON line (draws, seconds, peak RSS in MB).
+Usage: python benchmarks/bare_numpy.py DRAWS  -> prints one JSON line (draws, wall and CPU seconds, peak RSS in MB).
 All draws are held in memory at once, as a one-off script would.
 """
 
@@ -26,8 +26,8 @@ def bare(draws: int, seed: int = 1) -> np.ndarray:
 
 if __name__ == "__main__":
     n = int(sys.argv[1])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     bare(n)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"draws": n, "seconds": seconds, "peak_rss_mb": peak}))
+    print(json.dumps({"draws": n, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak}))
