@@ -52,7 +52,7 @@ def test_a_fixed_reporting_ratio_admits_exactly_the_tolls_of_the_design():
 
     Only T = 20 and 21 have L = 1 (at T = 19, 9.5/19 = ½ already counts; at T = 21, 10.5/21 = ½ does), so the
     posterior is the prior restricted to {20, 21}: with T ~ Binomial(40, ½), P(T = 20 | claim) = C(40, 20) /
-    (C(40, 20) + C(40, 21)) = 21/41, estimated from the ESS accepted draws (weights are 0 or 1).
+    (C(40, 20) + C(40, 21)) = 21/41, estimated from the accepted draws (weights are 0 or 1).
     """
     text = """
 [simulation]
@@ -74,8 +74,8 @@ condition_on = ["ten"]
     pmf = summary.pmf("posterior", "killed")
     assert set(np.flatnonzero(pmf)) == {20, 21}
     share = 21 / 41  # C(40, 20) / (C(40, 20) + C(40, 21)) = 21/41
-    n = summary.posterior.ess
-    assert abs(pmf[20] - share) < 4.5 * np.sqrt(share * (1 - share) / n)
+    accepted = 40_000 * stats.binom(40, 0.5).pmf([20, 21]).sum()  # the expected number of draws with weight 1
+    assert abs(pmf[20] - share) < 4.5 * np.sqrt(share * (1 - share) / accepted)
 
 
 E = float(np.e)
