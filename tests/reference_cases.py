@@ -6,6 +6,8 @@ reference with ``scipy.stats`` (never with sim's own code).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats
 
@@ -130,6 +132,27 @@ def conditional_tail_moments(rate, limit: int, size: int, *, upper: bool = False
         )
         moments.append(value)
     return moments[0], moments[1]
+
+
+def subsample_draws(draws: int, chunk_size: int = 65536) -> int:
+    """How many draws the conditional tail estimators run on: the first ⌈n/32⌉ of each chunk's n draws."""
+    return sum(math.ceil(min(chunk_size, draws - start) / 32) for start in range(0, draws, chunk_size))
+
+
+def conditional_tail_se(
+    rate, size: int, terms: dict[int, float], draws: int, *, upper: bool = False, chunk_size: int = 65536
+) -> float:
+    """The exact standard error of sim's conditional estimate of ``Σ a·P(K ≤ x)`` (``P(K > x)`` with ``upper``).
+
+    One force of fixed ``size`` with the rate prior ``rate``. Each point ``x`` has its own random stream, so
+    its per-draw estimates are independent of the other points' (the size is fixed): the variance is
+    ``Σ a² Var h_x`` over the subsample, ``Var h_x`` from :func:`conditional_tail_moments`.
+    """
+    variance = 0.0
+    for limit, coefficient in terms.items():
+        mean, second = conditional_tail_moments(rate, limit, size, upper=upper)
+        variance += coefficient**2 * (second - mean * mean)
+    return math.sqrt(variance / subsample_draws(draws, chunk_size))
 
 
 TINY = """

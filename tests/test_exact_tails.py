@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from reference_cases import conditional_tail_moments
+from reference_cases import conditional_tail_moments, subsample_draws
 from scipy import stats
 
 from sim import parse_scenario, simulate, summarize
@@ -45,12 +45,6 @@ relation = "le"
 """
 
 
-def _subsample_draws() -> int:
-    """How many draws the conditional estimator runs on: the first ⌈n/32⌉ of each chunk."""
-    sizes = [min(CHUNK, DRAWS - start) for start in range(0, DRAWS, CHUNK)]
-    return sum(math.ceil(n / 32) for n in sizes)
-
-
 def test_two_force_lower_tail_against_a_convolution():
     killed_a = stats.betabinom(SIZE_A, *RATE_A).pmf(np.arange(POINT + 1))
     killed_b = stats.betabinom(SIZE_B, *RATE_B).pmf(np.arange(POINT + 1))
@@ -59,7 +53,7 @@ def test_two_force_lower_tail_against_a_convolution():
     for j, (mean, _) in enumerate(moments):  # the quadrature against the closed form
         assert mean == pytest.approx(killed_a[: POINT - j + 1].sum(), rel=1e-6)
     second = sum(killed_b[j] * moments[j][1] for j in range(POINT + 1))
-    se = math.sqrt((second - exact**2) / _subsample_draws())
+    se = math.sqrt((second - exact**2) / subsample_draws(DRAWS, CHUNK))
     assert exact < 1e-9 and se < 0.2 * exact  # premise: far below 1/draws, and the estimator resolves it
 
     claim = summarize(simulate(parse_scenario(SCENARIO), workers=1)).prior.claims[0]
