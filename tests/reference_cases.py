@@ -7,6 +7,7 @@ reference with ``scipy.stats`` (never with sim's own code).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy import stats
@@ -132,6 +133,25 @@ def conditional_tail_moments(rate, limit: int, size: int, *, upper: bool = False
         )
         moments.append(value)
     return moments[0], moments[1]
+
+
+def assert_quantiles(quantity, cdf: np.ndarray, se: Callable[[int], float], z: float, slack: float = 0.0) -> None:
+    """The printed median and equal-tailed interval ends of ``quantity`` against an exact CDF.
+
+    sim's q-quantile is the first value v whose estimated CDF reaches q, so F̂(v) ≥ q > F̂(v − 1); each
+    estimate lies within ``z`` standard errors ``se(x)`` (of the estimated F(x), computed exactly by
+    the caller) of the exact ``cdf[x]`` (give or take ``slack``, a bound on mass the caller's enumeration
+    leaves out). Whole values only: no "+1 for the grid".
+    """
+    for q, value in [
+        (0.5, quantity.median.value),
+        *[((1 - iv.level) / 2, iv.low) for iv in quantity.eti],
+        *[((1 + iv.level) / 2, iv.high) for iv in quantity.eti],
+    ]:
+        v = int(value)
+        assert v == value, value
+        below = cdf[v - 1] - z * se(v - 1) - slack if v > 0 else -1.0
+        assert cdf[v] + z * se(v) + slack >= q > below, (q, v, cdf[max(v - 1, 0) : v + 1])
 
 
 def subsample_draws(draws: int, chunk_size: int = 65536) -> int:

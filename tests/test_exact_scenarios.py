@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reference_cases import conditional_tail_moments
+from reference_cases import assert_quantiles, conditional_tail_moments, subsample_draws
 from scipy import stats
 
 from sim.config import load_scenario
-from sim.engine import simulate, subsample_size
+from sim.engine import simulate
 from sim.summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +37,7 @@ def article():
     np.testing.assert_allclose(rate.ppf([0.05, 0.95]), [0.043, 0.214], rtol=1e-9)  # the scenario's ci90
     size = int(force.size.distribution.values[0])
     summary = summarize(simulate(scenario, draws=DRAWS, workers=1))
-    chunk = scenario.simulation.chunk_size
-    subsample = sum(subsample_size(min(chunk, DRAWS - start)) for start in range(0, DRAWS, chunk))
+    subsample = subsample_draws(DRAWS, scenario.simulation.chunk_size)
     return summary, size, rate, subsample
 
 
@@ -47,17 +46,12 @@ def _claim(summary, claim_id: str):
 
 
 def test_article_toll_quantiles_are_exact_within_binomial_error(article):
-    """The quantile q̂ of n draws satisfies F(q̂) ≥ q − Zσ and F(q̂ − 1) < q + Zσ, σ = √(q(1 − q)/n)."""
+    """The quantile q̂ of n draws satisfies F(q̂) ≥ q − Zσ(q̂) and F(q̂ − 1) < q + Zσ(q̂ − 1), σ(x) = √(F(x)(1 − F(x))/n)."""
     summary, size, rate, _ = article
     exact = stats.betabinom(size, *rate.args)
     killed = summary.prior.quantities[0]
-    pairs = [(0.5, killed.median.value)]
-    for iv in killed.eti:
-        pairs += [((1 - iv.level) / 2, iv.low), ((1 + iv.level) / 2, iv.high)]
-    for q, value in pairs:
-        sigma = math.sqrt(q * (1 - q) / DRAWS)
-        assert exact.cdf(value) >= q - Z * sigma, (q, value)
-        assert exact.cdf(value - 1) < q + Z * sigma, (q, value)
+    cdf = exact.cdf(np.arange(size + 1))
+    assert_quantiles(killed, cdf, lambda x: math.sqrt(cdf[x] * (1 - cdf[x]) / DRAWS), Z)
     assert abs(killed.mean.value - exact.mean()) < Z * exact.std() / math.sqrt(DRAWS)
 
 
@@ -141,10 +135,4 @@ def test_engineers_nine_and_their_posterior_against_quadrature():
     claim = next(c for c in summary.posterior.claims if c.id == "kim_nine_528th")
     assert abs(claim.probability.value - posterior[9]) < Z * se((t == 9).astype(float)) + left_out
     killed = next(q for q in summary.posterior.quantities if q.name == "killed")
-    pairs = [(0.5, killed.median.value)]
-    for iv in killed.eti:
-        pairs += [((1 - iv.level) / 2, iv.low), ((1 + iv.level) / 2, iv.high)]
-    for q, value in pairs:  # the quantile in CDF space: F(q̂) ≥ q − Zσ(q̂) and F(q̂ − 1) < q + Zσ(q̂ − 1)
-        k = int(value)
-        assert cdf[k] >= q - Z * se((t <= k).astype(float)) - left_out, (q, value)
-        assert k == 0 or cdf[k - 1] < q + Z * se((t <= k - 1).astype(float)) + left_out, (q, value)
+    assert_quantiles(killed, cdf, lambda x: se((t <= x).astype(float)), Z, slack=left_out)

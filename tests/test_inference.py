@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reference_cases import beta_binomial_scenario
+from reference_cases import assert_quantiles, beta_binomial_scenario
 from scipy import stats
 
 from sim import ConditioningError, parse_scenario, simulate, summarize
@@ -66,17 +66,7 @@ def _check_posterior(summary, prior: np.ndarray, weight: np.ndarray, draws: int)
     # the printed errors estimate these exact ones (their own error is ~1/√ESS: well under 1% at these ESS)
     assert post.mean.mcse == pytest.approx(mean_se, rel=0.05)
     assert post.sd.mcse == pytest.approx(sd_se, rel=0.1)
-    cdf = np.cumsum(posterior)
-    for q, value in [
-        (0.5, post.median.value),
-        *[((1 - iv.level) / 2, iv.low) for iv in post.eti],
-        *[((1 + iv.level) / 2, iv.high) for iv in post.eti],
-    ]:
-        v = int(value)
-        assert v == value
-        at = cdf[v] + Z * se((k <= v).astype(float))
-        below = cdf[v - 1] - Z * se((k <= v - 1).astype(float)) if v > 0 else -1.0
-        assert at >= q > below, (q, v, cdf[v - 1 : v + 1])
+    assert_quantiles(post, np.cumsum(posterior), lambda x: se((k <= x).astype(float)), Z)
 
 
 @pytest.mark.parametrize(("relation", "value"), [("eq", 10), ("ge", 30), ("le", 8), ("between", (15, 25))])

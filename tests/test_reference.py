@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from reference_cases import (
+    assert_quantiles,
     beta_binomial_scenario,
     conditional_tail_moments,
     conditional_tail_se,
@@ -41,14 +42,9 @@ def test_beta_binomial_mean_quantiles_and_tail():
     k = np.arange(size + 1)
     fourth = (exact.pmf(k) * (k - exact.mean()) ** 4).sum()  # the sd's error from exact moments (delta method)
     assert abs(killed.sd.value - exact.std()) < Z * math.sqrt((fourth - exact.var() ** 2) / (4 * exact.var() * draws))
-    for q, value in [
-        (0.5, killed.median.value),
-        *[((1 - iv.level) / 2, iv.low) for iv in killed.eti],
-        *[((1 + iv.level) / 2, iv.high) for iv in killed.eti],
-    ]:
-        # the q-quantile q̂ of n draws: F(q̂) ≥ q − Zσ and F(q̂ − 1) < q + Zσ, σ = √(q(1 − q)/n), F exact
-        sigma = math.sqrt(q * (1 - q) / draws)
-        assert exact.cdf(value) >= q - Z * sigma and exact.cdf(value - 1) < q + Z * sigma, (q, value)
+    # the estimated F(x) is a frequency over the draws: its error is √(F(x)(1 − F(x))/n), F exact
+    cdf = exact.cdf(k)
+    assert_quantiles(killed, cdf, lambda x: math.sqrt(cdf[x] * (1 - cdf[x]) / draws), Z)
     claim = summary.prior.claims[0]
     p = exact.sf(799)
     # the conditional estimate is the more precise here: its exact error, by quadrature
