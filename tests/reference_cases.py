@@ -186,3 +186,30 @@ size = 1000
 fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03 }
 """
 """A one-force scenario of 2,000 draws: the smallest run the CLI, storage and interrupt tests write."""
+
+
+def labelled_unit(draws: int) -> str:
+    """A tiny scenario with a name, a title and a labelled force, for the command-line and pipeline tests."""
+    return f"""
+[scenario]
+name = "tiny"
+title = "A tiny scenario"
+[simulation]
+draws = {draws}
+seed = 3
+[forces.unit]
+label = "The unit"
+size = 1000
+fatality_rate = {{ dist = "beta", mean = 0.1, sd = 0.03, units = "fraction", source = "test" }}
+"""
+
+
+HUNDRED_IN_UNIT = """
+[[claims]]
+id = "hundred"
+label = "About a hundred dead"
+value = 100
+relation = "ge"
+scope = ["unit"]
+"""
+"""A claim on the unit of :func:`labelled_unit` (and of other scenarios with a force ``unit``)."""

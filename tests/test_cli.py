@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from reference_cases import labelled_unit
 from typer.testing import CliRunner
 
 from sim import __version__
@@ -11,22 +12,7 @@ from sim.cli import app
 
 runner = CliRunner()
 
-SCENARIO = """
-[scenario]
-name = "tiny"
-title = "A tiny scenario"
-[simulation]
-draws = 5_000
-seed = 3
-[forces.unit]
-label = "The unit"
-size = 1000
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction", source = "test" }
-[[claims]]
-id = "nine"
-label = "Nine dead"
-value = 9
-"""
+SCENARIO = labelled_unit(5_000) + '[[claims]]\nid = "nine"\nlabel = "Nine dead"\nvalue = 9\n'
 
 
 def test_run_writes_the_run_folder(tmp_path, write_config):

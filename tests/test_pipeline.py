@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_cases import HUNDRED_IN_UNIT, labelled_unit
 from typer.testing import CliRunner
 
 import sim
@@ -23,27 +24,15 @@ from sim.pipeline import RequestError, check_request
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-SCENARIO = """
-[scenario]
-name = "tiny"
-title = "A tiny scenario"
-[simulation]
-draws = 4_000
-seed = 3
-[forces.unit]
-label = "The unit"
-size = 1000
-fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction", source = "test" }
+SCENARIO = (
+    labelled_unit(4_000)
+    + """
 [forces.other]
 size = 500
 fatality_rate = { dist = "beta", mean = 0.05, sd = 0.02, units = "fraction", source = "test" }
-[[claims]]
-id = "hundred"
-label = "About a hundred dead"
-value = 100
-relation = "ge"
-scope = ["unit"]
 """
+    + HUNDRED_IN_UNIT
+)
 
 
 def test_the_api_and_the_cli_write_byte_identical_summaries(tmp_path: Path, write_config):

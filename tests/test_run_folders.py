@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_cases import HUNDRED_IN_UNIT
 from typer.testing import CliRunner
 
 import sim
@@ -24,7 +25,8 @@ from sim.results import RESERVOIR_KEPT, SINGLE_PRECISION, load_run, pack_distrib
 
 runner = CliRunner()
 
-SCENARIO = """
+SCENARIO = (
+    """
 [scenario]
 name = "folders"
 [simulation]
@@ -33,13 +35,9 @@ seed = 7
 [forces.unit]
 size = { dist = "uniform", low = 800, high = 1200, units = "people", source = "test" }
 fatality_rate = { dist = "beta", mean = 0.1, sd = 0.03, units = "fraction", source = "test" }
-[[claims]]
-id = "hundred"
-label = "About a hundred dead"
-value = 100
-relation = "ge"
-scope = ["unit"]
 """
+    + HUNDRED_IN_UNIT
+)
 
 
 def test_pmfs_over_their_support_read_back_bit_for_bit():
