@@ -39,12 +39,6 @@ size = {{ dist = "integer_uniform", low = 900, high = 1_100, units = "people", s
 fatality_rate = {{ dist = "beta", mean = {rate}, sd = 0.02, units = "fraction", source = "test" }}
 [sources.office]
 reporting_ratio = {{ dist = "beta", mean = 0.7, sd = 0.1, units = "ratio", source = "test" }}
-"""
-
-ALPHA = (
-    '[scenario]\nname = "alpha"\ntitle = "Alpha"\n'
-    + FORCE.format(rate=0.1)
-    + """
 [[claims]]
 id = "hundred"
 label = "About a hundred dead"
@@ -52,6 +46,13 @@ value = 100
 relation = "eq"
 rounding = 50
 source = "office"
+"""
+"""Both scenarios: one force at a fatality rate of ``rate``, and the claim they share."""
+
+ALPHA = (
+    '[scenario]\nname = "alpha"\ntitle = "Alpha"\n'
+    + FORCE.format(rate=0.1)
+    + """
 [[claims]]
 id = "alpha_only"
 label = "At least 50 dead"
@@ -64,13 +65,6 @@ BETA = (
     '[scenario]\nname = "beta"\ntitle = "Beta"\n'
     + FORCE.format(rate=0.15)
     + """
-[[claims]]
-id = "hundred"
-label = "About a hundred dead"
-value = 100
-relation = "eq"
-rounding = 50
-source = "office"
 [[claims]]
 id = "beta_only"
 label = "At most 300 dead"

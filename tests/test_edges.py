@@ -242,8 +242,7 @@ def test_a_single_draw(run_json):
     assert summary["warnings"] and not any("e+" in warning for warning in summary["warnings"])
 
 
-def test_ten_million_soldiers(run_json):
-    text = """
+MILLIONS = """
 [simulation]
 draws = 20_000
 seed = 1
@@ -251,16 +250,14 @@ seed = 1
 size = 10_000_000
 fatality_rate = { dist = "uniform", low = 0.4, high = 0.6 }
 [[claims]]
-id = "half"
-value = 5_000_000
-relation = "ge"
-[[claims]]
 id = "quarter"
 value = 2_500_000
-relation = "ge"
-[inference]
-condition_on = ["quarter"]
 """
+
+
+def test_ten_million_soldiers(run_json):
+    text = MILLIONS + 'relation = "ge"\n[[claims]]\nid = "half"\nvalue = 5_000_000\nrelation = "ge"\n'
+    text += '[inference]\ncondition_on = ["quarter"]\n'
     code, summary = run_json(text)
     assert code == 0, summary
     assert_numbers(summary)
@@ -288,18 +285,6 @@ def _peak_memory(text: str) -> float:
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
-
-
-MILLIONS = """
-[simulation]
-draws = 20_000
-[forces.a]
-size = 10_000_000
-fatality_rate = { dist = "uniform", low = 0.4, high = 0.6 }
-[[claims]]
-id = "quarter"
-value = 2_500_000
-"""
 
 
 def test_ten_million_soldiers_need_little_memory():

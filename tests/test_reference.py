@@ -31,11 +31,15 @@ def _run(text: str, **kwargs):
     return summarize(simulate(parse_scenario(text), workers=1, **kwargs))
 
 
+def _beta_binomial(size: int, a: float, b: float, draws: int, claim: str):
+    """The summary of a beta-binomial toll with one claim, and the exact toll distribution."""
+    text = beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=f'[[claims]]\nid = "c"\n{claim}\n')
+    return _run(text), exact_beta_binomial(size, a, b)
+
+
 def test_beta_binomial_mean_quantiles_and_tail():
     size, a, b, draws = 2000, 4.0, 12.0, 400_000
-    claims = '[[claims]]\nid = "big"\nvalue = 800\nrelation = "ge"\n'
-    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=claims))
-    exact = exact_beta_binomial(size, a, b)
+    summary, exact = _beta_binomial(size, a, b, draws, 'value = 800\nrelation = "ge"')
     killed = summary.prior.quantities[0]
     assert abs(killed.mean.value - exact.mean()) < Z * exact.std() / math.sqrt(draws)
     assert killed.mean.mcse == pytest.approx(exact.std() / math.sqrt(draws), rel=0.01)
@@ -86,10 +90,8 @@ def _kursk_tail_se(draws: int) -> float:
 
 def test_far_upper_tail_is_estimated_on_its_own_side():
     size, a, b = 5000, 2.0, 60.0
-    claims = '[[claims]]\nid = "huge"\nvalue = 2000\nrelation = "ge"\n'
-    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=100_000, claims=claims))
-    # summed pmf: scipy's sf loses the far tail to 1 − cdf cancellation
-    exact = exact_beta_binomial(size, a, b).pmf(np.arange(2000, size + 1)).sum()
+    summary, toll = _beta_binomial(size, a, b, 100_000, 'value = 2000\nrelation = "ge"')
+    exact = toll.pmf(np.arange(2000, size + 1)).sum()  # summed pmf: scipy's sf loses the far tail to 1 − cdf
     claim = summary.prior.claims[0]
     assert exact < 1e-11
     assert claim.probability.method == "conditional"
@@ -100,9 +102,7 @@ def test_far_upper_tail_is_estimated_on_its_own_side():
 
 def test_eq_claim_with_rounding_and_percentile():
     size, a, b, draws = 1000, 2.0, 8.0, 200_000
-    claims = '[[claims]]\nid = "about"\nvalue = 200\nrounding = 50\n'
-    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=claims))
-    exact = exact_beta_binomial(size, a, b)
+    summary, exact = _beta_binomial(size, a, b, draws, "value = 200\nrounding = 50")
     claim = summary.prior.claims[0]
     rate = stats.beta(a, b)
     p = exact.cdf(224) - exact.cdf(174)
@@ -180,9 +180,7 @@ def test_nine_tail_at_a_million_draws():
 
 def test_forces_of_millions_are_tallied_in_bins_and_say_so():
     size, a, b, draws = 2_000_000, 2.0, 18.0, 100_000
-    claims = '[[claims]]\nid = "million"\nvalue = 200000\nrelation = "ge"\n'
-    summary = _run(beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=claims))
-    exact = exact_beta_binomial(size, a, b)
+    summary, exact = _beta_binomial(size, a, b, draws, 'value = 200000\nrelation = "ge"')
     killed = summary.prior.quantities[0]
     width = summary.bin_widths["killed"]
     assert width > 1 and any("bins of" in w for w in summary.warnings)
