@@ -58,13 +58,14 @@ fuzz: $(STAMP) ## Fuzz the scenario loader with many more examples (FUZZ_EXAMPLE
 
 MUTATE ?= priors
 MUTATE_JOBS ?= 1
+MUTATE_SAMPLE ?=
 .PHONY: mutate
 
-mutate: $(STAMP) ## Mutation testing of core modules, one at a time (MUTATE="priors summary"; docs/mutation.md)
+mutate: $(STAMP) ## Mutation testing of core modules (MUTATE="priors summary"; MUTATE_SAMPLE=40: a random sample; docs/mutation.md)
 	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[mutate]'
-	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(foreach module,$(MUTATE),'sim.$(module).*')
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(if $(MUTATE_SAMPLE),$$($(BIN)/python tests/mutation_score.py --sample $(MUTATE_SAMPLE) $(MUTATE)),$(foreach module,$(MUTATE),'sim.$(module).*'))
 	$(BIN)/mutmut results | grep -E '^ *sim\.($(subst $(eval) ,|,$(strip $(MUTATE))))\..*: (survived|no tests)' || true
-	$(BIN)/python tests/mutation_score.py $(MUTATE)
+	$(BIN)/python tests/mutation_score.py $(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE) --score) $(MUTATE)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check sim tests benchmarks
