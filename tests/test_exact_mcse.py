@@ -95,3 +95,17 @@ def test_hdi_ends_are_the_shortest_runs(seed):
         assert pmf[ends[2 * j] : ends[2 * j + 1] + 1].sum() >= level - 1e-12
         assert pmf[ends[2 * j]] > 0 and pmf[ends[2 * j + 1]] > 0
     assert list(hdi_ends(np.zeros(5), (0.5,))) == [0, 4]
+
+
+@pytest.mark.parametrize(("n", "p"), [(60, 0.1), (80, 0.5), (40, 0.93)])
+def test_hdi_ends_of_binomial_pmfs_are_the_shortest_runs(n, p):
+    pmf = stats.binom(n, p).pmf(np.arange(n + 1))
+    for level in (0.5, 0.8, 0.95):
+        assert tuple(hdi_ends(pmf, (level,))) == _shortest(pmf, level), level
+
+
+def test_hdi_of_a_decreasing_distribution_starts_at_zero():
+    pmf = stats.geom(0.2, loc=-1).pmf(np.arange(200))
+    low, high = hdi_ends(pmf, (0.9,))
+    assert low == 0
+    assert high == stats.geom(0.2, loc=-1).ppf(0.9)

@@ -19,7 +19,6 @@ from reference_cases import (
 from scipy import stats
 
 from sim import parse_scenario, simulate, summarize
-from sim.mcse import hdi_ends
 
 Z = 4.0  # a 4-sigma bound fails falsely ~6e-5 of the time
 ERROR_OF_ERROR = 0.1
@@ -115,37 +114,6 @@ def test_eq_claim_with_rounding_and_percentile():
     assert claim.percentile.method == "conditional"
     assert abs(claim.percentile.value - mid) < Z * se
     assert claim.percentile.mcse == pytest.approx(se, rel=ERROR_OF_ERROR)
-
-
-def _hdi_brute_force(pmf: np.ndarray, level: float) -> tuple[int, int]:
-    best = (0, pmf.size - 1)
-    for low in range(pmf.size):
-        mass = 0.0
-        for high in range(low, pmf.size):
-            mass += pmf[high]
-            if mass >= level - 1e-12:
-                if high - low < best[1] - best[0]:
-                    best = (low, high)
-                break
-    return best
-
-
-@pytest.mark.parametrize(("n", "p"), [(60, 0.1), (80, 0.5), (40, 0.93)])
-def test_hdi_is_the_shortest_interval(n, p):
-    from scipy import stats
-
-    pmf = stats.binom(n, p).pmf(np.arange(n + 1))
-    for level in (0.5, 0.8, 0.95):
-        assert tuple(hdi_ends(pmf, (level,))) == _hdi_brute_force(pmf, level)
-
-
-def test_hdi_of_a_decreasing_distribution_starts_at_zero():
-    from scipy import stats
-
-    pmf = stats.geom(0.2, loc=-1).pmf(np.arange(200))
-    low, high = hdi_ends(pmf, (0.9,))
-    assert low == 0
-    assert high == stats.geom(0.2, loc=-1).ppf(0.9)
 
 
 def test_casualties_with_fixed_wounded_ratio():
