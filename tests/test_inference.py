@@ -39,7 +39,7 @@ def _likelihood(relation: str, value, k: np.ndarray, ratio) -> np.ndarray:
 
 
 def _check_posterior(summary, prior: np.ndarray, weight: np.ndarray, draws: int) -> None:
-    """The posterior's mean, sd, median and equal-tailed intervals against the exact posterior ∝ prior × weight.
+    """Posterior mean, sd, median, equal-tailed intervals and the evidence against the exact posterior ∝ prior × weight.
 
     Tolerances are exact standard errors of the self-normalised importance-sampling estimates, never
     sim's own: ``Var(Σ w h / Σ w) ≈ E[w² (h − E_post h)²] / (n (E w)²)`` (the delta method for a ratio of
@@ -67,6 +67,10 @@ def _check_posterior(summary, prior: np.ndarray, weight: np.ndarray, draws: int)
     assert post.mean.mcse == pytest.approx(mean_se, rel=0.05)
     assert post.sd.mcse == pytest.approx(sd_se, rel=0.1)
     assert_quantiles(post, np.cumsum(posterior), lambda x: se((k <= x).astype(float)), Z)
+    # the evidence log E_prior[w], estimated by log of the mean weight: error sd(w)/(√n E w) by the delta method
+    evidence_se = math.sqrt((prior * weight**2).sum() / evidence**2 - 1) / math.sqrt(draws)
+    assert abs(summary.evidence.log - math.log(evidence)) < Z * evidence_se, (summary.evidence, math.log(evidence))
+    assert summary.evidence.mcse == pytest.approx(evidence_se, rel=0.05)
 
 
 @pytest.mark.parametrize(("relation", "value"), [("eq", 10), ("ge", 30), ("le", 8), ("between", (15, 25))])
