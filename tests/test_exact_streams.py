@@ -61,3 +61,32 @@ fatality_rate = {{ dist = "beta", a = 2, b = 8 }}
         assert abs(np.corrcoef(rate[index], rate[0])[0, 1]) < Z / np.sqrt(chunk), index
     killed = reservoir["killed"].reshape(4, chunk)
     assert not np.array_equal(killed[1], killed[0])
+
+
+def test_binomial_streams_name_each_binomial_draw_in_drawing_order():
+    """One stream per binomial stage a force has (killed, wounded, died of wounds, non-battle), none for the rest."""
+    from sim.model import binomial_streams
+
+    scenario = parse_scenario(
+        """
+[simulation]
+draws = 10
+[forces.a]
+size = 100
+daily_hazard = 0.001
+days = 30
+wounded_per_killed = 2
+died_of_wounds = 0.1
+non_battle_hazard = 0.001
+[forces.b]
+size = 50
+fatality_rate = 0.2
+"""
+    )
+    assert binomial_streams(scenario) == (
+        "binomial:a",
+        "wounded:a",
+        "died_of_wounds:a",
+        "non_battle:a",
+        "binomial:b",
+    )

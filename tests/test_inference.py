@@ -239,3 +239,29 @@ def test_concentrated_posterior_tails_that_round_above_one():
     document["sources"]["nis"]["reporting_ratio"] = {"dist": "fixed", "value": 0.45}
     summary = summarize(simulate(scenario_from_dict(document), draws=200_000, workers=1))
     assert all(math.isfinite(c.probability.mcse) for c in summary.posterior.claims)
+
+
+def test_contradiction_messages_in_full():
+    """Each diagnosis word for word: a claim no draw allows, a pair (of one source: the shared ratio), all at once."""
+    from sim.inference import diagnose_contradiction
+
+    claims = _claim("eq", "20") + _claim("ge", "10").replace('id = "c"', 'id = "d"')
+    scenario = parse_scenario(
+        beta_binomial_scenario(size=300, a=2, b=8, draws=10, sources=SOURCE.format(c=2, d=2), claims=claims)
+    )
+    both = scenario.claims
+    assert diagnose_contradiction(both, np.array([[0, 0], [0, 5]]), 1000) == (
+        "no draw out of 1,000 allows claim(s) c under the priors; widen the priors or drop the claim from condition_on"
+    )
+    assert diagnose_contradiction(both, np.array([[5, 0], [0, 5]]), 1000) == (
+        "no draw out of 1,000 allows both c and d: these claims contradict each other under the priors"
+    )
+    assert diagnose_contradiction(both, np.array([[5, 0], [0, 5]]), 1000, scenario=scenario) == (
+        "no draw out of 1,000 allows both c and d (both from source s, whose reporting ratio they share: if they are "
+        "rival readings of one statement, condition on one; if the ratio may differ between them, set "
+        "sources.s.claim_correlation below 1): these claims contradict each other under the priors"
+    )
+    assert diagnose_contradiction(both, np.full((2, 2), 5), 1000) == (
+        "no draw out of 1,000 allows all of c, d at once, although every pair holds somewhere; "
+        "the claims jointly contradict the priors"
+    )
