@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 import signal
 import sys
 import time
@@ -56,11 +55,12 @@ app = typer.Typer(
 def _console(*, stderr: bool = False) -> Console:
     """The rich console of stdout or stderr, made (and rich imported) on first use.
 
-    Tables need room: at least 120 columns, more when the terminal has them (piped output gets 160).
+    Its width is the terminal's (or ``COLUMNS``; 80 when piped): :mod:`sim.display` prints a table
+    only where it fits whole, and one block per row otherwise.
     """
     from rich.console import Console
 
-    return Console(stderr=stderr, width=max(shutil.get_terminal_size((160, 24)).columns, 120))
+    return Console(stderr=stderr)
 
 
 def _out() -> Console:
@@ -157,6 +157,11 @@ def _root(
     ] = False,
 ) -> None:
     """Monte Carlo casualty-uncertainty simulator."""
+
+
+BAR_WIDTH = 24
+"""Characters of a progress bar: with its text (``1,000,000/1,000,000 draws 0:00:03``) it fits 80 columns, so the
+bar, drawn on one line, is erased whole when it ends (a line the terminal wrapped would be left behind)."""
 
 
 def _option_message(error: RequestError) -> str:
@@ -313,7 +318,7 @@ def run(
         sys.stdout.write(summary.to_json())
         return
     if not quiet:
-        print_summary(summary, _out())
+        print_summary(summary, _out(), scenario=scenario)
         _out().print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
     _out().print(str(written), highlight=False, soft_wrap=True, markup=False)
 
@@ -525,7 +530,7 @@ class _StepBar:
 
             self.bar = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=BAR_WIDTH),
                 TextColumn("{task.completed:,}/{task.total:,}"),
                 TimeRemainingColumn(),
                 console=_err(),

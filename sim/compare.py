@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from sim import __version__
 from sim.config import ConfigError, Scenario, load_scenario
+from sim.display import print_rows
 from sim.engine import simulate
 from sim.escape import markdown as markdown_text
 from sim.inference import ConditioningError
@@ -530,7 +530,7 @@ def to_markdown(comparison: Comparison) -> str:
 
 
 def print_comparison(comparison: Comparison, console: Console) -> None:
-    """Print the toll table and the claim tables."""
+    """Print the toll table and the claim tables (as tables where the terminal holds them whole, else as blocks)."""
     header, rows = _toll_table(comparison)
     tables = [("Total killed in each scenario", header, rows)]
     for title, groups in (
@@ -540,16 +540,11 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
         if groups:
             tables.append((title, CLAIM_HEADER, _claim_table(groups)))
     for title, header, rows in tables:
-        table = Table(title=title, title_justify="left")
-        for name in header:
-            table.add_column(name, justify="right" if _numeric(name) else "left", overflow="fold")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+        print_rows(console, title, header, rows, numeric=[i for i, name in enumerate(header) if _numeric(name)])
     for note in NOTES:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(Text(note, style="dim"))
     for line in _bayes_factor_lines(comparison):
-        console.print(f"Bayes factor, {escape(line)}")
+        console.print(Text(f"Bayes factor, {line}"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,40 +1,145 @@
-"""Terminal rendering of a Summary and of a scenario's priors (rich tables)."""
+"""Terminal rendering of a Summary and of a scenario's priors (rich), designed for 80 columns.
+
+Every number comes from :mod:`sim.text` and is printed whole: a table is printed as a table
+only when the terminal holds it with every number on one line (its number columns never
+wrap, its text columns at least :data:`TEXT_WIDTH` wide); otherwise each quantity, claim or
+row becomes a block of its own, one statistic per line. Scenario text is printed as literal
+text (rich ``Text``), never as markup.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from sim.config import Scenario
 from sim.summary import ClaimSummary, Distribution, Summary
 from sim.text import (
+    CLAIM_COLUMNS,
     claim_numbers,
     claim_says,
     format_count,
     format_estimate,
     format_interval,
     format_probability,
-    format_ratio,
+    format_ratio_interval,
+    format_value,
+    input_label,
+    is_count,
     loo_flag,
+    plural,
     reading_text,
+    shorten,
 )
 
-__all__ = ["print_priors", "print_summary", "source_graph"]
+__all__ = ["TEXT_WIDTH", "print_priors", "print_rows", "print_summary", "source_graph"]
+
+TEXT_WIDTH = 16
+"""The narrowest a wrapped text column may get before a table is printed as blocks instead."""
+
+SOURCE_CHARACTERS = 160
+"""A prior's source is cut (at a word, with an ellipsis) to this many characters in ``sim check``."""
+
+Cell = str | Text
 
 
-def _columns(table: Table, names: tuple[str, ...], left: tuple[str, ...], *, tagged: bool) -> None:
-    """Add the columns, with an unnamed prior/posterior column after the first when ``tagged``."""
-    for index, name in enumerate(names):
-        table.add_column(name, justify="left" if name in left else "right")
-        if index == 0 and tagged:
-            table.add_column("", justify="left")
+def _text(cell: Cell, style: str = "") -> Text:
+    return cell if isinstance(cell, Text) else Text(cell, style=style)
 
 
-def _distribution_rows(table: Table, label: str, d: Distribution, tag: str | None) -> None:
-    table.add_row(
-        label,
-        *([tag] if tag is not None else []),
+def _table(title: str | None = None) -> Table:
+    return Table(
+        title=Text(title, style="bold") if title else None,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+
+
+def _fits(console: Console, table: Table) -> bool:
+    """Whether ``table`` (made by :func:`_table`) fits the console with every number whole.
+
+    A column that does not wrap needs its widest cell, one that wraps its longest word (and at least
+    its ``min_width``); each column has one space of padding either side except at the table's edges,
+    and one character separates two columns: ``3·n − 3`` characters in all.
+    """
+    options = console.options.update_width(1_000_000)
+    needed = 3 * len(table.columns) - 3
+    for column in table.columns:
+        cells = [column.header, *column.cells]
+        sizes = [Measurement.get(console, options, cell) for cell in cells]
+        width = max(size.maximum if column.no_wrap else size.minimum for size in sizes)
+        needed += max(width, column.min_width or 0)
+    return needed <= console.width
+
+
+def print_rows(
+    console: Console,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    *,
+    numeric: Sequence[int] = (),
+) -> None:
+    """Print ``rows`` as a table when it fits the console, else each row as a block of ``header: cell`` lines.
+
+    Columns empty in every row are left out. Cells of the ``numeric`` columns never wrap (they are
+    right-aligned in the table); text cells wrap at spaces. A block starts with the row's first cell
+    (left out when empty, as in a continuation row of the table).
+    """
+    if not rows:
+        return
+    keep = [i for i in range(len(header)) if any(str(row[i]) for row in rows)]
+    table = _table(title)
+    for i in keep:
+        longest = max((len(str(row[i])) for row in rows), default=0)
+        wrap = i not in numeric
+        table.add_column(
+            header[i],
+            justify="left" if wrap else "right",
+            no_wrap=not wrap,
+            min_width=min(TEXT_WIDTH, longest) if wrap else None,
+        )
+    for row in rows:
+        table.add_row(*(_text(row[i]) for i in keep))
+    if _fits(console, table):
+        console.print(table)
+        console.print()
+        return
+    console.print(Text(title, style="bold"))
+    for row in rows:
+        if str(row[0]):
+            console.print()
+        lines = Table.grid(padding=(0, 2))
+        lines.add_column(style="dim", no_wrap=True)
+        lines.add_column()
+        for i in keep:
+            if i > 0 and str(row[i]):
+                lines.add_row(header[i], _text(row[i]))
+        parts: list[RenderableType] = [_text(row[0], "bold")] if str(row[0]) else []
+        console.print(Group(*parts, Padding(lines, (0, 0, 0, 2))))
+    console.print()
+
+
+# ---------------------------------------------------------------------------------------------
+# The toll
+# ---------------------------------------------------------------------------------------------
+
+
+def _statistics(summary: Summary) -> tuple[str, ...]:
+    levels = summary.levels
+    return ("Mean ± MCSE", "SD", "Median", *(f"{level:.0%} ETI" for level in levels), f"{levels[-1]:.0%} HDI")
+
+
+def _distribution_cells(d: Distribution) -> tuple[str, ...]:
+    return (
         format_estimate(d.mean),
         format_count(d.sd.value),
         format_estimate(d.median),
@@ -43,146 +148,215 @@ def _distribution_rows(table: Table, label: str, d: Distribution, tag: str | Non
     )
 
 
-def _quantity_table(summary: Summary) -> Table:
-    levels = summary.levels
-    table = Table(
-        title=f"{escape(summary.title)}: the toll ({summary.draws:,} draws, seed {summary.seed})",
-        title_justify="left",
-        show_lines=False,
-    )
+def _print_toll(summary: Summary, console: Console) -> None:
+    """The toll as one table (quantities down, statistics across) or, when that does not fit, one block per
+    quantity (statistics down, prior and posterior across)."""
+    title = f"{summary.title}: the toll ({summary.draws:,} draws, seed {summary.seed})"
     sides = summary.sides()
-    names = (
-        "Quantity",
-        "Mean ± MCSE",
-        "SD",
-        "Median",
-        *(f"{level:.0%} ETI" for level in levels),
-        f"{levels[-1]:.0%} HDI",
-    )
-    _columns(table, names, ("Quantity",), tagged=len(sides) > 1)
+    statistics = _statistics(summary)
+    wide = _table(title)
+    wide.add_column("Quantity", min_width=TEXT_WIDTH)
+    if len(sides) > 1:
+        wide.add_column("", no_wrap=True)
+    for name in statistics:
+        wide.add_column(name, justify="right", no_wrap=True)
     for index, distribution in enumerate(summary.prior.quantities):
-        label = escape(summary.quantity_labels[distribution.name])
+        label = summary.quantity_labels[distribution.name]
         for tag, side in sides:
-            _distribution_rows(
-                table, label if tag == "prior" else "", side.quantities[index], tag if len(sides) > 1 else None
-            )
-    return table
+            tags = [tag] if len(sides) > 1 else []
+            wide.add_row(Text(label if tag == "prior" else ""), *tags, *_distribution_cells(side.quantities[index]))
+    if _fits(console, wide):
+        console.print(wide)
+        return
+    console.print(Text(title, style="bold"))
+    for index, distribution in enumerate(summary.prior.quantities):
+        block = _table()
+        block.show_header = len(sides) > 1
+        block.add_column("", style="dim", no_wrap=True)
+        for tag, _ in sides:
+            block.add_column(tag, justify="right")
+        cells = [_distribution_cells(side.quantities[index]) for _, side in sides]
+        for row, name in enumerate(statistics):
+            block.add_row(name, *(side_cells[row] for side_cells in cells))
+        console.print()
+        console.print(Text(summary.quantity_labels[distribution.name], style="bold"))
+        console.print(Padding(block, (0, 0, 0, 2)))
 
 
-def _claim_table(summary: Summary) -> Table:
-    table = Table(title="Claims against the simulated truth", title_justify="left")
+# ---------------------------------------------------------------------------------------------
+# The claims
+# ---------------------------------------------------------------------------------------------
+
+
+def _print_claims(summary: Summary, console: Console) -> None:
+    """The claims as one table or, when it does not fit, one block per claim (numbers down, sides across)."""
+    title = "Claims against the simulated truth"
     sides = summary.sides()
-    names = (
-        "Claim",
-        "Says",
-        "Truth over",
-        "Percentile",
-        "P(claim true)",
-        "Implied ratio v/T (95%)",
-        "P(R ≤ v)",
-        "P(R ≥ v)",
-    )
-    _columns(table, names, ("Claim", "Says", "Truth over"), tagged=len(sides) > 1)
+    wide = _table(title)
+    for name in ("Claim", *([""] if len(sides) > 1 else []), "Says", "Truth over"):
+        wide.add_column(name, min_width=TEXT_WIDTH if name else None, no_wrap=not name)
+    for name in CLAIM_COLUMNS:
+        wide.add_column(name, justify="right", no_wrap=True)
     for index, claim in enumerate(summary.prior.claims):
+        truth = summary.quantity_labels[claim.quantity]
+        label = claim.label + (" *" if claim.conditioned else "")
         for tag, side in sides:
             c: ClaimSummary = side.claims[index]
             first = tag == "prior"
-            marker = " *" if c.conditioned and first else ""
-            table.add_row(
-                f"{escape(claim.label)}{marker}" if first else "",
-                *([tag] if len(sides) > 1 else []),
-                escape(claim_says(c)) if first else "",
-                escape(c.quantity) if first else "",
-                *claim_numbers(c),
-            )
-    return table
+            texts = (label, claim_says(c), truth) if first else ("", "", "")
+            tags = [tag] if len(sides) > 1 else []
+            wide.add_row(Text(texts[0]), *tags, Text(texts[1]), Text(texts[2]), *claim_numbers(c))
+    if _fits(console, wide):
+        console.print(wide)
+        return
+    console.print(Text(title, style="bold"))
+    for index, claim in enumerate(summary.prior.claims):
+        about = Table.grid(padding=(0, 2))
+        about.add_column(style="dim", no_wrap=True)
+        about.add_column()
+        about.add_row("Says", Text(claim_says(claim)))
+        about.add_row("Truth over", Text(summary.quantity_labels[claim.quantity]))
+        numbers = _table()
+        numbers.show_header = len(sides) > 1
+        numbers.add_column("", style="dim", no_wrap=True)
+        for tag, _ in sides:
+            numbers.add_column(tag, justify="right")
+        cells = [claim_numbers(side.claims[index]) for _, side in sides]
+        for row, name in enumerate(CLAIM_COLUMNS):
+            if any(side_cells[row] for side_cells in cells):
+                numbers.add_row(name, *(side_cells[row] for side_cells in cells))
+        heading = Text(claim.label, style="bold")
+        if claim.conditioned:
+            heading.append(" *")
+        console.print()
+        console.print(heading)
+        console.print(Padding(Group(about, numbers), (0, 0, 0, 2)))
 
 
-def _diagnostics_table(summary: Summary) -> Table:
+def _diagnostics(summary: Summary) -> list[tuple[Cell, ...]]:
     """Per conditioned claim: its reading, P(reading) under the priors, and given the other conditioned claims."""
-    table = Table(title="Conditioned claims: prior and leave-one-out checks of their readings", title_justify="left")
-    for name in ("Claim", "Reading (reports)", "Shares ρ with", "P(reading), prior", "P(reading | others)", "Flag"):
-        table.add_column(name, justify="left" if name in ("Claim", "Reading (reports)", "Shares ρ with") else "right")
+    labels = {c.id: c.label for c in summary.prior.claims}
     prior = {c.id: c for c in summary.prior.claims}
-    for c in summary.posterior.claims:  # type: ignore[union-attr]
+    rows: list[tuple[Cell, ...]] = []
+    for c in summary.posterior.claims if summary.posterior is not None else ():
         if not c.conditioned:
             continue
         before = prior[c.id].prior_predictive
-        flag = loo_flag(c.loo) if len(summary.condition_on) > 1 else ""
+        others = len(summary.condition_on) > 1
+        flag = loo_flag(c.loo) if others else ""
         if before is not None and before.value < 1e-3:
             flag = ", ".join(filter(None, ("prior conflict", flag)))
-        table.add_row(
-            escape(c.id),
-            reading_text(c),
-            escape(", ".join(c.shares_ratio_with)),
-            format_probability(before),
-            format_probability(c.loo) if len(summary.condition_on) > 1 else "",
-            f"[bold yellow]{flag}[/bold yellow]" if flag else "",
+        rows.append(
+            (
+                labels[c.id],
+                reading_text(c),
+                "; ".join(labels.get(i, i) for i in c.shares_ratio_with),
+                format_probability(before),
+                format_probability(c.loo) if others else "",
+                Text(flag, style="bold yellow"),
+            )
         )
-    return table
+    return rows
 
 
-def print_summary(summary: Summary, console: Console) -> None:
-    """Print the toll table, the claim table, the ESS and any warnings."""
-    console.print(_quantity_table(summary))
-    console.print(
-        "[dim]± is the Monte Carlo standard error; 'a or b' (or 'a–b') beside a whole number: the values "
-        "another seed gives 95% of the time.[/dim]"
+def _sources(summary: Summary) -> list[tuple[Cell, ...]]:
+    """Each conditioned source: the claims sharing its ratio ρ, those conditioned on, and ρ's posterior."""
+    labels = {c.id: c.label for c in summary.prior.claims}
+    rows: list[tuple[Cell, ...]] = []
+    for source in summary.sources:
+        if not source.conditioned:
+            continue
+        claims = "; ".join(labels.get(i, i) for i in source.claims)
+        shared = claims if source.claim_correlation == 1 else ""
+        if 0 < source.claim_correlation < 1:
+            shared = f"{claims} (correlation {source.claim_correlation:g})"
+        elif source.claim_correlation == 0:
+            shared = "none (one ratio per claim)"
+        if source.derives_from is not None:
+            parent = next((s.label for s in summary.sources if s.id == source.derives_from), source.derives_from)
+            shared = f"{claims} (ρ = {parent}'s ρ × its own; shown there)"
+        rho = source.ratio_posterior
+        rows.append(
+            (
+                source.label,
+                shared,
+                "; ".join(labels.get(i, i) for i in source.conditioned),
+                format_ratio_interval(rho.median.value, rho.eti[-1]) if rho is not None else "",
+            )
+        )
+    return rows
+
+
+def _inputs(summary: Summary, scenario: Scenario | None) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = []
+    for d in summary.posterior.inputs if summary.posterior is not None else ():
+        whole = is_count(d.name)
+        iv = d.eti[-1]
+        label = input_label(d.name, scenario) if scenario is not None else d.name
+        rows.append(
+            (
+                label,
+                format_value(d.mean.value),
+                format_value(d.median.value, integer=whole),
+                f"{format_value(iv.low, integer=whole)}–{format_value(iv.high, integer=whole)}",
+            )
+        )
+    return rows
+
+
+def _note(console: Console, text: str) -> None:
+    console.print(Text(text, style="dim"))
+
+
+def print_summary(summary: Summary, console: Console, *, scenario: Scenario | None = None) -> None:
+    """Print the toll, the claims, the ESS, the sources' ratios, the checks of the conditioned claims, the
+    posterior of the inputs (labelled from ``scenario`` when given) and any warnings."""
+    _print_toll(summary, console)
+    _note(
+        console,
+        "± is the Monte Carlo standard error; 'a or b' (or 'a–b') beside a whole number: the values "
+        "another seed gives 95% of the time.",
     )
     if summary.prior.claims:
-        console.print(_claim_table(summary))
-        console.print(
-            "[dim]P(R ≤ v), P(R ≥ v): the claim's tails under its source's reporting ratio ρ, R = round(ρ·T): "
-            "prior ρ before conditioning; after, ρ given the source's other conditioned claims, which share it. "
-            "* conditioned on. ± is the Monte Carlo standard error.[/dim]"
+        console.print()
+        _print_claims(summary, console)
+        _note(
+            console,
+            "Percentile: where the claim sits in the distribution of the truth. Claim ÷ truth: the reporting "
+            "ratio the claim implies (median, 95%). P(R ≤ v), P(R ≥ v): the claim's tails under its source's "
+            "reporting ratio ρ, R = round(ρ·T): prior ρ before conditioning; after, ρ given the source's other "
+            "conditioned claims, which share it. * conditioned on.",
         )
     if summary.posterior is not None:
         post = summary.posterior
+        console.print()
         console.print(
-            f"Posterior conditioned on {', '.join(summary.condition_on)}: "
-            f"effective sample size {post.ess:,.0f} of {summary.draws:,} draws."
+            Text(
+                f"Posterior conditioned on {plural(len(summary.condition_on), 'claim')}: effective sample size "
+                f"{post.ess:,.0f} of {summary.draws:,} draws."
+            )
         )
         if summary.evidence is not None:
             console.print(
-                f"Log evidence (log marginal likelihood of the conditioned claims' readings): "
-                f"{summary.evidence.log:.4g} ± {summary.evidence.mcse:.2g}"
+                Text(
+                    "Log evidence (log marginal likelihood of the conditioned claims' readings): "
+                    f"{summary.evidence.log:.4g} ± {summary.evidence.mcse:.2g}"
+                )
             )
-        rows = [source for source in summary.sources if source.conditioned]
-        if rows:
-            table = Table(title="Reporting ratio ρ of each source, shared by its claims", title_justify="left")
-            for name in ("Source", "Claims sharing ρ", "Conditioned on", "Posterior median", "95% interval"):
-                table.add_column(name)
-            for source in rows:
-                shared = ", ".join(source.claims) if source.claim_correlation == 1 else ""
-                if 0 < source.claim_correlation < 1:
-                    shared = f"{', '.join(source.claims)} (correlation {source.claim_correlation:g})"
-                elif source.claim_correlation == 0:
-                    shared = "none (one ratio per claim)"
-                if source.derives_from is not None:
-                    shared = f"{', '.join(source.claims)} (ρ = ρ[{source.derives_from}] × its own; shown there)"
-                rho = source.ratio_posterior
-                iv = rho.eti[-1] if rho is not None else None
-                table.add_row(
-                    escape(source.label),
-                    escape(shared),
-                    escape(", ".join(source.conditioned)),
-                    format_ratio(rho.median.value) if rho is not None else "",
-                    f"{format_ratio(iv.low)}–{format_ratio(iv.high)}" if iv is not None else "",
-                )
-            console.print(table)
-        console.print(_diagnostics_table(summary))
-        if post.inputs:
-            table = Table(title="Posterior of the inputs", title_justify="left")
-            for name in ("Input", "Mean", "Median", "95% interval"):
-                table.add_column(name, justify="left" if name == "Input" else "right")
-            for d in post.inputs:
-                iv = d.eti[-1]
-                table.add_row(
-                    escape(d.name), f"{d.mean.value:.4g}", f"{d.median.value:.4g}", f"{iv.low:.4g}–{iv.high:.4g}"
-                )
-            console.print(table)
+        console.print()
+        sources = _sources(summary)
+        if sources:
+            header = ("Source", "Claims sharing its ρ", "Conditioned on", "Posterior ρ (95%)")
+            print_rows(console, "Reporting ratio ρ of each source", header, sources, numeric=(3,))
+        header = ("Claim", "Reading (reports)", "Shares ρ with", "P(reading), prior", "P(reading | others)", "Flag")
+        title = "Conditioned claims: prior and leave-one-out checks of their readings"
+        print_rows(console, title, header, _diagnostics(summary), numeric=(1, 3, 4))
+        inputs = _inputs(summary, scenario)
+        if inputs:
+            header = ("Input", "Mean", "Median", "95% interval")
+            print_rows(console, "Posterior of the inputs", header, inputs, numeric=(1, 2, 3))
     for warning in summary.warnings:
-        console.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
+        console.print(Text.assemble(("warning:", "bold yellow"), " ", warning))
 
 
 def source_graph(scenario: Scenario) -> list[str]:
@@ -201,25 +375,31 @@ def source_graph(scenario: Scenario) -> list[str]:
 
 
 def print_priors(scenario: Scenario, console: Console) -> None:
-    """Each prior's family, median and 90% interval, units and source (what ``sim check`` shows)."""
-    table = Table(title=escape(f"{scenario.title}: priors ({scenario.file})"), title_justify="left")
-    for name in ("Key", "Prior", "Median", "90% interval", "Units", "Source"):
-        table.add_column(name, justify="right" if name in ("Median", "90% interval") else "left", overflow="fold")
+    """Each prior's key path and name, family, median and 90% interval, units and source (``sim check``)."""
+    missing = Text("missing", style="yellow")
+    rows: list[tuple[Cell, ...]] = []
     for prior in scenario.priors():
         d = prior.describe()
         params = ", ".join(f"{k}={v}" for k, v in prior.params.items())
-        table.add_row(
-            escape(prior.path),
-            escape(f"{prior.family}({params})"),
-            f"{d['median']:.4g}",
-            f"{d['p05']:.4g} – {d['p95']:.4g}",
-            escape(prior.units) if prior.units else "[yellow]missing[/yellow]",
-            escape(prior.source[:80]) if prior.source else "[yellow]missing[/yellow]",
+        whole = is_count(prior.path)
+        rows.append(
+            (
+                prior.path,
+                input_label(prior.path, scenario),
+                f"{prior.family}({params})",
+                format_value(d["median"], integer=whole),
+                f"{format_value(d['p05'], integer=whole)}–{format_value(d['p95'], integer=whole)}",
+                prior.units or missing,
+                shorten(prior.source, SOURCE_CHARACTERS) if prior.source else missing,
+            )
         )
-    console.print(table)
+    header = ("Key", "Input", "Prior", "Median", "90% interval", "Units", "Source")
+    print_rows(console, f"{scenario.title}: priors ({scenario.file})", header, rows, numeric=(3, 4))
     for line in source_graph(scenario):
-        console.print(escape(line))
+        console.print(Text(line))
     console.print(
-        f"{len(scenario.forces)} force(s), {len(scenario.sources)} source(s), "
-        f"{len(scenario.claims)} claim(s); conditions on: {', '.join(scenario.condition_on) or 'nothing'}."
+        Text(
+            f"{plural(len(scenario.forces), 'force')}, {plural(len(scenario.sources), 'source')}, "
+            f"{plural(len(scenario.claims), 'claim')}; conditions on: {', '.join(scenario.condition_on) or 'nothing'}."
+        )
     )

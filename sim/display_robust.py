@@ -6,8 +6,8 @@ import math
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from sim.display import print_rows
 from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound, upper_bound
 from sim.summary import Probability
 from sim.text import format_percentile
@@ -55,35 +55,35 @@ def print_robustness(result: RobustResult, console: Console) -> None:
         f"{escape(result.provenance.title)}: {priors} prior(s) given by an interval, {changed} refit(s) in other "
         f"families; {len(result.variants)} variants of {result.draws:,} draws each (seed {result.provenance.seed})."
     )
+    header = (
+        "Claim",
+        "P(true) as written",
+        "Range over families",
+        "Lowest under",
+        "Highest under",
+        "Every family",
+        "Percentile as written",
+        "Percentile range",
+    )
     for side in dict.fromkeys(r.side for r in result.ranges):
-        table = Table(title=f"Claims across prior families: {side}", title_justify="left")
-        for name in (
-            "Claim",
-            "P(true) as written",
-            "Range over families",
-            "Lowest under",
-            "Highest under",
-            "Every family",
-            "Percentile as written",
-            "Percentile range",
-        ):
-            left = name in ("Claim", "Lowest under", "Highest under")
-            table.add_column(name, justify="left" if left else "right", overflow="fold")
+        rows = []
         for probability in (r for r in result.ranges if r.side == side and r.statistic == "probability"):
             percentile = result.range(probability.claim, side, "percentile")
             lowest = percentile.variants.index(percentile.lowest)
             highest = percentile.variants.index(percentile.highest)
-            table.add_row(
-                escape(probability.claim),
-                format_value(probability.baseline),
-                f"{format_value(probability.low)} – {format_value(probability.high)}",
-                escape(probability.lowest),
-                escape(probability.highest),
-                _bound(probability),
-                _percentile(percentile, 0),
-                f"{_percentile(percentile, lowest)} – {_percentile(percentile, highest)}",
+            rows.append(
+                (
+                    probability.claim,
+                    format_value(probability.baseline),
+                    f"{format_value(probability.low)} – {format_value(probability.high)}",
+                    probability.lowest,
+                    probability.highest,
+                    _bound(probability),
+                    _percentile(percentile, 0),
+                    f"{_percentile(percentile, lowest)} – {_percentile(percentile, highest)}",
+                )
             )
-        console.print(table)
+        print_rows(console, f"Claims across prior families: {side}", header, rows, numeric=(1, 2, 5, 6, 7))
     console.print(
         f"[dim]Every family: a power of ten above the claim's probability in every variant, each taken at its "
         f"estimate + {SIGMAS:g} MCSE (or its rule-of-three bound); shown for tails up to 1e-2. Each variant's "

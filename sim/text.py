@@ -45,6 +45,7 @@ __all__ = [
     "format_ratio_interval",
     "format_value",
     "input_label",
+    "is_count",
     "loo_flag",
     "one_in",
     "percentile_text",
@@ -84,6 +85,9 @@ FIELD_NAMES = {
     "reporting_ratio": "Reporting ratio",
 }
 """The readable name of each prior's last key (the field it sets)."""
+
+COUNT_FIELDS = ("size", "missing", "present")
+"""Inputs that are whole numbers in the model (people), printed as whole numbers."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +330,11 @@ def input_label(path: str, scenario: Scenario) -> str:
     else:
         owner = "all forces"
     return f"{field} — {owner}"
+
+
+def is_count(path: str) -> bool:
+    """Whether the input at key ``path`` is a whole number in the model (a size, the missing, those present)."""
+    return path.rsplit(".", 1)[-1] in COUNT_FIELDS
 
 
 def prior_title(spec: PriorSpec, scenario: Scenario) -> str:

@@ -138,7 +138,7 @@ def test_interrupt_after_writing_keeps_the_complete_run(tmp_path: Path, write_co
 
 def test_sigterm_after_writing_when_sigint_is_ignored(tmp_path: Path, write_config, monkeypatch, staging_hook):
     staging_hook(None)
-    monkeypatch.setattr(sim.display, "print_summary", lambda *args: os.kill(os.getpid(), signal.SIGTERM))
+    monkeypatch.setattr(sim.display, "print_summary", lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGTERM))
     out = tmp_path / "run"
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
