@@ -269,7 +269,8 @@ def run(
     """Simulate a scenario: the toll's distribution, credible intervals and the claim table.
 
     Prints the tables, writes summary.json, summary.csv, manifest.json, a copy of the scenario
-    and the figures (and with --report the report) into the run folder, and prints its path.
+    and the figures (and with --report the report, whose path it prints) into the run folder,
+    and prints the folder's path last.
     """
     from sim import pipeline
     from sim.display import print_summary
@@ -321,6 +322,8 @@ def run(
     if not quiet:
         print_summary(summary, _out(), scenario=scenario)
         _out().print(f"{total:,} draws in {result.elapsed:.2f} s with {result.workers} worker(s).")
+        if report:
+            _out().print(f"report: {written / 'report.html'}", highlight=False, soft_wrap=True, markup=False)
     _out().print(str(written), highlight=False, soft_wrap=True, markup=False)
 
 

@@ -198,3 +198,22 @@ def test_check_and_help_fit_80_columns(command):
         assert "forces.engineers.wounded_per_killed" in text  # key paths whole, never folded mid-word
     if command == ["run", "--help"]:
         assert "sim[dask]" in text and "[simulation]" in text and "[inference]" in text
+
+
+def test_python_m_sim_without_the_dependencies_says_how_to_install_them():
+    """``python -m sim`` from the checkout with a Python lacking sim's dependencies (-S: no site-packages)."""
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "sim", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "not installed" in done.stderr and "make install" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_the_readme_first_scenario_is_valid():
+    from sim.config import parse_scenario
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Write your own scenario") :]
+    block = section[section.index("```toml\n") + len("```toml\n") :]
+    scenario = parse_scenario(block[: block.index("```")])
+    assert scenario.name == "mine" and [c.id for c in scenario.claims] == ["fifty"]
