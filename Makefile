@@ -10,8 +10,13 @@ FUZZ_EXAMPLES ?= 5000
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-all fuzz lint bench clean
 
-help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+help: ## List the targets (sim itself, after make install: .venv/bin/sim; README "First steps")
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} \
+		{name[NR] = $$1; text[NR] = $$2; if (length($$1) > width) width = length($$1)} \
+		END {indent = width + 9; for (i = 1; i <= NR; i++) {line = sprintf("  make %-" width "s ", name[i]); \
+		n = split(text[i], words, " "); for (j = 1; j <= n; j++) {if (length(line) + 1 + length(words[j]) > 80 \
+		&& length(line) > indent) {print line; line = sprintf("%" indent - 1 "s", "")} line = line " " words[j]} \
+		print line}}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
