@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.columns import Columns
+from rich.console import Console, RenderableType
 from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
@@ -91,8 +92,8 @@ def print_rows(
     """Print ``rows`` as a table when it fits the console, else each row as a block of ``header: cell`` lines.
 
     Columns empty in every row are left out. Cells of the ``numeric`` columns never wrap (they are
-    right-aligned in the table); text cells wrap at spaces. A block starts with the row's first cell
-    (left out when empty, as in a continuation row of the table).
+    right-aligned in the table); text cells wrap at spaces. A block is headed by a row's first cell;
+    the rows after it whose first cell is empty (continuation rows in the table) join its block.
     """
     if not rows:
         return
@@ -114,17 +115,30 @@ def print_rows(
         console.print()
         return
     console.print(Text(title, style="bold"))
+    blocks: list[tuple[Cell, list[Sequence[Cell]]]] = []
     for row in rows:
-        if str(row[0]):
-            console.print()
+        if str(row[0]) or not blocks:
+            blocks.append((row[0], []))
+        blocks[-1][1].append(row)
+    for heading, members in blocks:
         lines = Table.grid(padding=(0, 2))
         lines.add_column(style="dim", no_wrap=True)
         lines.add_column()
-        for i in keep:
-            if i > 0 and str(row[i]):
-                lines.add_row(header[i], _text(row[i]))
-        parts: list[RenderableType] = [_text(row[0], "bold")] if str(row[0]) else []
-        console.print(Group(*parts, Padding(lines, (0, 0, 0, 2))))
+        for row in members:
+            for i in keep:
+                if i > 0 and str(row[i]):
+                    lines.add_row(header[i], _text(row[i]))
+        console.print()
+        if str(heading):
+            console.print(_text(heading, "bold"))
+        console.print(Padding(lines, (0, 0, 0, 2)))
+    console.print()
+
+
+def _side_by_side(console: Console, blocks: Sequence[RenderableType]) -> None:
+    """Blocks in as many columns as the console holds (one at 80 columns), a blank line before each row."""
+    console.print()
+    console.print(Columns(blocks, padding=(1, 4)))
     console.print()
 
 
@@ -169,8 +183,9 @@ def _print_toll(summary: Summary, console: Console) -> None:
         console.print(wide)
         return
     console.print(Text(title, style="bold"))
+    blocks = []
     for index, distribution in enumerate(summary.prior.quantities):
-        block = _table()
+        block = _table(summary.quantity_labels[distribution.name])
         block.show_header = len(sides) > 1
         block.add_column("", style="dim", no_wrap=True)
         for tag, _ in sides:
@@ -178,9 +193,8 @@ def _print_toll(summary: Summary, console: Console) -> None:
         cells = [_distribution_cells(side.quantities[index]) for _, side in sides]
         for row, name in enumerate(statistics):
             block.add_row(name, *(side_cells[row] for side_cells in cells))
-        console.print()
-        console.print(Text(summary.quantity_labels[distribution.name], style="bold"))
-        console.print(Padding(block, (0, 0, 0, 2)))
+        blocks.append(block)
+    _side_by_side(console, blocks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,6 +224,7 @@ def _print_claims(summary: Summary, console: Console) -> None:
         console.print(wide)
         return
     console.print(Text(title, style="bold"))
+    blocks = []
     for index, claim in enumerate(summary.prior.claims):
         about = Table.grid(padding=(0, 2))
         about.add_column(style="dim", no_wrap=True)
@@ -225,12 +240,13 @@ def _print_claims(summary: Summary, console: Console) -> None:
         for row, name in enumerate(CLAIM_COLUMNS):
             if any(side_cells[row] for side_cells in cells):
                 numbers.add_row(name, *(side_cells[row] for side_cells in cells))
-        heading = Text(claim.label, style="bold")
-        if claim.conditioned:
-            heading.append(" *")
-        console.print()
-        console.print(heading)
-        console.print(Padding(Group(about, numbers), (0, 0, 0, 2)))
+        block = Table.grid()
+        block.title = Text(claim.label + (" *" if claim.conditioned else ""), style="bold")
+        block.title_justify = "left"
+        block.add_row(about)
+        block.add_row(numbers)
+        blocks.append(block)
+    _side_by_side(console, blocks)
 
 
 def _diagnostics(summary: Summary) -> list[tuple[Cell, ...]]:
