@@ -65,6 +65,7 @@ def print_robustness(result: RobustResult, console: Console) -> None:
         "Percentile as written",
         "Percentile range",
     )
+    labels = {c.id: c.label for variant in result.variants[:1] for c in variant.summary.prior.claims}
     for side in dict.fromkeys(r.side for r in result.ranges):
         rows = []
         for probability in (r for r in result.ranges if r.side == side and r.statistic == "probability"):
@@ -73,7 +74,7 @@ def print_robustness(result: RobustResult, console: Console) -> None:
             highest = percentile.variants.index(percentile.highest)
             rows.append(
                 (
-                    probability.claim,
+                    labels.get(probability.claim, probability.claim),
                     format_value(probability.baseline),
                     f"{format_value(probability.low)} – {format_value(probability.high)}",
                     probability.lowest,
