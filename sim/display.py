@@ -9,6 +9,7 @@ text (rich ``Text``), never as markup.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich import box
@@ -26,6 +27,7 @@ from sim.text import (
     claim_numbers,
     claim_says,
     format_count,
+    format_error,
     format_estimate,
     format_interval,
     format_probability,
@@ -320,6 +322,11 @@ def _inputs(summary: Summary, scenario: Scenario | None) -> list[tuple[Cell, ...
     return rows
 
 
+def _error(mcse: float) -> str:
+    """`` ± 0.02``, or nothing for an error that is zero or unknown (never ``± 0``)."""
+    return f" ± {format_error(mcse)}" if math.isfinite(mcse) and mcse > 0 else ""
+
+
 def _note(console: Console, text: str) -> None:
     console.print(Text(text, style="dim"))
 
@@ -356,7 +363,7 @@ def print_summary(summary: Summary, console: Console, *, scenario: Scenario | No
             console.print(
                 Text(
                     "Log evidence (log marginal likelihood of the conditioned claims' readings): "
-                    f"{summary.evidence.log:.4g} ± {summary.evidence.mcse:.2g}"
+                    f"{summary.evidence.log:.4g}{_error(summary.evidence.mcse)}"
                 )
             )
         console.print()
