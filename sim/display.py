@@ -137,6 +137,14 @@ def print_rows(
     console.print()
 
 
+TITLE_WIDTH = 60
+"""A block is at least as wide as its title up to this many characters (longer titles wrap at a word)."""
+
+
+def _title_width(console: Console, title: str) -> int:
+    return min(len(title), TITLE_WIDTH, console.width)
+
+
 def _side_by_side(console: Console, blocks: Sequence[RenderableType]) -> None:
     """Blocks in as many columns as the console holds (one at 80 columns), a blank line before each row."""
     console.print()
@@ -187,7 +195,9 @@ def _print_toll(summary: Summary, console: Console) -> None:
     console.print(Text(title, style="bold"))
     blocks = []
     for index, distribution in enumerate(summary.prior.quantities):
-        block = _table(summary.quantity_labels[distribution.name])
+        label = summary.quantity_labels[distribution.name]
+        block = _table(label)
+        block.min_width = _title_width(console, label)
         block.show_header = len(sides) > 1
         block.add_column("", style="dim", no_wrap=True)
         for tag, _ in sides:
@@ -243,6 +253,7 @@ def _print_claims(summary: Summary, console: Console) -> None:
             if any(side_cells[row] for side_cells in cells):
                 numbers.add_row(name, *(side_cells[row] for side_cells in cells))
         block = Table.grid()
+        block.min_width = _title_width(console, claim.label + " *")
         block.title = Text(claim.label + (" *" if claim.conditioned else ""), style="bold")
         block.title_justify = "left"
         block.add_row(about)

@@ -250,7 +250,7 @@ def test_brackets_in_labels_and_quantities_are_printed_as_written(command: str, 
         assert "[fraction]" in result.output and "[/b] report" in result.output
     else:
         assert "Combat [11th Corps]" in result.output
-        assert "Nine [acknowledged]" in result.output and "killed[engineers]" in result.output
+        assert "Nine [acknowledged]" in result.output and "Killed, engineers" in result.output  # labels, not keys
 
 
 OTHER_COMMANDS = {
