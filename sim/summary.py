@@ -897,6 +897,35 @@ def _distributions(result: SimulationResult) -> dict[str, np.ndarray]:
             counts = result.posterior.histograms[path].linear
             out[f"posterior_input/{path}/counts"] = np.pad(counts, (0, edges.size - 1 - counts.size))
             out[f"posterior_input/{path}/edges"] = edges
+        out.update(_ratio_histograms(result))
+    return out
+
+
+def _ratio_histograms(result: SimulationResult) -> dict[str, np.ndarray]:
+    """The posterior histogram of each conditioned source's reporting ratio, like an input's.
+
+    The engine bins each shared ratio's prior CDF value ``u`` in logit space (``Sums.ratios``);
+    mapped through the prior's quantile function the bin edges become ratios, saved as
+    ``posterior_input/sources.<id>.reporting_ratio/counts`` and ``/edges``. A source with several
+    conditioned claims each with its own ratio (``claim_correlation = 0``) has no one posterior and none.
+    """
+    assert result.posterior is not None
+    plan = result.plan
+    ratios = [
+        (group.source, result.posterior.ratios[group.key])
+        for group in claim_groups(plan.scenario.claims, plan.scenario)
+        if group.source is not None and group.key in result.posterior.ratios
+    ]
+    ids = [source.id for source, _ in ratios]
+    out: dict[str, np.ndarray] = {}
+    for source, tally in ratios:
+        if ids.count(source.id) > 1:
+            continue
+        spec = source.reporting_ratio
+        edges = np.asarray(spec.distribution.ppf(special.expit(plan.ratio_edges)), dtype=float)
+        finite = edges[np.isfinite(edges)]
+        out[f"posterior_input/{spec.path}/counts"] = _histogram(tally, plan.ratio_edges)[0]
+        out[f"posterior_input/{spec.path}/edges"] = np.clip(edges, finite.min(), finite.max())
     return out
 
 
