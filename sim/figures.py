@@ -21,7 +21,7 @@ from sim.text import FIGURE_TITLES
 
 __all__ = ["figure_names", "write_figures"]
 
-COST = {"priors": 3.0, "ratios": 2.0, "toll": 2.0, "exceedance": 2.0, "over_time": 1.5, "forces": 1.5}
+COST = {"glance": 1.0, "priors": 3.0, "ratios": 2.0, "toll": 2.0, "exceedance": 2.0, "over_time": 1.5, "forces": 1.5}
 """Relative drawing time of each figure: the slowest go to the workers first."""
 
 _RUN: RunData | None = None
@@ -31,12 +31,14 @@ _RUN: RunData | None = None
 def figure_names(run: RunData) -> list[str]:
     """The figures that apply to a run, in report order.
 
-    The toll and exceedance figures always apply; the ratios figure when a claim has a
-    positive figure; the forces figure with several forces or with casualties; the priors
-    figure when an input is uncertain; the over-time figure when a force has dated phases.
+    The at-a-glance figure applies when the scenario has claims; the toll and exceedance
+    figures always; the ratios figure when a claim has a positive figure; the forces figure
+    with several forces or with casualties; the priors figure when an input is uncertain; the
+    over-time figure when a force has dated phases.
     """
     summary, scenario = run.summary, run.scenario
     applies = {
+        "glance": bool(summary.prior.claims),
         "toll": True,
         "exceedance": True,
         "ratios": any(c.value > 0 for c in summary.prior.claims),

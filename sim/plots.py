@@ -32,8 +32,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from sim.citations import cited_ids
 from sim.config import METRIC_NOUNS, Claim, Scenario
 from sim.priors import Discrete, PriorSpec
+from sim.report import resolution, verdict
 from sim.results import RunData
 from sim.style import (
     CLAIM_COLOUR,
@@ -57,6 +59,7 @@ __all__ = [
     "log_density",
     "plot_exceedance",
     "plot_forces",
+    "plot_glance",
     "plot_over_time",
     "plot_priors",
     "plot_ratios",
@@ -128,12 +131,19 @@ def _panels(ax: Axes | None, count: int, what: str, *, columns: int = 1) -> tupl
 
 
 def _finish(
-    figure: Figure, summary: Summary, name: str, *, grid: Grid | None, panel_height: float, legend: Sequence[Artist]
+    figure: Figure,
+    summary: Summary,
+    name: str,
+    *,
+    grid: Grid | None,
+    panel_height: float,
+    legend: Sequence[Artist],
+    right: float = 0.25,
 ) -> Figure:
-    """Frame and lay out a figure of our own (``grid``); leave the caller's figure alone."""
+    """Frame and lay out a figure of our own (``grid``, ``right`` inches free beside it); leave the caller's alone."""
     if grid is not None:
         bands = frame(figure, title=FIGURE_TITLES[name], subtitle=summary.title, footer=_footer(summary), legend=legend)
-        fit_panels(figure, grid, panel_height=panel_height, bands=bands)
+        fit_panels(figure, grid, panel_height=panel_height, bands=bands, right=right)
     return figure
 
 
@@ -209,10 +219,20 @@ def _side_legend(summary: Summary) -> list[Artist]:
     return [Line2D([], [], color=colour, linewidth=2, label=label) for *_, colour, label in _sides(summary)]
 
 
+METRIC_ORDER = ("killed", "deaths", "died_of_wounds", "wounded", "casualties")
+
+
 def _claim_quantities(summary: Summary) -> list[str]:
-    """Total killed first, then every scope and metric a claim is about."""
+    """Total killed first, then every scope and metric a claim is about: killed before casualties."""
     first = summary.prior.quantities[0].name
-    return list(dict.fromkeys([first, *(c.quantity for c in summary.prior.claims)]))
+    names = list(dict.fromkeys([first, *(c.quantity for c in summary.prior.claims)]))
+
+    def order(name: str) -> tuple[int, bool]:
+        metric = name.partition("@")[0].partition("[")[0]
+        rank = METRIC_ORDER.index(metric) if metric in METRIC_ORDER else len(METRIC_ORDER)
+        return rank, name != first
+
+    return sorted(names, key=order)
 
 
 def _claims_of(summary: Summary, name: str) -> list[tuple[ClaimSummary, ClaimSummary | None]]:
@@ -232,26 +252,116 @@ def _noun(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# 0. At a glance: every claim against the toll over its scope, with its verdict
+# ---------------------------------------------------------------------------------------------
+
+
+def _glance_verdict(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
+    text = f"{verdict(prior)}\n({percentile_text(prior)})"
+    if posterior is not None:
+        text += f"\nposterior: {percentile_text(posterior)}"
+    return "\n".join(_wrap(line, 26) for line in text.split("\n"))
+
+
+@styled
+def plot_glance(summary: Summary) -> Figure:
+    """Every claim in one panel: its figure against the credible intervals of the truth it is about, and its verdict.
+
+    One row per claim (scenario order); each row's bars are the prior (and posterior) credible
+    intervals of the true toll over that claim's scope and metric, so rows of different scopes
+    share the log axis but not the population. The verdict on the right is
+    :func:`sim.report.verdict`, from the claim's percentile.
+
+    Parameters
+    ----------
+    summary : Summary
+        A run's summary with at least one claim.
+
+    Returns
+    -------
+    Figure
+    """
+    claims = summary.prior.claims
+    if not claims:
+        raise ValueError("no claim to draw")
+    posteriors = summary.posterior.claims if summary.posterior is not None else (None,) * len(claims)
+    sides = _sides(summary)
+    figure, axes = new_figure(WIDTH, 4.0, layout=None, squeeze=False)
+    ax = axes[0][0]
+    points = [c.value for c in claims if c.value > 0]
+    for _key, side, *_ in sides:
+        for c in claims:
+            iv = _distribution(side, c.quantity).eti[-1]
+            points += [max(iv.low, 1.0), max(iv.high, 1.0)]
+    log_axis(ax.xaxis, min(points) / 2, max(points) * 2)
+    spacing = 0.26
+    for row, (prior, posterior) in enumerate(zip(claims, posteriors, strict=True)):
+        for index, (_key, side, colour, _label) in enumerate(sides):
+            d = _distribution(side, prior.quantity)
+            y = row + (index - (len(sides) - 1) / 2) * spacing
+            _strip(ax, d.eti, d.median.value, y=y, height=0.2, colour=colour)
+        if prior.value > 0:
+            ax.plot(prior.value, row, "D", color="white", markeredgecolor=CLAIM_COLOUR, markersize=7, zorder=6)
+            ax.plot(prior.value, row, "D", color=CLAIM_COLOUR, markersize=3, zorder=7)
+        plausible = 2.5 <= prior.percentile.value <= 97.5
+        ax.annotate(
+            _glance_verdict(prior, posterior),
+            xy=(1, row),
+            xycoords=("axes fraction", "data"),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            fontweight="normal" if plausible else "bold",
+            annotation_clip=False,
+        )
+    labels = [f"{_wrap(c.label, 30)}\n{_wrap(_scope_words(summary, c), 30)}" for c in claims]
+    ax.set_yticks(range(len(claims)), labels, fontsize=7)
+    ax.set_ylim(len(claims) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("People (log scale)")
+    legend = [
+        *_side_legend(summary),
+        Line2D([], [], marker="D", color=CLAIM_COLOUR, linestyle="", markersize=5, label="Claim"),
+        *_interval_legend(summary.levels),
+    ]
+    longest = max(
+        len(line) for c, p in zip(claims, posteriors, strict=True) for line in _glance_verdict(c, p).split("\n")
+    )
+    right = longest * 7 * 0.6 / 72 + 0.25  # bold verdicts are wider than DejaVu's 0.55 em a character
+    height = max(0.62 * len(claims) * (1.3 if summary.posterior is not None else 1.0), 1.2)
+    return _finish(figure, summary, "glance", grid=[[ax]], panel_height=height, legend=legend, right=right)
+
+
+def _scope_words(summary: Summary, claim: ClaimSummary) -> str:
+    """``vs killed, all forces``: what the row's bars are the truth of."""
+    return f"vs {summary.quantity_labels[claim.quantity][:1].lower()}{summary.quantity_labels[claim.quantity][1:]}"
+
+
+# ---------------------------------------------------------------------------------------------
 # 1. The toll's distribution with the claims
 # ---------------------------------------------------------------------------------------------
 
 
+LABEL_WIDTH = 34
+"""Characters per line of a claim's label in the toll figure (labels wrap, never cut)."""
+
+
 def _toll_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
-    text = f"{_shorten(prior.label, 36)}\n{format_count(prior.value)}: {percentile_text(prior)}"
+    text = f"{_wrap(prior.label, LABEL_WIDTH)}\n{format_count(prior.value)}: {percentile_text(prior)}"
     if posterior is not None:
         text += f"\nposterior: {percentile_text(posterior)}"
     return text
 
 
-def _label_slot(summary: Summary) -> float:
-    """Height in inches of one claim's label in the toll figure (2 or 3 lines of 7 pt, and a gap)."""
-    return (3 if summary.posterior is not None else 2) * 7 * 1.25 / 72 + 0.07
+def _label_heights(summary: Summary, name: str) -> list[float]:
+    """Height in inches of each claim's label in a toll panel (its lines of 7 pt, and a gap)."""
+    return [(_toll_label(*pair).count("\n") + 1) * 7 * 1.25 / 72 + 0.07 for pair in _claims_of(summary, name)]
 
 
 def _toll_height(summary: Summary, names: Sequence[str]) -> float:
     """Panel height (inches) that leaves the curves at least 1.4 in under the stacked claim labels."""
-    most = max(len(_claims_of(summary, name)) for name in names)
-    return max(2.3, 1.6 + most * _label_slot(summary))
+    return max(2.3, 1.6 + max(sum(_label_heights(summary, name)) for name in names))
 
 
 def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> None:
@@ -264,9 +374,9 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
         edges, density = log_density(summary.pmf(key, name), low, high)
         _density(ax, edges, density, colour)
         peak = max(peak, float(density.max()))
-    # Claim labels are stacked from the top, one slot each; the curves stay below the stack.
-    slot = _label_slot(summary)
-    free = max(1 - (len(claims) * slot + 0.08) / panel_height, 0.3)
+    # Claim labels are stacked from the top; the curves stay below the stack.
+    heights = _label_heights(summary, name)
+    free = max(1 - (sum(heights) + 0.08) / panel_height, 0.3)
     below = 0.075 * (len(sides) + 0.3)  # the interval strips under zero, as a fraction of the top
     top = peak / max(free * (1 + below) - below, 0.2) if claims else peak * 1.15
     rows = []
@@ -275,12 +385,13 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
         rows.append((d.eti, d.median.value, colour))
     _strips(ax, rows, top)
     for order, (prior, posterior) in enumerate(claims):
+        offset = 0.04 + sum(heights[:order])
         ax.axvline(prior.value, color=CLAIM_COLOUR, linewidth=0.9, linestyle="--", zorder=4)
         ax.plot(prior.value, top, marker="v", color=CLAIM_COLOUR, markersize=5, clip_on=False, zorder=5)
         left = _fraction(prior.value, low, high) < 0.5
         ax.annotate(
             _toll_label(prior, posterior),
-            xy=(prior.value, 1 - (0.04 + order * slot) / panel_height),
+            xy=(prior.value, 1 - offset / panel_height),
             xycoords=("data", "axes fraction"),
             xytext=(4 if left else -4, 0),
             textcoords="offset points",
@@ -357,50 +468,71 @@ def _tail(claim: ClaimSummary) -> tuple[bool, Probability]:
     return below, claim.below if below else claim.above
 
 
-def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
+def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None, noun: str) -> str:
+    """``P(killed ≥ 6,000) = 2.1e-05 (1 in 47,000)``: the tail the label quotes, named."""
     below, p = _tail(prior)
-    text = f"{'≤' if below else '≥'} {format_count(prior.value)}: {probability_text(p)}"
-    if posterior is not None:  # the same tail as the prior's: the label names it
+    text = f"P({noun.partition(' (')[0]} {'≤' if below else '≥'} {format_count(prior.value)}) = {probability_text(p)}"
+    if posterior is not None:  # the same tail as the prior's
         text += f"\n    posterior {probability_text(posterior.below if below else posterior.above)}"
     return text
 
 
 def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
     claims = _claims_of(summary, name)
+    noun = _noun(name)
     lowest, last = 1.0, 1
-    for key, *_, colour, _label in _sides(summary):
+    for key, side, colour, _label in _sides(summary):
         survival = _survival(summary.pmf(key, name))
-        end = int(np.flatnonzero(survival > 0)[-1])
+        floor = resolution(side)
+        end = int(np.flatnonzero(survival >= floor)[-1]) if survival[0] >= floor else 0
         k = np.unique(np.geomspace(1, max(end, 1), CURVE_POINTS).astype(np.int64))
         ax.plot(k, survival[k], drawstyle="steps-post", color=colour, linewidth=1.4)
-        lowest, last = min(lowest, float(survival[end])), max(last, end)
-    for pair in claims:
-        lowest = min([lowest, *(c.above.value for c in pair if c is not None and c.above.value > 0)])
+        ax.plot(k[-1], survival[k[-1]], "|", color=colour, markersize=7, markeredgewidth=1.4)
+        lowest, last = min(lowest, floor), max(last, end)
+    points = [
+        (claim, colour, *_tail_point(claim))
+        for prior, posterior in claims
+        if not _tail(prior)[0]
+        for claim, colour in ((prior, PRIOR_COLOUR), (posterior, POSTERIOR_COLOUR))
+        if claim is not None
+    ]
+    lowest = min([lowest, *(y for *_, y, _bound in points if y > 0)])
     low, high = _count_range(summary, name, [c.value for c, _ in claims])
     log_axis(ax.xaxis, max(low, 0.8), max(high, last * 1.5))
     log_axis(ax.yaxis, max(lowest / 20, 1e-300), 2.0, counts=False)
-    for prior, posterior in claims:
+    for prior, _posterior in claims:
         ax.axvline(prior.value, color=CLAIM_COLOUR, linewidth=0.8, linestyle="--", zorder=2)
-        for claim, colour in ((prior, PRIOR_COLOUR), (posterior, POSTERIOR_COLOUR)):
-            if claim is not None and claim.above.value > 0:
-                ax.plot(claim.value, claim.above.value, "o", color=colour, markeredgecolor="black", zorder=5)
+    # A claim below the distribution is a line only: its label quotes P(T ≤ v), which this axis does not show.
+    for claim, colour, y, bound in points:
+        if y > 0:
+            ax.plot(claim.value, y, "v" if bound else "o", color=colour, markeredgecolor="black", zorder=5)
     if claims:
         # Small x and tiny probabilities: the one corner a survival curve never enters.
-        text = "\n".join(_exceedance_label(*pair) for pair in claims)
+        text = "\n".join(_exceedance_label(*pair, noun) for pair in claims)
         ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=6.5, va="bottom", bbox=LABEL_BOX, zorder=6)
     ax.yaxis.set_major_formatter(FuncFormatter(_one_in_label))
-    ax.set_ylabel(f"Chance that {_noun(name)} ≥ x")
-    ax.set_xlabel(f"x: {_noun(name)} (people, log scale)")
+    ax.set_ylabel(f"Chance that {noun} ≥ x")
+    ax.set_xlabel(f"x: {noun} (people, log scale)")
     ax.set_title(_wrap(summary.quantity_labels[name], 32), fontsize=8.5)
+
+
+def _tail_point(claim: ClaimSummary) -> tuple[float, bool]:
+    """Where a claim sits on the exceedance axis: P(T ≥ v), or the bound where no draw reaches v (and True)."""
+    p = claim.above
+    bound = p.method == "bound" and p.value < 0.5
+    return (p.mcse if bound else p.value), bound
 
 
 @styled
 def plot_exceedance(summary: Summary, *, quantity: str | None = None, ax: Axes | None = None) -> Figure:
     """The probability that the toll is at least x, on log–log axes, with each claim marked.
 
-    The curve is the pmf's upper tail; where the draws run out it stops, and each claim is a
-    point at its estimated tail probability (which may lie far below 1/draws). The probability
-    axis reads "1 in N"; the labels quote each claim's tail (the smaller one for ``eq``).
+    The curve is the pmf's upper tail; it stops (a tick) at :func:`sim.report.resolution`, 3 / ESS, below
+    which the draws resolve no probability. Each claim whose quoted tail is P(T ≥ v) is a point
+    at that estimate (which may lie far below 3 / ESS: it comes from the conditional tail
+    estimator, not from counting draws), a triangle ▼ at the bound where it is one. A claim below
+    the distribution (``le``, or an ``eq`` whose smaller tail is P(T ≤ v)) is a dashed line only:
+    its label quotes P(T ≤ v), which the axis does not show. The probability axis reads "1 in N".
 
     Parameters
     ----------
@@ -556,28 +688,56 @@ def _force_rows(scenario: Scenario, metric: str) -> list[tuple[str, str]]:
     return [("All forces", metric)] + [(force.label, f"{metric}[{force.id}]") for force in scenario.forces]
 
 
+def _forces_numbers(summary: Summary, scenario: Scenario, metric: str) -> list[list[str]]:
+    """``1,544 (507–3,359)``: median and widest interval, by row and side, as the forces panel writes them."""
+    out = []
+    for _label, name in _force_rows(scenario, metric):
+        row = []
+        for _key, side, *_ in _sides(summary):
+            d = _distribution(side, name)
+            iv = d.eti[-1]
+            row.append(f"{format_count(d.median.value)} ({format_count(iv.low)}–{format_count(iv.high)})")
+        out.append(row)
+    return out
+
+
 def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -> None:
     rows = _force_rows(scenario, metric)
     sides = _sides(summary)
     widest = [_distribution(side, name).eti[-1] for _label, name in rows for _key, side, *_ in sides]
     low = min(max(iv.low, 1.0) for iv in widest) / 1.6
-    high = max(max(iv.high, 2.0) for iv in widest) * 25  # room for the numbers right of the bars
+    high = max(max(iv.high, 2.0) for iv in widest) * 1.6
     log_axis(ax.xaxis, low, high)
     spacing = 0.3
+    numbers = _forces_numbers(summary, scenario, metric)
     for number, (_label, name) in enumerate(rows):
         for index, (_key, side, colour, _side_label) in enumerate(sides):
             d = _distribution(side, name)
             y = number + (index - (len(sides) - 1) / 2) * spacing
             _strip(ax, d.eti, d.median.value, y=y, height=0.24, colour=colour)
-            iv = d.eti[-1]
-            ax.text(
-                max(iv.high, low) * 1.12,
-                y,
-                f"{format_count(d.median.value)} ({format_count(iv.low)}–{format_count(iv.high)})",
+            # the numbers in a column right of the panel, so the bars keep the whole width
+            ax.annotate(
+                numbers[number][index],
+                xy=(1, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
                 va="center",
                 fontsize=7,
                 color=colour,
+                annotation_clip=False,
             )
+    ax.annotate(
+        f"Median ({summary.levels[-1]:.0%})",
+        xy=(1, 1),
+        xycoords="axes fraction",
+        xytext=(6, 2),
+        textcoords="offset points",
+        va="bottom",
+        fontsize=7,
+        color=MUTED_COLOUR,
+        annotation_clip=False,
+    )
     ax.set_yticks(range(len(rows)), [_wrap(label, 26) for label, _ in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
@@ -616,7 +776,10 @@ def plot_forces(summary: Summary, scenario: Scenario, *, metric: str | None = No
         _forces_panel(panel, summary, scenario, name)
     legend = [*_side_legend(summary), *_interval_legend(summary.levels)]
     rows = len(_force_rows(scenario, "killed")) * (1.5 if summary.posterior is not None else 1.0)
-    return _finish(figure, summary, "forces", grid=grid, panel_height=max(0.42 * rows + 0.3, 1.2), legend=legend)
+    longest = max(len(text) for name in metrics for row in _forces_numbers(summary, scenario, name) for text in row)
+    right = longest * 7 * 0.64 / 72 + 0.2  # the numbers' column (DejaVu Sans digits are 0.64 em wide)
+    height = max(0.42 * rows + 0.3, 1.2)
+    return _finish(figure, summary, "forces", grid=grid, panel_height=height, legend=legend, right=right)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,9 +855,24 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
     ax.set_yticks([])
     ax.set_title(_wrap(prior_title(spec, scenario), 30), fontsize=7.5)
     units = _wrap(spec.units or "units not given", 42)
-    source = _wrap(f"Source: {_shorten(spec.source or 'not given', 80)}", 44)
+    source = _wrap(_source_line(spec), 44)
     ax.set_xlabel(f"{units}\n{source}", fontsize=6.5, color="#222222", linespacing=1.25)
     ax.tick_params(axis="x", labelsize=7)
+
+
+SOURCE_IN_FULL = 160
+"""A prior's source up to this many characters is quoted whole under its panel."""
+
+
+def _source_line(spec: PriorSpec) -> str:
+    """A prior's source under its panel: whole when short, else the documents it cites (or its opening words),
+    with a pointer to the report's table of priors, which quotes every source in full with its links."""
+    text = " ".join((spec.source or "not given").split())
+    if len(text) <= SOURCE_IN_FULL:
+        return f"Source: {text}"
+    ids = cited_ids(text)
+    opening = ", ".join(ids) if ids else _shorten(text, 100)
+    return f"Source: {opening} (in full in the report's table of priors)"
 
 
 @styled
@@ -880,6 +1058,7 @@ def draw_figure(run: RunData, name: str) -> Figure:
     """
     summary, scenario = run.summary, run.scenario
     drawers: dict[str, Callable[[], Figure]] = {
+        "glance": lambda: plot_glance(summary),
         "toll": lambda: plot_toll(summary),
         "exceedance": lambda: plot_exceedance(summary),
         "ratios": lambda: plot_ratios(summary, scenario),

@@ -17,6 +17,7 @@ import base64
 import html
 import io
 import math
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from sim.config import Claim, Scenario
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
-from sim.summary import ClaimSummary, Distribution, Summary
+from sim.summary import ClaimSummary, Distribution, Side, Summary
 from sim.text import (
     CLAIM_COLUMNS,
     FIGURE_TITLES,
@@ -56,6 +57,8 @@ __all__ = [
     "report_blocks",
     "report_html",
     "report_markdown",
+    "resolution",
+    "verdict",
     "write_report",
 ]
 
@@ -98,6 +101,14 @@ def _at_percentile(claim: ClaimSummary) -> str:
     return text if text.startswith("below") else f"{'in' if text.startswith('top') else 'at'} the {text}"
 
 
+def resolution(side: Side) -> float:
+    """The smallest tail probability a side's draws resolve: the rule-of-three bound 3 / ESS.
+
+    Below it the summary reports bounds ("below resolution"), so the exceedance curves stop there.
+    """
+    return 3 / side.ess if side.ess > 0 else 1.0
+
+
 def _percent(ratio: float) -> str:
     if not math.isfinite(ratio):
         return "∞"
@@ -126,6 +137,13 @@ def _verdict(percentile: float) -> str:
     return next(words for bound, words in VERDICTS if percentile < bound)
 
 
+def verdict(claim: ClaimSummary) -> str:
+    """The verdict on a claim in a few words, as the at-a-glance figure says it: ``consistent with the truth``,
+    ``far below any plausible value``; the same thresholds as :func:`claim_sentence`'s."""
+    words = _verdict(claim.percentile.value).removeprefix("is ")
+    return words.removesuffix(" of").removesuffix(" for").replace("consistent with", "consistent with the truth")
+
+
 def claim_sentence(
     claim: ClaimSummary, *, scenario: Scenario, posterior: ClaimSummary | None = None, conditioned: int = 0
 ) -> str:
@@ -133,10 +151,13 @@ def claim_sentence(
 
     The verdict comes from the claim's percentile in the prior predictive distribution of the
     truth (below 2.5 or above 97.5: implausible; below 0.1 or above 99.9: far outside), the
-    reporting clause from the median implied ratio claim ÷ truth (below 0.5: counting only a
-    fraction; above 2: overstating), the source clause from the predictive tail probability of
-    the report under the source's reporting-ratio prior, and the last sentence from the
-    posterior when the run conditions on claims.
+    reporting clause from the implied ratio claim ÷ truth (median below 0.5 with the whole 95%
+    interval below 1: counting only a fraction; median above 2 with the interval above 1:
+    overstating; a median outside [0.5, 2] whose interval includes 1: maybe a full count, maybe
+    not), the source clause from the predictive tail probability of the report under the
+    source's reporting-ratio prior (for an implausible claim that this prior makes unremarkable:
+    the bias explains it), and the last sentence from the posterior when the run conditions on
+    claims. No clause contradicts another: each says only what its own numbers support.
 
     Parameters
     ----------
@@ -163,17 +184,20 @@ def claim_sentence(
     p = claim.percentile.value
     median = claim.implied_ratio_median
     interval = claim.implied_ratio
-    if median < UNDER:
+    if median < UNDER and interval.high < 1:
         reporting = f"would mean counting only {_percent(median)} of them (95%: {_percent(interval.low)}–"
         reporting += f"{_percent(interval.high)})"
-    elif median > OVER:
+    elif median > OVER and interval.low > 1:
         reporting = f"would mean overstating them {_fold(median)}-fold (95%: {_fold(interval.low)}–"
         reporting += f"{_fold(interval.high)}-fold)"
-    else:
+    elif UNDER <= median <= OVER:
         reporting = f"is close to the truth (claim ÷ truth {format_ratio(median)}, 95%: "
         reporting += f"{format_ratio(interval.low)}–{format_ratio(interval.high)})"
+    else:  # the median says under- or overstated, but its 95% interval includes an exact count
+        reporting = f"may or may not be a full count: claim ÷ truth {format_ratio(median)} at the median, "
+        reporting += f"anywhere from {format_ratio(interval.low)} to {format_ratio(interval.high)} (95%)"
     plausible = 2.5 <= p <= 97.5
-    biased = not UNDER <= median <= OVER
+    biased = not (UNDER <= median <= OVER) and not interval.low <= 1 <= interval.high
     joiner = "but" if plausible == biased else "and"
     sentences = [f"{subject} {_verdict(p)} the {_scope_phrase(claim, scenario)} ({percentile_text(claim)})"]
     sentences[0] += f" {joiner} {reporting}."
@@ -186,6 +210,11 @@ def claim_sentence(
             sentences.append(f"Even g{given[1:]} has a probability of only {probability_text(tail)}.")
         elif tail.value < UNLIKELY:
             sentences.append(f"{given} is unlikely (probability {tail.value:.2g}).")
+        elif not plausible:  # implausible as the truth, yet what this source would often say: the bias explains it
+            sentences.append(
+                f"The bias assumed for {source} explains it: a report {direction} has probability "
+                f"{tail.value:.2g} under it."
+            )
         else:
             sentences.append(f"{given} is unremarkable (probability {tail.value:.2g}).")
     if posterior is not None:
@@ -230,6 +259,13 @@ def figure_caption(name: str, run: RunData) -> str:
     levels = _levels_text(summary.levels)
     bars = f"Bars under the curves: the {levels} equal-tailed credible intervals, dot the median."
     captions: dict[str, Callable[[], str]] = {
+        "glance": lambda: (
+            "One row per claim, in the order of the list above: the diamond is the claim's figure, the bars the "
+            f"{levels} equal-tailed credible intervals of the true toll over the claim's own scope and metric "
+            f"(log scale; each row has its own scope), dot the median. {sides}. Right: the verdict, from the "
+            "claim's percentile in the prior predictive distribution of the truth (below 2.5 or above 97.5: "
+            "implausible; below 0.1 or above 99.9: far outside)."
+        ),
         "toll": lambda: (
             f"Distribution of the true toll on a log scale (probability per equal step of the log scale), one "
             f"panel per scope and metric the claims are about. {bars} Dashed lines: the claims, each labelled "
@@ -237,10 +273,13 @@ def figure_caption(name: str, run: RunData) -> str:
             f"counted). {sides}."
         ),
         "exceedance": lambda: (
-            "Probability that the true toll is at least x, as '1 in N', on log–log axes. Each claim is a "
-            "point at its own tail probability; beyond the last draw the curve stops and the points come "
-            "from the conditional tail estimator. A claim below the distribution is labelled with the "
-            f"chance of so few. {sides}."
+            "Probability that the true toll is at least x, as '1 in N', on log–log axes. Each curve stops (a "
+            "tick) at 3 ÷ its effective sample size, the smallest probability its draws resolve ("
+            + "; ".join(f"{tag} {resolution(side):.1g}" for tag, side in summary.sides())
+            + "). A claim at or above the bulk of the distribution is a point at P(toll ≥ claim), from the "
+            "conditional tail estimator, which reaches below where the curves stop (▼: only an upper bound). "
+            "A claim below the distribution, such as an 'at most' claim, is a dashed line only: its label "
+            f"quotes P(toll ≤ claim), which this axis does not show. {sides}."
         ),
         "ratios": lambda: (
             "For each claim, the ratio claim ÷ truth it implies (log scale; 1 means the claim is the truth, "
@@ -249,12 +288,13 @@ def figure_caption(name: str, run: RunData) -> str:
         ),
         "forces": lambda: (
             f"Killed (and casualties) for each force and in total: median and {levels} equal-tailed credible "
-            f"intervals, log scale; numbers give the median and the widest interval. {sides}."
+            f"intervals, log scale; the column on the right gives the median and the widest interval. {sides}."
         ),
         "priors": lambda: (
-            "Each uncertain input's prior density as the scenario states it (blue), with its units and source; "
-            "orange: its posterior after conditioning (a histogram of the weighted draws). Fixed inputs are "
-            "listed in the report's table of priors."
+            "Each uncertain input's prior density as the scenario states it (blue), with its units and source "
+            "(a long source by the documents it cites; the table of priors quotes it in full); orange: its "
+            "posterior after conditioning, for the reporting ratio of each source whose claims are conditioned "
+            "on too (a histogram of the weighted draws). Fixed inputs are listed in the table of priors."
         ),
         "over_time": lambda: (
             f"The cumulative toll of the forces with dated phases: median and {levels} bands on each date the "
@@ -300,6 +340,19 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[Inline | tuple[Inline, ...], ...], ...]
     numeric: tuple[int, ...] = ()
+    text: tuple[int, ...] = ()
+    """Columns of prose, kept wide enough to read (never one or two words a line)."""
+    long: tuple[int, ...] = ()
+    """Columns of long prose (sources), given the most room."""
+    code: tuple[int, ...] = ()
+    """Columns of long unbroken strings (hashes, paths, commands), broken anywhere rather than overflow."""
+
+    def kind(self, column: int) -> str:
+        """The column's CSS class: ``num``, ``long``, ``text``, ``code``, ``tag`` (an unnamed column), or ``""``."""
+        for kind, columns in (("num", self.numeric), ("long", self.long), ("text", self.text), ("code", self.code)):
+            if column in columns:
+                return kind
+        return "" if self.headers[column] else "tag"
 
 
 @dataclass(frozen=True)
@@ -354,7 +407,7 @@ def _sources_blocks(scenario: Scenario, sources: dict[str, SourceEntry]) -> list
     rows = tuple((_link(i, sources[i].url), sources[i].outlet, sources[i].date) for i in ids if i in sources)
     blocks: list[Block] = [Heading(2, "Sources", "sources")]
     if rows:
-        blocks.append(Table(("Id", "Outlet", "Date"), rows))
+        blocks.append(Table(("Id", "Outlet", "Date"), rows, text=(1,)))
     missing = [i for i in ids if i not in sources]
     if missing:
         where = (
@@ -425,7 +478,8 @@ def _priors_table(scenario: Scenario, sources: dict[str, SourceEntry]) -> Table:
                 (*source, " ", _link("[link]", spec.url)) if spec.url else source,
             )
         )
-    return Table(("Input", "Prior", "Median", "90% interval", "Units", "Source"), tuple(rows), numeric=(2, 3))
+    headers = ("Input", "Prior", "Median", "90% interval", "Units", "Source")
+    return Table(headers, tuple(rows), numeric=(2, 3), text=(0, 4), long=(5,), code=(1,))
 
 
 def _results_table(summary: Summary) -> Table:
@@ -447,7 +501,7 @@ def _results_table(summary: Summary) -> Table:
                     format_range(d.hdi[-1].low, d.hdi[-1].high) if d.hdi else "",
                 )
             )
-    return Table(headers, tuple(rows), numeric=tuple(range(2, len(headers))))
+    return Table(headers, tuple(rows), numeric=tuple(range(2, len(headers))), text=(0,))
 
 
 def _claims_table(summary: Summary, scenario: Scenario) -> Table:
@@ -458,19 +512,11 @@ def _claims_table(summary: Summary, scenario: Scenario) -> Table:
         for tag, side in sides:
             c = side.claims[index]
             first = tag == "prior"
-            rows.append(
-                (
-                    _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), config.url)
-                    if first
-                    else "",
-                    tag if len(sides) > 1 else "",
-                    claim_says(c) if first else "",
-                    summary.quantity_labels[c.quantity] if first else "",
-                    *claim_numbers(c),
-                )
-            )
-    headers = ("Claim", "", "Says", "Truth over", *CLAIM_COLUMNS)
-    return Table(headers, tuple(rows), numeric=(4, 5, 6, 7, 8))
+            label = _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), config.url)
+            says = f" — says {claim_says(c)}; the truth over {summary.quantity_labels[c.quantity]}"
+            rows.append(((label, says) if first else "", tag if len(sides) > 1 else "", *claim_numbers(c)))
+    headers = ("Claim", "", *CLAIM_COLUMNS)
+    return Table(headers, tuple(rows), numeric=(2, 3, 4, 5, 6), text=(0,))
 
 
 def _provenance(run: RunData) -> Table:
@@ -487,7 +533,7 @@ def _provenance(run: RunData) -> Table:
         else:
             text = str(value)
         rows.append((key.replace("_", " "), text))
-    return Table(("Field", "Value"), tuple(rows))
+    return Table(("Field", "Value"), tuple(rows), code=(1,))
 
 
 def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
@@ -519,6 +565,37 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
     blocks.append(Paragraph((headline + ".",)))
     for warning in summary.warnings:
         blocks.append(Paragraph((f"Warning: {warning}",)))
+    if summary.prior.claims:
+        posterior = summary.posterior.claims if summary.posterior is not None else (None,) * len(summary.prior.claims)
+        items = tuple(
+            (
+                f"{c.label}: ",
+                claim_sentence(c, scenario=scenario, posterior=post, conditioned=len(summary.condition_on)),
+            )
+            for c, post in zip(summary.prior.claims, posterior, strict=True)
+        )
+        blocks += [Heading(2, "The claims in plain words", "verdicts"), Items(items)]
+    captions = [
+        FigureBlock(name, FIGURE_TITLES[name], f"Figure {number}. {figure_caption(name, run)}", png)
+        for number, (name, png) in enumerate(figures.items(), start=1)
+    ]
+    blocks += [block for block in captions if block.name == "glance"]  # the verdicts at a glance, at the top
+    if summary.prior.claims:
+        blocks += [Heading(2, "Claims in numbers", "claims"), _claims_table(summary, scenario)]
+        blocks.append(
+            Paragraph(
+                (
+                    "Percentile: where the claim sits in the distribution of the truth. Claim ÷ truth: the "
+                    "reporting ratio the claim implies (median, 95%). P(R ≤ v), P(R ≥ v): the claim's tails under "
+                    "its source's reporting-ratio prior. ± is the Monte Carlo standard error.",
+                ),
+                small=True,
+            )
+        )
+    blocks.append(Heading(2, "Figures", "figures"))
+    if not captions:
+        blocks.append(Paragraph(("No figures were drawn for this run (--no-plots); `sim report` draws them.",)))
+    blocks += [block for block in captions if block.name != "glance"]
     blocks += [Heading(2, "Method", "method"), *_method(summary, scenario)]
     blocks += [Heading(2, "Priors", "priors"), _priors_table(scenario, sources)]
     blocks += [
@@ -532,34 +609,6 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
         ),
         _results_table(summary),
     ]
-    if summary.prior.claims:
-        blocks += [Heading(2, "Claims", "claims"), _claims_table(summary, scenario)]
-        blocks.append(
-            Paragraph(
-                (
-                    "Percentile: where the claim sits in the distribution of the truth. Claim ÷ truth: the "
-                    "reporting ratio the claim implies (median, 95%). P(R ≤ v), P(R ≥ v): the claim's tails under "
-                    "its source's reporting-ratio prior. ± is the Monte Carlo standard error.",
-                ),
-                small=True,
-            )
-        )
-        posterior = summary.posterior.claims if summary.posterior is not None else (None,) * len(summary.prior.claims)
-        items = tuple(
-            (
-                f"{c.label}: ",
-                claim_sentence(c, scenario=scenario, posterior=post, conditioned=len(summary.condition_on)),
-            )
-            for c, post in zip(summary.prior.claims, posterior, strict=True)
-        )
-        blocks += [Heading(3, "In plain words", "plain-words"), Items(items)]
-    blocks.append(Heading(2, "Figures", "figures"))
-    if figures:
-        for number, (name, png) in enumerate(figures.items(), start=1):
-            caption = f"Figure {number}. {FIGURE_TITLES[name]}. {figure_caption(name, run)}"
-            blocks.append(FigureBlock(name, FIGURE_TITLES[name], caption, png))
-    else:
-        blocks.append(Paragraph(("No figures were drawn for this run (--no-plots); `sim report` draws them.",)))
     blocks += _sources_blocks(scenario, sources)
     blocks += [Heading(2, "Provenance", "provenance"), _provenance(run)]
     return blocks
@@ -596,12 +645,10 @@ def report_markdown(blocks: Sequence[Block], *, base: Path) -> str:
     return "\n\n".join(out) + "\n"
 
 
-NUMERIC = ' class="num"'
-
 CSS = """
 :root { color-scheme: light; }
 body { font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.5;
-  color: #1a1a1a; max-width: 1000px; margin: 2em auto; padding: 0 1.2em; }
+  color: #1a1a1a; max-width: 1000px; margin: 2em auto; padding: 0 1.2em; overflow-wrap: break-word; }
 h1 { font-size: 1.7em; margin-bottom: 0.3em; }
 h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
 h3 { font-size: 1.1em; margin-top: 1.4em; }
@@ -609,26 +656,32 @@ nav { font-size: 0.9em; color: #555; }
 nav a { color: #0072B2; margin-right: 0.8em; }
 a { color: #0072B2; }
 .small { font-size: 0.85em; color: #444; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { max-width: 100%; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-table.priors td:last-child { font-size: 0.92em; min-width: 18em; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.text { min-width: 12em; }
+table.fixed { table-layout: fixed; }
+td.long { min-width: 14em; width: 40%; }
+td.code { overflow-wrap: anywhere; }
+td.tag, .nw { white-space: nowrap; }
 figure { margin: 1.5em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-size: 0.88em; color: #333; margin-top: 0.4em; }
+figure img { display: block; width: 700px; max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.88em; color: #333; margin-top: 0.4em; max-width: 700px; }
 li { margin-bottom: 0.5em; }
+@media (max-width: 900px) { td.text { min-width: 7em; } td.long { min-width: 10em; } }
 @media print {
-  @page { size: A4; margin: 14mm; }
+  @page { margin: 14mm 14mm 16mm; }
+  td.code { overflow-wrap: break-word; }
   body { font-size: 10pt; max-width: none; margin: 0; padding: 0; }
   nav { display: none; }
   a { color: inherit; text-decoration: underline; }
   h2, h3 { break-after: avoid; }
-  table { font-size: 8pt; }
-  tr, figure, li { break-inside: avoid; }
-  figure img { max-height: 240mm; border: none; }
-  .table-wrap { overflow: visible; }
+  h2 { margin-top: 1.2em; }
+  table { font-size: 8.5pt; }
+  tr, li, figure { break-inside: avoid; }
+  figure img { width: 7in; max-width: 100%; max-height: 235mm; object-fit: contain; border: none; }
 }
 """
 
@@ -642,6 +695,31 @@ def _html_inline(parts: Inline | tuple[Inline, ...]) -> str:
         else:
             out.append(html.escape(part))
     return "".join(out)
+
+
+COLUMN_SHARES = {"long": 4.0, "text": 2.0, "code": 1.6, "num": 1.0, "tag": 0.8, "": 1.0}
+"""Relative widths of a table's columns by kind, where a table of long prose fixes its layout."""
+
+
+def _column_widths(kinds: Sequence[str]) -> tuple[str, str]:
+    """A table with a column of long prose is laid out by fixed shares (prose gets the room), others automatically.
+
+    Returns the ``<table>`` attributes and the ``<colgroup>`` (both empty for automatic layout).
+    """
+    if "long" not in kinds:
+        return "", ""
+    total = sum(COLUMN_SHARES[kind] for kind in kinds)
+    cols = "".join(f'<col style="width: {100 * COLUMN_SHARES[kind] / total:.1f}%">' for kind in kinds)
+    return ' class="fixed"', f"<colgroup>{cols}</colgroup>"
+
+
+def _numeric_html(cell: Inline | tuple[Inline, ...]) -> str:
+    """A number cell whose lines may break only between a number and its error or interval, never inside one:
+    ``0.0058 (0.0027–0.018)`` wraps before ``(``, ``2.1e-05 ± 1e-07`` before ``±``."""
+    if not isinstance(cell, str):
+        return _html_inline(cell)
+    pieces = re.split(r" (?=[±(])", cell)
+    return " ".join(f'<span class="nw">{html.escape(piece)}</span>' for piece in pieces)
 
 
 def report_html(blocks: Sequence[Block], *, title: str) -> str:
@@ -660,17 +738,20 @@ def report_html(blocks: Sequence[Block], *, title: str) -> str:
         elif isinstance(block, Items):
             body.append("<ul>" + "".join(f"<li>{_html_inline(item)}</li>" for item in block.items) + "</ul>")
         elif isinstance(block, Table):
-            css = ' class="priors"' if block.headers[0] == "Input" else ""
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
+            kinds = [block.kind(i) for i in range(len(block.headers))]
             rows = []
             for row in block.rows:
                 cells = "".join(
-                    f"<td{NUMERIC if i in block.numeric else ''}>{_html_inline(cell)}</td>"
-                    for i, cell in enumerate(row)
+                    f'<td class="{kind}">{_numeric_html(cell) if kind == "num" else _html_inline(cell)}</td>'
+                    if kind
+                    else f"<td>{_html_inline(cell)}</td>"
+                    for kind, cell in zip(kinds, row, strict=True)
                 )
                 rows.append(f"<tr>{cells}</tr>")
+            attributes, columns = _column_widths(kinds)
             body.append(
-                f'<div class="table-wrap"><table{css}><thead><tr>{head}</tr></thead>'
+                f'<div class="table-wrap"><table{attributes}>{columns}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table></div>"
             )
         else:

@@ -192,7 +192,12 @@ def _tick_labels(axis: Axis) -> list[str]:
 
 
 def fit_panels(
-    figure: Figure, grid: Sequence[Sequence[Axes]], *, panel_height: float, bands: tuple[float, float]
+    figure: Figure,
+    grid: Sequence[Sequence[Axes]],
+    *,
+    panel_height: float,
+    bands: tuple[float, float],
+    right: float = 0.25,
 ) -> None:
     """Size the figure and place a grid of panels around their titles, labels and tick labels.
 
@@ -210,6 +215,8 @@ def fit_panels(
         Height of each panel's plotting area in inches.
     bands : (float, float)
         Inches taken at the top and bottom by :func:`frame`.
+    right : float
+        Inches kept free right of the last column (for text the panels write beside themselves).
     """
     width = figure.get_figwidth()
     columns = max(len(row) for row in grid)
@@ -235,7 +242,7 @@ def fit_panels(
 
     # At least 0.3 in: a panel's first x tick label and centred x label may reach left of it.
     lefts = [max(0.3, *(left(row[c]) for row in grid if c < len(row))) for c in range(columns)]
-    gutter, right = 0.2, 0.25
+    gutter = 0.2
     panel_width = (width - sum(lefts) - gutter * (columns - 1) - right) / columns
     tops = [max(above(ax) for ax in row) for row in grid]
     bottoms = [max(below(ax) for ax in row) for row in grid]

@@ -66,6 +66,7 @@ RELATION_SYMBOLS = {"eq": "=", "ge": "≥", "le": "≤", "between": "in"}
 """A claim's relation to its figure as a symbol: ``≥ 6,000 killed``."""
 
 FIGURE_TITLES = {
+    "glance": "At a glance: each claim against the toll it is about",
     "toll": "How many died: the distribution of the toll, and the claims",
     "exceedance": "The chance that the toll is at least x",
     "ratios": "What each claim implies about its source: claim ÷ truth",

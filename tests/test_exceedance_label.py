@@ -20,7 +20,7 @@ def test_an_eq_claims_posterior_is_quoted_for_the_tail_its_label_names():
     prior = next(c for c in summary.prior.claims if c.id == "prigozhin_20000")
     posterior = next(c for c in summary.posterior.claims if c.id == "prigozhin_20000")
     assert prior.above.value < prior.below.value and posterior.below.value < posterior.above.value
-    label = _exceedance_label(prior, posterior)
-    assert label.startswith("≥ 20,000")
+    label = _exceedance_label(prior, posterior, "killed")
+    assert label.startswith("P(killed ≥ 20,000) = ")
     quoted = float(re.search(r"posterior (\S+)", label).group(1))
     assert quoted > 0.5 and abs(quoted - posterior.above.value) < 0.01

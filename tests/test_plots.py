@@ -202,7 +202,7 @@ def test_every_applicable_figure_for_a_run_without_claims_or_casualties(tmp_path
 
 def test_every_applicable_figure_for_one_force_with_a_hazard(single: RunData) -> None:
     names = figure_names(single)
-    assert names == ["toll", "exceedance", "ratios", "forces", "priors", "over_time"]
+    assert names == ["glance", "toll", "exceedance", "ratios", "forces", "priors", "over_time"]
     toll = plot_toll(single.summary)
     assert len(toll.axes) == 3  # killed (the claim's scope), killed by 1 September and casualties
     forces = plot_forces(single.summary, single.scenario)
