@@ -11,7 +11,7 @@ import itertools
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatterSciNotation, NullLocator
 
+from sim.config import load_scenario
 from sim.sensitivity import (
     Provenance,
     SobolResult,
@@ -30,6 +31,7 @@ from sim.sensitivity import (
     point_statistics,
 )
 from sim.style import PALETTE, POSTERIOR_COLOUR, PRIOR_COLOUR, count_formatter, figure_style, new_figure, save_figure
+from sim.text import input_label
 
 __all__ = ["sobol_figure", "sweep_figure", "tornado_figure", "write_figures"]
 
@@ -37,6 +39,10 @@ WIDTH = 7.0
 MUTED = "#555555"
 LOW_COLOUR, HIGH_COLOUR = PALETTE[0], PALETTE[1]
 FIRST_COLOUR, TOTAL_COLOUR = PALETTE[0], PALETTE[4]
+PROBABILITY_FLOOR = 1e-12
+"""Claim probabilities below this are drawn on the floor of the log axis, as downward triangles (nudged apart)."""
+CLAIM_COLOURS = (PALETTE[2], PALETTE[3], PALETTE[4], PALETTE[5], PALETTE[7], PALETTE[6])
+"""The claims' colours in the sweep: never the prior's blue or the posterior's vermilion."""
 BAND_ALPHAS = {0.95: 0.15, 0.8: 0.25, 0.5: 0.4}
 TITLE_BAND, FOOTER_BAND = 0.62, 0.24
 NEGLIGIBLE = 1e-3
@@ -48,18 +54,20 @@ EDGE = 0.12
 LONG_BAR = 0.25
 """... and only when the bar spans more than this fraction of the axis, so the label fits inside."""
 DECADE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
-PROBABILITY_FLOOR = 1e-12
-"""Claim probabilities below this are drawn on the floor of the log axis, as a downward triangle."""
 
 
-def _frame(figure: Figure, *, title: str, subtitle: str, footer: str) -> None:
-    """Title and subtitle above the axes and the provenance footer below, clear of the layout."""
+def _frame(figure: Figure, *, title: str, subtitle: str, footer: str, note: str = "") -> None:
+    """Title and subtitle above the axes, and below them an optional note and the provenance footer."""
     height = figure.get_figheight()
+    note = _wrap(note, 125) if note else ""
+    band = FOOTER_BAND + ((note.count("\n") + 1) * 7 * 1.3 / 72 + 0.08 if note else 0.0)
     with figure_style():
         figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
         figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED, ha="left", va="top")
         figure.text(0.01, 0.06 / height, footer, fontsize=6.5, color=MUTED, ha="left", va="bottom")
-    bottom = FOOTER_BAND / height
+        if note:
+            figure.text(0.01, (FOOTER_BAND + 0.02) / height, note, fontsize=7, ha="left", va="bottom")
+    bottom = band / height
     figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom - TITLE_BAND / height))
 
 
@@ -92,9 +100,30 @@ NOISE_LABELS = {
 }
 
 
-def _input_label(name: str) -> str:
-    stage, colon, force = name.partition(":")
-    return f"{NOISE_LABELS[stage]} ({force})" if colon and stage in NOISE_LABELS else name
+Labels = Callable[[str], str]
+
+
+def _labels(provenance: Provenance) -> Labels:
+    """Human names for key paths (``Fatality rate — Combat troops``) and noise inputs, from the analysed scenario.
+
+    The scenario is read again from its file and used only if its sha256 is the analysis's; otherwise (the file
+    moved or changed since) the key paths themselves are the labels.
+    """
+    try:
+        scenario = load_scenario(provenance.file)
+    except (OSError, ValueError):
+        scenario = None
+    if scenario is not None and scenario.sha256 != provenance.sha256:
+        scenario = None
+    forces = {force.id: force.label for force in scenario.forces} if scenario is not None else {}
+
+    def label(name: str) -> str:
+        stage, colon, force = name.partition(":")
+        if colon and stage in NOISE_LABELS:
+            return f"{NOISE_LABELS[stage].capitalize()} — {forces.get(force, force)}"
+        return input_label(name, scenario) if scenario is not None and "." in name else name
+
+    return label
 
 
 def _format(value: float) -> str:
@@ -130,6 +159,7 @@ def sweep_figure(result: SweepResult) -> Figure:
     (when the run conditions on claims) dashed in its own colour.
     """
     first, others = result.axes[0], result.axes[1:]
+    name_of = _labels(result.provenance)
     x, categories, logarithmic = _x_positions(first.values, first.log)
     rows = [point_statistics(p.summary) for p in result.points]
     combos = list(itertools.product(*(a.values for a in others))) or [()]
@@ -146,7 +176,7 @@ def sweep_figure(result: SweepResult) -> Figure:
         return np.array([rows[i * stride + combo].get(key, math.nan) for i in range(per_combo)], dtype=float)
 
     def combo_label(combo: tuple) -> str:
-        return ", ".join(f"{a.path.rsplit('.', 1)[-1]} = {_value_text(v)}" for a, v in zip(others, combo, strict=True))
+        return ", ".join(f"{name_of(a.path)} = {_value_text(v)}" for a, v in zip(others, combo, strict=True))
 
     banded = sides[-1]  # the posterior when the run conditions on claims, else the prior
     with figure_style():
@@ -196,52 +226,89 @@ def sweep_figure(result: SweepResult) -> Figure:
         ]
         positive = np.concatenate([p[p > 0] for p in probabilities]) if probabilities else np.array([])
         tiny = positive.size > 0 and positive.min() < 0.01
-        floor = max(positive.min() / 2, PROBABILITY_FLOOR) if tiny else 0.0
-        styles = ["-", "--", ":", "-."]
+        floor = max(positive.min() / 3, PROBABILITY_FLOOR) if tiny else 0.0
+        markers = ["o", "s", "^", "D", "P", "X"]
+        # Points only: a straight line between two sweep values would invent the shape in between (a peak on a
+        # log axis). Each series is nudged sideways by its own small step, so none hides another.
+        series_count = len(claims) * len(combos) * len(sides)
+        span = (math.log(x.max() / x.min()) if logarithmic else float(x.max() - x.min())) or 1.0
         claim_handles = []
         for j, claim in enumerate(claims):
-            colour = PALETTE[j % len(PALETTE)]
-            claim_handles.append(Line2D([], [], color=colour, marker="o", label=_wrap(claim.label, 48)))
+            colour = CLAIM_COLOURS[j % len(CLAIM_COLOURS)]
+            never = all(
+                not np.any(series(c, f"{side}:claim:{claim.id}:probability") > 0)
+                for c in range(len(combos))
+                for side, _, _ in sides
+            )
+            note = " — 0 at every point" if never else ""
+            claim_handles.append(
+                Line2D([], [], color=colour, marker="o", linestyle="", label=_wrap(claim.label + note, 48))
+            )
             for c in range(len(combos)):
-                for s, (side, _, side_style) in enumerate(sides):
+                for s, (side, _, _) in enumerate(sides):
                     y = series(c, f"{side}:claim:{claim.id}:probability")
-                    style = side_style if len(combos) == 1 else styles[c % len(styles)]
-                    alpha = 1.0 if s == 0 or len(combos) == 1 else 0.5
-                    below = y < floor
-                    shown = np.where(below, floor, y) if tiny else y
-                    bottom.plot(x, shown, style, color=colour, linewidth=1.3, alpha=alpha)
-                    bottom.plot(x[~below], shown[~below], "o", color=colour, markersize=3, alpha=alpha)
-                    bottom.plot(x[below], shown[below], "v", color=colour, markersize=5, alpha=alpha)
-        if len(combos) == 1 and conditioned:
-            claim_handles += [Line2D([], [], color=MUTED, linestyle=style, label=side) for side, _, style in sides]
-        elif len(combos) > 1:
+                    k = (j * len(combos) + c) * len(sides) + s
+                    step = (k - (series_count - 1) / 2) * 0.012 * span / max(series_count, 1) ** 0.5
+                    shifted = x * math.exp(step) if logarithmic else x + step
+                    marker = markers[c % len(markers)]
+                    face = colour if s == 0 else "white"
+                    below = y < floor if tiny else np.zeros(y.shape, dtype=bool)
+                    bottom.plot(shifted[~below], y[~below], marker, color=colour, markerfacecolor=face, markersize=4.5)
+                    bottom.plot(
+                        shifted[below],
+                        np.full(below.sum(), floor),
+                        "v",
+                        color=colour,
+                        markerfacecolor=face,
+                        markersize=5,
+                    )
+        if conditioned:
             claim_handles += [
-                Line2D([], [], color=MUTED, linestyle=styles[c % len(styles)], label=combo_label(combo))
+                Line2D(
+                    [],
+                    [],
+                    color=MUTED,
+                    marker="o",
+                    markerfacecolor=MUTED if s == 0 else "white",
+                    linestyle="",
+                    label=side,
+                )
+                for s, (side, _, _) in enumerate(sides)
+            ]
+        if len(combos) > 1:
+            claim_handles += [
+                Line2D([], [], color=MUTED, marker=markers[c % len(markers)], linestyle="", label=combo_label(combo))
                 for c, combo in enumerate(combos)
             ]
-            if conditioned:
-                claim_handles.append(Line2D([], [], color=MUTED, alpha=0.5, label="faded: posterior"))
         if tiny:
             bottom.set_yscale("log")
             bottom.set_ylim(floor / 3, 2.0)
             bottom.set_ylabel("P(claim true), log scale")
+            bottom.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
             if any(np.any(p < floor) for p in probabilities):
                 claim_handles.append(
-                    Line2D([], [], color=MUTED, marker="v", linestyle="none", label=f"below {floor:.0e}")
+                    Line2D([], [], color=MUTED, marker="v", linestyle="none", label=f"below {floor:.0e}, at the floor")
                 )
         else:
             bottom.set_ylim(-0.02, 1.02)
             bottom.set_ylabel("P(claim true)")
         bottom.set_title("Each claim's probability", loc="left")
-        bottom.legend(handles=claim_handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+        below_axis = -0.16 - 0.08 * bottom.get_xlabel().count("\n")
+        bottom.legend(handles=claim_handles, loc="upper center", bbox_to_anchor=(0.5, below_axis), ncols=2)
         if logarithmic:
             bottom.set_xscale("log")
         if categories is not None:
             bottom.set_xticks(x, categories, rotation=30 if len(categories) > 5 else 0)
-        bottom.set_xlabel(result.axis_labels[0] if result.axis_labels else first.path)
-    title = f"Sweep of {first.path}" + (f" × {' × '.join(a.path for a in others)}" if others else "")
+        axis_label = result.axis_labels[0] if result.axis_labels else first.path
+        bottom.set_xlabel(_wrap(axis_label.replace(first.path, name_of(first.path)), 110))
+    title = f"Sweep of {name_of(first.path)}" + (f" × {' × '.join(name_of(a.path) for a in others)}" if others else "")
     _frame(figure, title=_title(title), subtitle=result.provenance.title, footer=result.provenance.footer())
     return figure
+
+
+def _power_of_ten(value: float, _position: int) -> str:
+    """``1``, ``1e-06``: plain text (the style turns mathtext off, so no ``$10^{-6}$``)."""
+    return "1" if math.isclose(value, 1.0) else f"{value:.0e}"
 
 
 def _value_text(value: Value) -> str:
@@ -291,8 +358,10 @@ def tornado_figure(result: TornadoResult) -> Figure:
 
     The largest swing is on top; each bar end is labelled with the pinned input value.
     """
-    bars = result.bars
-    height = 1.9 + 0.38 * len(bars)
+    name_of = _labels(result.provenance)
+    inert = [bar for bar in result.bars if bar.low_output == bar.high_output == result.baseline]
+    bars = tuple(bar for bar in result.bars if bar not in inert)  # rows with no effect are folded into one note
+    height = 1.9 + 0.38 * len(bars) + (0.4 if inert else 0.0)
     figure, ax = new_figure(WIDTH, height)
     values = [v for bar in bars for v in (bar.low_output, bar.high_output) if math.isfinite(v)] + [result.baseline]
     logarithmic = result.scale == "log"
@@ -309,9 +378,6 @@ def tornado_figure(result: TornadoResult) -> Figure:
         for row, bar in enumerate(bars):
             y = len(bars) - 1 - row
             left = _fraction(baseline, limits, logarithmic) > 1 - 2 * EDGE
-            if bar.low_output == bar.high_output == result.baseline:
-                _note(ax, "no effect", baseline, y, left=left)
-                continue
             for offset, output, pinned, colour in (
                 (0.18, bar.low_output, bar.low_input, LOW_COLOUR),
                 (-0.18, bar.high_output, bar.high_input, HIGH_COLOUR),
@@ -344,7 +410,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                     color="white" if inside else MUTED,
                 )
         ax.axvline(baseline, color="#222222", linewidth=1)
-        ax.set_yticks(range(len(bars)), [_input_label(b.path) for b in reversed(bars)])
+        ax.set_yticks(range(len(bars)), [_wrap(name_of(b.path), 40) for b in reversed(bars)])
         ax.set_ylim(-0.7, len(bars) - 0.3)
         ax.grid(axis="y", visible=False)
         if logarithmic:
@@ -357,7 +423,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
             result.output_label if result.statistic == "median" else f"P({result.output.removeprefix('claim:')} true)"
         )
         scale = ", log scale" if logarithmic else ""
-        ax.set_xlabel(f"{what}, {side}{scale}; baseline {_format(result.baseline)}")
+        ax.set_xlabel(_wrap(f"{what}, {side}{scale}; baseline {_format(result.baseline)}", 100))
         ax.legend(
             handles=[
                 Patch(color=LOW_COLOUR, alpha=0.85, label=f"{result.low:.0%} quantile"),
@@ -376,6 +442,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
         title=_title(f"Tornado: what moves the {result.output_label}"),
         subtitle=result.provenance.title,
         footer=result.provenance.footer(),
+        note=f"No effect, pinned at either quantile: {'; '.join(name_of(b.path) for b in inert)}." if inert else "",
     )
     return figure
 
@@ -394,9 +461,12 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     j = next(index for index, o in enumerate(result.outputs) if o.name == output)
     spec = result.outputs[j]
     ix = result.indices
-    order = sorted(range(len(result.inputs)), key=lambda i: -ix.total[j, i])
+    name_of = _labels(result.provenance)
+    ranked = sorted(range(len(result.inputs)), key=lambda i: -ix.total[j, i])
+    order = [i for i in ranked if ix.total[j, i] >= NEGLIGIBLE]  # inputs with no measurable share: one note
+    negligible = [name_of(result.inputs[i]) for i in ranked if ix.total[j, i] < NEGLIGIBLE]
     count = len(order)
-    height = 1.7 + 0.36 * count
+    height = 1.7 + 0.36 * count + (0.4 if negligible else 0.0)
     figure, ax = new_figure(WIDTH, height)
     y = np.arange(count)[::-1].astype(float)
     with figure_style():
@@ -410,7 +480,7 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
             ax.errorbar(v, y + offset, xerr=err, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=2)
         for row, i in enumerate(order):
             total = ix.total[j, i]
-            text = f"{total:.2g}" if total >= NEGLIGIBLE else f"< {NEGLIGIBLE:g}"
+            text = f"{total:.2g}"
             ax.annotate(
                 text,
                 (max(ix.total_interval[1, j, i], 0), y[row] - 0.19),
@@ -420,7 +490,7 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
                 fontsize=7,
                 color=MUTED,
             )
-        ax.set_yticks(y, [_input_label(result.inputs[i]) for i in order])
+        ax.set_yticks(y, [_wrap(name_of(result.inputs[i]), 40) for i in order])
         ax.set_xlim(min(0.0, float(np.min(ix.first_interval[0, j])) - 0.02), 1.12)
         ax.set_ylim(-0.7, count - 0.3)
         ax.grid(axis="y", visible=False)
@@ -433,6 +503,7 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
         title=_title(f"Sobol' indices: {spec.label}"),
         subtitle=f"{result.provenance.title} · {result.confidence:.0%} bootstrap intervals · prior predictive",
         footer=result.provenance.footer(),
+        note=f"Total index below {NEGLIGIBLE:g} (no measurable share): {'; '.join(negligible)}." if negligible else "",
     )
     return figure
 

@@ -415,3 +415,29 @@ def test_figures_of_a_claim_tornado_with_probabilities_of_zero(small):
     figure = tornado_figure(result)
     assert figure.axes[0].get_xscale() == "log"
     assert figure.axes[0].get_xlim()[0] >= 1e-300
+
+
+def test_sensitivity_figures_name_inputs_and_fold_those_without_effect(write_config):
+    """Tornado and Sobol' rows carry the priors' names, not key paths; inputs without effect share one note."""
+    from sim.config import load_scenario
+    from sim.plots_sensitivity import sobol_figure, tornado_figure
+
+    scenario = load_scenario(write_config(scenario_text()))
+    provenance = sensitivity._provenance(scenario, seed=1, detail="test")
+    bars = (
+        sensitivity.TornadoBar("forces.unit.fatality_rate", 0.05, 0.2, 60.0, 150.0),
+        sensitivity.TornadoBar("sources.press.reporting_ratio", 0.5, 2.0, 100.0, 100.0),
+    )
+    result = sensitivity.TornadoResult(
+        provenance, "killed", "median killed", "prior", "median", 0.05, 0.95, 100.0, bars
+    )
+    figure = tornado_figure(result)
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["Fatality rate — unit"]
+    notes = " ".join(t.get_text().replace("\n", " ") for t in figure.texts)
+    assert "No effect" in notes and "Reporting ratio — press" in notes
+    sobol = sensitivity.sobol(scenario, n=256, resamples=50)
+    figure = sobol_figure(sobol)
+    shown = [t.get_text().replace("\n", " ") for t in figure.axes[0].get_yticklabels()]
+    assert "Fatality rate — unit" in shown and not any("." in label for label in shown)
+    total = dict(zip(sobol.inputs, sobol.indices.total[0], strict=True))
+    assert len(shown) == sum(value >= 1e-3 for value in total.values())
