@@ -4,10 +4,11 @@ One panel. Each scenario's distribution of the total killed (the posterior where
 on claims, else the prior) is drawn as probability per decade, so that areas on the log axis
 are probabilities and a regiment's dozen dead sits on the same axis as a corps' thousands.
 Under the curves, one strip per scenario shows its median and nested credible intervals.
-Every claim of every scenario is a vertical line at its figure with its label beside it:
-claims of deaths dashed, labelled on the left; claims of casualties (killed + wounded) dotted
-and grey, labelled on the right, so a casualty count and a death count of the same figure
-stand apart.
+Each scenario's total counts its own forces, so the populations differ (the axis says so and
+a note under it names them). Every claim of the killed is a dashed vertical line at its figure, labelled with
+the claims and whom each counts (the whole deployment, or its forces); a claim of another metric
+(casualties, wounded) is not a count of the killed and is not drawn on this axis: a note under
+it lists them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from sim import __version__
-from sim.compare import Comparison
+from sim.compare import ClaimRow, Comparison
 from sim.plots import log_density, pmf_quantile
 from sim.style import (
     CLAIM_COLOUR,
@@ -58,26 +59,38 @@ STRIP_ROW = 0.085
 
 @dataclass(frozen=True)
 class _Mark:
-    """The claims of one figure and metric: one line, one label."""
+    """The claims of the killed at one figure: one line, one label naming whom each claim counts."""
 
     value: float
-    metric: str
     labels: tuple[str, ...]
 
-    @property
-    def casualties(self) -> bool:
-        return self.metric == "casualties"
+
+def _scope(comparison: Comparison, row: ClaimRow) -> str:
+    """Whom a claim counts, when its scenario has several forces: `` — whole deployment`` or `` — <its forces>``;
+    nothing for a scenario of one force (the note under the axis says whom each scenario counts)."""
+    entry = next(e for e in comparison.entries if e.name == row.entry)
+    forces = {force.id for force in entry.scenario.forces}
+    if len(forces) == 1:
+        return ""
+    return " — whole deployment" if set(row.prior.scope) == forces else f" — {entry.forces_label(row.prior.scope)}"
 
 
-def _marks(comparison: Comparison) -> list[_Mark]:
-    """Every claim once (by id), grouped by figure and metric, in increasing figure."""
-    grouped: dict[tuple[float, str], list[str]] = {}
+def _marks(comparison: Comparison) -> tuple[list[_Mark], list[str]]:
+    """Every claim of the killed once (by id), grouped by figure, in increasing figure; and the claims of
+    other metrics (casualties, wounded, ...), which a killed axis cannot show, as short texts."""
+    grouped: dict[float, list[str]] = {}
+    others: list[str] = []
     for group in comparison.claims:
-        claim = group.rows[0].prior
-        labels = grouped.setdefault((claim.value, claim.metric), [])
-        if claim.label not in labels:
-            labels.append(claim.label)
-    return [_Mark(value, metric, tuple(labels)) for (value, metric), labels in sorted(grouped.items())]
+        row = group.rows[0]
+        claim = row.prior
+        if claim.metric != "killed":
+            others.append(f"{claim.label} ({format_count(claim.value)} {claim.metric.replace('_', ' ')})")
+            continue
+        labels = grouped.setdefault(claim.value, [])
+        text = f"{claim.label}{_scope(comparison, row)}"
+        if text not in labels:
+            labels.append(text)
+    return [_Mark(value, tuple(labels)) for value, labels in sorted(grouped.items())], list(dict.fromkeys(others))
 
 
 def _x_range(comparison: Comparison, marks: list[_Mark]) -> tuple[float, float]:
@@ -129,22 +142,25 @@ def _strips(ax: Axes, comparison: Comparison, row: float, high: float) -> None:
         )
 
 
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
 def _claim_label(ax: Axes, mark: _Mark) -> Text:
-    """The label of a mark: rotated to read upwards, beside its line (left for deaths, right for casualties)."""
-    lines = [f"{format_count(mark.value)} {mark.metric}"]
-    lines += [textwrap.shorten(label, LABEL_CHARACTERS, placeholder="…") for label in mark.labels]
+    """The label of a mark: rotated to read upwards, left of its line: the figure, whom it counts, the claims."""
+    lines = [f"{format_count(mark.value)} killed"] + [_wrap(label, LABEL_CHARACTERS) for label in mark.labels]
     text = ax.annotate(
         "\n".join(lines),
         xy=(mark.value, LABEL_TOP),
         xycoords=("data", "axes fraction"),
-        xytext=(2 if mark.casualties else -2, 0),
+        xytext=(-2, 0),
         textcoords="offset points",
         rotation=90,
-        ha="left" if mark.casualties else "right",
+        ha="right",
         va="top",
         fontsize=LABEL_FONT_SIZE,
         linespacing=1.15,
-        color=MUTED_COLOUR if mark.casualties else CLAIM_COLOUR,
+        color=CLAIM_COLOUR,
         bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         zorder=6,
     )
@@ -192,8 +208,8 @@ def plot_comparison(comparison: Comparison) -> Figure:
     -------
     Figure
     """
-    figure, ax = new_figure(7.2, 6.0)
-    marks = _marks(comparison)
+    figure, ax = new_figure(7.2, 6.4)
+    marks, others = _marks(comparison)
     low, high = _x_range(comparison, marks)
     log_axis(ax.xaxis, low, high)
     peak = _curves(ax, comparison, low, high)
@@ -203,7 +219,7 @@ def plot_comparison(comparison: Comparison) -> Figure:
     ax.axhline(0, color=MUTED_COLOUR, linewidth=0.6)
     ax.set_yticks([])
     ax.set_ylabel("Probability per decade (area = probability)")
-    ax.set_xlabel("Total killed (people, log scale)")
+    ax.set_xlabel("Killed among each scenario's own forces (people, log scale): the scopes differ")
     ax.set_ylim(bottom, peak)
     texts = [_claim_label(ax, mark) for mark in marks]
     frame(
@@ -212,23 +228,19 @@ def plot_comparison(comparison: Comparison) -> Figure:
         subtitle="Posterior where a scenario conditions on claims, else prior. Strips: median, 50/80/95% intervals.",
         footer=_footer(comparison),
     )
+    scopes = "; ".join(f"{entry.name}, {entry.population}" for entry in comparison.entries)
+    note = f"Whom each scenario's total counts: {scopes}."
+    if others:
+        note += f" Not drawn, as they count more than the killed: {'; '.join(others)}."
+    ax.set_xlabel(f"{ax.get_xlabel()}\n\n{_wrap(note, 115)}", fontsize=7.5)
     figure.draw_without_rendering()
     lowest = _place_labels(ax, texts)
     top = bottom + (peak - bottom) / max(lowest - LABEL_CLEARANCE, 0.3)
     ax.set_ylim(bottom, top)
     zero_at = -bottom / (top - bottom)
-    killed_at = {mark.value for mark in marks if not mark.casualties}
     for mark, text in zip(marks, texts, strict=True):
-        if mark.casualties and mark.value in killed_at:
-            continue  # the dashed line of the deaths claim at the same figure carries both labels
         ax.axvline(
-            mark.value,
-            ymin=zero_at,
-            ymax=text.xy[1],
-            color=MUTED_COLOUR if mark.casualties else CLAIM_COLOUR,
-            linewidth=1.2 if mark.casualties else 0.9,
-            linestyle=":" if mark.casualties else "--",
-            zorder=4,
+            mark.value, ymin=zero_at, ymax=text.xy[1], color=CLAIM_COLOUR, linewidth=0.9, linestyle="--", zorder=4
         )
     zero = max(
         (float(entry.toll_pmf(entry.shown)[0]) for entry in comparison.entries),

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -259,3 +260,19 @@ def test_set_is_refused_with_a_run_folder(configs, tmp_path):
     outcome = runner.invoke(app, args)
     assert outcome.exit_code == 2, outcome.output
     assert "--set applies to scenario files only" in outcome.output
+
+
+def test_the_figure_says_whom_each_toll_counts_and_draws_no_casualties_on_the_killed_axis():
+    """kursk counts two forces, kursk_engineers one regiment; the UK DI casualties claim is listed, not drawn."""
+    from sim.plots_compare import plot_comparison
+
+    root = Path(__file__).resolve().parent.parent / "configs"
+    comparison = compare_paths([root / "kursk.toml", root / "kursk_engineers.toml"], draws=20_000, workers=1)
+    ax = plot_comparison(comparison).axes[0]
+    labels = [text.get_text().replace("\n", " ") for text in ax.texts if text.get_rotation() == 90]
+    assert labels and not any("casualties" in label for label in labels)
+    nine = next(label for label in labels if label.startswith("9 killed"))
+    assert "— whole deployment" in nine and "— 528th Engineer Regiment" in nine
+    note = ax.get_xlabel().replace("\n", " ")
+    assert "the scopes differ" in note and "kursk_engineers, 528th Engineer Regiment" in note
+    assert "Not drawn" in note and "UK DI" in note
