@@ -15,7 +15,8 @@ from sim.style import CLAIM_COLOUR, MUTED_COLOUR, PALETTE, figure_style, frame, 
 __all__ = ["robustness_figure", "write_figures"]
 
 WIDTH = 7.0
-LABEL_CHARACTERS = 34
+LABEL_CHARACTERS = 30
+"""Characters per line of a claim's label (labels wrap, never cut)."""
 FAMILY_COLOURS = {
     "beta": PALETTE[0],
     "logitnormal": PALETTE[1],
@@ -30,7 +31,8 @@ LEGEND_ROW = 0.2
 AXIS_BAND = 0.8
 """Inches for the panel titles, tick labels and axis label."""
 ROW = 0.32
-"""Inches per claim."""
+"""Inches per claim, at least (a label of more than two lines gets LINE more per line)."""
+LINE = 0.15
 FLOOR_DECADES = 0.4
 """How far (in decades) below the smallest value drawn the axis starts; zeros sit on this floor."""
 
@@ -68,7 +70,9 @@ def robustness_figure(result: RobustResult) -> object:
     families = [v.changes[0][1] if v.kind == "single" else None for v in result.variants]
     joint_index = {name: i for i, name in enumerate(v.name for v in result.variants if v.kind == "joint")}
     legend_rows = math.ceil((3 + len(set(families) - {None}) + len(joint_index)) / 2)
-    height = TITLE_AND_FOOTER + LEGEND_ROW * legend_rows + AXIS_BAND + ROW * len(claims)
+    labels = ["\n".join(textwrap.wrap(r.label, LABEL_CHARACTERS, break_long_words=False)) or r.label for r in claims]
+    rows = sum(max(ROW, LINE * (label.count("\n") + 1) + 0.05) for label in labels)
+    height = TITLE_AND_FOOTER + LEGEND_ROW * legend_rows + AXIS_BAND + rows
     figure, axes = new_figure(WIDTH, height, ncols=len(sides), sharey=True, squeeze=False)
     with figure_style():
         for ax, side in zip(axes[0], sides, strict=True):
@@ -105,7 +109,6 @@ def robustness_figure(result: RobustResult) -> object:
             ax.set_title(f"{side} ({'conditioned' if side == 'posterior' else 'predictive'})")
             ax.set_yticks(np.arange(len(ranges)))
             ax.grid(axis="y", visible=False)
-        labels = [textwrap.shorten(r.label, LABEL_CHARACTERS, placeholder="…") for r in claims]
         axes[0][0].set_yticks(np.arange(len(claims)), labels[::-1])
         axes[0][0].set_ylim(-0.6, len(claims) - 0.4)
         used = sorted({f for f in families if f is not None}, key=list(FAMILY_COLOURS).index)
