@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -20,12 +21,15 @@ from sim.plots import (
     draw_figure,
     plot_exceedance,
     plot_forces,
+    plot_glance,
     plot_over_time,
     plot_priors,
     plot_ratios,
     plot_toll,
 )
+from sim.report import resolution, verdict
 from sim.results import RunData, load_run, manifest, write_run
+from sim.style import POSTERIOR_COLOUR, PRIOR_COLOUR
 from sim.summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,3 +246,47 @@ def test_run_without_plots_never_imports_matplotlib(tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, timeout=120)
     assert not (tmp_path / "results" / "plain" / "latest" / "figures").exists()
+
+
+def test_exceedance_curves_stop_at_the_resolution_and_a_claim_below_is_a_line_only(kursk: RunData) -> None:
+    """Each curve ends at 3 / ESS, where the tables start saying "below resolution"; the whole-deployment
+    "nine" sits below the distribution, so it gets no point on this P(T ≥ x) axis and its label names P(T ≤ 9)."""
+    summary = kursk.summary
+    panel = plot_exceedance(summary).axes[0]  # killed, all forces
+    floors = {PRIOR_COLOUR: resolution(summary.prior), POSTERIOR_COLOUR: resolution(summary.posterior)}
+    curves = [line for line in panel.lines if line.get_drawstyle() == "steps-post"]
+    assert len(curves) == 2
+    for line in curves:
+        assert min(line.get_ydata()) >= floors[line.get_color()]
+    points = [line.get_xdata()[0] for line in panel.lines if len(line.get_xdata()) == 1 and line.get_marker() != "|"]
+    assert 6_000 in points and 9 not in points
+    label = " ".join(t.get_text() for t in panel.texts)
+    assert "P(killed ≤ 9) = " in label and "P(killed ≥ 6,000) = " in label
+
+
+def test_the_glance_figure_gives_every_claim_a_row_and_its_verdict(kursk: RunData) -> None:
+    summary = kursk.summary
+    figure = plot_glance(summary)
+    ax = figure.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(rows) == len(summary.prior.claims)
+    notes = [t.get_text().replace("\n", " ") for t in ax.texts]
+    for claim, row, note in zip(summary.prior.claims, rows, notes, strict=True):
+        assert row.replace("\n", " ").startswith(claim.label)  # wrapped, never cut
+        assert note.startswith(verdict(claim))
+    assert notes[0].startswith("far below any plausible value")  # Kim's nine as the whole deployment's dead
+
+
+def test_priors_draw_the_posterior_of_each_conditioned_sources_ratio(kursk: RunData) -> None:
+    """The posterior histogram of a conditioned source's ratio agrees with the ratio's posterior median."""
+    summary = kursk.summary
+    claim = next(c for c in summary.posterior.claims if c.id == "uk_di_casualties")
+    path = "sources.uk_di.reporting_ratio"
+    counts = summary.distributions[f"posterior_input/{path}/counts"]
+    edges = summary.distributions[f"posterior_input/{path}/edges"]
+    assert np.all(np.diff(edges) >= 0) and counts.size == edges.size - 1
+    cumulative = np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum()
+    median = float(np.interp(0.5, cumulative, edges))
+    assert median == pytest.approx(claim.ratio_posterior.median.value, rel=0.02)
+    panel = next(ax for ax in plot_priors(summary, kursk.scenario).axes if "UK Defence" in ax.get_title(loc="left"))
+    assert any(patch.get_edgecolor()[:3] == to_rgb(POSTERIOR_COLOUR) for patch in panel.patches)
