@@ -39,6 +39,7 @@ report: $(STAMP) ## Redraw the figures and rewrite the report of SCENARIO's late
 report-figures: $(STAMP) ## Regenerate docs/img/report-*.png for the README from a fresh Kursk run
 	$(BIN)/sim run configs/kursk.toml --out $(REPORT_FIGURES)/kursk --force --quiet
 	mkdir -p docs/img
+	cp $(REPORT_FIGURES)/kursk/figures/glance.png docs/img/report-glance.png
 	cp $(REPORT_FIGURES)/kursk/figures/toll.png docs/img/report-toll.png
 	cp $(REPORT_FIGURES)/kursk/figures/exceedance.png docs/img/report-exceedance.png
 
