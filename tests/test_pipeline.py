@@ -63,7 +63,7 @@ def test_a_figure_is_a_matplotlib_figure_and_an_unknown_one_is_named(write_confi
     assert "toll" in run.figure_names()
     figure = run.figure("toll")
     assert type(figure).__name__ == "Figure" and figure.axes
-    with pytest.raises(ValueError, match="no figure 'tol' for this run; figures: toll, exceedance"):
+    with pytest.raises(ValueError, match="no figure 'tol' for this run; figures: glance, toll, exceedance"):
         run.figure("tol")
 
 
@@ -196,7 +196,7 @@ def test_a_shared_option_is_one_definition_in_every_command():
     for flag in SHARED_OPTIONS:
         assert len(seen[flag]) == 1, (flag, seen[flag])
     assert {c for (c,) in seen["--json in"]} >= {"run", "compare", "sweep", "tornado", "sobol", "robust"}
-    assert {c for (c,) in seen["--set in"]} == {"run", "sweep", "tornado"}
+    assert {c for (c,) in seen["--set in"]} == {"run", "compare", "sweep", "tornado"}
 
 
 JSON_COMMANDS = {
