@@ -855,8 +855,9 @@ def main(args: list[str] | None = None, *, prog_name: str | None = None) -> None
     usage_error, no_arguments = _usage_error_types()
     try:
         code = app(args=args, prog_name=prog_name, standalone_mode=False)
-    except no_arguments:
-        raise SystemExit(2) from None  # the help was printed as the error was made
+    except no_arguments as error:
+        typer.echo(error.format_message())  # the help
+        raise SystemExit(2) from None
     except usage_error as error:
         context = getattr(error, "ctx", None)
         command = context.command_path if context is not None else "sim"

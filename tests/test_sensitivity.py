@@ -423,7 +423,7 @@ def test_sensitivity_figures_name_inputs_and_fold_those_without_effect(write_con
     from sim.plots_sensitivity import sobol_figure, tornado_figure
 
     scenario = load_scenario(write_config(scenario_text()))
-    provenance = sensitivity._provenance(scenario, seed=1, detail="test")
+    provenance = sensitivity.Provenance.of(scenario, seed=1, detail="test")
     bars = (
         sensitivity.TornadoBar("forces.unit.fatality_rate", 0.05, 0.2, 60.0, 150.0),
         sensitivity.TornadoBar("sources.press.reporting_ratio", 0.5, 2.0, 100.0, 100.0),
