@@ -471,7 +471,7 @@ def _tail(claim: ClaimSummary) -> tuple[bool, Probability]:
 def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None, noun: str) -> str:
     """``P(killed ≥ 6,000) = 2.1e-05 (1 in 47,000)``: the tail the label quotes, named."""
     below, p = _tail(prior)
-    text = f"P({noun.partition(' (')[0]} {'≤' if below else '≥'} {format_count(prior.value)}) = {probability_text(p)}"
+    text = f"P({noun} {'≤' if below else '≥'} {format_count(prior.value)}) = {probability_text(p)}"
     if posterior is not None:  # the same tail as the prior's
         text += f"\n    posterior {probability_text(posterior.below if below else posterior.above)}"
     return text
@@ -479,7 +479,7 @@ def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None, noun:
 
 def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
     claims = _claims_of(summary, name)
-    noun = _noun(name)
+    short = _noun(name).partition(" (")[0]  # "casualties", not "casualties (killed + wounded)": the title says it
     lowest, last = 1.0, 1
     for key, side, colour, _label in _sides(summary):
         survival = _survival(summary.pmf(key, name))
@@ -508,11 +508,11 @@ def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
             ax.plot(claim.value, y, "v" if bound else "o", color=colour, markeredgecolor="black", zorder=5)
     if claims:
         # Small x and tiny probabilities: the one corner a survival curve never enters.
-        text = "\n".join(_exceedance_label(*pair, noun) for pair in claims)
+        text = "\n".join(_exceedance_label(*pair, short) for pair in claims)
         ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=6.5, va="bottom", bbox=LABEL_BOX, zorder=6)
     ax.yaxis.set_major_formatter(FuncFormatter(_one_in_label))
-    ax.set_ylabel(f"Chance that {noun} ≥ x")
-    ax.set_xlabel(f"x: {noun} (people, log scale)")
+    ax.set_ylabel(f"Chance that {short} ≥ x")
+    ax.set_xlabel(f"x: {short} (people, log scale)")
     ax.set_title(_wrap(summary.quantity_labels[name], 32), fontsize=8.5)
 
 
