@@ -872,9 +872,9 @@ def _source_line(spec: PriorSpec) -> str:
         return f"Source: {text}"
     ids = cited_ids(text)
     if not ids:
-        return f"Source: {_shorten(text, 90)} (in full in the table of priors)"
-    more = f" and {len(ids) - 2} more" if len(ids) > 2 else ""
-    return f"Source: {', '.join(ids[:2])}{more} (in full in the table of priors)"
+        return f"Source: {_shorten(text, 90)} (see the table of priors)"
+    more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
+    return f"Source: {ids[0]}{more} (see the table of priors)"
 
 
 @styled
@@ -907,7 +907,7 @@ def plot_priors(summary: Summary, scenario: Scenario, *, path: str | None = None
     legend: list[Artist] = [Line2D([], [], color=PRIOR_COLOUR, linewidth=2, label="Prior, as the scenario states it")]
     if summary.posterior is not None:
         legend.append(Line2D([], [], color=POSTERIOR_COLOUR, linewidth=2, label="Posterior"))
-    return _finish(figure, summary, "priors", grid=grid, panel_height=1.3, legend=legend)
+    return _finish(figure, summary, "priors", grid=grid, panel_height=1.1, legend=legend)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -292,9 +292,10 @@ def figure_caption(name: str, run: RunData) -> str:
         ),
         "priors": lambda: (
             "Each uncertain input's prior density as the scenario states it (blue), with its units and source "
-            "(a long source by the documents it cites; the table of priors quotes it in full); orange: its "
-            "posterior after conditioning, for the reporting ratio of each source whose claims are conditioned "
-            "on too (a histogram of the weighted draws). Fixed inputs are listed in the table of priors."
+            "(a long source by the first document it cites and how many more; the table of priors quotes it in "
+            "full); orange: its posterior after conditioning, for the reporting ratio of each source whose claims "
+            "are conditioned on too (a histogram of the weighted draws). Fixed inputs are listed in the table of "
+            "priors."
         ),
         "over_time": lambda: (
             f"The cumulative toll of the forces with dated phases: median and {levels} bands on each date the "
