@@ -680,9 +680,9 @@ li { margin-bottom: 0.5em; }
   a { color: inherit; text-decoration: underline; }
   h2, h3 { break-after: avoid; }
   h2 { margin-top: 1.2em; }
-  table { font-size: 8.5pt; }
+  table { font-size: 8pt; }
   tr, li, figure { break-inside: avoid; }
-  figure img { width: 7in; max-width: 100%; max-height: 235mm; object-fit: contain; border: none; }
+  figure img { width: 7in; max-width: 100%; max-height: 210mm; object-fit: contain; border: none; }
 }
 """
 
