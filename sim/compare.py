@@ -269,21 +269,41 @@ class BayesFactor:
     reason: str | None = None
 
 
-def _data(summary: Summary) -> tuple[tuple[str, int, float], ...]:
-    """What a posterior conditions on, as data: each conditioned claim's source and reading, sorted."""
+def _data(summary: Summary) -> tuple[tuple[str, float, float], ...]:
+    """What a posterior conditions on, as data: each conditioned claim's source and reading (a ratio claim's
+    with its ratio, e.g. ``uk_di killed/casualties``; a source's interval with its level), sorted."""
     claims = [c for c in summary.prior.claims if c.conditioned]
+    ratios = [c for c in summary.prior.ratio_claims if c.conditioned]
     return tuple(
         sorted(
-            (c.source or "(no source)", c.reading_low, math.inf if c.reading_high is None else c.reading_high)
-            for c in claims
+            [
+                (
+                    (c.source or "(no source)") + ("" if c.interval is None else f" ({c.interval:.0%} interval)"),
+                    c.reading_low,
+                    math.inf if c.reading_high is None else c.reading_high,
+                )
+                for c in claims
+            ]
+            + [
+                (
+                    f"{c.source or '(no source)'} {c.numerator}/{c.denominator}",
+                    c.reading_low,
+                    math.inf if c.reading_high is None else c.reading_high,
+                )
+                for c in ratios
+            ]
         )
     )
 
 
-def _data_text(data: tuple[tuple[str, int, float], ...]) -> str:
+def _data_text(data: tuple[tuple[str, float, float], ...]) -> str:
     if not data:
         return "nothing"
-    return ", ".join(f"{source} {low:,}–{'∞' if math.isinf(high) else f'{high:,.0f}'}" for source, low, high in data)
+
+    def shown(x: float) -> str:
+        return "∞" if math.isinf(x) else f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+    return ", ".join(f"{source} {shown(low)}–{shown(high)}" for source, low, high in data)
 
 
 def bayes_factors(comparison: Comparison) -> tuple[BayesFactor, ...]:

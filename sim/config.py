@@ -199,7 +199,8 @@ class Source:
     claims' normal scores, each claim's ratio keeping the source's prior as its marginal."""
     derives_from: str | None = None
     """The source whose report this one passes on through its own distortion: ``ρ = ρ_parent · ρ_own``,
-    with ``reporting_ratio`` the prior of ``ρ_own``, and ``ρ_parent`` shared with the parent's claims."""
+    with ``reporting_ratio`` the prior of ``ρ_own``, and ``ρ_parent`` shared with the parent's claims (the
+    parent may derive from another in turn: ``ρ_C = ρ_A · ρ_B,own · ρ_C,own`` along a chain A <- B <- C)."""
 
 
 @dataclass(frozen=True)
@@ -229,17 +230,33 @@ class Claim:
     before their end (None: the whole toll)."""
     said: str | None = None
     """The source's words (``"more than 6,000 casualties"``); ``low``/``high`` is how they are read."""
-    reading_chosen: bool = False
-    """Whether ``low``/``high`` were given as an explicit ``reading`` rather than implied by the relation."""
     supersedes: tuple[str, ...] = ()
     """Earlier claims of the same source that this one replaces (a later count, a larger display that
     includes the earlier one): conditioning on this claim drops them."""
+    denominator: str | None = None
+    """For a ratio claim (``ratio = {numerator, denominator}``), the denominator's metric; ``metric`` is the
+    numerator's. The claim is about ``numerator / denominator`` over its scope (at its date)."""
+    ratio_low: float = 0.0
+    """A ratio claim's reading: the ratios ``ratio_low ≤ numerator / denominator ≤ ratio_high`` it covers."""
+    ratio_high: float | None = None
+    """The reading's upper end (None: no upper end)."""
+    interval: float | None = None
+    """For a ``between`` claim, the level of the source's own central interval ``value`` (``0.95``): the source's
+    estimate read as a noisy measurement whose spread matches the interval (:mod:`sim.intervals`)."""
+
+    @property
+    def is_ratio(self) -> bool:
+        """Whether the claim is about a ratio of two metrics (``ratio = {numerator, denominator}``)."""
+        return self.denominator is not None
 
     @property
     def figure(self) -> float:
-        """The claim's single figure: its value, or the midpoint of a ``between`` range."""
+        """The claim's single figure: its value, the midpoint of a ``between`` range, or the geometric centre
+        ``√(ab)`` of a source's interval (its central estimate, see :mod:`sim.intervals`)."""
         if self.upper_value is None:
             return self.value
+        if self.interval is not None:
+            return math.sqrt(self.value * self.upper_value)
         return (self.value + self.upper_value) / 2
 
 
@@ -310,6 +327,13 @@ class Scenario:
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)
+
+    def lineage(self, source_id: str) -> tuple[str, ...]:
+        """The source and those it derives from, in turn: ``(C, B, A)`` for A <- B <- C (A derives from none)."""
+        chain = [source_id]
+        while (parent := self.source(chain[-1]).derives_from) is not None:
+            chain.append(parent)
+        return tuple(chain)
 
     def group_of(self, scope: tuple[str, ...]) -> Group | None:
         """The named group whose forces are exactly ``scope``, if any (a force alone keeps its own name)."""
@@ -824,6 +848,8 @@ CLAIM_KEYS = (
     "said",
     "reading",
     "supersedes",
+    "ratio",
+    "interval",
     "date",
     "url",
     "note",
@@ -930,16 +956,12 @@ def _read_claim(
         suggestion = did_you_mean(str(relation), RELATIONS)
         reader.fail(f"{path}.relation", f"unknown relation {relation!r}; {suggestion}allowed: {', '.join(RELATIONS)}")
         relation = None
-    metric = reader.string(table, path, "metric", "killed")
-    if metric not in METRICS:
-        suggestion = did_you_mean(str(metric), METRICS)
-        reader.fail(f"{path}.metric", f"unknown metric {metric!r}; {suggestion}allowed: {', '.join(METRICS)}")
-        metric = None
-    elif metric in ("casualties", "wounded", "died_of_wounds") and not has_casualties:
-        reader.fail(
-            f"{path}.metric",
-            f"a {metric} claim needs a casualty model: add [casualties] wounded_per_killed (or one per force)",
-        )
+    ratio = _read_ratio(reader, table, path, has_casualties) if "ratio" in table else None
+    if ratio is not None and "metric" in table:
+        reader.fail(f"{path}.metric", "give either metric or ratio: a ratio claim's metrics are its ratio's")
+    metric = (
+        ratio[0] if ratio else _read_metric(reader, table.get("metric", "killed"), f"{path}.metric", has_casualties)
+    )
     scope = _read_scope(reader, path, table, force_ids, groups)
     source = reader.string(table, path, "source")
     if source is not None and source not in source_ids:
@@ -969,6 +991,8 @@ def _read_claim(
                 value = None
     else:
         value = reader.number(table, path, "value", check=_claim_value)
+    if ratio is not None:
+        return _ratio_claim(reader, table, path, claim_id, ratio, relation, value, upper, scope, source, spans or {})
     rounding = reader.number(
         table,
         path,
@@ -983,21 +1007,24 @@ def _read_claim(
     spans = spans or {}
     as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
     reading = _read_reading(reader, table, path)
-    if None in (claim_id, relation, metric, value, rounding) or as_of is False or reading is False:
+    interval = _read_interval(reader, table, path, relation, value, upper) if "interval" in table else None
+    if None in (claim_id, relation, metric, value, rounding) or as_of is False or reading is False or interval is False:
         return None
     low, high = claim_interval(relation, value, upper, rounding)  # type: ignore[arg-type]
     if high is not None and high < low:
         reader.fail(f"{path}.value", "no whole number satisfies this claim")
         return None
-    if reading is not None:
-        if "rounding" in table:
-            reader.fail(f"{path}.reading", "give either rounding or an explicit reading, not both")
-            return None
-        problem = _reading_problem(relation, value, low, high, *reading)  # type: ignore[arg-type]
+    if reading is not None and "rounding" in table:
+        reader.fail(f"{path}.reading", "give either rounding or an explicit reading, not both")
+        return None
+    if not _reading_chosen(reader, path, relation, value, source, reading):  # type: ignore[arg-type]
+        return None
+    if reading not in (None, OPEN_READING):  # "open": the relation's own set, chosen
+        problem = _reading_problem(relation, value, low, high, *reading)  # type: ignore[arg-type,misc]
         if problem:
             reader.fail(f"{path}.reading", problem)
             return None
-        low, high = reading
+        low, high = reading  # type: ignore[misc]
     return Claim(
         id=claim_id,
         label=label or claim_id,
@@ -1011,13 +1038,189 @@ def _read_claim(
         rounding=rounding,
         upper_value=upper,
         said=said,
-        reading_chosen=reading is not None,
         supersedes=_read_supersedes(reader, table, path),
         date=when,
         url=url,
         note=note,
         as_of=as_of,  # type: ignore[arg-type]
+        interval=interval,  # type: ignore[arg-type]
     )  # type: ignore[arg-type]
+
+
+def _read_interval(
+    reader: _Reader,
+    table: Mapping[str, Any],
+    path: str,
+    relation: str | None,
+    value: float | None,
+    upper: float | None,
+) -> float | bool:
+    """``interval = 0.95``: the level of the source's own interval ``value = [a, b]`` (relation ``between``, a > 0).
+
+    Returns the level, or False after a problem.
+    """
+    where = f"{path}.interval"
+    level = reader.value(
+        table["interval"], where, check=lambda v: None if 0 < v < 1 else f"must be in (0, 1), e.g. 0.95; got {v:g}"
+    )
+    if level is None:
+        return False
+    if relation != "between":
+        reader.fail(where, "applies to relation 'between': value = [low, high] is the source's interval")
+        return False
+    for key in ("reading", "rounding", "ratio"):
+        if key in table:
+            reader.fail(where, f"cannot be combined with {key}: the interval is the source's own uncertainty")
+            return False
+    if value is not None and value <= 0:
+        reader.fail(where, f"needs an interval above 0 (its spread is read in logs), got low = {value:g}")
+        return False
+    if value is not None and upper is not None and upper <= value:
+        reader.fail(where, f"needs an interval of some width (low < high), got [{value:g}, {upper:g}]")
+        return False
+    return level
+
+
+def _read_metric(reader: _Reader, metric: Any, path: str, has_casualties: bool) -> str | None:
+    """A metric name (:data:`METRICS`) the scenario models, or None after a problem."""
+    if metric not in METRICS:
+        suggestion = did_you_mean(str(metric), METRICS)
+        reader.fail(path, f"unknown metric {metric!r}; {suggestion}allowed: {', '.join(METRICS)}")
+        return None
+    if metric in ("casualties", "wounded", "died_of_wounds") and not has_casualties:
+        reader.fail(
+            path, f"a {metric} claim needs a casualty model: add [casualties] wounded_per_killed (or one per force)"
+        )
+    return metric
+
+
+def _read_ratio(
+    reader: _Reader, table: Mapping[str, Any], path: str, has_casualties: bool
+) -> tuple[str, str] | bool | None:
+    """``ratio = {numerator = "killed", denominator = "casualties"}``: two different metrics the scenario models.
+
+    Returns the pair, or False after a problem.
+    """
+    where = f"{path}.ratio"
+    raw = reader.table(table["ratio"], where)
+    if raw is None:
+        return False
+    reader.keys(raw, where, ("numerator", "denominator"))
+    metrics = []
+    for key in ("numerator", "denominator"):
+        if key not in raw:
+            reader.fail(f"{where}.{key}", f"is required: a metric ({', '.join(METRICS)})")
+            return False
+        metrics.append(_read_metric(reader, raw[key], f"{where}.{key}", has_casualties))
+    numerator, denominator = metrics
+    if numerator is None or denominator is None:
+        return False
+    if numerator == denominator:
+        reader.fail(where, f"numerator and denominator are both {numerator!r}: a ratio of two different metrics")
+        return False
+    return numerator, denominator
+
+
+def _ratio_claim(
+    reader: _Reader,
+    table: Mapping[str, Any],
+    path: str,
+    claim_id: str | None,
+    ratio: tuple[str, str] | bool,
+    relation: str | None,
+    value: float | None,
+    upper: float | None,
+    scope: tuple[str, ...],
+    source: str | None,
+    spans: Mapping[str, tuple[date, date]],
+) -> Claim | None:
+    """A claim about ``numerator / denominator``: its reading is a range of ratios (not whole numbers)."""
+    if "rounding" in table:
+        reader.fail(f"{path}.rounding", "applies to counts: give a ratio claim the ratios it covers as its reading")
+    if "interval" in table:
+        reader.fail(f"{path}.interval", "applies to counts: a ratio claim's reading is a range of ratios")
+    reading = _read_ratio_reading(reader, table, path)
+    if (
+        relation is not None
+        and value is not None
+        and not _reading_chosen(reader, path, relation, value, source, reading)
+    ):
+        return None
+    if reading == OPEN_READING:
+        reading = None
+    if relation == "eq" and reading is None:
+        reader.fail(
+            f"{path}.reading",
+            "is required for a ratio claim with relation 'eq': the ratios the phrase covers "
+            '(e.g. "about a third": reading = [0.29, 0.37], see docs/claims.md)',
+        )
+        return None
+    when, url, note, said = (reader.string(table, path, key) for key in ("date", "url", "note", "said"))
+    as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
+    if ratio is False or None in (claim_id, relation, value) or as_of is False or reading is False:
+        return None
+    implied: tuple[float, float | None] = {
+        "eq": (value, value),
+        "ge": (value, None),
+        "le": (0.0, value),
+        "between": (value, upper),
+    }[relation]  # type: ignore[index,assignment]
+    if reading is None:
+        low, high = implied
+    else:
+        problem = _reading_problem(relation, value, *implied, *reading)  # type: ignore[arg-type]
+        if problem:
+            reader.fail(f"{path}.reading", problem)
+            return None
+        low, high = reading
+    numerator, denominator = ratio  # type: ignore[misc]
+    return Claim(
+        id=claim_id,
+        label=reader.string(table, path, "label", claim_id) or claim_id,
+        value=value,  # type: ignore[arg-type]
+        relation=relation,  # type: ignore[arg-type]
+        metric=numerator,
+        scope=scope,
+        low=0,
+        high=None,
+        source=source,
+        upper_value=upper,
+        said=said,
+        supersedes=_read_supersedes(reader, table, path),
+        date=when,
+        url=url,
+        note=note,
+        as_of=as_of,  # type: ignore[arg-type]
+        denominator=denominator,
+        ratio_low=float(low),  # type: ignore[arg-type]
+        ratio_high=None if high is None else float(high),
+    )
+
+
+def _read_ratio_reading(
+    reader: _Reader, table: Mapping[str, Any], path: str
+) -> tuple[float, float | None] | bool | None:
+    """A ratio claim's ``reading = [low, high]`` (``high`` may be inf); None without one, False after a problem."""
+    if "reading" not in table:
+        return None
+    raw, where = table["reading"], f"{path}.reading"
+    if raw == OPEN_READING:
+        return OPEN_READING  # type: ignore[return-value]
+    if not isinstance(raw, list) or len(raw) != 2:
+        reader.fail(where, 'must be a pair [low, high] of ratios (high may be inf: no upper end), or "open"')
+        return False
+    low = reader.value(raw[0], f"{where}[0]", check=_claim_value)
+    high = None
+    if not (isinstance(raw[1], float) and raw[1] == math.inf):
+        high = reader.value(raw[1], f"{where}[1]", check=_claim_value)
+        if high is None:
+            return False
+    if low is None:
+        return False
+    if high is not None and high < low:
+        reader.fail(where, f"is empty: [{low:g}, {high:g}] (write [low, high], low <= high)")
+        return False
+    return low, high
 
 
 def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple[date, date]]) -> date | bool | None:
@@ -1036,7 +1239,8 @@ def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple
 
 
 def _check_derivations(reader: _Reader, sources: list[Source]) -> None:
-    """``derives_from`` names another source, that source derives from none, and both share one ratio per claim."""
+    """``derives_from`` names another source, no chain of derivations loops, and each source in a chain shares
+    one ratio across its claims."""
     by_id = {source.id: source for source in sources}
     for source in sources:
         parent_id = source.derives_from
@@ -1056,18 +1260,30 @@ def _check_derivations(reader: _Reader, sources: list[Source]) -> None:
             current = by_id[current].derives_from
         if current == source.id:
             reader.fail(where, f"derives from itself through a cycle ({' -> '.join([*path, source.id])})")
-        elif by_id[parent_id].derives_from is not None:
-            reader.fail(
-                where,
-                f"{parent_id!r} itself derives from {by_id[parent_id].derives_from!r}: one step of derivation is "
-                "supported; derive both from the original source",
-            )
         for member in (source, by_id[parent_id]):
             if member.claim_correlation != 1:
                 reader.fail(
                     f"sources.{member.id}.claim_correlation",
                     "must be 1 for a source in a derivation (derives_from): its claims share one ratio",
                 )
+
+
+def _check_intervals(reader: _Reader, claims: list[Claim], sources: list[Source]) -> None:
+    """An interval claim's source shares one ratio across its claims (or none) and is in no derivation."""
+    by_id = {source.id: source for source in sources}
+    for index, claim in enumerate(claims):
+        if claim.interval is None or claim.source not in by_id:
+            continue
+        source = by_id[claim.source]
+        where = f"claims[{index}] ({claim.id}).interval"
+        if 0 < source.claim_correlation < 1:
+            reader.fail(
+                where,
+                f"needs its source's claims to share one ratio or none (sources.{source.id}.claim_correlation 1 or "
+                "0): a partly shared ratio is not supported with interval claims",
+            )
+        if source.derives_from is not None or any(s.derives_from == source.id for s in sources):
+            reader.fail(where, f"source {source.id!r} is in a derivation (derives_from): not supported with intervals")
 
 
 def _read_supersedes(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[str, ...]:
@@ -1109,16 +1325,22 @@ def _check_supersedes(reader: _Reader, claims: list[Claim]) -> None:
             stack.extend(by_id[current].supersedes)
 
 
-def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[int, int | None] | bool | None:
+OPEN_READING = "open"
+"""``reading = "open"``: the relation's own set, chosen (``ge v``: every report from ``v`` up; ``le v``: 0..v)."""
+
+
+def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[int, int | None] | str | bool | None:
     """``reading = [low, high]``: the whole-number reports a phrase covers; ``high = inf`` for no upper end.
 
-    Returns None without a reading, False after a problem.
+    Returns None without a reading, :data:`OPEN_READING` for ``"open"``, False after a problem.
     """
     if "reading" not in table:
         return None
     raw, where = table["reading"], f"{path}.reading"
+    if raw == OPEN_READING:
+        return OPEN_READING
     if not isinstance(raw, list) or len(raw) != 2:
-        reader.fail(where, "must be a pair [low, high] of whole numbers (high may be inf: no upper end)")
+        reader.fail(where, 'must be a pair [low, high] of whole numbers (high may be inf: no upper end), or "open"')
         return False
     low = reader.value(raw[0], f"{where}[0]", integer=True, check=_claim_value)
     if isinstance(raw[1], float) and raw[1] == math.inf:
@@ -1135,11 +1357,36 @@ def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple
     return int(low), None if high is None else int(high)
 
 
+def _reading_chosen(
+    reader: _Reader, path: str, relation: str, value: float, source: str | None, reading: object
+) -> bool:
+    """A sourced ``ge``/``le`` must say how its words are read (a range, or ``"open"``); ``"open"`` fits those only."""
+    if reading == OPEN_READING and relation not in ("ge", "le"):
+        reader.fail(f"{path}.reading", f'"open" applies to relations ge and le (the relation is {relation!r})')
+        return False
+    if source is None or relation not in ("ge", "le") or reading is not None:
+        return True
+    figure = _number_text(value)
+    step = 10.0 ** math.floor(math.log10(value)) if value > 0 else 1.0
+    whole = float(value).is_integer() and value >= 1
+    example = (
+        f'e.g. [{figure}, {_number_text(value + step - (1 if whole else 0))}] for "more than {figure}" from a source '
+        f'that would have named the next round figure, or "open" for every report from {figure} up'
+        if relation == "ge"
+        else f'e.g. [{_number_text(value / 2)}, {figure}] if "up to" means near it, or "open" for 0..{figure}'
+    )
+    reader.fail(
+        f"{path}.reading",
+        f"'{relation} {figure}' from a source needs a reading: {example} (docs/claims.md, the phrase table)",
+    )
+    return False
+
+
 def _reading_problem(
-    relation: str, value: float, low: int, high: int | None, reading_low: int, reading_high: int | None
+    relation: str, value: float, low: float, high: float | None, reading_low: float, reading_high: float | None
 ) -> str | None:
     """Why an explicit reading contradicts the claim's relation and figure, or None."""
-    shown = f"[{reading_low:,}, {'inf' if reading_high is None else f'{reading_high:,}'}]"
+    shown = f"[{_number_text(reading_low)}, {_number_text(reading_high)}]"
     if relation == "eq":
         inside = reading_low <= value and (reading_high is None or value <= reading_high)
         return None if inside else f"{shown} does not contain the figure {value:,g} the claim states"
@@ -1147,8 +1394,15 @@ def _reading_problem(
     below = high is None or (reading_high is not None and reading_high <= high)
     if above and below:
         return None
-    allowed = f"[{low:,}, {'inf' if high is None else f'{high:,}'}]"
+    allowed = f"[{_number_text(low)}, {_number_text(high)}]"
     return f"{shown} contradicts relation '{relation}' {value:,g}: a reading must lie within {allowed}"
+
+
+def _number_text(x: float | None) -> str:
+    """A reading's end as written: ``6,000``, ``0.29``, or ``inf`` for no end."""
+    if x is None:
+        return "inf"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _claim_value(value: float) -> str | None:
@@ -1328,6 +1582,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
         seen.add(claim.id)
         claims.append(claim)
     _check_supersedes(reader, claims)
+    _check_intervals(reader, claims, sources)
 
     condition_on: tuple[str, ...] = ()
     if "inference" in data:

@@ -24,6 +24,7 @@ from sim.config import Scenario
 from sim.summary import ClaimSummary, Distribution, Summary
 from sim.text import (
     CLAIM_COLUMNS,
+    RATIO_CLAIM_COLUMNS,
     claim_numbers,
     claim_says,
     format_count,
@@ -37,6 +38,8 @@ from sim.text import (
     is_count,
     loo_flag,
     plural,
+    ratio_numbers,
+    ratio_says,
     reading_text,
     shorten,
 )
@@ -288,6 +291,26 @@ def _diagnostics(summary: Summary) -> list[tuple[Cell, ...]]:
     return rows
 
 
+def _ratio_claims(summary: Summary) -> list[tuple[Cell, ...]]:
+    """Per ratio claim and side: what it says, the ratio's median and 95% interval, its percentile, P(reading) and
+    (conditioned, with other claims) its leave-one-out probability."""
+    rows: list[tuple[Cell, ...]] = []
+    sides = summary.sides()
+    for index, claim in enumerate(summary.prior.ratio_claims):
+        for tag, side in sides:
+            c = side.ratio_claims[index]
+            first = tag == "prior"
+            rows.append(
+                (
+                    claim.label + (" *" if c.conditioned else "") if first else "",
+                    tag if len(sides) > 1 else "",
+                    ratio_says(c) if first else "",
+                    *ratio_numbers(c, conditioned=len(summary.condition_on)),
+                )
+            )
+    return rows
+
+
 def _sources(summary: Summary) -> list[tuple[Cell, ...]]:
     """Each conditioned source: the claims sharing its ratio ρ, those conditioned on, and ρ's posterior."""
     labels = {c.id: c.label for c in summary.prior.claims}
@@ -303,7 +326,7 @@ def _sources(summary: Summary) -> list[tuple[Cell, ...]]:
             shared = "none (one ratio per claim)"
         if source.derives_from is not None:
             parent = next((s.label for s in summary.sources if s.id == source.derives_from), source.derives_from)
-            shared = f"{claims} (ρ = {parent}'s ρ × its own; shown there)"
+            shared = f"{claims} (ρ = {parent}'s ρ × its own; shown on the first source of its chain)"
         rho = source.ratio_posterior
         rows.append(
             (
@@ -361,6 +384,17 @@ def print_summary(summary: Summary, console: Console, *, scenario: Scenario | No
             "reporting ratio ρ, R = round(ρ·T): prior ρ before conditioning; after, ρ given the source's other "
             "conditioned claims, which share it. * conditioned on.",
         )
+    if summary.prior.ratio_claims:
+        console.print()
+        header = ("Claim", "", "Says", *RATIO_CLAIM_COLUMNS)
+        print_rows(
+            console, "Ratio claims against the simulated ratio", header, _ratio_claims(summary), numeric=(3, 4, 5, 6)
+        )
+        _note(
+            console,
+            "A ratio claim is judged against numerator/denominator over its scope; its source's reporting ratio "
+            "cancels in a ratio of its own counts (docs/claims.md). * conditioned on.",
+        )
     if summary.posterior is not None:
         post = summary.posterior
         console.print()
@@ -395,16 +429,21 @@ def print_summary(summary: Summary, console: Console, *, scenario: Scenario | No
 
 def source_graph(scenario: Scenario) -> list[str]:
     """The sources, which derive from which, and the claims that share each one's ratio, one line each."""
-    lines = []
+    lines: list[str] = []
+
+    def add(member, depth: int) -> None:
+        claims = [c.id for c in scenario.claims if c.source == member.id]
+        share = "" if member.claim_correlation == 1 else f", claim correlation {member.claim_correlation:g}"
+        indent = "  " * depth
+        stem = f"source {member.id}" if depth == 0 else f"{indent}└─ {member.id} derives from {member.derives_from}"
+        lines.append(f"{stem}{'' if depth == 0 else ' (ρ × own)'}: claims {', '.join(claims) or 'none'}{share}")
+        for child in scenario.sources:
+            if child.derives_from == member.id:
+                add(child, depth + 1)
+
     for source in scenario.sources:
-        if source.derives_from is not None:
-            continue
-        children = [s for s in scenario.sources if s.derives_from == source.id]
-        for depth, member in enumerate([source, *children]):
-            claims = [c.id for c in scenario.claims if c.source == member.id]
-            share = "" if member.claim_correlation == 1 else f", claim correlation {member.claim_correlation:g}"
-            stem = f"source {member.id}" if depth == 0 else f"  └─ {member.id} derives from {source.id} (ρ × own)"
-            lines.append(f"{stem}: claims {', '.join(claims) or 'none'}{share}")
+        if source.derives_from is None:
+            add(source, 0)
     return lines
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, NamedTuple
@@ -46,12 +46,14 @@ from sim.inference import (
     expected_total,
     reported_tails,
 )
+from sim.intervals import MeasuredLikelihood, interval_spread, measured_tails
 from sim.model import Draws, Quantity, Streams, draw_chunk, quantities_of, timeline_of
 from sim.processes import EXECUTORS, ExecutorError, cores, in_order
 
 __all__ = [
     "MAX_BINS",
     "RESERVOIR_SIZE",
+    "SHARE_BINS",
     "TAIL_SUBSAMPLE",
     "Conditional",
     "ExecutorError",
@@ -63,7 +65,9 @@ __all__ = [
     "Threshold",
     "Weighted",
     "claim_thresholds",
+    "claim_truth",
     "plan_simulation",
+    "share_bin",
     "simulate",
 ]
 
@@ -162,6 +166,29 @@ def claim_quantity(quantities: tuple[Quantity, ...], claim: Claim) -> Quantity:
     return next(q for q in quantities if q.metric == claim.metric and q.scope == claim.scope and q.date == claim.as_of)
 
 
+def claim_truth(quantities: tuple[Quantity, ...], claim: Claim, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per draw, what a claim is about: its quantity's count, or for a ratio claim ``numerator / denominator``
+    over its scope at its date (NaN where both are 0: no ratio, so no reading holds)."""
+    numerator = metrics[claim_quantity(quantities, claim).name]
+    if not claim.is_ratio:
+        return numerator
+    denominator = metrics[claim_quantity(quantities, replace(claim, metric=claim.denominator)).name]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return numerator / denominator
+
+
+SHARE_BINS = HISTOGRAM_BINS
+"""Bins of a ratio claim's tally, even in ``t/(1 + t)`` over [0, 1) (``t`` the ratio): about 0.0009 wide in ``t``
+near a third, 0.002 near 1."""
+
+
+def share_bin(ratio: np.ndarray) -> np.ndarray:
+    """The tally bin of each ratio ``t ≥ 0``: ``⌊SHARE_BINS·t/(1 + t)⌋`` (``t = ∞`` in the last bin)."""
+    with np.errstate(invalid="ignore"):
+        folded = np.where(np.isinf(ratio), 1.0, ratio / (1 + ratio))
+    return np.clip(np.nan_to_num(folded * SHARE_BINS, nan=0.0), 0, SHARE_BINS - 1).astype(np.int64)
+
+
 def claim_thresholds(claim: Claim) -> tuple[int, ...]:
     """The points ``x`` at which a claim needs ``P(T ≤ x)``: for its percentile and its truth."""
     points = {math.ceil(claim.figure) - 1, math.floor(claim.figure), claim.low - 1}
@@ -192,7 +219,7 @@ def plan_simulation(
     thresholds: dict[Threshold, None] = {}
     for claim in scenario.claims:
         quantity = claim_quantity(quantities, claim)
-        if quantity.date is not None:  # a toll at a date: judged from its tally alone
+        if quantity.date is not None or claim.is_ratio:  # a toll at a date, or a ratio: judged from its tally
             continue
         centre = expected_total(scenario, quantity)
         for point in claim_thresholds(claim):
@@ -225,11 +252,13 @@ def plan_simulation(
     report_widths: dict[str, int] = {}
     report_bins: dict[str, int] = {}
     for claim in scenario.claims:
-        if claim.source is not None:
+        if claim.source is not None and not claim.is_ratio:
             # A report R = round(ρ·T) shares its truth's bins; its tally stops at the ratio prior's 1 − 1e-6
             # quantile (16 × MAX_BINS at most), reports beyond it are counted in the top bin and reported.
             truth = claim_quantity(quantities, claim).name
             ratio = float(scenario.source(claim.source).reporting_ratio.distribution.ppf(1 - 1e-6))
+            if claim.interval is not None:  # and the estimate's error, to its 1 − 1e-6 quantile
+                ratio *= math.exp(4.75 * interval_spread(claim)[1])
             report_widths[claim.id] = widths[truth]
             report_bins[claim.id] = min(int(ratio * bins[truth]) + 2, 16 * MAX_BINS)
     return Plan(
@@ -414,6 +443,15 @@ class Sums(Rescaled):
     """Posterior only: per input key path, its histogram on ``Plan.histogram_edges``."""
     moments: dict[str, np.ndarray] = field(default_factory=dict)
     """Posterior only: per input key path, Σw, Σwx, Σwx²."""
+    shares: dict[str, Tally] = field(default_factory=dict)
+    """Per ratio claim, the tally of its ratio ``t`` in bins of ``t/(1 + t)`` (:func:`share_bin`), over the draws
+    that have a ratio (a denominator above 0)."""
+    share_reading: dict[str, Mean] = field(default_factory=dict)
+    """Per ratio claim, P(its ratio lies in its reading), over every draw (no ratio: not in it)."""
+    share_at_most: dict[str, Mean] = field(default_factory=dict)
+    """Per ratio claim, P(t ≤ v) over the draws that have a ratio."""
+    share_below: dict[str, Mean] = field(default_factory=dict)
+    """Per ratio claim, P(t < v) over the draws that have a ratio."""
 
 
 @dataclass
@@ -507,13 +545,15 @@ def _condition(plan: Plan, metrics: dict[str, np.ndarray], n: int, streams: Stre
     """Weights from the joint likelihood of the conditioned claims, one shared ratio per source (see inference)."""
     scenario = plan.scenario
     conditioned = plan.conditioned_claims
-    truths = {claim.id: metrics[plan.quantity(claim).name] for claim in scenario.claims}
-    joint: list[tuple[ClaimGroup, JointLikelihood | FamilyLikelihood, tuple[int, ...]]] = []
+    truths = {claim.id: claim_truth(plan.quantities, claim, metrics) for claim in scenario.claims}
+    joint: list[tuple[ClaimGroup, JointLikelihood | FamilyLikelihood | MeasuredLikelihood, tuple[int, ...]]] = []
     for group in claim_groups(scenario.claims, scenario):
         members = tuple(i for i, claim in enumerate(group.claims) if claim.id in plan.condition_on)
         if members:
             if group.derived:
                 likelihood = FamilyLikelihood(group, truths, scenario, streams(f"shared:{group.key}"))
+            elif any(claim.interval is not None for claim in group.claims):
+                likelihood = MeasuredLikelihood(group, truths, scenario)
             else:
                 partial = group.source is not None and 0 < group.correlation < 1
                 rng = streams(f"shared:{group.key}") if partial else None
@@ -588,6 +628,16 @@ def _accumulate(
         sums.counts[quantity.name] = _tally(
             metrics[quantity.name], weights, plan.count_bins[quantity.name], plan.bin_widths[quantity.name]
         )
+    for claim in plan.scenario.claims:
+        if claim.is_ratio:  # the ratio's tally, and its reading and percentile exactly, per draw
+            ratio = claim_truth(plan.quantities, claim, metrics)
+            high = math.inf if claim.ratio_high is None else claim.ratio_high
+            sums.share_reading[claim.id] = Mean.of(((ratio >= claim.ratio_low) & (ratio <= high)) * 1.0, weights)
+            # the ratio's distribution and the claim's percentile: over the draws where the ratio is defined
+            defined = (~np.isnan(ratio)) * (1.0 if weights is None else weights)
+            sums.shares[claim.id] = Tally.of(share_bin(ratio), defined)
+            sums.share_at_most[claim.id] = Mean.of((ratio <= claim.figure) * 1.0, defined)
+            sums.share_below[claim.id] = Mean.of((ratio < claim.figure) * 1.0, defined)
     for quantity in plan.timeline:
         sums.counts[quantity.name] = _tally(
             draws.metric(quantity), weights, plan.count_bins[quantity.name], plan.bin_widths[quantity.name]
@@ -651,14 +701,17 @@ def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], strea
             scenario, sub, quantity, threshold.point, streams(threshold.stream), upper=threshold.upper
         )
     for claim in scenario.claims:
-        if claim.source is None:
+        if claim.source is None or claim.is_ratio:
             continue
         truth = metrics[plan.quantity(claim).name]
         # exact given T and tabulated by T: cheap enough for every draw
-        tails.at_most[claim.id], tails.at_least[claim.id] = reported_tails(claim, truth, scenario)
+        exact = reported_tails if claim.interval is None else measured_tails
+        tails.at_most[claim.id], tails.at_least[claim.id] = exact(claim, truth, scenario)
         ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(
             size=m, random_state=streams(f"report:{claim.id}")
         )
+        if claim.interval is not None:  # the source's estimate: ρ·T times its lognormal error (sim.intervals)
+            ratio = ratio * np.exp(interval_spread(claim)[1] * streams(f"report-error:{claim.id}").standard_normal(m))
         tails.reported[claim.id] = np.rint(ratio * truth[:m]).astype(np.int64)
     return tails
 

@@ -7,7 +7,9 @@ through its prior CDF ``F`` gives, for the whole numbers ``[lo, hi]`` the claim 
     L = F((hi + ½)/T) − F((lo − ½)/T),
 
 which is the table's ``eq``/``ge``/``le``/``between`` rows (``hi = ∞`` for ``ge``,
-``lo = 0`` for ``le``). A claim without a source is the indicator ``lo ≤ T ≤ hi``.
+``lo = 0`` for ``le``). A claim without a source is the indicator ``lo ≤ T ≤ hi``. A ratio claim is
+the indicator that ``numerator / denominator`` lies in its reading, sourced or not: a source's counts
+share one reporting ratio, which cancels in their ratio (docs/claims.md, "Ratio claims").
 
 Tail probabilities far below 1/draws are estimated by conditioning (Rao–Blackwellisation):
 for the claim's scope, one force ``k`` (the one with the largest expected toll) is
@@ -155,6 +157,10 @@ def log_likelihood(
         interval's probability: ρ's posterior given the draw is that prior restricted to
         ``(lower, lower + mass]`` in probability space.
     """
+    if claim.is_ratio:  # a share of the source's own counts: its reporting ratio cancels (docs/claims.md)
+        high = np.inf if claim.ratio_high is None else claim.ratio_high
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(((truth >= claim.ratio_low) & (truth <= high)).astype(float)), None, None
     if claim.source is None:
         inside = truth >= claim.low
         if claim.high is not None:
@@ -210,23 +216,24 @@ class ClaimGroup:
 def claim_groups(claims: tuple[Claim, ...], scenario: Scenario) -> tuple[ClaimGroup, ...]:
     """Group claims by the source whose ratio they share (in claim order); the others stand alone.
 
-    A claim without a source, or from a source with ``claim_correlation = 0``, is its own group; the
-    claims of sources that derive from a source join that source's group (its ratio is their factor).
+    A claim without a source, from a source with ``claim_correlation = 0``, or about a ratio (whose
+    likelihood does not involve the source's ratio), is its own group; the claims of sources that
+    derive from a source join that source's group (its ratio is their factor).
     """
     groups: dict[tuple[str, str], list[Claim]] = {}
     for claim in claims:
         source = None if claim.source is None else scenario.source(claim.source)
-        if source is None or source.claim_correlation == 0:
+        if source is None or source.claim_correlation == 0 or claim.is_ratio:
             key = ("claim", claim.id)
         else:
-            key = ("source", source.derives_from or source.id)
+            key = ("source", scenario.lineage(source.id)[-1])
         groups.setdefault(key, []).append(claim)
     return tuple(
         ClaimGroup(
             key,
             tuple(members),
             None
-            if kind == "claim" and members[0].source is None
+            if kind == "claim" and (members[0].source is None or members[0].is_ratio)
             else scenario.source(
                 key if kind == "source" else members[0].source  # type: ignore[arg-type]
             ),
@@ -394,20 +401,31 @@ def _expected_phase_killed(phase: Phase) -> float:
     return prior_mean(phase.present.distribution) * rate
 
 
-class FamilyLikelihood:
-    """The joint likelihood of the claims of a source and of the sources deriving from it.
+LATTICE_MULTIPLIER = 13
+"""Generator of the rank-1 lattice over the ratios of sources in the middle of a derivation chain: node ``m`` of
+dimension ``d`` is ``frac(m·13^d/M + U_d)`` (a Korobov lattice, randomly shifted; dimension 0 is the midpoint rule)."""
 
-    A derived source ``s`` reports ``round(ρ_p·ρ_s·T)``: the parent's ratio ``ρ_p`` (shared with the
-    parent's own claims) times its own distortion ``ρ_s``. Given ``ρ_p``, the claims of ``s`` restrict
-    ``ρ_s`` to the intersection ``(max a_j/ρ_p, min b_j/ρ_p]``, so with ``P`` the parent's claims of a
-    subset and ``I_P`` their intersection (all ratios when there are none)
+
+class FamilyLikelihood:
+    """The joint likelihood of the claims of a source and of the sources deriving from it, along chains.
+
+    A derived source ``s`` reports ``round(ρ_p·ρ_s·T)``: its parent's ratio ``ρ_p`` (shared with the
+    parent's own claims) times its own distortion ``ρ_s``; along a chain A <- B <- C the ratios multiply,
+    ``ρ_C = ρ_A·ρ_B·ρ_C,own``, ``ρ_B`` shared by B's claims and C's. Given ``ρ_p``, the claims of ``s``
+    restrict ``ρ_s`` to the intersection ``(max a_j/ρ_p, min b_j/ρ_p]``, so for a one-step family, with
+    ``P`` the first source's claims of a subset and ``I_P`` their intersection (all ratios when there are none)
 
         L(S) = F_p(I_P) · E[ Π_s (F_s(B_s/ρ_p) − F_s(A_s/ρ_p)) | ρ_p ∈ I_P ],
 
     the expectation over ``ρ_p`` estimated by the same randomly shifted midpoint rule as
     :class:`JointLikelihood`, on ``I_P``'s stretch of the parent prior's quantiles (unbiased; exact
-    when the subset has no derived claims). Predictive tails are ratios of such likelihoods, with the
-    claim's reading replaced by ``R ≤ v`` or ``R ≥ v``.
+    when the subset has no derived claims). A source in the middle of a chain (one that others derive
+    from) has its own ratio drawn, per node, from its prior restricted to what its claims allow given its
+    parent's ratio, ``F_s⁻¹(F_s(A_s/ρ_p) + v·(F_s(B_s/ρ_p) − F_s(A_s/ρ_p)))``, the node weighted by that
+    interval's probability (sequential importance sampling with truncated priors). The node's uniforms
+    ``v`` come from a randomly shifted rank-1 lattice (:data:`LATTICE_MULTIPLIER`), each node uniform on
+    the unit cube, so the estimate stays unbiased. Predictive tails are ratios of such likelihoods, with
+    the claim's reading replaced by ``R ≤ v`` or ``R ≥ v``.
     """
 
     def __init__(
@@ -421,6 +439,19 @@ class FamilyLikelihood:
         self.shift = rng.random(self.truths[0].size)
         self.nodes = self.shift  # a node rule is in use (the engine draws the ratio posterior's node with it)
         self._ratios: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._chain: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        family = [s for s in scenario.sources if s.id != self.parent.id and self.parent.id in scenario.lineage(s.id)]  # type: ignore[union-attr]
+        self.middle = [s.id for s in family if any(other.derives_from == s.id for other in family)]
+        """Sources in the middle of a chain, each a dimension of the lattice (after the first source's)."""
+        steps = np.arange(SHARED_NODES)[None, :]
+        self.lattice = {
+            source_id: np.mod(
+                steps * (LATTICE_MULTIPLIER ** (d + 1) % SHARED_NODES) / SHARED_NODES + shift[:, None], 1.0
+            )
+            for d, (source_id, shift) in enumerate(
+                zip(self.middle, rng.random((len(self.middle), self.shift.size)), strict=True)
+            )
+        }
 
     def _add(self, claim: Claim, truth: np.ndarray) -> int:
         self.claims.append(claim)
@@ -428,12 +459,15 @@ class FamilyLikelihood:
         return len(self.claims) - 1
 
     def _split(self, members: tuple[int, ...]) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+        """The first source's claims, and per other source of the chains involved (parents before children) its
+        claims among ``members`` (none, for a source in the middle of a chain without claims here)."""
         parent = tuple(i for i in members if self.claims[i].source == self.parent.id)  # type: ignore[union-attr]
-        children: dict[str, tuple[int, ...]] = {}
+        involved: set[str] = set()
         for i in members:
-            if self.claims[i].source != self.parent.id:  # type: ignore[union-attr]
-                children.setdefault(self.claims[i].source, ())
-                children[self.claims[i].source] += (i,)  # type: ignore[index]
+            involved.update(self.scenario.lineage(self.claims[i].source)[:-1])  # type: ignore[arg-type]
+        order = [s.id for s in self.scenario.sources if s.id in involved]
+        order.sort(key=lambda source_id: len(self.scenario.lineage(source_id)))
+        children = {source_id: tuple(i for i in members if self.claims[i].source == source_id) for source_id in order}
         return parent, children
 
     def _intersection(self, members: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -459,12 +493,30 @@ class FamilyLikelihood:
         parent, children = self._split(members)
         mass, quantiles, ratios = self._parent_nodes(parent)
         weights = np.ones_like(ratios)
-        for source_id, indices in children.items():
-            own = self.scenario.source(source_id).reporting_ratio.distribution
+        chain = {self.parent.id: ratios}  # type: ignore[union-attr]
+        for source_id, indices in children.items():  # parents before children
+            source = self.scenario.source(source_id)
+            middle = any(self.scenario.source(other).derives_from == source_id for other in children)
+            key = (parent, *((s, children[s]) for s in self.scenario.lineage(source_id)[:-1]))
+            if middle and key in self._chain:
+                share, chain[source_id] = self._chain[key]
+                weights = weights * share
+                continue
+            own = source.reporting_ratio.distribution
+            above = chain[source.derives_from]  # type: ignore[index]
             low, high = self._intersection(indices)
             with np.errstate(divide="ignore", invalid="ignore"):
-                share, _ = interval_probability(own, (low[:, None] / ratios).ravel(), (high[:, None] / ratios).ravel())
-            weights = weights * np.nan_to_num(share.reshape(ratios.shape))
+                share, lower = interval_probability(
+                    own, (low[:, None] / above).ravel(), (high[:, None] / above).ravel()
+                )
+            share = np.nan_to_num(share.reshape(ratios.shape))
+            weights = weights * share
+            if middle:  # its own ratio, drawn at the lattice's node from its prior restricted to its claims
+                u = np.clip(
+                    np.nan_to_num(lower.reshape(ratios.shape)) + self.lattice[source_id] * share, 1e-300, 1 - 2**-53
+                )
+                chain[source_id] = above * np.asarray(own.ppf(u), dtype=float)
+                self._chain[key] = (share, chain[source_id])
         return mass, weights, quantiles
 
     def single(self, index: int) -> np.ndarray:

@@ -88,7 +88,8 @@ def quantities_of(scenario: Scenario) -> tuple[Quantity, ...]:
         metrics.append("casualties")
     if scenario.has_later_deaths:
         metrics.append("deaths")
-    metrics.extend(claim.metric for claim in scenario.claims if claim.metric not in metrics)
+    for claim in scenario.claims:
+        metrics.extend(m for m in (claim.metric, claim.denominator) if m is not None and m not in metrics)
     scopes: list[tuple[str, ...]] = [everyone]
     if len(everyone) > 1:
         scopes.extend((force_id,) for force_id in everyone)
@@ -99,9 +100,10 @@ def quantities_of(scenario: Scenario) -> tuple[Quantity, ...]:
             out.append(quantity_named(scenario, metric, scope))
     for claim in scenario.claims:
         if claim.as_of is not None:
-            dated = quantity_named(scenario, claim.metric, claim.scope, claim.as_of)
-            if dated not in out:
-                out.append(dated)
+            for metric in (claim.metric, claim.denominator):
+                dated = None if metric is None else quantity_named(scenario, metric, claim.scope, claim.as_of)
+                if dated is not None and dated not in out:
+                    out.append(dated)
     return tuple(out)
 
 

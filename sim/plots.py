@@ -954,7 +954,7 @@ def _dated_claims(ax: Axes, scenario: Scenario, metric: str, scope: tuple[str, .
     legend: list[Artist] = []
     for claim in scenario.claims:
         day = _claim_date(claim)
-        if day is None or claim.metric != metric or claim.scope != scope:
+        if day is None or claim.is_ratio or claim.metric != metric or claim.scope != scope:
             continue
         high = claim.low if claim.high is None else claim.high
         low = claim.high if claim.relation == "le" else claim.low

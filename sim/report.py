@@ -34,6 +34,7 @@ from sim.summary import ClaimSummary, Distribution, Side, Summary
 from sim.text import (
     CLAIM_COLUMNS,
     FIGURE_TITLES,
+    RATIO_CLAIM_COLUMNS,
     claim_numbers,
     claim_says,
     format_count,
@@ -45,6 +46,8 @@ from sim.text import (
     plural,
     prior_title,
     probability_text,
+    ratio_numbers,
+    ratio_says,
     reading_text,
 )
 
@@ -520,6 +523,29 @@ def _claims_table(summary: Summary, scenario: Scenario) -> Table:
     return Table(headers, tuple(rows), numeric=(2, 3, 4, 5, 6), text=(0,))
 
 
+def _ratio_claims_table(summary: Summary, scenario: Scenario) -> Table:
+    """Ratio claims ("about a third killed"): what each says and the ratio's distribution, prior and posterior."""
+    rows = []
+    sides = summary.sides()
+    for index, claim in enumerate(summary.prior.ratio_claims):
+        config = _claim(scenario, claim.id)
+        for tag, side in sides:
+            c = side.ratio_claims[index]
+            first = tag == "prior"
+            rows.append(
+                (
+                    _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), config.url)
+                    if first
+                    else "",
+                    tag if len(sides) > 1 else "",
+                    ratio_says(c) if first else "",
+                    *ratio_numbers(c, conditioned=len(summary.condition_on)),
+                )
+            )
+    headers = ("Claim", "", "Says", *RATIO_CLAIM_COLUMNS)
+    return Table(headers, tuple(rows), numeric=(3, 4, 5, 6))
+
+
 def _provenance(run: RunData) -> Table:
     rows = []
     for key, value in run.manifest.items():
@@ -589,6 +615,17 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
                     "Percentile: where the claim sits in the distribution of the truth. Claim ÷ truth: the "
                     "reporting ratio the claim implies (median, 95%). P(R ≤ v), P(R ≥ v): the claim's tails under "
                     "its source's reporting-ratio prior. ± is the Monte Carlo standard error.",
+                ),
+                small=True,
+            )
+        )
+    if summary.prior.ratio_claims:
+        blocks += [Heading(2, "Ratio claims", "ratio-claims"), _ratio_claims_table(summary, scenario)]
+        blocks.append(
+            Paragraph(
+                (
+                    "A ratio claim is judged against the ratio of the two simulated totals over its forces; a "
+                    "source's reporting ratio cancels in a ratio of its own counts (docs/claims.md).",
                 ),
                 small=True,
             )

@@ -35,7 +35,7 @@ import math
 import types
 import typing
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -44,8 +44,9 @@ from scipy import special
 
 from sim import __version__
 from sim.config import MAX_DRAWS, METRIC_NOUNS, Claim, Scenario
-from sim.engine import Mean, SimulationResult, Sums, Tally, Threshold
+from sim.engine import SHARE_BINS, Mean, SimulationResult, Sums, Tally, Threshold
 from sim.inference import claim_groups, reported_tails
+from sim.intervals import measured_tails
 from sim.mcse import (
     hdi_bootstrap_se,
     hdi_ends,
@@ -64,6 +65,7 @@ __all__ = [
     "Evidence",
     "Interval",
     "Probability",
+    "RatioClaimSummary",
     "Side",
     "SourceSummary",
     "Summary",
@@ -175,6 +177,41 @@ class ClaimSummary:
     shares_ratio_with: tuple[str, ...] = ()
     prior_predictive: Probability | None = None
     loo: Probability | None = None
+    interval: float | None = None
+    """The level of the source's own interval ``[reading_low, reading_high]`` (an interval claim, see
+    :mod:`sim.intervals`): ``value`` is then its geometric centre and ``R`` the source's estimate."""
+
+
+@dataclass(frozen=True)
+class RatioClaimSummary:
+    """How a ratio claim sits against the distribution of ``t = numerator / denominator`` over its scope.
+
+    ``percentile`` is ``100·(P(t < v) + P(t ≤ v))/2``, ``below``/``above`` ``P(t ≤ v)``/``P(t ≥ v)``,
+    ``probability`` that ``t`` lies in the reading ``[reading_low, reading_high]`` (None: no upper end),
+    all weighted frequencies over every draw; ``ratio`` the distribution of ``t`` (median and intervals,
+    to within a tally bin). ``prior_predictive`` and ``loo`` as in :class:`ClaimSummary`.
+    """
+
+    id: str
+    label: str
+    value: float
+    relation: str
+    numerator: str
+    denominator: str
+    scope: tuple[str, ...]
+    source: str | None
+    conditioned: bool
+    percentile: Probability
+    below: Probability
+    above: Probability
+    probability: Probability
+    ratio: Distribution
+    reading_low: float = 0.0
+    reading_high: float | None = None
+    said: str | None = None
+    as_of: str | None = None
+    prior_predictive: Probability | None = None
+    loo: Probability | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +248,8 @@ class Side:
     quantities: tuple[Distribution, ...]
     claims: tuple[ClaimSummary, ...]
     inputs: tuple[Distribution, ...]
+    ratio_claims: tuple[RatioClaimSummary, ...] = ()
+    """Claims about a ratio of two metrics (``ratio = {numerator, denominator}``)."""
 
 
 @dataclass(frozen=True)
@@ -425,7 +464,8 @@ def _predictive_tails(
         return at_most, at_least
     counts = tally.linear
     support = np.flatnonzero(counts)
-    values = reported_tails(claim, support.astype(float), result.plan.scenario)
+    exact = reported_tails if claim.interval is None else measured_tails  # an interval claim: its estimate's tails
+    values = exact(claim, support.astype(float), result.plan.scenario)
     return tuple(  # type: ignore[return-value]
         replace(p, mcse=pareto_tail_se(g, counts[support])) if math.isfinite(p.mcse) else p
         for p, g in zip((at_most, at_least), values, strict=True)
@@ -688,27 +728,38 @@ def _ratio_posterior(
     """The posterior of a reporting ratio from its histogram in logit(prior CDF) space, mapped to ratios."""
     counts, counts2 = _histogram(weights.sums.ratios[claim_id], logit_edges)
     in_u = _binned_distribution(claim_id, counts, counts2, logit_edges, None, weights.ess, levels)
+    return _mapped(in_u, lambda logit: float(distribution.ppf(special.expit(logit))))
 
-    def to_ratio(logit: float) -> float:
-        return float(distribution.ppf(special.expit(logit)))
 
-    def at(logit: float, mcse: float, others: tuple[float, float] | None) -> Estimate:
-        """The ratio at ``logit`` and its error, half the ratio's change over ``logit ± mcse``."""
-        mapped = None if others is None else (to_ratio(others[0]), to_ratio(others[1]))
+def _share_distribution(weights: _Weights, claim_id: str, levels: tuple[float, ...]) -> Distribution:
+    """A ratio claim's ratio ``t`` from its tally in ``u = t/(1 + t)`` (:func:`sim.engine.share_bin`): median and
+    intervals interpolated within bins of ``u`` (to about 0.001 near a third), mean and sd not estimated."""
+    edges = np.linspace(0.0, 1.0, SHARE_BINS + 1)
+    counts, counts2 = _histogram(weights.sums.shares[claim_id], edges)
+    in_u = _binned_distribution(claim_id, counts, counts2, edges, None, weights.ess, levels)
+    return _mapped(in_u, lambda u: u / (1 - u) if u < 1 else math.inf)
+
+
+def _mapped(summary: Distribution, to_value: Callable[[float], float]) -> Distribution:
+    """A median and intervals computed on a transformed scale, mapped back by the increasing ``to_value``
+    (errors: half the change over ``x ± mcse``); mean and sd are not carried over."""
+
+    def at(x: float, mcse: float, others: tuple[float, float] | None) -> Estimate:
+        mapped = None if others is None else (to_value(others[0]), to_value(others[1]))
         if not math.isfinite(mcse):
-            return Estimate(to_ratio(logit), math.nan, mapped)
-        return Estimate(to_ratio(logit), (to_ratio(logit + mcse) - to_ratio(logit - mcse)) / 2, mapped)
+            return Estimate(to_value(x), math.nan, mapped)
+        return Estimate(to_value(x), (to_value(x + mcse) - to_value(x - mcse)) / 2, mapped)
 
     def interval(iv: Interval) -> Interval:
         low, high = at(iv.low, iv.low_mcse, iv.low_others), at(iv.high, iv.high_mcse, iv.high_others)
         return Interval(iv.level, low.value, high.value, low.mcse, high.mcse, low.others, high.others)
 
     return Distribution(
-        claim_id,
+        summary.name,
         Estimate(math.nan, math.nan),
         Estimate(math.nan, math.nan),
-        at(in_u.median.value, in_u.median.mcse, in_u.median.others),
-        tuple(interval(iv) for iv in in_u.eti),
+        at(summary.median.value, summary.median.mcse, summary.median.others),
+        tuple(interval(iv) for iv in summary.eti),
         (),
     )
 
@@ -733,6 +784,8 @@ def _claims(
     groups = {claim.id: group for group in claim_groups(scenario.claims, scenario) for claim in group.claims}
     out = []
     for claim in scenario.claims:
+        if claim.is_ratio:
+            continue
         quantity = plan.quantity(claim)
         tail = tails[quantity.name]
         v = claim.figure
@@ -753,9 +806,11 @@ def _claims(
         group = groups[claim.id]
         extra["shares_ratio_with"] = tuple(c.id for c in group.claims if c.id != claim.id)
         conditional = result.leave_one_out.get(claim.id) if posterior else None
-        if conditional is not None and conditional.probability is not None:
+        # an interval claim's likelihood is a density (sim.intervals): no probability of a reading to report;
+        # its check is the tails of the source's estimate given the others (reported_at_most/at_least)
+        if conditional is not None and conditional.probability is not None and claim.interval is None:
             extra["loo"] = _mean(conditional.probability)
-        if not posterior and claim.id in weights.sums.likelihoods:
+        if not posterior and claim.id in weights.sums.likelihoods and claim.interval is None:
             extra["prior_predictive"] = _at_resolution(_mean(weights.sums.likelihoods[claim.id]), weights.ess)
         if claim.source is not None:
             # given the other conditioned claims of its source (and the run's other claims), not the claim itself
@@ -809,6 +864,59 @@ def _claims(
                 reading_low=claim.low,
                 reading_high=claim.high,
                 said=claim.said,
+                interval=claim.interval,
+                **extra,
+            )
+        )
+    return tuple(out)
+
+
+def _frequency(weights: _Weights, sums: Mean) -> Probability:
+    """A weighted frequency of per-draw 0/1 values, with the rule-of-three bound where less than one effective
+    draw falls on one side."""
+    p = _mean(sums)
+    if math.isfinite(p.value) and min(p.value, 1 - p.value) * weights.ess < 1:
+        return Probability(float(round(p.value)), 3 / weights.ess if weights.ess > 0 else math.nan, "bound")
+    return Probability(p.value, p.mcse, "empirical")
+
+
+def _ratio_claims(result: SimulationResult, weights: _Weights, posterior: bool) -> tuple[RatioClaimSummary, ...]:
+    plan = result.plan
+    out = []
+    for claim in plan.scenario.claims:
+        if not claim.is_ratio:
+            continue
+        below, less = (
+            _frequency(weights, weights.sums.share_at_most[claim.id]),
+            _mean(weights.sums.share_below[claim.id]),
+        )
+        mid = (below.value + less.value) / 2
+        extra: dict[str, Any] = {}
+        conditional = result.leave_one_out.get(claim.id) if posterior else None
+        if conditional is not None and conditional.probability is not None:
+            extra["loo"] = _mean(conditional.probability)
+        if not posterior and claim.id in weights.sums.likelihoods:
+            extra["prior_predictive"] = _at_resolution(_mean(weights.sums.likelihoods[claim.id]), weights.ess)
+        out.append(
+            RatioClaimSummary(
+                id=claim.id,
+                label=claim.label,
+                value=claim.figure,
+                relation=claim.relation,
+                numerator=claim.metric,
+                denominator=claim.denominator,  # type: ignore[arg-type]
+                scope=claim.scope,
+                source=claim.source,
+                conditioned=claim.id in plan.condition_on,
+                percentile=Probability(100 * mid, 100 * max(below.mcse, less.mcse), below.method),
+                below=below,
+                above=Probability(1 - less.value, less.mcse, below.method),
+                probability=_frequency(weights, weights.sums.share_reading[claim.id]),
+                ratio=_share_distribution(weights, claim.id, plan.scenario.simulation.levels),
+                reading_low=claim.ratio_low,
+                reading_high=claim.ratio_high,
+                said=claim.said,
+                as_of=None if claim.as_of is None else claim.as_of.isoformat(),
                 **extra,
             )
         )
@@ -853,7 +961,11 @@ def _side(result: SimulationResult, sums: Sums, levels: tuple[float, ...], poste
             for path, edges in plan.histogram_edges.items()
         )
     return Side(
-        ess=weights.ess, quantities=tuple(quantities), claims=_claims(result, weights, tails, posterior), inputs=inputs
+        ess=weights.ess,
+        quantities=tuple(quantities),
+        claims=_claims(result, weights, tails, posterior),
+        inputs=inputs,
+        ratio_claims=_ratio_claims(result, weights, posterior),
     )
 
 
@@ -1000,7 +1112,7 @@ def _sources(result: SimulationResult, posterior: Side) -> tuple[SourceSummary, 
     by_id = {c.id: c for c in posterior.claims}
     out = []
     for source in scenario.sources:
-        claims = tuple(c.id for c in scenario.claims if c.source == source.id)
+        claims = tuple(c.id for c in scenario.claims if c.source == source.id and not c.is_ratio)
         if not claims:
             continue
         conditioned = tuple(c for c in claims if c in result.plan.condition_on)
@@ -1017,9 +1129,8 @@ def _sources(result: SimulationResult, posterior: Side) -> tuple[SourceSummary, 
 
 
 def _derived_claims(scenario, source_id: str) -> tuple[str, ...]:
-    """The claims of the sources deriving from ``source_id``."""
-    children = {s.id for s in scenario.sources if s.derives_from == source_id}
-    return tuple(c.id for c in scenario.claims if c.source in children)
+    """The claims of the sources deriving from ``source_id``, directly or along a chain."""
+    return tuple(c.id for c in scenario.claims if c.source is not None and source_id in scenario.lineage(c.source)[1:])
 
 
 def _evidence(result: SimulationResult) -> Evidence:
@@ -1035,8 +1146,8 @@ def _evidence(result: SimulationResult) -> Evidence:
 
 def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[str]:
     """Warnings naming the conditioned claims in conflict with the priors, with the others, or pairwise."""
-    claims = {c.id: c for c in prior.claims}
-    after = {c.id: c for c in posterior.claims}
+    claims = {c.id: c for c in (*prior.claims, *prior.ratio_claims)}
+    after = {c.id: c for c in (*posterior.claims, *posterior.ratio_claims)}
     conditioned = result.plan.condition_on
     out = []
     for claim_id in conditioned:
@@ -1052,6 +1163,15 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
                 f"claim {claim_id} conflicts with the other conditioned claims: given them, its reading has "
                 f"probability {_probability_text(loo)} (leave-one-out)"
             )
+        estimate = after[claim_id]
+        if getattr(estimate, "interval", None) is not None and len(conditioned) > 1:
+            tail = min(estimate.reported_at_most, estimate.reported_at_least, key=lambda p: p.value)  # type: ignore[union-attr]
+            if tail.value < LOO_FLAG / 2:
+                out.append(
+                    f"claim {claim_id} conflicts with the other conditioned claims: given them, the source's "
+                    f"estimate is this far out in a tail of its predictive distribution with probability "
+                    f"{_probability_text(tail)} (two-sided below {LOO_FLAG:g})"
+                )
     for j, first in enumerate(conditioned):
         for second in conditioned[j + 1 :]:
             for a, b in ((first, second), (second, first)):
@@ -1064,19 +1184,6 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
                     )
                     break
     return out
-
-
-def _unchosen_readings(scenario) -> list[str]:
-    """A source's 'more than v' read as every report from v up, because no reading was chosen."""
-    unbounded = [c.id for c in scenario.claims if c.source is not None and c.high is None and not c.reading_chosen]
-    if not unbounded:
-        return []
-    return [
-        f"{name_list(unbounded)}: 'ge' from a source, read by default as every report from the figure up, "
-        "however large; choose the reading the source's words support, e.g. reading = [6000, 6999] for "
-        "'more than 6,000' from a source that would have said 7,000, or reading = [6000, inf] to keep it "
-        "unbounded (docs/claims.md)"
-    ]
 
 
 def _probability_text(p: Probability) -> str:
@@ -1137,7 +1244,6 @@ def summarize(result: SimulationResult) -> Summary:
     overflows = [f"{name} ({tally.overflow:,.0f} draws)" for name, tally in tallies if tally.overflow]
     if overflows:
         warnings.append(f"draws beyond a tally's range were counted in its top bin: {name_list(overflows)}")
-    warnings.extend(_unchosen_readings(scenario))
     warnings.extend(
         f"claim {earlier} is superseded by {later} (claims' supersedes): the run conditions on {later} only"
         for earlier, later in plan.superseded.items()

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sim.config import Scenario
     from sim.priors import PriorSpec
-    from sim.summary import ClaimSummary, Estimate, Interval, Probability
+    from sim.summary import ClaimSummary, Estimate, Interval, Probability, RatioClaimSummary
 
 __all__ = [
     "CLAIM_COLUMNS",
     "FIELD_NAMES",
     "FIGURE_TITLES",
     "IMPLIED_RATIO",
+    "RATIO_CLAIM_COLUMNS",
     "RELATION_SYMBOLS",
     "claim_numbers",
     "claim_says",
@@ -52,6 +53,9 @@ __all__ = [
     "plural",
     "prior_title",
     "probability_text",
+    "ratio_numbers",
+    "ratio_reading_text",
+    "ratio_says",
     "reading_text",
     "shorten",
 ]
@@ -296,6 +300,9 @@ def reading_text(c: ClaimSummary) -> str:
 def claim_says(c: ClaimSummary) -> str:
     """What a claim says, e.g. ``≥ 6,000 casualties``, or its phrase and reading:
     ``"more than 6,000 casualties" → 6,000–6,999``."""
+    if c.interval is not None:  # a source's own interval: its estimate is the centre (sim.intervals)
+        interval = f"{c.interval:.0%} interval {reading_text(c)}"
+        return f'"{c.said}" → {interval}' if c.said else f"{interval} {c.metric} (centre {format_count(c.value)})"
     if c.said:
         return f'"{c.said}" → {reading_text(c)}'
     return f"{RELATION_SYMBOLS[c.relation]} {format_count(c.value)} {c.metric}"
@@ -341,3 +348,38 @@ def is_count(path: str) -> bool:
 def prior_title(spec: PriorSpec, scenario: Scenario) -> str:
     """A readable name for a prior: ``Fatality rate — Combat troops, 11th Corps (...)``."""
     return input_label(spec.path, scenario)
+
+
+RATIO_CLAIM_COLUMNS = ("Ratio, median (95%)", "Percentile", "P(reading)", "P(reading | others)")
+"""The numbers of a ratio claim's row (:func:`ratio_numbers`), in the terminal and the report."""
+
+
+def ratio_reading_text(c: RatioClaimSummary) -> str:
+    """The ratios a ratio claim covers: ``0.29–0.37``, ``≥ 0.3``."""
+    if c.reading_high is None:
+        return f"≥ {format_ratio(c.reading_low)}"
+    if c.reading_high == c.reading_low:
+        return format_ratio(c.reading_low)
+    return f"{format_ratio(c.reading_low)}–{format_ratio(c.reading_high)}"
+
+
+def ratio_says(c: RatioClaimSummary) -> str:
+    """What a ratio claim says: ``"about a third killed" → killed/casualties in 0.29–0.37``."""
+    what = f"{c.numerator}/{c.denominator}"
+    if c.said:
+        return f'"{c.said}" → {what} in {ratio_reading_text(c)}'
+    return f"{what} {RELATION_SYMBOLS[c.relation]} {format_ratio(c.value)} (reading {ratio_reading_text(c)})"
+
+
+def ratio_numbers(c: RatioClaimSummary, *, conditioned: int) -> tuple[str, ...]:
+    """The numbers under :data:`RATIO_CLAIM_COLUMNS`; the leave-one-out probability (flagged) where the run
+    conditions on more than one claim."""
+    widest = c.ratio.eti[-1]
+    loo = format_probability(c.loo) if c.loo is not None and conditioned > 1 else ""
+    flag = loo_flag(c.loo) if loo else ""
+    return (
+        f"{format_ratio(c.ratio.median.value)} ({format_ratio(widest.low)}–{format_ratio(widest.high)})",
+        format_percentile(c.percentile, c.above),
+        format_probability(c.probability),
+        f"{loo} ({flag})" if flag else loo,
+    )

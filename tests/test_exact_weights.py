@@ -50,6 +50,7 @@ source = "s2"
 id = "c3"
 value = 40
 relation = "ge"
+reading = "open"
 source = "s3"
 [[claims]]
 id = "c4"

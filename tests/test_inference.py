@@ -18,6 +18,8 @@ SOURCE = '[sources.s]\nreporting_ratio = {{ dist = "beta", a = {c}, b = {d} }}\n
 
 def _claim(relation: str, value: str, *, source: str | None = "s", scope: str = "") -> str:
     text = f'[[claims]]\nid = "c"\nvalue = {value}\nrelation = "{relation}"\n'
+    if source and relation in ("ge", "le"):
+        text += 'reading = "open"\n'  # the relation's own set, chosen (the likelihood below reads it so)
     return text + (f'source = "{source}"\n' if source else "") + scope
 
 

@@ -42,6 +42,7 @@ reporting_ratio = {{ dist = "lognormal", ci90 = [0.5, 2.0] }}
 id = "hundred"
 value = 100
 relation = "ge"
+reading = "open"
 source = "press"
 [[claims]]
 id = "nine"

@@ -17,6 +17,8 @@ from reference_cases import beta_binomial_scenario
 from scipy import special, stats
 
 from sim import ConditioningError, parse_scenario, simulate, summarize
+from sim.config import ConfigError
+from sim.display import source_graph
 
 Z = 4.5
 RATIO = stats.beta(2, 5)
@@ -261,16 +263,20 @@ def test_a_range_reading_against_enumeration():
     assert gap > 10 * summary.posterior.quantities[0].mean.mcse  # the reading matters, measurably
     claim = summary.posterior.claims[0]
     assert (claim.said, claim.reading_low, claim.reading_high) == ("more than 30 dead", 30, 39)
-    assert not any("read by default as every report" in w for w in summary.warnings)
 
 
-def test_an_unbounded_reading_not_chosen_is_named():
+def test_an_unbounded_reading_must_be_chosen():
+    """A sourced 'ge' without a reading exits 2 naming the key; "open" and [30, inf] choose the same reading."""
     claims = '[[claims]]\nid = "more"\nvalue = 30\nrelation = "ge"\nsource = "media"\n'
-    summary = summarize(simulate(parse_scenario(_one_force(claims, "[]", draws=2_000)), workers=1))
-    assert any(w.startswith("more: 'ge' from a source, read by default") for w in summary.warnings)
-    chosen = claims.replace('source = "media"', 'source = "media"\nreading = [30, inf]')
-    summary = summarize(simulate(parse_scenario(_one_force(chosen, "[]", draws=2_000)), workers=1))
-    assert not any("read by default" in w for w in summary.warnings)
+    with pytest.raises(ConfigError) as error:
+        parse_scenario(_one_force(claims, "[]", draws=2_000))
+    assert [p.path for p in error.value.problems] == ["claims[0] (more).reading"]
+    assert "'ge 30' from a source needs a reading" in str(error.value.problems[0])
+    chosen = [
+        parse_scenario(_one_force(claims.replace('source = "media"', f'source = "media"\nreading = {r}'), "[]"))
+        for r in ('"open"', "[30, inf]")
+    ]
+    assert [(s.claims[0].low, s.claims[0].high) for s in chosen] == [(30, None), (30, None)]
 
 
 def _beta_source_scenario(fatality: tuple[float, float], value: int, draws: int = 200_000) -> str:
@@ -383,3 +389,80 @@ def test_a_derived_source_against_enumeration_over_truths_and_the_parent_ratio()
     gap = abs(joint.sum(axis=1) @ k / joint.sum() - independent.sum(axis=1) @ k / independent.sum())
     assert gap > 5 * by_name["killed[a]"].mean.mcse  # the dependence is measurable: the test can fail
     assert summary.sources[1].derives_from == "intel"
+
+
+CHAIN = """
+[simulation]
+draws = 200_000
+seed = 5
+[forces.a]
+size = 300
+fatality_rate = { dist = "beta", a = 3, b = 7 }
+[sources.intel]
+reporting_ratio = { dist = "lognormal", ci90 = [0.6, 1.6] }
+[sources.press]
+derives_from = "intel"
+reporting_ratio = { dist = "lognormal", ci90 = [0.8, 3.0] }
+[sources.blog]
+derives_from = "press"
+reporting_ratio = { dist = "lognormal", ci90 = [0.7, 1.5] }
+[[claims]]
+id = "intel_says"
+value = [40, 70]
+relation = "between"
+source = "intel"
+[[claims]]
+id = "press_says"
+value = [60, 140]
+relation = "between"
+source = "press"
+[[claims]]
+id = "blog_says"
+value = [80, 160]
+relation = "between"
+source = "blog"
+[inference]
+condition_on = "all"
+"""
+
+
+def _chain_likelihood(blog_parent: str, points: int = 500) -> np.ndarray:
+    """``L(T)`` for T = 0..300 on a grid of (ρ_intel, ρ_press_own) over their priors, ρ_blog_own through its CDF.
+
+    ``blog_parent = "press"``: ρ_blog = ρ_intel·ρ_press·ρ_blog_own (the chain); ``"intel"``: ρ_intel·ρ_blog_own.
+    """
+    intel, press, blog = _lognormal(0.6, 1.6), _lognormal(0.8, 3.0), _lognormal(0.7, 1.5)
+    first = _quantile_grid(intel, points)[:, None]
+    second = first * _quantile_grid(press, points)[None, :]
+    third = second if blog_parent == "press" else np.broadcast_to(first, second.shape)
+    sigma, log_third = blog.kwds["s"], np.log(third * blog.kwds["scale"])
+    out = np.zeros(301)
+    for t in range(1, 301):
+        inside = (np.rint(first * t) >= 40) & (np.rint(first * t) <= 70)
+        inside = inside & (np.rint(second * t) >= 60) & (np.rint(second * t) <= 140)
+        if inside.any():  # P(79.5 < ρ_blog_own·ρ·t ≤ 160.5) for the lognormal ρ_blog_own, by its normal CDF
+            low, high = (np.log(x / t) - log_third[inside] for x in (79.5, 160.5))
+            out[t] = float((special.ndtr(high / sigma) - special.ndtr(low / sigma)).sum()) / inside.size
+    return out
+
+
+def test_a_chain_of_derivations_against_enumeration_over_truth_and_two_ratios():
+    """intel <- press <- blog: ρ_blog = ρ_intel · ρ_press,own · ρ_blog,own, the first two shared down the chain."""
+    summary = summarize(simulate(parse_scenario(CHAIN), draws=20_000, workers=1))
+    prior = stats.betabinom(300, 3, 7).pmf(np.arange(301))
+    likelihood = _chain_likelihood("press")
+    _assert_mean(summary.posterior.quantities[0], prior * likelihood, summary.posterior.ess)
+    evidence = math.log(float(prior @ likelihood))
+    assert abs(summary.evidence.log - evidence) < Z * _log_evidence_error(prior, likelihood, 20_000) + 2e-3
+    # one step (blog from intel directly) is a different model, measurably: the test above can fail
+    one_step = prior * _chain_likelihood("intel")
+    k = np.arange(301)
+    gap = abs(one_step @ k / one_step.sum() - prior * likelihood @ k / (prior @ likelihood))
+    assert gap > 5 * summary.posterior.quantities[0].mean.mcse
+    assert [s.derives_from for s in summary.sources] == [None, "intel", "press"]
+    assert summary.sources[0].ratio_posterior is not None
+    assert source_graph(parse_scenario(CHAIN)) == [  # what sim check prints
+        "source intel: claims intel_says",
+        "  └─ press derives from intel (ρ × own): claims press_says",
+        "    └─ blog derives from press (ρ × own): claims blog_says",
+    ]

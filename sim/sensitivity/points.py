@@ -192,7 +192,9 @@ def run_points(
 
 def output_names(scenario: Scenario) -> tuple[str, ...]:
     """What ``--output`` may name: each summarised quantity, and ``claim:<id>`` for each claim."""
-    return tuple(q.name for q in quantities_of(scenario)) + tuple(f"claim:{c.id}" for c in scenario.claims)
+    return tuple(q.name for q in quantities_of(scenario)) + tuple(
+        f"claim:{c.id}" for c in scenario.claims if not c.is_ratio
+    )
 
 
 def quantity_label(scenario: Scenario, name: str) -> str:

@@ -178,14 +178,14 @@ def sobol_indices(
 
 def _sobol_outputs(scenario: Scenario) -> tuple[SobolOutput, ...]:
     quantities = quantities_of(scenario)
-    by_claim = {c.id: claim_quantity(quantities, c).name for c in scenario.claims}
+    by_claim = {c.id: claim_quantity(quantities, c).name for c in scenario.claims if not c.is_ratio}
     names = list(dict.fromkeys(["killed", *by_claim.values()]))
     outputs = [
         SobolOutput(name, quantity_label(scenario, name), name, tuple(c for c, q in by_claim.items() if q == name))
         for name in names
     ]
     for claim in scenario.claims:
-        if claim.source is not None:
+        if claim.source is not None and not claim.is_ratio and claim.interval is None:
             label = f"report by {scenario.source(claim.source).label} ({claim.id})"
             outputs.append(SobolOutput(f"reported[{claim.id}]", label, by_claim[claim.id], (claim.id,), claim.source))
     return tuple(outputs)
