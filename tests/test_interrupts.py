@@ -86,31 +86,37 @@ def test_signals_mid_run_leave_no_results_and_stop_the_workers(tmp_path: Path):
             ),
             results,
         )
-    workers = {}
-    for name, (process, _) in processes.items():
-        deadline = time.monotonic() + 90
-        while len(_children(process.pid)) < 2 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers[name] = _children(process.pid)
-        assert len(workers[name]) == 2, f"{name}: the run never started its two workers"
-    time.sleep(0.5)  # the workers are drawing chunks
-    for name, (process, _) in processes.items():
-        first, *later = SUBPROCESS_CASES[name][1]
-        process.send_signal(first)
-        if later:
-            time.sleep(1.0)
-            assert process.poll() is None, f"{name}: an ignored SIGINT stopped the run"
-            process.send_signal(later[0])
-    for name, (process, results) in processes.items():
-        stdout, stderr = process.communicate(timeout=90)
-        assert process.returncode == SUBPROCESS_CASES[name][2], (name, stderr)
-        assert stderr == "interrupted: no results written\n", name
-        assert stdout == "", name
-        assert not results.exists() or not any(results.rglob("*")), sorted(results.rglob("*"))
-        deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in workers[name]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(_alive(pid) for pid in workers[name]), f"{name}: a worker outlived the run"
+    try:
+        workers = {}
+        for name, (process, _) in processes.items():
+            deadline = time.monotonic() + 90
+            while len(_children(process.pid)) < 2 and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            workers[name] = _children(process.pid)
+            assert len(workers[name]) == 2, f"{name}: the run never started its two workers"
+        time.sleep(0.5)  # the workers are drawing chunks
+        for name, (process, _) in processes.items():
+            first, *later = SUBPROCESS_CASES[name][1]
+            process.send_signal(first)
+            if later:
+                time.sleep(1.0)
+                assert process.poll() is None, f"{name}: an ignored SIGINT stopped the run"
+                process.send_signal(later[0])
+        for name, (process, results) in processes.items():
+            stdout, stderr = process.communicate(timeout=90)
+            assert process.returncode == SUBPROCESS_CASES[name][2], (name, stderr)
+            assert stderr == "interrupted: no results written\n", name
+            assert stdout == "", name
+            assert not results.exists() or not any(results.rglob("*")), sorted(results.rglob("*"))
+            deadline = time.monotonic() + 10
+            while any(_alive(pid) for pid in workers[name]) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not any(_alive(pid) for pid in workers[name]), f"{name}: a worker outlived the run"
+    finally:  # a failed assertion must not leave a 50-million-draw run behind (its workers die with it)
+        for process, _ in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
 
 def _send_sigint(*args: object, **kwargs: object) -> None:
