@@ -609,13 +609,7 @@ FORCE_KEYS = (
 )
 
 
-def _read_force(reader: _Reader, force_id: str, data: Any) -> Force | None:
-    path = f"forces.{force_id}"
-    reader.identifier(force_id, path)
-    table = reader.table(data, path)
-    if table is None:
-        return None
-    reader.keys(table, path, FORCE_KEYS)
+def _read_force(reader: _Reader, force_id: str, path: str, table: Mapping[str, Any]) -> Force | None:
     label = reader.string(table, path, "label", force_id)
     size = rate = hazard = days = None
     phases: tuple[Phase, ...] | None = ()
@@ -799,13 +793,10 @@ def _read_departures(reader: _Reader, where: str, raw: Any, index: int, before: 
     return departures
 
 
-def _read_source(reader: _Reader, source_id: str, data: Any) -> Source | None:
-    path = f"sources.{source_id}"
-    reader.identifier(source_id, path)
-    table = reader.table(data, path)
-    if table is None:
-        return None
-    reader.keys(table, path, ("label", "reporting_ratio", "claim_correlation", "derives_from", "url", "note"))
+SOURCE_KEYS = ("label", "reporting_ratio", "claim_correlation", "derives_from", "url", "note")
+
+
+def _read_source(reader: _Reader, source_id: str, path: str, table: Mapping[str, Any]) -> Source | None:
     label = reader.string(table, path, "label", source_id)
     correlation = reader.number(
         table,
@@ -1466,10 +1457,26 @@ _Entry = TypeVar("_Entry")
 
 
 def _read_each(
-    reader: _Reader, table: Mapping[str, Any], read: Callable[[_Reader, str, Any], _Entry | None]
+    reader: _Reader,
+    section: str,
+    table: Mapping[str, Any],
+    keys: tuple[str, ...],
+    read: Callable[[_Reader, str, str, Mapping[str, Any]], _Entry | None],
 ) -> list[_Entry]:
-    """Each ``[<table>.<id>]`` entry as ``read`` reads it, leaving out those it refuses (None)."""
-    return [item for key, value in table.items() if (item := read(reader, key, value)) is not None]
+    """Each ``[<section>.<id>]`` entry: its id checked, a table of ``keys`` only, then ``read(reader, id, path,
+    table)``; entries that are no table, or that ``read`` refuses (None), are left out."""
+    out = []
+    for entry_id, value in table.items():
+        path = f"{section}.{entry_id}"
+        reader.identifier(entry_id, path)
+        entry = reader.table(value, path)
+        if entry is None:
+            continue
+        reader.keys(entry, path, keys)
+        item = read(reader, entry_id, path, entry)
+        if item is not None:
+            out.append(item)
+    return out
 
 
 def parse_scenario(text: str, *, file: str = "<string>") -> Scenario:
@@ -1524,7 +1531,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
     elif not force_table:
         reader.fail("forces", "at least one force is required: [forces.<id>] with size and fatality_rate")
     force_table = _capped(reader, force_table, "forces", MAX_FORCES)
-    forces = _read_each(reader, force_table, _read_force)
+    forces = _read_each(reader, "forces", force_table, FORCE_KEYS, _read_force)
 
     wounded = died = None
     if "casualties" in data:
@@ -1548,7 +1555,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str = "<string>", text: st
             )
 
     source_table = _capped(reader, reader.table(data.get("sources", {}), "sources") or {}, "sources", MAX_SOURCES)
-    sources = _read_each(reader, source_table, _read_source)
+    sources = _read_each(reader, "sources", source_table, SOURCE_KEYS, _read_source)
 
     _check_derivations(reader, sources)
 
