@@ -3,8 +3,8 @@
 Every number comes from :mod:`sim.text` and is printed whole: a table is printed as a table
 only when the terminal holds it with every number on one line (its number columns never
 wrap, its text columns at least :data:`TEXT_WIDTH` wide); otherwise each quantity, claim or
-row becomes a block of its own, one statistic per line. Scenario text is printed as literal
-text (rich ``Text``), never as markup.
+row becomes a block of its own, one statistic per line (blocks side by side where the terminal
+is wide enough). Scenario text is printed as literal text (rich ``Text``), never as markup.
 """
 
 from __future__ import annotations
