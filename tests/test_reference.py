@@ -56,6 +56,12 @@ def test_beta_binomial_mean_quantiles_and_tail():
     assert claim.probability.method == "conditional"
     assert abs(claim.probability.value - p) < Z * se
     assert claim.probability.mcse == pytest.approx(se, rel=ERROR_OF_ERROR)
+    # the implied ratio v/T at T's quantiles: v over the median and the 95% ETI's ends, error v·se(Q)/Q² (delta method)
+    eti95 = next(iv for iv in killed.eti if iv.level == 0.95)
+    assert claim.implied_ratio_median == 800 / killed.median.value
+    assert (claim.implied_ratio.low, claim.implied_ratio.high) == (800 / eti95.high, 800 / eti95.low)
+    median = killed.median
+    assert claim.implied_ratio_median_mcse == pytest.approx(800 * median.mcse / median.value**2, rel=1e-12)
 
 
 def test_nine_in_fourteen_thousand_is_estimated_not_zero():
