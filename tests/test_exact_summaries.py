@@ -101,3 +101,15 @@ def test_mean_and_sd_against_the_exact_moments(killed):
     fourth = float((PMF * (k - mean) ** 4).sum())
     assert abs(killed.mean.value - mean) < Z * math.sqrt(variance / DRAWS)
     assert abs(killed.sd.value - math.sqrt(variance)) < Z * math.sqrt((fourth - variance**2) / (4 * variance * DRAWS))
+
+
+def test_a_summary_read_back_from_its_json_is_the_same_summary():
+    """summary.json holds every number: reading it back (as compare and report do) gives an equal Summary."""
+    import json
+
+    from reference_cases import two_force_scenario
+
+    from sim.summary import Summary
+
+    summary = summarize(simulate(parse_scenario(two_force_scenario(draws=4_000, seed=1, chunk_size=1_000)), workers=1))
+    assert Summary.from_dict(json.loads(summary.to_json())) == summary
