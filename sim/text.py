@@ -177,7 +177,8 @@ def _bound(p: Probability) -> str:
 
 def format_probability(p: Probability | None) -> str:
     """A probability with its Monte Carlo error: ``0.19 ± 0.0004``, ``8.9e-10 ± 6e-12``,
-    ``< 2e-05 (below resolution)``; an estimate of 0 with an error is the bound ``< error``."""
+    ``1 − 7e-07 ± 2e-07`` (near 1, by its distance from 1), ``< 2e-05 (below resolution)``;
+    an estimate of 0 with an error is the bound ``< error``."""
     if p is None:
         return ""
     if not math.isfinite(p.value):
@@ -186,13 +187,18 @@ def format_probability(p: Probability | None) -> str:
         return f"{p.value:g}"
     if p.method == "bound":
         return f"{_bound(p)} (below resolution)"
+    if 1 - 1e-3 < p.value < 1:  # said by its distance from 1: 0.9999993 is not "1"
+        near_one = f"1 − {1 - p.value:.2g}"
+        if not math.isfinite(p.mcse):
+            return f"{near_one} (error unknown)"
+        return near_one if p.mcse == 0 else f"{near_one} ± {format_error(p.mcse)}"
     if not math.isfinite(p.mcse):
         return f"{p.value:.3g} (error unknown)"
     if p.value == 0:
         return f"< {max(p.mcse, 1e-300):.1g}"
     if p.mcse == 0:
         return f"{p.value:.3g}"
-    if p.value < 1e-3 or (p.value > 1 - 1e-3 and p.value != 1):
+    if p.value < 1e-3:
         return f"{p.value:.2g} ± {format_error(p.mcse)}"
     return f"{p.value:.3f} ± {format_error(p.mcse)}"
 

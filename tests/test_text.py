@@ -60,6 +60,8 @@ def test_probabilities_below_resolution_are_bounds():
     assert format_probability(Probability(1.0, 6e-6, "bound")) == "> 1 − 6e-06 (below resolution)"
     assert format_probability(Probability(0.0, 6e-11, "conditional")) == "< 6e-11"
     assert format_probability(Probability(0.19, 0.0004, "empirical")) == "0.190 ± 0.0004"
+    assert format_probability(Probability(0.9999993, float("nan"), "empirical")) == "1 − 7e-07 (error unknown)"
+    assert format_probability(Probability(0.99993, 2e-5, "empirical")) == "1 − 7e-05 ± 2e-05"
     assert probability_text(Probability(0.0, 6e-6, "bound")) == "< 6e-06 (below resolution)"
     assert probability_text(Probability(0.0, 6e-11, "conditional")) == "< 6e-11"
     assert probability_text(Probability(2.1e-5, 1e-7, "conditional")) == "2.1e-05 (1 in 48,000)"
