@@ -44,7 +44,7 @@ report-figures: $(STAMP) ## Regenerate docs/img/report-*.png for the README from
 	cp $(REPORT_FIGURES)/kursk/figures/exceedance.png docs/img/report-exceedance.png
 
 SCENARIOS := $(filter-out configs/template.toml,$(wildcard configs/*.toml))
-KURSK := configs/kursk.toml configs/kursk_article.toml configs/kursk_engineers.toml configs/kursk_signals.toml
+KURSK := configs/kursk.toml configs/kursk_article.toml configs/kursk_engineers.toml configs/kursk_engineers_items.toml configs/kursk_signals.toml
 .PHONY: scenarios compare
 
 scenarios: $(STAMP) ## Run every scenario in configs/ except the template, with figures and report, into results/<scenario>/

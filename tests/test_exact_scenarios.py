@@ -34,7 +34,7 @@ def article():
     (force,) = scenario.forces
     assert force.size.is_fixed
     rate = force.fatality_rate.distribution
-    np.testing.assert_allclose(rate.ppf([0.05, 0.95]), [0.043, 0.214], rtol=1e-9)  # the scenario's ci90
+    np.testing.assert_allclose(rate.ppf([0.05, 0.95]), [0.05, 0.23], rtol=1e-9)  # the scenario's ci90
     size = int(force.size.distribution.values[0])
     summary = summarize(simulate(scenario, draws=DRAWS, workers=1))
     subsample = subsample_draws(DRAWS, scenario.simulation.chunk_size)

@@ -14,7 +14,7 @@ from sim.summary import ClaimSummary, Summary, summarize
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
 DRAWS = 20_000
-DRAWS_BY_STEM = {"bakhmut": 300_000}
+DRAWS_BY_STEM = {"bakhmut": 300_000, "kursk_engineers_items": 100_000}  # nine is in the items prior's low tail
 """Bakhmut conditions on exact counts from a near-complete source: its posterior keeps ~0.5% of the draws."""
 
 
@@ -100,7 +100,7 @@ def test_signals_posterior_clears_every_display(summaries):
     signals = summaries["kursk_signals"]
     killed = next(d for d in signals.posterior.quantities if d.name == "killed")
     assert killed.eti[-1].low > 412
-    assert signals.condition_on == ("wall_101", "portraits_250", "cemetery_412")
+    assert signals.condition_on == ("displays_350",)  # the largest of the nested displays only
 
 
 def test_bakhmut_records_keep_prigozhins_total_and_refute_his_split(summaries):
