@@ -717,15 +717,15 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def splice_markdown(document: str, block: str) -> str:
-    """Replace what lies between the :data:`MARKERS` comment lines of ``document`` with ``block``.
+def splice_markdown(document: str, block: str, *, markers: tuple[str, str] = MARKERS) -> str:
+    """Replace what lies between the ``markers`` comment lines of ``document`` (default :data:`MARKERS`) with ``block``.
 
     Raises
     ------
     CompareError
         The document lacks either marker, or has them out of order or more than once.
     """
-    start, end = MARKERS
+    start, end = markers
     pattern = re.compile(rf"(^{re.escape(start)}[ \t]*\n).*?(^{re.escape(end)}[ \t]*$)", re.MULTILINE | re.DOTALL)
     if document.count(start) != 1 or document.count(end) != 1 or not pattern.search(document):
         raise CompareError(f"needs one line '{start}' followed by one line '{end}'")

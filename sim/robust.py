@@ -389,6 +389,7 @@ def robustness(
     seed: int | None = None,
     condition_on: tuple[str, ...] | None = None,
     workers: int | None = None,
+    joint_only: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RobustResult:
     """Run ``scenario`` with every interval prior refitted in the other families of its class.
@@ -403,6 +404,9 @@ def robustness(
         Claims to condition on (default: the scenario's ``[inference]``).
     workers : int, optional
         Worker processes of each run (results do not depend on it).
+    joint_only : bool
+        Run the baseline and the joint variants only (every interval prior in one style at once),
+        not one variant per refitted prior: a handful of runs instead of dozens.
     progress : callable, optional
         ``progress("variants", done, total)``.
 
@@ -422,7 +426,7 @@ def robustness(
         raise RobustError(
             f"{scenario.file}: no prior is given by an interval (ci90, or ci with level), so no family can be refitted"
         )
-    plans = _variants(scenario, fits)
+    plans = [plan for plan in _variants(scenario, fits) if not (joint_only and plan[1] == "single")]
     report = progress or (lambda _what, _done, _total: None)
     variants: list[Variant] = []
     for index, (name, kind, specs) in enumerate(plans):
