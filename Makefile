@@ -53,6 +53,12 @@ scenarios: $(STAMP) ## Run every scenario in configs/ except the template, with 
 compare: $(STAMP) ## Compare the Kursk scenarios into docs/compare/ and the README's table (never edit those by hand)
 	$(BIN)/sim compare $(KURSK) --out docs/compare --readme README.md
 
+FINDINGS_DRAWS ?= 100000
+.PHONY: findings
+
+findings: $(STAMP) ## Write README's "What the Kursk scenarios say" from the Kursk scenarios' numbers (FINDINGS_DRAWS=100000)
+	$(BIN)/python -m sim.findings --readme README.md --draws $(FINDINGS_DRAWS)
+
 test: $(STAMP) ## Run the test suite (fast tier)
 	$(BIN)/python -m pytest
 
