@@ -417,7 +417,7 @@ def to_markdown(f: Findings) -> str:
         "portraits ⊂ at least 250 ⊂ about 350 by the NIS's count), and the cemetery presumably holds the same "
         "dead. `kursk_signals` conditions on the largest display only: combat killed "
         f"{_toll(f.signals, 'killed[combat]')}; the cemetery's 412 plots then sit "
-        f"{_at(signals_displays)} of the deaths. Treating the three displays and the cemetery as four "
+        f"{_at(signals_displays)} of the killed. Treating the three displays and the cemetery as four "
         f"independent observations, as before, would give {_toll(f.signals_independent, 'killed[combat]')}. "
         "Likewise the NIS merges allied information and UK DI relays Ukrainian figures, so `kursk` derives the "
         "NIS's and the press's ratios from UK DI's (the Dependence row above).",
