@@ -95,8 +95,8 @@ CALIBRATE_SEEDS ?= 100
 calibrate: $(STAMP) ## Is each ± the spread across seeds? SD(z) per statistic (CALIBRATE_DRAWS=200000, CALIBRATE_SEEDS=100)
 	$(BIN)/python -m sim.calibrate $(CALIBRATE_SCENARIOS) --draws $(CALIBRATE_DRAWS) --seeds $(CALIBRATE_SEEDS) $(ARGS)
 
-PARAM ?= forces.combat.fatality_rate
-VALUES ?= 0.02,0.05,0.1,0.15,0.2,0.3
+PARAM ?= forces.combat.phases[0].daily_hazard
+VALUES ?= 0.0003,0.0006,0.001,0.0015,0.0025,0.0035
 RANGE ?=
 OUTPUT ?= killed
 CONDITION ?=
@@ -118,12 +118,12 @@ sobol: $(STAMP) ## Sobol' indices of every uncertain input, binomial noise inclu
 sensitivity: sweep tornado sobol ## Sweep, tornado and Sobol' indices of SCENARIO, into results/<scenario>/sensitivity/
 
 sensitivity-figures: $(STAMP) ## Regenerate docs/img/sensitivity-*.png for the README (Kursk; the tornado on the priors alone)
-	$(MAKE) --no-print-directory sweep sobol SCENARIO=configs/kursk.toml PARAM=forces.combat.fatality_rate RANGE= \
+	$(MAKE) --no-print-directory sweep sobol SCENARIO=configs/kursk.toml PARAM='$(PARAM)' RANGE= \
 		CONDITION= ARGS='--results $(FIGURES_ROOT)'
 	$(MAKE) --no-print-directory tornado SCENARIO=configs/kursk.toml OUTPUT=killed CONDITION=none \
 		ARGS='--results $(FIGURES_ROOT)'
 	mkdir -p docs/img
-	cp $(FIGURES_ROOT)/kursk/sensitivity/sweep-forces.combat.fatality_rate/sweep.png docs/img/sensitivity-sweep.png
+	cp '$(FIGURES_ROOT)/kursk/sensitivity/sweep-$(PARAM)/sweep.png' docs/img/sensitivity-sweep.png
 	cp $(FIGURES_ROOT)/kursk/sensitivity/tornado-killed/tornado.png docs/img/sensitivity-tornado.png
 	cp $(FIGURES_ROOT)/kursk/sensitivity/sobol/sobol-killed.png docs/img/sensitivity-sobol.png
 

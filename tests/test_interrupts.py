@@ -52,7 +52,7 @@ def _alive(pid: int) -> bool:
 
 
 KURSK = str(ROOT / "configs" / "kursk.toml")
-SWEEP = ["sweep", KURSK, "--param", "forces.combat.size.high", "--values", "15000,16000,17000,18000,19000"]
+SWEEP = ["sweep", KURSK, "--param", "forces.builders.size.high", "--values", "15000,16000,17000,18000,19000"]
 SUBPROCESS_CASES = {
     # name: (command, signals sent in order, expected exit code)
     "run, SIGINT": (["run", KURSK, "--draws", "50000000", "--quiet"], [signal.SIGINT], 130),

@@ -84,7 +84,7 @@ def test_sigkill_leaves_no_worker_behind(tmp_path: Path):
     assert gone, "a worker outlived its parent's SIGKILL by more than 5 s"
 
 
-SWEEP = ["sweep", KURSK, "--param", "forces.combat.size.high", "--values", "15000,16000,17000,18000"]
+SWEEP = ["sweep", KURSK, "--param", "forces.builders.size.high", "--values", "15000,16000,17000,18000"]
 CASES = [
     (["run", KURSK, "--draws", "100000000", "--workers", "2", "--no-plots", "-q"], 10),
     ([*SWEEP, "--workers", "2"], 2),

@@ -121,11 +121,11 @@ OPTIONS = {
     ),
     "compare --workers 100000": (["compare", KURSK, KURSK, "--workers", "100000"], "--workers must be at most"),
     "sweep --workers 256": (
-        ["sweep", KURSK, "--param", "forces.combat.size.high", "--values", "1,2", "--workers", "256"],
+        ["sweep", KURSK, "--param", "forces.builders.size.high", "--values", "1,2", "--workers", "256"],
         "--workers must be at most",
     ),
     "sweep --range 10:20:1e8": (
-        ["sweep", KURSK, "--param", "forces.combat.size.high", "--range", "10:20:100000000"],
+        ["sweep", KURSK, "--param", "forces.builders.size.high", "--range", "10:20:100000000"],
         "STEPS must be at most 10,000,000, got 100,000,000",
     ),
     "tornado --draws 0": (["tornado", KURSK, "--draws", "0"], "--draws must be at least 1, got 0"),
