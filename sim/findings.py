@@ -77,10 +77,14 @@ def _open_readings(document: Document) -> None:
 
 
 def _independent_sources(document: Document) -> None:
-    """The NIS and the press as independent of UK DI, the NIS with its former ratio prior (0.45–1.4)."""
-    for source_id in ("nis", "press"):
-        del document["sources"][source_id]["derives_from"]
-    document["sources"]["nis"]["reporting_ratio"]["ci90"] = [0.45, 1.4]
+    """UK DI, the NIS and the press independent, with the whole ratios of the chain as their priors
+    (UK DI 0.6–1.7, NIS 0.45–1.4), and no shared Ukrainian-intelligence factor."""
+    sources = document["sources"]
+    for source_id in ("uk_di", "nis", "press"):
+        del sources[source_id]["derives_from"]
+    del sources["ukr_intel"]
+    sources["uk_di"]["reporting_ratio"]["ci90"] = [0.6, 1.7]
+    sources["nis"]["reporting_ratio"]["ci90"] = [0.45, 1.4]
 
 
 def _no_died_of_wounds(document: Document) -> None:
@@ -120,7 +124,7 @@ CHANGES: tuple[tuple[str, str, Change, Change | None], ...] = (
         _open_readings,
         None,
     ),
-    ("Dependence", "the NIS and the press independent of UK DI", _independent_sources, None),
+    ("Dependence", "UK DI, the NIS and the press independent of one another", _independent_sources, None),
     ("Died of wounds", "no deaths of wounds", _no_died_of_wounds, None),
     ("UK DI's March count", 'not conditioned on "over 5,000 casualties" (28 Mar 2025)', _no_march_claim, None),
     (
@@ -308,6 +312,26 @@ def _at(claim: ClaimSummary) -> str:
     return text if text.startswith("below") else f"in the {text}" if text.startswith("top") else f"at the {text}"
 
 
+def _share_lines(summary: Summary) -> list[str]:
+    """UK DI's "about a third killed" (a ratio claim), if the scenario has it: its prior probability and the
+    posterior share."""
+    assert summary.posterior is not None
+    shares = {c.id: c for c in summary.prior.ratio_claims}
+    after = {c.id: c for c in summary.posterior.ratio_claims}
+    lines = []
+    for claim_id, prior in shares.items():
+        share = after[claim_id].ratio
+        wide = share.eti[-1]
+        lines += [
+            f'UK DI\'s "{prior.said}" (read as {prior.reading_low:g}–{prior.reading_high:g} of the casualties '
+            f"by {prior.as_of}) had prior probability {format_probability(prior.probability)} under the "
+            f"wounded-per-killed base rates; conditioned on, the killed share is {share.median.value:.2f} "
+            f"({100 * wide.level:.0f}%: {wide.low:.2f}–{wide.high:.2f}).",
+            "",
+        ]
+    return lines
+
+
 def _force_lines(scenario: Scenario) -> list[str]:
     lines = []
     for force in scenario.forces:
@@ -361,6 +385,7 @@ def to_markdown(f: Findings) -> str:
         "",
         *_force_lines(f.scenario),
         "",
+        *_share_lines(k),
         f"Posterior, all forces: killed in action {_toll(k, 'killed')}; all deaths, with the deaths of wounds "
         f"among the wounded, {_toll(k, 'deaths')}. The NIS and UK DI count killed in action; the wounded who "
         "died after repatriation are outside every Western count. Left out: the combat troops and builders after "
@@ -406,7 +431,7 @@ def to_markdown(f: Findings) -> str:
         "",
     ]
     assert k.posterior is not None
-    for c in k.posterior.claims:
+    for c in (*k.posterior.claims, *k.posterior.ratio_claims):
         if c.conditioned and c.loo is not None:
             flag = loo_flag(c.loo)
             out.append(f"- {c.label}: {format_probability(c.loo)}{f' ({flag})' if flag else ''}")
@@ -419,8 +444,8 @@ def to_markdown(f: Findings) -> str:
         f"{_toll(f.signals, 'killed[combat]')}; the cemetery's 412 plots then sit "
         f"{_at(signals_displays)} of the killed. Treating the three displays and the cemetery as four "
         f"independent observations, as before, would give {_toll(f.signals_independent, 'killed[combat]')}. "
-        "Likewise the NIS merges allied information and UK DI relays Ukrainian figures, so `kursk` derives the "
-        "NIS's and the press's ratios from UK DI's (the Dependence row above).",
+        "Likewise the NIS merges allied information and UK DI relays Ukrainian figures, so in `kursk` both derive "
+        "from one Ukrainian-intelligence factor, and the press from UK DI (the Dependence row above).",
         "",
         "**The engineers, on both exposure bases.** Deminer base rates per person-day and per explosive item "
         "cleared disagree five-fold; both condition on Kim's nine through the same KCNA ratio:",

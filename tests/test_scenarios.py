@@ -14,7 +14,7 @@ from sim.summary import ClaimSummary, Summary, summarize
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
 DRAWS = 20_000
-DRAWS_BY_STEM = {"bakhmut": 300_000, "kursk_engineers_items": 100_000}  # nine is in the items prior's low tail
+DRAWS_BY_STEM = {"bakhmut": 300_000, "kursk": 60_000, "kursk_engineers_items": 100_000}  # ESS > 1,000 for each
 """Bakhmut conditions on exact counts from a near-complete source: its posterior keeps ~0.5% of the draws."""
 
 
