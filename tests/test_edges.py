@@ -228,9 +228,10 @@ condition_on = "all"
 
 
 def test_a_single_draw(run_json):
-    """One draw: its value is every statistic, errors are undefined (null) or positive, never a precise 0,
+    """One draw (conditioned on one claim: one draw cannot meet them all): its value is every statistic, errors are
+    undefined (null) or positive, never a precise 0,
     and the ESS warning prints plain percentages."""
-    code, summary = run_json(ROOT / "configs" / "kursk.toml", "--draws", "1")
+    code, summary = run_json(ROOT / "configs" / "kursk.toml", "--draws", "1", "--condition", "kim_nine_528th")
     assert code == 0, summary
     assert summary["draws"] == 1 and summary["prior"]["ess"] == 1.0
     assert_numbers(summary, errors=False)

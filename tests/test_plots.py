@@ -280,13 +280,13 @@ def test_the_glance_figure_gives_every_claim_a_row_and_its_verdict(kursk: RunDat
 def test_priors_draw_the_posterior_of_each_conditioned_sources_ratio(kursk: RunData) -> None:
     """The posterior histogram of a conditioned source's ratio agrees with the ratio's posterior median."""
     summary = kursk.summary
-    claim = next(c for c in summary.posterior.claims if c.id == "uk_di_casualties")
-    path = "sources.uk_di.reporting_ratio"
+    claim = next(c for c in summary.posterior.claims if c.id == "kim_nine_528th")  # KCNA: its ratio is its own
+    path = "sources.kcna.reporting_ratio"
     counts = summary.distributions[f"posterior_input/{path}/counts"]
     edges = summary.distributions[f"posterior_input/{path}/edges"]
     assert np.all(np.diff(edges) >= 0) and counts.size == edges.size - 1
     cumulative = np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum()
     median = float(np.interp(0.5, cumulative, edges))
     assert median == pytest.approx(claim.ratio_posterior.median.value, rel=0.02)
-    panel = next(ax for ax in plot_priors(summary, kursk.scenario).axes if "UK Defence" in ax.get_title(loc="left"))
+    panel = next(ax for ax in plot_priors(summary, kursk.scenario).axes if "KCNA" in ax.get_title(loc="left"))
     assert any(patch.get_edgecolor()[:3] == to_rgb(POSTERIOR_COLOUR) for patch in panel.patches)
