@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,6 +157,7 @@ def frame(
     with figure_style():
         figure.text(0.01, 1, title, fontsize=11, fontweight="bold", va="top", transform=inches(-0.08))
         figure.text(0.01, 1, subtitle, fontsize=8.5, color=MUTED_COLOUR, va="top", transform=inches(-0.34))
+        footer = textwrap.shorten(footer, _fitting_characters(width - 0.2, 6.5), placeholder=" …")
         figure.text(0.01, 0, footer, fontsize=6.5, color=MUTED_COLOUR, va="bottom", transform=inches(0.06))
         if legend:
             columns = _legend_columns([str(h.get_label()) for h in legend], width)
@@ -174,6 +176,12 @@ def frame(
     if engine is not None:
         engine.set(rect=(0, _FOOTER_BAND / height, 1, 1 - (_FOOTER_BAND + top) / height))
     return top, _FOOTER_BAND
+
+
+def _fitting_characters(width: float, size: float) -> int:
+    """How many characters of DejaVu Sans at ``size`` points fit in ``width`` inches, a little pessimistically
+    (0.6 em each; digits and lower case average about 0.55)."""
+    return max(20, int(width * 72 / (0.6 * size)))
 
 
 def _lines(text: str, size: float) -> float:

@@ -290,3 +290,19 @@ def test_priors_draw_the_posterior_of_each_conditioned_sources_ratio(kursk: RunD
     assert median == pytest.approx(claim.ratio_posterior.median.value, rel=0.02)
     panel = next(ax for ax in plot_priors(summary, kursk.scenario).axes if "KCNA" in ax.get_title(loc="left"))
     assert any(patch.get_edgecolor()[:3] == to_rgb(POSTERIOR_COLOUR) for patch in panel.patches)
+
+
+@pytest.mark.parametrize("width", [4.0, 6.5, 14.0])
+def test_a_long_footer_is_shortened_to_the_figure_width_with_an_ellipsis(width: float) -> None:
+    """Provenance that would run past the right edge (many conditioned claims) ends in ' …' inside the figure."""
+    from sim.style import frame, new_figure
+
+    footer = "sim 0.1.0 · scenario kursk · seed 1 · 1,000,000 draws · conditioned on " + ", ".join(
+        f"a_rather_long_claim_id_{i}" for i in range(12)
+    )
+    figure, _ = new_figure(width, 3.0)
+    frame(figure, title="Title", subtitle="Subtitle", footer=footer)
+    figure.canvas.draw()
+    text = next(t for t in figure.texts if t.get_text().startswith("sim 0.1.0"))
+    assert text.get_text().endswith(" …") and len(text.get_text()) < len(footer)
+    assert text.get_window_extent().x1 <= figure.bbox.width
