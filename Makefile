@@ -123,7 +123,7 @@ sensitivity-figures: $(STAMP) ## Regenerate docs/img/sensitivity-*.png for the R
 	$(MAKE) --no-print-directory tornado SCENARIO=configs/kursk.toml OUTPUT=killed CONDITION=none \
 		ARGS='--results $(FIGURES_ROOT)'
 	mkdir -p docs/img
-	cp '$(FIGURES_ROOT)/kursk/sensitivity/sweep-$(PARAM)/sweep.png' docs/img/sensitivity-sweep.png
+	cp '$(FIGURES_ROOT)/kursk/sensitivity/sweep-$(subst [,_,$(subst ],_,$(PARAM)))/sweep.png' docs/img/sensitivity-sweep.png
 	cp $(FIGURES_ROOT)/kursk/sensitivity/tornado-killed/tornado.png docs/img/sensitivity-tornado.png
 	cp $(FIGURES_ROOT)/kursk/sensitivity/sobol/sobol-killed.png docs/img/sensitivity-sobol.png
 
