@@ -56,11 +56,19 @@ LONG_BAR = 0.25
 DECADE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
+def _note_height(note: str) -> float:
+    """Height in inches of the note under the axes (wrapped at 125 characters, 7 pt), 0 without one."""
+    return (_wrap(note, 125).count("\n") + 1) * 7 * 1.3 / 72 + 0.08 if note else 0.0
+
+
 def _frame(figure: Figure, *, title: str, subtitle: str, footer: str, note: str = "") -> None:
-    """Title and subtitle above the axes, and below them an optional note and the provenance footer."""
+    """Title and subtitle above the axes, and below them an optional note and the provenance footer.
+
+    The figure's height must include :func:`_note_height` of ``note``.
+    """
     height = figure.get_figheight()
+    band = FOOTER_BAND + _note_height(note)
     note = _wrap(note, 125) if note else ""
-    band = FOOTER_BAND + ((note.count("\n") + 1) * 7 * 1.3 / 72 + 0.08 if note else 0.0)
     with figure_style():
         figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
         figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED, ha="left", va="top")
@@ -361,7 +369,8 @@ def tornado_figure(result: TornadoResult) -> Figure:
     name_of = _labels(result.provenance)
     inert = [bar for bar in result.bars if bar.low_output == bar.high_output == result.baseline]
     bars = tuple(bar for bar in result.bars if bar not in inert)  # rows with no effect are folded into one note
-    height = 1.9 + 0.38 * len(bars) + (0.4 if inert else 0.0)
+    note = f"No effect, pinned at either quantile: {'; '.join(name_of(b.path) for b in inert)}." if inert else ""
+    height = 1.9 + 0.38 * len(bars) + _note_height(note)
     figure, ax = new_figure(WIDTH, height)
     values = [v for bar in bars for v in (bar.low_output, bar.high_output) if math.isfinite(v)] + [result.baseline]
     logarithmic = result.scale == "log"
@@ -442,7 +451,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
         title=_title(f"Tornado: what moves the {result.output_label}"),
         subtitle=result.provenance.title,
         footer=result.provenance.footer(),
-        note=f"No effect, pinned at either quantile: {'; '.join(name_of(b.path) for b in inert)}." if inert else "",
+        note=note,
     )
     return figure
 
@@ -466,7 +475,8 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     order = [i for i in ranked if ix.total[j, i] >= NEGLIGIBLE]  # inputs with no measurable share: one note
     negligible = [name_of(result.inputs[i]) for i in ranked if ix.total[j, i] < NEGLIGIBLE]
     count = len(order)
-    height = 1.7 + 0.36 * count + (0.4 if negligible else 0.0)
+    note = f"Total index below {NEGLIGIBLE:g} (no measurable share): {'; '.join(negligible)}." if negligible else ""
+    height = 1.7 + 0.36 * count + _note_height(note)
     figure, ax = new_figure(WIDTH, height)
     y = np.arange(count)[::-1].astype(float)
     with figure_style():
@@ -503,7 +513,7 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
         title=_title(f"Sobol' indices: {spec.label}"),
         subtitle=f"{result.provenance.title} · {result.confidence:.0%} bootstrap intervals · prior predictive",
         footer=result.provenance.footer(),
-        note=f"Total index below {NEGLIGIBLE:g} (no measurable share): {'; '.join(negligible)}." if negligible else "",
+        note=note,
     )
     return figure
 

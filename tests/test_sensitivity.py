@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import replace
@@ -442,3 +443,24 @@ def test_sensitivity_figures_name_inputs_and_fold_those_without_effect(write_con
     assert "Fatality rate — unit" in shown and not any("." in label for label in shown)
     total = dict(zip(sobol.inputs, sobol.indices.total[0], strict=True))
     assert len(shown) == sum(value >= 1e-3 for value in total.values())
+
+
+def test_sobol_and_tornado_figures_of_the_phased_kursk_scenario_lay_out():
+    """Kursk's many inputs without a measurable share make a note of many lines; the figure grows to hold it
+    (it was an unsatisfiable layout and a traceback)."""
+    from pathlib import Path
+
+    from sim.config import load_scenario
+    from sim.plots_sensitivity import sobol_figure
+
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "configs" / "kursk.toml")
+    result = sensitivity.sobol(scenario, n=64, resamples=20)
+    figure = sobol_figure(result, result.outputs[0].name)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    figure.savefig(io.BytesIO(), format="png")  # lays the figure out as sim saves it
+    renderer = figure.canvas.get_renderer()
+    note = next(t for t in figure.texts if t.get_text().startswith("Total index below"))
+    assert note.get_text().count("\n") >= 3
+    assert figure.axes[0].get_tightbbox(renderer).y0 >= note.get_window_extent(renderer).y1
