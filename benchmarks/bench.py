@@ -2,9 +2,10 @@
 
 For each number of draws (10^6, 10^7, 10^8) it runs the bare script (where its memory allows),
 `sim` with 1 worker and with all cores, and `sim` on the same force deployed in four dated
-phases (phased_model.toml: four binomials per draw instead of one), REPEATS times each,
+phases (phased_model.toml: four binomials per draw instead of one) beside the bare script of the same
+four phases (the floor of what four exact binomials and their priors cost), REPEATS times each,
 interleaved, and prints the median draws per second, the median wall and CPU times, the peak
-RSS, the ratio to the bare script and, for the four phases, to the single-phase model with as
+RSS, the ratio to the bare script of the same model and, for the four phases, to the single-phase model with as
 many workers, measured in the same run (by wall time, and by CPU time in brackets: what a
 machine shared with other jobs changes least), as a Markdown table (also written to results/bench/). Also
 the peak RSS of `sim run configs/kursk.toml` at 10^8 draws. It asserts nothing about time: it
@@ -39,8 +40,8 @@ def _measure(command: list[str]) -> dict[str, float]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def _bare(draws: int) -> list[str]:
-    return [sys.executable, str(HERE / "bare_numpy.py"), str(draws)]
+def _bare(draws: int, phases: int = 1) -> list[str]:
+    return [sys.executable, str(HERE / "bare_numpy.py"), str(draws), str(phases)]
 
 
 def _sim(draws: int, workers: int, config: Path = MODEL) -> list[str]:
@@ -80,12 +81,13 @@ def main() -> None:
         single = {1: "sim, 1 worker", cores: f"sim, {cores} workers"}
         phased = {1: "sim, 4 phases, 1 worker", cores: f"sim, 4 phases, {cores} workers"}
         runs: dict[str, list[dict[str, float]]] = {
-            name: [] for name in ("bare NumPy", *single.values(), *phased.values())
+            name: [] for name in ("bare NumPy", "bare NumPy, 4 phases", *single.values(), *phased.values())
         }
         reps = repeats if draws < 10**8 else max(1, repeats - 1)
         for _ in range(reps):
             if draws <= bare_max:
                 runs["bare NumPy"].append(_measure(_bare(draws)))
+                runs["bare NumPy, 4 phases"].append(_measure(_bare(draws, phases=4)))
             for workers in dict.fromkeys((1, cores)):
                 runs[single[workers]].append(_measure(_sim(draws, workers)))
                 runs[phased[workers]].append(_measure(_sim(draws, workers, PHASED)))
@@ -94,20 +96,22 @@ def main() -> None:
             name: draws / statistics.median(r["seconds"] for r in results) for name, results in runs.items() if results
         }
         cpu = {name: statistics.median(r["cpu_seconds"] for r in results) for name, results in runs.items() if results}
-        one_phase = {phased[w]: single[w] for w in phased}
+        one_phase = {phased[w]: single[w] for w in phased} | {"bare NumPy, 4 phases": "bare NumPy"}
         for name, results in runs.items():
             if not results:
                 continue
             rate = rates[name]
             peak = max(r["peak_rss_mb"] + r.get("worker_peak_rss_mb", 0.0) for r in results)
-            ratio = f"{rate / rates['bare NumPy']:.2f}×" if "bare NumPy" in rates else "—"
+            bare = "bare NumPy, 4 phases" if "4 phases" in name else "bare NumPy"
+            ratio = f"{rate / rates[bare]:.2f}×" if bare in rates else "—"
             versus = "—"
             if name in one_phase:
                 versus = f"{rate / rates[one_phase[name]]:.2f}× ({cpu[one_phase[name]] / cpu[name]:.2f}×)"
             cells = (f"{rate / 1e6:.2f} M", f"{draws / rate:.2f}", f"{cpu[name]:.2f}", f"{peak:,.0f}", ratio, versus)
             rows.append((f"{draws:,}", name, *cells, len(results)))
     header = (
-        "| draws | program | draws/s | wall s (median) | CPU s (median) | peak RSS MB | vs bare | vs 1 phase (CPU) "
+        "| draws | program | draws/s | wall s (median) | CPU s (median) | peak RSS MB | vs bare (same model) "
+        "| vs 1 phase (CPU) "
         "| runs |\n|---|---|---|---|---|---|---|---|---|\n"
     )
     table = header + "".join("| " + " | ".join(str(c) for c in row) + " |\n" for row in rows)
