@@ -730,15 +730,9 @@ def _read_phases(reader: _Reader, path: str, raw: Any) -> tuple[Phase, ...] | No
                 reader.fail(f"{where}.arrivals", "the first phase's arrivals are everyone present: leave it out")
             else:
                 arrivals = reader.prior(table["arrivals"], f"{where}.arrivals", SIZE_DOMAIN, integer=True)
-        if arrivals is not None and present is not None:
-            most = float(arrivals.distribution.ppf(1 - TAIL_PROBABILITY))
-            least = float(present.distribution.ppf(TAIL_PROBABILITY))
-            if most > least:
-                reader.fail(
-                    f"{where}.arrivals",
-                    f"can exceed present ({most:g} against {least:g}): the arrivals are among those present",
-                )
-                arrivals = None
+        if arrivals is not None and present is not None and (excess := _excess(arrivals, present)):
+            reader.fail(f"{where}.arrivals", f"can exceed present ({excess}): the arrivals are among those present")
+            arrivals = None
         if "departures" in table:
             departures = _read_departures(reader, where, table["departures"], index, before)
         before = present
@@ -782,15 +776,21 @@ def _read_departures(reader: _Reader, where: str, raw: Any, index: int, before: 
     departures = reader.prior(raw, f"{where}.departures", SIZE_DOMAIN, integer=True)
     if departures is None or before is None:
         return departures
-    most = float(departures.distribution.ppf(1 - TAIL_PROBABILITY))
-    least = float(before.distribution.ppf(TAIL_PROBABILITY))
-    if most > least:
+    excess = _excess(departures, before)
+    if excess:
         reader.fail(
-            f"{where}.departures",
-            f"can exceed the phase before's present ({most:g} against {least:g}): more leaving than were there",
+            f"{where}.departures", f"can exceed the phase before's present ({excess}): more leaving than were there"
         )
         return None
     return departures
+
+
+def _excess(part: PriorSpec, whole: PriorSpec) -> str | None:
+    """``most against least`` where ``part``'s upper tail quantile exceeds ``whole``'s lower one (both at
+    :data:`TAIL_PROBABILITY`): a part of a count that could be larger than the count; None where it cannot."""
+    most = float(part.distribution.ppf(1 - TAIL_PROBABILITY))
+    least = float(whole.distribution.ppf(TAIL_PROBABILITY))
+    return f"{most:g} against {least:g}" if most > least else None
 
 
 SOURCE_KEYS = ("label", "reporting_ratio", "claim_correlation", "derives_from", "url", "note")
@@ -994,12 +994,15 @@ def _read_claim(
     if "rounding" in table and relation not in (None, "eq"):
         reader.fail(f"{path}.rounding", "applies to relation 'eq' only")
     label = reader.string(table, path, "label", claim_id)
-    when, url, note, said = (reader.string(table, path, key) for key in ("date", "url", "note", "said"))
-    spans = spans or {}
-    as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
+    notes = _claim_notes(reader, table, path, scope, spans or {})
     reading = _read_reading(reader, table, path)
     interval = _read_interval(reader, table, path, relation, value, upper) if "interval" in table else None
-    if None in (claim_id, relation, metric, value, rounding) or as_of is False or reading is False or interval is False:
+    if (
+        None in (claim_id, relation, metric, value, rounding)
+        or notes["as_of"] is False
+        or reading is False
+        or interval is False
+    ):
         return None
     low, high = claim_interval(relation, value, upper, rounding)  # type: ignore[arg-type]
     if high is not None and high < low:
@@ -1010,32 +1013,12 @@ def _read_claim(
         return None
     if not _reading_chosen(reader, path, relation, value, source, reading):  # type: ignore[arg-type]
         return None
-    if reading not in (None, OPEN_READING):  # "open": the relation's own set, chosen
-        problem = _reading_problem(relation, value, low, high, *reading)  # type: ignore[arg-type,misc]
-        if problem:
-            reader.fail(f"{path}.reading", problem)
-            return None
-        low, high = reading  # type: ignore[misc]
-    return Claim(
-        id=claim_id,
-        label=label or claim_id,
-        value=value,
-        relation=relation,  # type: ignore[arg-type]
-        metric=metric,
-        scope=scope,
-        low=low,
-        high=high,
-        source=source,  # type: ignore[arg-type]
-        rounding=rounding,
-        upper_value=upper,
-        said=said,
-        supersedes=_read_supersedes(reader, table, path),
-        date=when,
-        url=url,
-        note=note,
-        as_of=as_of,  # type: ignore[arg-type]
-        interval=interval,  # type: ignore[arg-type]
-    )  # type: ignore[arg-type]
+    bounds = _claim_bounds(reader, path, relation, value, (low, high), reading)  # type: ignore[arg-type]
+    if bounds is None:
+        return None
+    low, high = bounds  # type: ignore[assignment]
+    head = (claim_id, label, relation, metric, value, upper, scope, source)
+    return _claim(reader, table, path, head, notes, low=low, high=high, rounding=rounding, interval=interval)
 
 
 def _read_interval(
@@ -1130,7 +1113,7 @@ def _ratio_claim(
         reader.fail(f"{path}.rounding", "applies to counts: give a ratio claim the ratios it covers as its reading")
     if "interval" in table:
         reader.fail(f"{path}.interval", "applies to counts: a ratio claim's reading is a range of ratios")
-    reading = _read_ratio_reading(reader, table, path)
+    reading = _read_reading(reader, table, path, integer=False)  # a range of ratios
     if (
         relation is not None
         and value is not None
@@ -1146,9 +1129,8 @@ def _ratio_claim(
             '(e.g. "about a third": reading = [0.29, 0.37], see docs/claims.md)',
         )
         return None
-    when, url, note, said = (reader.string(table, path, key) for key in ("date", "url", "note", "said"))
-    as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
-    if ratio is False or None in (claim_id, relation, value) or as_of is False or reading is False:
+    notes = _claim_notes(reader, table, path, scope, spans)
+    if ratio is False or None in (claim_id, relation, value) or notes["as_of"] is False or reading is False:
         return None
     implied: tuple[float, float | None] = {
         "eq": (value, value),
@@ -1156,62 +1138,79 @@ def _ratio_claim(
         "le": (0.0, value),
         "between": (value, upper),
     }[relation]  # type: ignore[index,assignment]
-    if reading is None:
-        low, high = implied
-    else:
-        problem = _reading_problem(relation, value, *implied, *reading)  # type: ignore[arg-type]
-        if problem:
-            reader.fail(f"{path}.reading", problem)
-            return None
-        low, high = reading
+    bounds = _claim_bounds(reader, path, relation, value, implied, reading)  # type: ignore[arg-type]
+    if bounds is None:
+        return None
+    low, high = bounds
     numerator, denominator = ratio  # type: ignore[misc]
-    return Claim(
-        id=claim_id,
-        label=reader.string(table, path, "label", claim_id) or claim_id,
-        value=value,  # type: ignore[arg-type]
-        relation=relation,  # type: ignore[arg-type]
-        metric=numerator,
-        scope=scope,
+    head = (claim_id, reader.string(table, path, "label", claim_id), relation, numerator, value, upper, scope, source)
+    return _claim(
+        reader,
+        table,
+        path,
+        head,
+        notes,
         low=0,
         high=None,
-        source=source,
-        upper_value=upper,
-        said=said,
-        supersedes=_read_supersedes(reader, table, path),
-        date=when,
-        url=url,
-        note=note,
-        as_of=as_of,  # type: ignore[arg-type]
         denominator=denominator,
-        ratio_low=float(low),  # type: ignore[arg-type]
+        ratio_low=float(low),
         ratio_high=None if high is None else float(high),
     )
 
 
-def _read_ratio_reading(
-    reader: _Reader, table: Mapping[str, Any], path: str
-) -> tuple[float, float | None] | bool | None:
-    """A ratio claim's ``reading = [low, high]`` (``high`` may be inf); None without one, False after a problem."""
-    if "reading" not in table:
+def _claim_notes(
+    reader: _Reader, table: Mapping[str, Any], path: str, scope: tuple[str, ...], spans: Mapping[str, tuple[date, date]]
+) -> dict[str, Any]:
+    """What count and ratio claims read alike besides their figure: ``date``, ``url``, ``note``, ``said``, and
+    ``as_of``, the date whose toll the claim counts (False after a problem)."""
+    when, url, note, said = (reader.string(table, path, key) for key in ("date", "url", "note", "said"))
+    as_of = _claim_as_of(reader, f"{path}.date", when, [spans[f] for f in scope if f in spans])
+    return {"date": when, "url": url, "note": note, "said": said, "as_of": as_of}
+
+
+def _claim_bounds(
+    reader: _Reader,
+    path: str,
+    relation: str,
+    value: float,
+    implied: tuple[float, float | None],
+    reading: tuple[float, float | None] | None,
+) -> tuple[float, float | None] | None:
+    """The set a claim covers: its explicit reading, checked against ``implied`` (the set its relation and
+    figure imply), or ``implied`` itself without one (or with ``"open"``); None after a problem."""
+    if reading in (None, OPEN_READING):
+        return implied
+    problem = _reading_problem(relation, value, *implied, *reading)  # type: ignore[misc]
+    if problem:
+        reader.fail(f"{path}.reading", problem)
         return None
-    raw, where = table["reading"], f"{path}.reading"
-    if raw == OPEN_READING:
-        return OPEN_READING  # type: ignore[return-value]
-    if not isinstance(raw, list) or len(raw) != 2:
-        reader.fail(where, 'must be a pair [low, high] of ratios (high may be inf: no upper end), or "open"')
-        return False
-    low = reader.value(raw[0], f"{where}[0]", check=_claim_value)
-    high = None
-    if not (isinstance(raw[1], float) and raw[1] == math.inf):
-        high = reader.value(raw[1], f"{where}[1]", check=_claim_value)
-        if high is None:
-            return False
-    if low is None:
-        return False
-    if high is not None and high < low:
-        reader.fail(where, f"is empty: [{low:g}, {high:g}] (write [low, high], low <= high)")
-        return False
-    return low, high
+    return reading
+
+
+def _claim(
+    reader: _Reader,
+    table: Mapping[str, Any],
+    path: str,
+    head: tuple[Any, ...],
+    notes: Mapping[str, Any],
+    **fields: Any,
+) -> Claim:
+    """A claim from what both readers share, ``head`` = (id, label, relation, metric, value, upper value, scope,
+    source) and :func:`_claim_notes`, and the fields of its kind; its ``supersedes`` read last."""
+    claim_id, label, relation, metric, value, upper, scope, source = head
+    return Claim(
+        id=claim_id,
+        label=label or claim_id,
+        value=value,
+        relation=relation,
+        metric=metric,
+        scope=scope,
+        source=source,
+        upper_value=upper,
+        supersedes=_read_supersedes(reader, table, path),
+        **notes,
+        **fields,
+    )
 
 
 def _claim_as_of(reader: _Reader, path: str, when: str | None, spans: list[tuple[date, date]]) -> date | bool | None:
@@ -1320,8 +1319,11 @@ OPEN_READING = "open"
 """``reading = "open"``: the relation's own set, chosen (``ge v``: every report from ``v`` up; ``le v``: 0..v)."""
 
 
-def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple[int, int | None] | str | bool | None:
-    """``reading = [low, high]``: the whole-number reports a phrase covers; ``high = inf`` for no upper end.
+def _read_reading(
+    reader: _Reader, table: Mapping[str, Any], path: str, *, integer: bool = True
+) -> tuple[float, float | None] | str | bool | None:
+    """``reading = [low, high]``: the whole-number reports a phrase covers (``integer``) or the ratios a ratio
+    claim covers; ``high = inf`` for no upper end.
 
     Returns None without a reading, :data:`OPEN_READING` for ``"open"``, False after a problem.
     """
@@ -1331,21 +1333,25 @@ def _read_reading(reader: _Reader, table: Mapping[str, Any], path: str) -> tuple
     if raw == OPEN_READING:
         return OPEN_READING
     if not isinstance(raw, list) or len(raw) != 2:
-        reader.fail(where, 'must be a pair [low, high] of whole numbers (high may be inf: no upper end), or "open"')
+        kind = "whole numbers" if integer else "ratios"
+        reader.fail(where, f'must be a pair [low, high] of {kind} (high may be inf: no upper end), or "open"')
         return False
-    low = reader.value(raw[0], f"{where}[0]", integer=True, check=_claim_value)
+    low = reader.value(raw[0], f"{where}[0]", integer=integer, check=_claim_value)
     if isinstance(raw[1], float) and raw[1] == math.inf:
         high = None
     else:
-        high = reader.value(raw[1], f"{where}[1]", integer=True, check=_claim_value)
+        high = reader.value(raw[1], f"{where}[1]", integer=integer, check=_claim_value)
         if high is None:
             return False
     if low is None:
         return False
     if high is not None and high < low:
-        reader.fail(where, f"is empty: [{low:g}, {high:g}] holds no whole number (write [low, high], low <= high)")
+        empty = " holds no whole number" if integer else ""
+        reader.fail(where, f"is empty: [{low:g}, {high:g}]{empty} (write [low, high], low <= high)")
         return False
-    return int(low), None if high is None else int(high)
+    if integer:
+        return int(low), None if high is None else int(high)
+    return low, high
 
 
 def _reading_chosen(
