@@ -33,9 +33,10 @@ phases; every step draws from the same named streams, and the uniform-driven eva
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -143,6 +144,11 @@ def quantity_named(scenario: Scenario, metric: str, scope: tuple[str, ...], day:
     return Quantity(metric=metric, scope=scope, name=name, date=day)
 
 
+def _first(arrays: Mapping[Any, np.ndarray | None], count: int) -> dict[Any, Any]:
+    """The first ``count`` entries of each array in ``arrays`` (a None stays None)."""
+    return {key: None if v is None else v[:count] for key, v in arrays.items()}
+
+
 @dataclass(frozen=True)
 class PhaseDraws:
     """The draws of one phase of a force (a force without phases is one undated phase).
@@ -165,7 +171,8 @@ class PhaseDraws:
     non_battle_hazard: np.ndarray | None = None
 
     def take(self, count: int) -> PhaseDraws:
-        return PhaseDraws(**{k: None if v is None else v[:count] for k, v in vars(self).items()})
+        """The first ``count`` draws."""
+        return PhaseDraws(**_first(vars(self), count))
 
 
 @dataclass(frozen=True)
@@ -193,11 +200,11 @@ class ForceDraws:
 
     def take(self, count: int) -> ForceDraws:
         """The first ``count`` draws."""
-        values = {k: None if v is None else v[:count] for k, v in vars(self).items() if k not in ("phases", "dated")}
+        arrays = {k: v for k, v in vars(self).items() if k not in ("phases", "dated")}
         return ForceDraws(
-            **values,
+            **_first(arrays, count),
             phases=tuple(phase.take(count) for phase in self.phases),
-            dated={key: v[:count] for key, v in self.dated.items()},
+            dated=_first(self.dated, count),
         )
 
     def outcome(self, metric: str, day: date | None = None) -> np.ndarray:
@@ -254,7 +261,7 @@ class Draws:
         return Draws(
             n=min(count, self.n),
             forces={k: f.take(count) for k, f in self.forces.items()},
-            inputs={k: v[:count] for k, v in self.inputs.items()},
+            inputs=_first(self.inputs, count),
         )
 
 
