@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -296,11 +297,16 @@ def shorten(text: str, width: int) -> str:
 
 def reading_text(c: ClaimSummary) -> str:
     """The set of reports a claim covers: ``6,000–6,999``, ``≥ 6,000``, ``9``."""
-    if c.reading_high is None:
-        return f"≥ {format_count(c.reading_low)}"
-    if c.reading_high == c.reading_low:
-        return format_count(c.reading_low)
-    return f"{format_count(c.reading_low)}–{format_count(c.reading_high)}"
+    return _reading(c.reading_low, c.reading_high, format_count)
+
+
+def _reading(low: float, high: float | None, number: Callable[[float], str]) -> str:
+    """A claim's reading ``[low, high]`` with ``number``: ``low–high``, ``≥ low`` (no upper end) or one number."""
+    if high is None:
+        return f"≥ {number(low)}"
+    if high == low:
+        return number(low)
+    return f"{number(low)}–{number(high)}"
 
 
 def claim_says(c: ClaimSummary) -> str:
@@ -362,11 +368,7 @@ RATIO_CLAIM_COLUMNS = ("Ratio, median (95%)", "Percentile", "P(reading)", "P(rea
 
 def ratio_reading_text(c: RatioClaimSummary) -> str:
     """The ratios a ratio claim covers: ``0.29–0.37``, ``≥ 0.3``."""
-    if c.reading_high is None:
-        return f"≥ {format_ratio(c.reading_low)}"
-    if c.reading_high == c.reading_low:
-        return format_ratio(c.reading_low)
-    return f"{format_ratio(c.reading_low)}–{format_ratio(c.reading_high)}"
+    return _reading(c.reading_low, c.reading_high, format_ratio)
 
 
 def ratio_says(c: RatioClaimSummary) -> str:
