@@ -12,10 +12,10 @@ from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound, upp
 from sim.summary import Probability
 from sim.text import format_percentile
 
-__all__ = ["format_value", "print_robustness"]
+__all__ = ["format_bare_probability", "print_robustness"]
 
 
-def format_value(p: Probability | None) -> str:
+def format_bare_probability(p: Probability | None) -> str:
     """A probability without its error: ``0.028``, ``2.1e-05``, ``< 1e-04`` (a bound, or an estimate of 0 plus
     3 MCSE), ``0 (impossible)`` (an exact 0)."""
     if p is None or not math.isfinite(p.value):
@@ -75,8 +75,8 @@ def print_robustness(result: RobustResult, console: Console) -> None:
             rows.append(
                 (
                     labels.get(probability.claim, probability.claim),
-                    format_value(probability.baseline),
-                    f"{format_value(probability.low)} – {format_value(probability.high)}",
+                    format_bare_probability(probability.baseline),
+                    f"{format_bare_probability(probability.low)} – {format_bare_probability(probability.high)}",
                     probability.lowest,
                     probability.highest,
                     _bound(probability),

@@ -30,7 +30,7 @@ __all__ = [
     "describe",
     "document_of",
     "edit_document",
-    "format_value",
+    "format_setting",
     "parameter_paths",
     "scenario_at",
     "toml_text",
@@ -138,7 +138,7 @@ def edit_document(document: Mapping[str, Any], settings: Settings, *, file: str 
     return edited
 
 
-def format_value(value: Value) -> str:
+def format_setting(value: Value) -> str:
     """A setting's value as written on the command line: ``0.1``, or a list as ``0.02;0.2``."""
     if isinstance(value, tuple):
         return ";".join(f"{v:g}" for v in value)
@@ -147,7 +147,7 @@ def format_value(value: Value) -> str:
 
 def describe(settings: Settings) -> str:
     """``path = value, ...``: the settings as a message names them."""
-    return ", ".join(f"{path} = {format_value(value)}" for path, value in settings)
+    return ", ".join(f"{path} = {format_setting(value)}" for path, value in settings)
 
 
 def document_of(scenario: Scenario) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config import parse_scenario
-from sim.display_robust import format_value
+from sim.display_robust import format_bare_probability
 from sim.engine import TAIL_SUBSAMPLE, simulate
 from sim.priors import interval_of
 from sim.robust import (
@@ -285,11 +285,11 @@ def test_cli_robust_refuses_a_scenario_without_interval_priors(tmp_path):
 
 
 def test_a_tail_estimated_at_zero_is_never_printed_as_zero():
-    assert format_value(Probability(0.0, 6.3e-11, "conditional")) == "< 2e-10"
-    assert format_value(Probability(0.0, 0.0, "exact")) == "0 (impossible)"
-    assert format_value(Probability(0.0, 0.0, "conditional")) == "0 (no draw reached it)"
-    assert format_value(Probability(0.0, 1e-4, "bound")) == "< 0.0001"
-    assert format_value(Probability(2.1e-5, 2e-7, "conditional")) == "2.1e-05"
+    assert format_bare_probability(Probability(0.0, 6.3e-11, "conditional")) == "< 2e-10"
+    assert format_bare_probability(Probability(0.0, 0.0, "exact")) == "0 (impossible)"
+    assert format_bare_probability(Probability(0.0, 0.0, "conditional")) == "0 (no draw reached it)"
+    assert format_bare_probability(Probability(0.0, 1e-4, "bound")) == "< 0.0001"
+    assert format_bare_probability(Probability(2.1e-5, 2e-7, "conditional")) == "2.1e-05"
     # of equal values, the lowest is the one known to be smallest: an exact 0 before an estimate of 0 ± 6e-11
     ranged = _range(Probability(0.0, 6.3e-11, "conditional"), Probability(0.0, 0.0, "conditional"))
     assert ranged.lowest == "v1" and ranged.highest == "v0"

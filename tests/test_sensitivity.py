@@ -109,7 +109,7 @@ def test_unknown_path_names_the_nearest_paths(small):
 def test_value_outside_its_domain_names_the_point_and_the_rule(small, path, value, rule):
     with pytest.raises(ConfigError) as error:
         sensitivity.sweep(small, [Axis(path, (value,))], workers=1)
-    point = keypaths.format_value(value)
+    point = keypaths.format_setting(value)
     assert str(error.value).startswith(f"small.toml at {path} = {point}: ")
     assert rule in str(error.value)
 

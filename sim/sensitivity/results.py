@@ -22,7 +22,7 @@ import numpy as np
 
 from sim import __version__
 from sim.config import Scenario
-from sim.keypaths import Value, format_value
+from sim.keypaths import Value, format_setting
 from sim.manifest import production
 from sim.sensitivity.axes import Axis
 from sim.sensitivity.points import PointResult, point_statistics, point_warnings
@@ -140,7 +140,7 @@ class SweepResult(Tables):
         rows = []
         for point in self.points:
             values = dict(point.settings)
-            row: dict[str, Any] = {a.path: format_value(values[a.path]) for a in self.axes}
+            row: dict[str, Any] = {a.path: format_setting(values[a.path]) for a in self.axes}
             rows.append({**row, **point_statistics(point.summary)})
         return rows
 
