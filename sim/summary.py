@@ -57,6 +57,7 @@ from sim.mcse import (
     weighted_se,
 )
 from sim.model import Quantity
+from sim.text import warning_probability
 
 __all__ = [
     "ClaimSummary",
@@ -1155,13 +1156,13 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
         if alone is not None and alone.value < PRIOR_CONFLICT:
             out.append(
                 f"prior-data conflict: claim {claim_id}'s reading has a prior predictive probability of "
-                f"{_probability_text(alone)} (below {PRIOR_CONFLICT:g}): the priors hardly allow it"
+                f"{warning_probability(alone)} (below {PRIOR_CONFLICT:g}): the priors hardly allow it"
             )
         loo = after[claim_id].loo
         if loo is not None and len(conditioned) > 1 and loo.value < LOO_FLAG:
             out.append(
                 f"claim {claim_id} conflicts with the other conditioned claims: given them, its reading has "
-                f"probability {_probability_text(loo)} (leave-one-out)"
+                f"probability {warning_probability(loo)} (leave-one-out)"
             )
         estimate = after[claim_id]
         if getattr(estimate, "interval", None) is not None and len(conditioned) > 1:
@@ -1170,7 +1171,7 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
                 out.append(
                     f"claim {claim_id} conflicts with the other conditioned claims: given them, the source's "
                     f"estimate is this far out in a tail of its predictive distribution with probability "
-                    f"{_probability_text(tail)} (two-sided below {LOO_FLAG:g})"
+                    f"{warning_probability(tail)} (two-sided below {LOO_FLAG:g})"
                 )
     for j, first in enumerate(conditioned):
         for second in conditioned[j + 1 :]:
@@ -1180,18 +1181,10 @@ def _conflicts(result: SimulationResult, prior: Side, posterior: Side) -> list[s
                 if alone is not None and given.value < PAIR_CONFLICT and given.value < 0.1 * alone.value:
                     out.append(
                         f"claims {a} and {b} conflict: given {b}, {a}'s reading has probability "
-                        f"{_probability_text(given)} against {_probability_text(alone)} without it"
+                        f"{warning_probability(given)} against {warning_probability(alone)} without it"
                     )
                     break
     return out
-
-
-def _probability_text(p: Probability) -> str:
-    if p.method == "bound":
-        return f"below {p.mcse:.1g}"
-    if not math.isfinite(p.mcse):
-        return f"{p.value:.2g}"
-    return f"{p.value:.2g} ± {p.mcse:.1g}"
 
 
 def _report_name(claim_id: str) -> str:

@@ -59,6 +59,7 @@ __all__ = [
     "ratio_says",
     "reading_text",
     "shorten",
+    "warning_probability",
 ]
 
 IMPLIED_RATIO = "claim ÷ truth"
@@ -273,6 +274,16 @@ def probability_text(p: Probability) -> str:
     if p.value > 0.5:
         return f"{p.value:.2g}"
     return f"{p.value:.2g} ({one_in(p.value)})"
+
+
+def warning_probability(p: Probability) -> str:
+    """A probability as a warning states it, with its error: ``0.0021 ± 0.0004``, ``below 6e-06`` (a bound),
+    ``0.0021`` (error unknown)."""
+    if p.method == "bound":
+        return f"below {p.mcse:.1g}"
+    if not math.isfinite(p.mcse):
+        return f"{p.value:.2g}"
+    return f"{p.value:.2g} ± {p.mcse:.1g}"
 
 
 def format_bytes(size: int) -> str:
