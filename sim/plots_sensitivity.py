@@ -31,7 +31,7 @@ from sim.sensitivity import (
     point_statistics,
 )
 from sim.style import PALETTE, POSTERIOR_COLOUR, PRIOR_COLOUR, count_formatter, figure_style, new_figure, save_figure
-from sim.text import input_label
+from sim.text import format_compact, input_label
 
 __all__ = ["sobol_figure", "sweep_figure", "tornado_figure", "write_figures"]
 
@@ -132,16 +132,6 @@ def _labels(provenance: Provenance) -> Labels:
         return input_label(name, scenario) if scenario is not None and "." in name else name
 
     return label
-
-
-def _format(value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e6):
-        return f"{value:.2g}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,7 +384,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                 if not math.isfinite(output):
                     _note(
                         ax,
-                        f"{_format(pinned)}: no posterior (see the warnings)",
+                        f"{format_compact(pinned)}: no posterior (see the warnings)",
                         baseline,
                         y + offset,
                         left=left,
@@ -409,7 +399,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                 inside = near_edge and abs(position - start) > LONG_BAR
                 ahead = rightwards != inside
                 ax.annotate(
-                    f"{_format(pinned)} (P = 0)" if floored else _format(pinned),
+                    f"{format_compact(pinned)} (P = 0)" if floored else format_compact(pinned),
                     (end, y + offset),
                     xytext=(3 if ahead else -3, 0),
                     textcoords="offset points",
@@ -432,7 +422,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
             result.output_label if result.statistic == "median" else f"P({result.output.removeprefix('claim:')} true)"
         )
         scale = ", log scale" if logarithmic else ""
-        ax.set_xlabel(_wrap(f"{what}, {side}{scale}; baseline {_format(result.baseline)}", 100))
+        ax.set_xlabel(_wrap(f"{what}, {side}{scale}; baseline {format_compact(result.baseline)}", 100))
         ax.legend(
             handles=[
                 Patch(color=LOW_COLOUR, alpha=0.85, label=f"{result.low:.0%} quantile"),

@@ -36,6 +36,7 @@ __all__ = [
     "claim_numbers",
     "claim_says",
     "format_bytes",
+    "format_compact",
     "format_count",
     "format_error",
     "format_estimate",
@@ -118,6 +119,18 @@ def format_value(value: float, *, integer: bool = False) -> str:
         return "∞" if value > 0 else "–" if math.isnan(value) else "−∞"
     if integer or abs(value) >= 100:
         return f"{round(value):,}"
+    return f"{value:.3g}"
+
+
+def format_compact(value: float) -> str:
+    """A number where a figure has little room (a tornado's pinned inputs and baseline): ``0.0058``, ``0.145``,
+    ``13,940``, ``1.4e+06`` (two significant digits below 0.01 and from a million), ``–`` when not finite."""
+    if not math.isfinite(value):
+        return "–"
+    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e6):
+        return f"{value:.2g}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
     return f"{value:.3g}"
 
 
