@@ -18,7 +18,8 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -107,6 +108,9 @@ _SET_HELP = "PATH=VALUE: set a number, a list (lo;hi) or pin a prior, e.g. force
 
 
 # The options several commands share, defined once: the same name, help and (sim.pipeline.check_request) limits.
+ScenarioArgument = Annotated[
+    Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)
+]  # readable=False: sim says why a file cannot be read (exit 2), not click
 SeedOption = Annotated[int | None, typer.Option(help="Random seed (default: the scenario's). Same seed, same numbers.")]
 WorkersOption = Annotated[
     int | None, typer.Option(help="Worker processes (default: all cores). Results do not depend on it.")
@@ -226,7 +230,7 @@ def _on_interrupt(message: str) -> None:
 @app.command()
 @_interruptible
 def run(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
+    config: ScenarioArgument,
     draws: Annotated[
         int | None, typer.Option(help="Monte Carlo draws (default: the scenario's [simulation] draws).")
     ] = None,
@@ -275,13 +279,12 @@ def run(
     from sim import pipeline
     from sim.display import print_summary
     from sim.engine import ExecutorError
-    from sim.inference import ConditioningError
     from sim.results import ResultsError
 
     scenario = _edited(_load(config), set_)
     total = draws or scenario.simulation.draws
     bar = _ProgressBar(total, enabled=not quiet and not json_output and _err().is_terminal)
-    try:
+    with _exits(bar, (pipeline.RequestError,), message=_option_message, config=config):
         done = pipeline.run(
             scenario,
             draws=draws,
@@ -293,14 +296,6 @@ def run(
             scheduler=scheduler,
             progress=bar,
         )
-    except pipeline.RequestError as error:
-        _fail(_option_message(error), 2)
-    except ConditioningError as error:
-        _fail(f"{config}: cannot condition: {error}", 1)
-    except ExecutorError as error:
-        _fail(str(error), 1)
-    finally:
-        bar.close()
     summary, result = done.summary, done.result
     try:
         written = done.write(
@@ -574,14 +569,33 @@ def _condition(scenario: Scenario, condition: str | None) -> tuple[str, ...] | N
 def _analyse(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a sensitivity analysis with a progress bar; bad input exits 2 with one message."""
     from sim.config import ConfigError
-    from sim.engine import ExecutorError
     from sim.sensitivity import SensitivityError
 
     bar = _StepBar(enabled=_err().is_terminal)
-    try:
+    with _exits(bar, (ConfigError, SensitivityError)):
         return function(*args, progress=bar, **kwargs)
-    except (ConfigError, SensitivityError) as error:
-        _fail(str(error), 2)
+
+
+@contextmanager
+def _exits(
+    bar: Any,
+    bad_input: tuple[type[Exception], ...],
+    *,
+    message: Callable[[Any], str] = str,
+    config: Path | None = None,
+) -> Iterator[None]:
+    """Run a command's work with its progress bar (closed at the end): ``bad_input`` exits 2 with ``message(error)``,
+    a failed worker exits 1, and so does a condition no draw can meet where ``config`` names the scenario's file."""
+    from sim.engine import ExecutorError
+    from sim.inference import ConditioningError
+
+    conditioning = (ConditioningError,) if config is not None else ()
+    try:
+        yield
+    except bad_input as error:
+        _fail(message(error), 2)
+    except conditioning as error:
+        _fail(f"{config}: cannot condition: {error}", 1)
     except ExecutorError as error:
         _fail(str(error), 1)
     finally:
@@ -633,7 +647,7 @@ _DRAWS_HELP = f"Draws per point (default {ANALYSIS_DRAWS:,}; simulation.draws as
 @app.command()
 @_interruptible
 def sweep(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
+    config: ScenarioArgument,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -698,7 +712,7 @@ def sweep(
 @app.command()
 @_interruptible
 def tornado(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
+    config: ScenarioArgument,
     output: Annotated[
         str, typer.Option(help="killed, another quantity (killed[combat], casualties, ...) or claim:<id>.")
     ] = "killed",
@@ -743,7 +757,7 @@ def tornado(
 @app.command()
 @_interruptible
 def sobol(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.", readable=False)],
+    config: ScenarioArgument,
     n: Annotated[
         int, typer.Option("--n", help="Base sample size, a power of 2; the model runs n·(inputs + 2) times.")
     ] = SOBOL_N,
@@ -791,8 +805,6 @@ def robust(
     writes robust.json, robust.csv, the figure and manifest.json into results/<scenario>/robust/.
     """
     from sim.display_robust import print_robustness  # rich tables and matplotlib only when this command runs
-    from sim.engine import ExecutorError
-    from sim.inference import ConditioningError
     from sim.plots_robust import write_figures
     from sim.robust import RobustError, robustness
 
@@ -800,7 +812,7 @@ def robust(
     scenario = _load(config)
     _check(draws=draws, seed=seed, workers=workers)
     bar = _StepBar(enabled=_err().is_terminal and not quiet and not json_output)
-    try:
+    with _exits(bar, (RobustError,), config=config):
         result = robustness(
             scenario,
             draws=draws,
@@ -809,14 +821,6 @@ def robust(
             workers=workers,
             progress=bar,
         )
-    except RobustError as error:
-        _fail(str(error), 2)
-    except ConditioningError as error:
-        _fail(f"{config}: cannot condition: {error}", 1)
-    except ExecutorError as error:
-        _fail(str(error), 1)
-    finally:
-        bar.close()
     _write_analysis(
         result,
         results / scenario.name / "robust",
