@@ -787,7 +787,7 @@ def sobol(
 @app.command()
 @_interruptible
 def robust(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. configs/kursk.toml.")],
+    config: ScenarioArgument,
     draws: Annotated[int, typer.Option(help="Draws per variant.")] = ANALYSIS_DRAWS,
     seed: SeedOption = None,
     condition: ConditionOption = None,

@@ -170,7 +170,7 @@ def _invoke_without_root(command: str, config: Path, tmp_path: Path) -> tuple[in
     return exit_code, output, system_exit
 
 
-@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize("command", ["check", "run", "robust"])
 def test_an_unreadable_file_exits_2_naming_it(command: str):
     folder = Path(tempfile.mkdtemp())  # not under pytest's tmp_path, whose parents only root may enter
     try:
