@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.config import Scenario
-from sim.summary import ClaimSummary, Distribution, Summary
+from sim.summary import ClaimSummary, Distribution, Side, Summary
 from sim.text import (
     CLAIM_COLUMNS,
     RATIO_CLAIM_COLUMNS,
@@ -148,6 +148,37 @@ def _title_width(console: Console, title: str) -> int:
     return min(len(title), TITLE_WIDTH, console.width)
 
 
+def _printed_if_fits(console: Console, wide: Table, title: str) -> bool:
+    """Print ``wide`` if it fits the console (True); else print ``title``, which heads the blocks to come (False)."""
+    if _fits(console, wide):
+        console.print(wide)
+        return True
+    console.print(Text(title, style="bold"))
+    return False
+
+
+def _sides_across(
+    table: Table,
+    sides: Sequence[tuple[str, Side]],
+    names: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    *,
+    drop_empty: bool = False,
+) -> Table:
+    """A block's numbers in ``table``: ``names`` down, one column per side across (headed by the side when there
+    are two); ``cells`` holds each side's numbers in the order of ``names``. ``drop_empty`` leaves out a row
+    empty on every side."""
+    table.show_header = len(sides) > 1
+    table.add_column("", style="dim", no_wrap=True)
+    for tag, _ in sides:
+        table.add_column(tag, justify="right")
+    for row, name in enumerate(names):
+        values = [side_cells[row] for side_cells in cells]
+        if any(values) or not drop_empty:
+            table.add_row(name, *values)
+    return table
+
+
 def _side_by_side(console: Console, blocks: Sequence[RenderableType]) -> None:
     """Blocks in as many columns as the console holds (one at 80 columns), a blank line before each row."""
     console.print()
@@ -192,23 +223,15 @@ def _print_toll(summary: Summary, console: Console) -> None:
         for tag, side in sides:
             tags = [tag] if len(sides) > 1 else []
             wide.add_row(Text(label if tag == "prior" else ""), *tags, *_distribution_cells(side.quantities[index]))
-    if _fits(console, wide):
-        console.print(wide)
+    if _printed_if_fits(console, wide, title):
         return
-    console.print(Text(title, style="bold"))
     blocks = []
     for index, distribution in enumerate(summary.prior.quantities):
         label = summary.quantity_labels[distribution.name]
         block = _table(label)
         block.min_width = _title_width(console, label)
-        block.show_header = len(sides) > 1
-        block.add_column("", style="dim", no_wrap=True)
-        for tag, _ in sides:
-            block.add_column(tag, justify="right")
         cells = [_distribution_cells(side.quantities[index]) for _, side in sides]
-        for row, name in enumerate(statistics):
-            block.add_row(name, *(side_cells[row] for side_cells in cells))
-        blocks.append(block)
+        blocks.append(_sides_across(block, sides, statistics, cells))
     _side_by_side(console, blocks)
 
 
@@ -235,10 +258,8 @@ def _print_claims(summary: Summary, console: Console) -> None:
             texts = (label, claim_says(c), truth) if first else ("", "", "")
             tags = [tag] if len(sides) > 1 else []
             wide.add_row(Text(texts[0]), *tags, Text(texts[1]), Text(texts[2]), *claim_numbers(c))
-    if _fits(console, wide):
-        console.print(wide)
+    if _printed_if_fits(console, wide, title):
         return
-    console.print(Text(title, style="bold"))
     blocks = []
     for index, claim in enumerate(summary.prior.claims):
         about = Table.grid(padding=(0, 2))
@@ -246,15 +267,8 @@ def _print_claims(summary: Summary, console: Console) -> None:
         about.add_column()
         about.add_row("Says", Text(claim_says(claim)))
         about.add_row("Truth over", Text(summary.quantity_labels[claim.quantity]))
-        numbers = _table()
-        numbers.show_header = len(sides) > 1
-        numbers.add_column("", style="dim", no_wrap=True)
-        for tag, _ in sides:
-            numbers.add_column(tag, justify="right")
         cells = [claim_numbers(side.claims[index]) for _, side in sides]
-        for row, name in enumerate(CLAIM_COLUMNS):
-            if any(side_cells[row] for side_cells in cells):
-                numbers.add_row(name, *(side_cells[row] for side_cells in cells))
+        numbers = _sides_across(_table(), sides, CLAIM_COLUMNS, cells, drop_empty=True)
         block = Table.grid()
         block.min_width = _title_width(console, claim.label + " *")
         block.title = Text(claim.label + (" *" if claim.conditioned else ""), style="bold")
