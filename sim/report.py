@@ -19,9 +19,10 @@ import io
 import math
 import re
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sim import escape
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
@@ -508,40 +509,31 @@ def _results_table(summary: Summary) -> Table:
     return Table(headers, tuple(rows), numeric=tuple(range(2, len(headers))), text=(0,))
 
 
+def _side_rows(summary: Summary, scenario: Scenario, kind: str) -> Iterator[tuple[Inline, str, Any]]:
+    """Per claim of ``kind`` (``claims``, ``ratio_claims``) and side: the claim's linked label on its first (prior)
+    row and "" after it, the side's tag (empty without a posterior), and the side's summary of the claim."""
+    sides = summary.sides()
+    for index, claim in enumerate(getattr(summary.prior, kind)):
+        label = _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), _claim(scenario, claim.id).url)
+        for tag, side in sides:
+            yield label if tag == "prior" else "", tag if len(sides) > 1 else "", getattr(side, kind)[index]
+
+
 def _claims_table(summary: Summary, scenario: Scenario) -> Table:
     rows = []
-    sides = summary.sides()
-    for index, claim in enumerate(summary.prior.claims):
-        config = _claim(scenario, claim.id)
-        for tag, side in sides:
-            c = side.claims[index]
-            first = tag == "prior"
-            label = _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), config.url)
-            says = f" — says {claim_says(c)}; the truth over {summary.quantity_labels[c.quantity]}"
-            rows.append(((label, says) if first else "", tag if len(sides) > 1 else "", *claim_numbers(c)))
+    for label, tag, c in _side_rows(summary, scenario, "claims"):
+        says = f" — says {claim_says(c)}; the truth over {summary.quantity_labels[c.quantity]}"
+        rows.append(((label, says) if label else "", tag, *claim_numbers(c)))
     headers = ("Claim", "", *CLAIM_COLUMNS)
     return Table(headers, tuple(rows), numeric=(2, 3, 4, 5, 6), text=(0,))
 
 
 def _ratio_claims_table(summary: Summary, scenario: Scenario) -> Table:
     """Ratio claims ("about a third killed"): what each says and the ratio's distribution, prior and posterior."""
-    rows = []
-    sides = summary.sides()
-    for index, claim in enumerate(summary.prior.ratio_claims):
-        config = _claim(scenario, claim.id)
-        for tag, side in sides:
-            c = side.ratio_claims[index]
-            first = tag == "prior"
-            rows.append(
-                (
-                    _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), config.url)
-                    if first
-                    else "",
-                    tag if len(sides) > 1 else "",
-                    ratio_says(c) if first else "",
-                    *ratio_numbers(c, conditioned=len(summary.condition_on)),
-                )
-            )
+    rows = [
+        (label, tag, ratio_says(c) if label else "", *ratio_numbers(c, conditioned=len(summary.condition_on)))
+        for label, tag, c in _side_rows(summary, scenario, "ratio_claims")
+    ]
     headers = ("Claim", "", "Says", *RATIO_CLAIM_COLUMNS)
     return Table(headers, tuple(rows), numeric=(3, 4, 5, 6))
 
