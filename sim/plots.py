@@ -21,6 +21,7 @@ import math
 import textwrap
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -304,17 +305,7 @@ def plot_glance(summary: Summary) -> Figure:
             ax.plot(prior.value, row, "D", color="white", markeredgecolor=CLAIM_COLOUR, markersize=7, zorder=6)
             ax.plot(prior.value, row, "D", color=CLAIM_COLOUR, markersize=3, zorder=7)
         plausible = 2.5 <= prior.percentile.value <= 97.5
-        ax.annotate(
-            _glance_verdict(prior, posterior),
-            xy=(1, row),
-            xycoords=("axes fraction", "data"),
-            xytext=(8, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=7,
-            fontweight="normal" if plausible else "bold",
-            annotation_clip=False,
-        )
+        _margin_note(ax, _glance_verdict(prior, posterior), row, gap=8, fontweight="normal" if plausible else "bold")
     labels = [f"{_wrap(c.label, 30)}\n{_wrap(_scope_words(summary, c), 30)}" for c in claims]
     ax.set_yticks(range(len(claims)), labels, fontsize=7)
     ax.set_ylim(len(claims) - 0.5, -0.5)
@@ -701,6 +692,22 @@ def _forces_numbers(summary: Summary, scenario: Scenario, metric: str) -> list[l
     return out
 
 
+def _margin_note(ax: Axes, text: str, y: float, *, gap: float, **style: Any) -> None:
+    """``text`` in a column right of the panel at data height ``y``, ``gap`` points out, so the bars keep the
+    panel's whole width (the glance's verdicts, the forces' numbers)."""
+    ax.annotate(
+        text,
+        xy=(1, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(gap, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7,
+        annotation_clip=False,
+        **style,
+    )
+
+
 def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -> None:
     rows = _force_rows(scenario, metric)
     sides = _sides(summary)
@@ -715,18 +722,7 @@ def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -
             d = _distribution(side, name)
             y = number + (index - (len(sides) - 1) / 2) * spacing
             _strip(ax, d.eti, d.median.value, y=y, height=0.24, colour=colour)
-            # the numbers in a column right of the panel, so the bars keep the whole width
-            ax.annotate(
-                numbers[number][index],
-                xy=(1, y),
-                xycoords=("axes fraction", "data"),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7,
-                color=colour,
-                annotation_clip=False,
-            )
+            _margin_note(ax, numbers[number][index], y, gap=6, color=colour)
     ax.annotate(
         f"Median ({summary.levels[-1]:.0%})",
         xy=(1, 1),
