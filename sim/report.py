@@ -26,8 +26,7 @@ from typing import Any
 
 from sim import escape
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
-from sim.config import METRIC_NOUNS as CONFIG_METRIC_NOUNS
-from sim.config import Claim, Scenario
+from sim.config import METRIC_NOUNS, Claim, Scenario
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
@@ -84,8 +83,9 @@ UNDER, OVER = 0.5, 2.0
 # A source's predictive tail probability below TINY is "only p", below UNLIKELY "unlikely".
 TINY, UNLIKELY = 1e-3, 0.05
 
+# A claim's relation and metric as its sentence says them: "at least 6,000 dead" (config.METRIC_NOUNS: in tables).
 RELATION_WORDS = {"eq": "", "ge": "at least ", "le": "at most ", "between": ""}
-METRIC_NOUNS = {
+METRIC_WORDS = {
     "killed": "dead",
     "casualties": "casualties",
     "wounded": "wounded",
@@ -125,7 +125,7 @@ def _fold(ratio: float) -> str:
 
 def _scope_phrase(claim: ClaimSummary, scenario: Scenario) -> str:
     """``deaths across the whole deployment``, ``casualties (killed and wounded) among the 528th ...``."""
-    noun = "deaths" if claim.metric == "killed" else CONFIG_METRIC_NOUNS[claim.metric]
+    noun = "deaths" if claim.metric == "killed" else METRIC_NOUNS[claim.metric]
     group = scenario.group_of(claim.scope)
     if group is not None:
         return f"{noun} among {group.label}"
@@ -178,7 +178,7 @@ def claim_sentence(
     -------
     str
     """
-    noun = METRIC_NOUNS[claim.metric]
+    noun = METRIC_WORDS[claim.metric]
     about = "about " if claim.relation == "eq" and _claim(scenario, claim.id).rounding > 1 else ""
     figure = f"{about}{RELATION_WORDS[claim.relation]}{format_count(claim.value)} {noun}"
     if claim.said:
