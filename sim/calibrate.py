@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +26,7 @@ import typer
 
 from sim.config import load_scenario
 from sim.engine import default_workers, simulate
+from sim.processes import in_order
 from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary, summarize
 
 __all__ = ["BAND", "Calibration", "calibrate", "statistics"]
@@ -96,8 +96,8 @@ def statistics(summary: Summary) -> dict[Key, Value]:
     return out
 
 
-def _one_run(task: tuple[str, int, int, float]) -> dict[Key, Value]:
-    path, draws, seed, scale = task
+def _one_run(tasks: list[tuple[str, int, int, float]], index: int) -> dict[Key, Value]:
+    path, draws, seed, scale = tasks[index]
     stats = statistics(summarize(simulate(load_scenario(path), draws=draws, seed=seed, workers=1)))
     return {key: (value, mcse * scale, others) for key, (value, mcse, others) in stats.items()}
 
@@ -157,8 +157,7 @@ def calibrate(
     ``error_scale`` multiplies every error before the check (to show that the check can fail).
     """
     tasks = [(path, draws, first_seed + i, error_scale) for path in paths for i in range(seeds)]
-    with ProcessPoolExecutor(max_workers=workers or default_workers()) as pool:
-        results = list(pool.map(_one_run, tasks, chunksize=1))
+    results = list(in_order(_one_run, tasks, len(tasks), workers or default_workers()))
     out = []
     for index, path in enumerate(paths):
         runs = results[index * seeds : (index + 1) * seeds]
