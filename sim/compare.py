@@ -514,7 +514,7 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join([line(header), "| " + " | ".join(align) + " |", *(line(row) for row in rows)])
 
 
-def _provenance(entry: Entry) -> str:
+def _entry_line(entry: Entry) -> str:
     summary = entry.summary
     origin = "scenario file" if entry.kind == "config" else "run folder"
     return (
@@ -530,7 +530,7 @@ def to_markdown(comparison: Comparison) -> str:
         "",
         "**Scenarios**",
         "",
-        *(_provenance(entry) for entry in comparison.entries),
+        *(_entry_line(entry) for entry in comparison.entries),
         "",
         "**Total killed**",
         "",

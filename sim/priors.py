@@ -175,7 +175,8 @@ class PriorSpec:
         }
 
 
-def _number(params: Mapping[str, Any], key: str) -> float:
+def _parameter(params: Mapping[str, Any], key: str) -> float:
+    """Prior parameter ``key`` as a finite float (a TOML integer or float, not a boolean)."""
     value = params[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PriorError(f"must be a number, got {value!r}", key=key)
@@ -189,7 +190,7 @@ def _number(params: Mapping[str, Any], key: str) -> float:
 
 
 def _positive(params: Mapping[str, Any], key: str) -> float:
-    value = _number(params, key)
+    value = _parameter(params, key)
     if value <= 0:
         raise PriorError(f"must be > 0, got {value:g}", key=key)
     return value
@@ -260,7 +261,7 @@ def interval_of(params: Mapping[str, Any]) -> Interval | None:
         raise PriorError(
             "needs level, the probability inside [low, high] (e.g. level = 0.95 for a 95% interval)", key="ci"
         )
-    level = _number(params, "level")
+    level = _parameter(params, "level")
     if not 0 < level < 1:
         raise PriorError(
             f"must lie strictly between 0 and 1 (a probability: 0.95 for a 95% interval), got {level:g}", key="level"
@@ -276,7 +277,7 @@ def _pair(params: Mapping[str, Any], key: str, level: float) -> tuple[float, flo
     if not isinstance(value, list | tuple) or len(value) != 2:
         low, high = ((1 - level) / 2, (1 + level) / 2)
         raise PriorError(f"must be a pair [low, high] (the {_percent(low)} and {_percent(high)} percentiles)", key=key)
-    low, high = (_number({key: v}, key) for v in value)
+    low, high = (_parameter({key: v}, key) for v in value)
     if not low < high:
         raise PriorError(f"must be increasing, got [{low:g}, {high:g}]", key=key)
     return low, high
@@ -295,32 +296,32 @@ def _check_interval(distribution: Any, interval: Interval, family: str) -> Any:
 
 
 def _fixed(p: Mapping[str, Any]) -> Any:
-    return Discrete(np.array([_number(p, "value")]), np.array([1.0]))
+    return Discrete(np.array([_parameter(p, "value")]), np.array([1.0]))
 
 
 def _discrete(p: Mapping[str, Any]) -> Any:
     values = p["values"]
     if not isinstance(values, list) or not values:
         raise PriorError("must be a non-empty list of numbers", key="values")
-    xs = np.array([_number({"values": v}, "values") for v in values])
+    xs = np.array([_parameter({"values": v}, "values") for v in values])
     weights = p.get("weights", [1.0] * len(values))
     if not isinstance(weights, list) or len(weights) != len(values):
         raise PriorError(f"must be a list of {len(values)} numbers", key="weights")
-    ws = np.array([_number({"weights": w}, "weights") for w in weights])
+    ws = np.array([_parameter({"weights": w}, "weights") for w in weights])
     if np.any(ws < 0) or ws.sum() <= 0:
         raise PriorError("must be >= 0 with a positive sum", key="weights")
     return Discrete(xs, ws)
 
 
 def _uniform(p: Mapping[str, Any]) -> Any:
-    low, high = _number(p, "low"), _number(p, "high")
+    low, high = _parameter(p, "low"), _parameter(p, "high")
     if not low < high:
         raise PriorError(f"must be > low ({low:g}), got {high:g}", key="high")
     return stats.uniform(loc=low, scale=high - low)
 
 
 def _integer_uniform(p: Mapping[str, Any]) -> Any:
-    low, high = _number(p, "low"), _number(p, "high")
+    low, high = _parameter(p, "low"), _parameter(p, "high")
     for key, value in (("low", low), ("high", high)):
         if value != int(value):
             raise PriorError(f"must be a whole number, got {value:g}", key=key)
@@ -332,7 +333,7 @@ def _integer_uniform(p: Mapping[str, Any]) -> Any:
 
 
 def _three_point(p: Mapping[str, Any]) -> tuple[float, float, float]:
-    low, mode, high = _number(p, "low"), _number(p, "mode"), _number(p, "high")
+    low, mode, high = _parameter(p, "low"), _parameter(p, "mode"), _parameter(p, "high")
     if not low < high:
         raise PriorError(f"must be > low ({low:g}), got {high:g}", key="high")
     if not low <= mode <= high:
@@ -357,7 +358,7 @@ def _pert(p: Mapping[str, Any]) -> Any:
     """
     interval = interval_of(p)
     if interval is not None:
-        return _check_interval(_pert_from_interval(interval, _number(p, "mode")), interval, "PERT")
+        return _check_interval(_pert_from_interval(interval, _parameter(p, "mode")), interval, "PERT")
     low, mode, high = _three_point(p)
     width = high - low
     return stats.beta(1 + 4 * ((mode - low) / width), 1 + 4 * ((high - mode) / width), loc=low, scale=width)
@@ -396,11 +397,11 @@ def _normal(p: Mapping[str, Any]) -> Any:
         return stats.norm(
             loc=(interval.low + interval.high) / 2, scale=(interval.high - interval.low) / (2 * interval.z)
         )
-    mean, sd = _number(p, "mean"), _positive(p, "sd")
+    mean, sd = _parameter(p, "mean"), _positive(p, "sd")
     if "low" not in p and "high" not in p:
         return stats.norm(loc=mean, scale=sd)
-    low = _number(p, "low") if "low" in p else -math.inf
-    high = _number(p, "high") if "high" in p else math.inf
+    low = _parameter(p, "low") if "low" in p else -math.inf
+    high = _parameter(p, "high") if "high" in p else math.inf
     if not low < high:
         raise PriorError(f"must be > low ({low:g}), got {high:g}", key="high")
     return stats.truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
@@ -425,7 +426,7 @@ def _lognormal(p: Mapping[str, Any]) -> Any:
         sigma = math.sqrt(math.log1p((sd / mean) * (sd / mean)))
         mu = math.log(mean) - sigma * sigma / 2
     else:
-        mu, sigma = _number(p, "mu"), _positive(p, "sigma")
+        mu, sigma = _parameter(p, "mu"), _positive(p, "sigma")
     if not math.isfinite(sigma) or not LOG_RANGE[0] < mu < LOG_RANGE[1]:
         raise PriorError("gives a lognormal beyond the range of floating-point numbers")
     return stats.lognorm(s=sigma, scale=math.exp(mu))
@@ -498,7 +499,7 @@ def _logitnormal(p: Mapping[str, Any]) -> Any:
         low, high = special.logit([interval.low, interval.high])
         mu, sigma = (low + high) / 2, (high - low) / (2 * interval.z)
     else:
-        mu, sigma = _number(p, "mu"), _positive(p, "sigma")
+        mu, sigma = _parameter(p, "mu"), _positive(p, "sigma")
     return logitnorm(mu, sigma)
 
 
@@ -511,7 +512,7 @@ def _beta(p: Mapping[str, Any]) -> Any:
             )
         return _check_interval(_beta_from_interval(interval), interval, "beta")
     if "mean" in p:
-        mean, sd = _number(p, "mean"), _positive(p, "sd")
+        mean, sd = _parameter(p, "mean"), _positive(p, "sd")
         if not 0 < mean < 1:
             raise PriorError(f"must lie in (0, 1) for a beta, got {mean:g}", key="mean")
         concentration = mean * (1 - mean) / sd / sd - 1
@@ -666,7 +667,7 @@ def build_distribution(family: str, params: Mapping[str, Any]) -> Any:
             key="dist",
         )
     for key in params:
-        _number(params, key)
+        _parameter(params, key)
     allowed = [s.strip() for s in (generic.shapes or "").split(",") if s.strip()] + ["loc", "scale"]
     unknown = [key for key in params if key not in allowed]
     if unknown:

@@ -538,7 +538,7 @@ def _ratio_claims_table(summary: Summary, scenario: Scenario) -> Table:
     return Table(headers, tuple(rows), numeric=(3, 4, 5, 6))
 
 
-def _provenance(run: RunData) -> Table:
+def _manifest_table(run: RunData) -> Table:
     rows = []
     for key, value in run.manifest.items():
         if value is None or value == []:
@@ -640,7 +640,7 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
         _results_table(summary),
     ]
     blocks += _sources_blocks(scenario, sources)
-    blocks += [Heading(2, "Provenance", "provenance"), _provenance(run)]
+    blocks += [Heading(2, "Provenance", "provenance"), _manifest_table(run)]
     return blocks
 
 

@@ -23,7 +23,8 @@ class Axis:
     log: bool = False
 
 
-def _number(text: str, context: str) -> int | float:
+def _parse_number(text: str, context: str) -> int | float:
+    """A number typed on the command line (``3``, ``0.05``, ``1e4``): an int when written as one; finite."""
     text = text.strip()
     try:
         return int(text)
@@ -41,8 +42,8 @@ def _number(text: str, context: str) -> int | float:
 def _value(text: str, context: str) -> Value:
     parts = text.split(";")
     if len(parts) == 1:
-        return _number(parts[0], context)
-    return tuple(_number(part, context) for part in parts)
+        return _parse_number(parts[0], context)
+    return tuple(_parse_number(part, context) for part in parts)
 
 
 def _tidy(value: float) -> float:
@@ -56,7 +57,7 @@ def _parse_range(text: str, *, log: bool) -> tuple[Value, ...]:
     if len(fields) != 3:
         raise SensitivityError(f"{context}: write LOW:HIGH:STEPS, e.g. 0.02:0.3:8 (lists: 0.02;0.1:0.05;0.3:5)")
     low, high = (_value(f, context) for f in fields[:2])
-    steps = _number(fields[2], context)
+    steps = _parse_number(fields[2], context)
     if not isinstance(steps, int) or steps < 2:
         raise SensitivityError(f"{context}: STEPS must be a whole number >= 2, got {fields[2]!r}")
     if steps > MAX_GRID_POINTS:  # before the grid is built
