@@ -18,7 +18,6 @@ and sensitivity figures already live in their own modules.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -53,7 +52,17 @@ from sim.style import (
     styled,
 )
 from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
-from sim.text import FIGURE_TITLES, format_count, format_ratio, percentile_text, plural, prior_title, probability_text
+from sim.text import (
+    FIGURE_TITLES,
+    format_count,
+    format_ratio,
+    percentile_text,
+    plural,
+    prior_title,
+    probability_text,
+    shorten,
+    wrap,
+)
 
 __all__ = [
     "draw_figure",
@@ -94,14 +103,6 @@ def _sides(summary: Summary) -> list[tuple[str, Side, str, str]]:
 
 def _distribution(side: Side, name: str) -> Distribution:
     return next(d for d in side.quantities if d.name == name)
-
-
-def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
-
-
-def _shorten(text: str, width: int) -> str:
-    return textwrap.shorten(" ".join(text.split()), width, placeholder="…")
 
 
 def _footer(summary: Summary) -> str:
@@ -261,7 +262,7 @@ def _glance_verdict(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
     text = f"{verdict(prior)}\n({percentile_text(prior)})"
     if posterior is not None:
         text += f"\nposterior: {percentile_text(posterior)}"
-    return "\n".join(_wrap(line, 26) for line in text.split("\n"))
+    return "\n".join(wrap(line, 26) for line in text.split("\n"))
 
 
 @styled
@@ -306,7 +307,7 @@ def plot_glance(summary: Summary) -> Figure:
             ax.plot(prior.value, row, "D", color=CLAIM_COLOUR, markersize=3, zorder=7)
         plausible = 2.5 <= prior.percentile.value <= 97.5
         _margin_note(ax, _glance_verdict(prior, posterior), row, gap=8, fontweight="normal" if plausible else "bold")
-    labels = [f"{_wrap(c.label, 30)}\n{_wrap(_scope_words(summary, c), 30)}" for c in claims]
+    labels = [f"{wrap(c.label, 30)}\n{wrap(_scope_words(summary, c), 30)}" for c in claims]
     ax.set_yticks(range(len(claims)), labels, fontsize=7)
     ax.set_ylim(len(claims) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
@@ -339,7 +340,7 @@ LABEL_WIDTH = 34
 
 
 def _toll_label(prior: ClaimSummary, posterior: ClaimSummary | None) -> str:
-    text = f"{_wrap(prior.label, LABEL_WIDTH)}\n{format_count(prior.value)}: {percentile_text(prior)}"
+    text = f"{wrap(prior.label, LABEL_WIDTH)}\n{format_count(prior.value)}: {percentile_text(prior)}"
     if posterior is not None:
         text += f"\nposterior: {percentile_text(posterior)}"
     return text
@@ -397,7 +398,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
         ax.text(0.99, 0.45, f"P(0) = {zero:.2g}\n(not on a log axis)", transform=ax.transAxes, ha="right", fontsize=7)
     ax.set_ylabel("Relative probability")
     ax.set_xlabel(f"{_noun(name).capitalize()} (people, log scale)")
-    ax.set_title(_wrap(summary.quantity_labels[name], 38), fontsize=8.5)
+    ax.set_title(wrap(summary.quantity_labels[name], 38), fontsize=8.5)
 
 
 @styled
@@ -504,7 +505,7 @@ def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(_one_in_label))
     ax.set_ylabel(f"Chance that {short} ≥ x")
     ax.set_xlabel(f"x: {short} (people, log scale)")
-    ax.set_title(_wrap(summary.quantity_labels[name], 32), fontsize=8.5)
+    ax.set_title(wrap(summary.quantity_labels[name], 32), fontsize=8.5)
 
 
 def _tail_point(claim: ClaimSummary) -> tuple[float, bool]:
@@ -624,7 +625,7 @@ def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> 
         bbox=LABEL_BOX,
     )
     ax.set_xlabel("Claim ÷ truth (log scale)")
-    ax.set_title(_wrap(f"{prior.label} ({format_count(v)})", 42), fontsize=8)
+    ax.set_title(wrap(f"{prior.label} ({format_count(v)})", 42), fontsize=8)
 
 
 @styled
@@ -734,7 +735,7 @@ def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -
         color=MUTED_COLOUR,
         annotation_clip=False,
     )
-    ax.set_yticks(range(len(rows)), [_wrap(label, 26) for label, _ in rows])
+    ax.set_yticks(range(len(rows)), [wrap(label, 26) for label, _ in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     missing = " + missing" if any(force.missing is not None for force in scenario.forces) else ""
@@ -849,9 +850,9 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
         ax.stairs(np.diff(cumulative) / width, coarse, color=POSTERIOR_COLOUR, linewidth=1.3)
     ax.set_ylim(bottom=0)
     ax.set_yticks([])
-    ax.set_title(_wrap(prior_title(spec, scenario), 30), fontsize=7.5)
-    units = _wrap(spec.units or "units not given", 42)
-    source = _wrap(_source_line(spec), 44)
+    ax.set_title(wrap(prior_title(spec, scenario), 30), fontsize=7.5)
+    units = wrap(spec.units or "units not given", 42)
+    source = wrap(_source_line(spec), 44)
     ax.set_xlabel(f"{units}\n{source}", fontsize=6.5, color="#222222", linespacing=1.25)
     ax.tick_params(axis="x", labelsize=7)
 
@@ -868,7 +869,7 @@ def _source_line(spec: PriorSpec) -> str:
         return f"Source: {text}"
     ids = cited_ids(text)
     if not ids:
-        return f"Source: {_shorten(text, 90)} (see the table of priors)"
+        return f"Source: {shorten(text, 90, placeholder='…')} (see the table of priors)"
     more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
     return f"Source: {ids[0]}{more} (see the table of priors)"
 
@@ -973,7 +974,7 @@ def _dated_claims(ax: Axes, scenario: Scenario, metric: str, scope: tuple[str, .
                 color=CLAIM_COLOUR,
                 marker=markers[claim.relation],
                 linestyle="",
-                label=_shorten(claim.label, 50),
+                label=shorten(claim.label, 50, placeholder="…"),
             )
         )
     return legend
@@ -1039,7 +1040,7 @@ def plot_over_time(
             locator = AutoDateLocator(maxticks=6)
             panel.xaxis.set_major_locator(locator)
             panel.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-            panel.set_title(_wrap(f"{_noun(name).capitalize()}: {forces} ({key})", 46), fontsize=8.5)
+            panel.set_title(wrap(f"{_noun(name).capitalize()}: {forces} ({key})", 46), fontsize=8.5)
         row[0].set_ylabel("Cumulative count (people)")
     return _finish(figure, summary, "over_time", grid=grid, panel_height=2.1, legend=legend)
 

@@ -13,7 +13,6 @@ it lists them.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from sim.style import (
     save_figure,
     styled,
 )
-from sim.text import format_count
+from sim.text import format_count, wrap
 
 __all__ = ["FIGURE_NAME", "plot_comparison", "write_comparison_figure"]
 
@@ -142,13 +141,9 @@ def _strips(ax: Axes, comparison: Comparison, row: float, high: float) -> None:
         )
 
 
-def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
-
-
 def _claim_label(ax: Axes, mark: _Mark) -> Text:
     """The label of a mark: rotated to read upwards, left of its line: the figure, whom it counts, the claims."""
-    lines = [f"{format_count(mark.value)} killed"] + [_wrap(label, LABEL_CHARACTERS) for label in mark.labels]
+    lines = [f"{format_count(mark.value)} killed"] + [wrap(label, LABEL_CHARACTERS) for label in mark.labels]
     text = ax.annotate(
         "\n".join(lines),
         xy=(mark.value, LABEL_TOP),
@@ -232,7 +227,7 @@ def plot_comparison(comparison: Comparison) -> Figure:
     note = f"Whom each scenario's total counts: {scopes}."
     if others:
         note += f" Not drawn, as they count more than the killed: {'; '.join(others)}."
-    ax.set_xlabel(f"{ax.get_xlabel()}\n\n{_wrap(note, 115)}", fontsize=7.5)
+    ax.set_xlabel(f"{ax.get_xlabel()}\n\n{wrap(note, 115)}", fontsize=7.5)
     figure.draw_without_rendering()
     lowest = _place_labels(ax, texts)
     top = bottom + (peak - bottom) / max(lowest - LABEL_CLEARANCE, 0.3)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from matplotlib.lines import Line2D
 
 from sim.robust import SIGMAS, ClaimRange, RobustResult, upper_bound
 from sim.style import CLAIM_COLOUR, MUTED_COLOUR, PALETTE, figure_style, frame, log_axis, new_figure, save_figure
+from sim.text import wrap
 
 __all__ = ["robustness_figure", "write_figures"]
 
@@ -70,7 +70,7 @@ def robustness_figure(result: RobustResult) -> object:
     families = [v.changes[0][1] if v.kind == "single" else None for v in result.variants]
     joint_index = {name: i for i, name in enumerate(v.name for v in result.variants if v.kind == "joint")}
     legend_rows = math.ceil((3 + len(set(families) - {None}) + len(joint_index)) / 2)
-    labels = ["\n".join(textwrap.wrap(r.label, LABEL_CHARACTERS, break_long_words=False)) or r.label for r in claims]
+    labels = [wrap(r.label, LABEL_CHARACTERS) for r in claims]
     rows = sum(max(ROW, LINE * (label.count("\n") + 1) + 0.05) for label in labels)
     height = TITLE_AND_FOOTER + LEGEND_ROW * legend_rows + AXIS_BAND + rows
     figure, axes = new_figure(WIDTH, height, ncols=len(sides), sharey=True, squeeze=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from sim.sensitivity import (
     point_statistics,
 )
 from sim.style import PALETTE, POSTERIOR_COLOUR, PRIOR_COLOUR, count_formatter, figure_style, new_figure, save_figure
-from sim.text import format_compact, input_label
+from sim.text import format_compact, input_label, shorten, wrap
 
 __all__ = ["sobol_figure", "sweep_figure", "tornado_figure", "write_figures"]
 
@@ -58,7 +57,7 @@ DECADE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 def _note_height(note: str) -> float:
     """Height in inches of the note under the axes (wrapped at 125 characters, 7 pt), 0 without one."""
-    return (_wrap(note, 125).count("\n") + 1) * 7 * 1.3 / 72 + 0.08 if note else 0.0
+    return (wrap(note, 125).count("\n") + 1) * 7 * 1.3 / 72 + 0.08 if note else 0.0
 
 
 def _frame(figure: Figure, *, title: str, subtitle: str, footer: str, note: str = "") -> None:
@@ -68,7 +67,7 @@ def _frame(figure: Figure, *, title: str, subtitle: str, footer: str, note: str 
     """
     height = figure.get_figheight()
     band = FOOTER_BAND + _note_height(note)
-    note = _wrap(note, 125) if note else ""
+    note = wrap(note, 125) if note else ""
     with figure_style():
         figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
         figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED, ha="left", va="top")
@@ -90,13 +89,9 @@ def _metadata(provenance: Provenance, title: str) -> dict[str, str]:
     }
 
 
-def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(" ".join(text.split()), width, break_long_words=False)) or text
-
-
 def _title(text: str) -> str:
     """A title that fits on one line of a 7-inch figure."""
-    return textwrap.shorten(text, TITLE_CHARACTERS, placeholder="…")
+    return shorten(text, TITLE_CHARACTERS, placeholder="…")
 
 
 NOISE_LABELS = {
@@ -240,7 +235,7 @@ def sweep_figure(result: SweepResult) -> Figure:
             )
             note = " — 0 at every point" if never else ""
             claim_handles.append(
-                Line2D([], [], color=colour, marker="o", linestyle="", label=_wrap(claim.label + note, 48))
+                Line2D([], [], color=colour, marker="o", linestyle="", label=wrap(claim.label + note, 48))
             )
             for c in range(len(combos)):
                 for s, (side, _, _) in enumerate(sides):
@@ -298,7 +293,7 @@ def sweep_figure(result: SweepResult) -> Figure:
         if categories is not None:
             bottom.set_xticks(x, categories, rotation=30 if len(categories) > 5 else 0)
         axis_label = result.axis_labels[0] if result.axis_labels else first.path
-        bottom.set_xlabel(_wrap(axis_label.replace(first.path, name_of(first.path)), 110))
+        bottom.set_xlabel(wrap(axis_label.replace(first.path, name_of(first.path)), 110))
     title = f"Sweep of {name_of(first.path)}" + (f" × {' × '.join(name_of(a.path) for a in others)}" if others else "")
     _frame(figure, title=_title(title), subtitle=result.provenance.title, footer=result.provenance.footer())
     return figure
@@ -409,7 +404,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                     color="white" if inside else MUTED,
                 )
         ax.axvline(baseline, color="#222222", linewidth=1)
-        ax.set_yticks(range(len(bars)), [_wrap(name_of(b.path), 40) for b in reversed(bars)])
+        ax.set_yticks(range(len(bars)), [wrap(name_of(b.path), 40) for b in reversed(bars)])
         ax.set_ylim(-0.7, len(bars) - 0.3)
         ax.grid(axis="y", visible=False)
         if logarithmic:
@@ -422,7 +417,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
             result.output_label if result.statistic == "median" else f"P({result.output.removeprefix('claim:')} true)"
         )
         scale = ", log scale" if logarithmic else ""
-        ax.set_xlabel(_wrap(f"{what}, {side}{scale}; baseline {format_compact(result.baseline)}", 100))
+        ax.set_xlabel(wrap(f"{what}, {side}{scale}; baseline {format_compact(result.baseline)}", 100))
         ax.legend(
             handles=[
                 Patch(color=LOW_COLOUR, alpha=0.85, label=f"{result.low:.0%} quantile"),
@@ -490,13 +485,13 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
                 fontsize=7,
                 color=MUTED,
             )
-        ax.set_yticks(y, [_wrap(name_of(result.inputs[i]), 40) for i in order])
+        ax.set_yticks(y, [wrap(name_of(result.inputs[i]), 40) for i in order])
         ax.set_xlim(min(0.0, float(np.min(ix.first_interval[0, j])) - 0.02), 1.12)
         ax.set_ylim(-0.7, count - 0.3)
         ax.grid(axis="y", visible=False)
         ax.axvline(0, color="#222222", linewidth=0.8)
         claims = f" (the truth behind {', '.join(spec.claims)})" if spec.claims and spec.source is None else ""
-        ax.set_xlabel(_wrap(f"share of the variance of {spec.name}{claims}", 60))
+        ax.set_xlabel(wrap(f"share of the variance of {spec.name}{claims}", 60))
         ax.legend(loc="lower right")
     _frame(
         figure,

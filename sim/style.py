@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 import math
-import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,8 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.transforms import ScaledTranslation
+
+from sim.text import shorten
 
 __all__ = [
     "CLAIM_COLOUR",
@@ -157,7 +158,7 @@ def frame(
     with figure_style():
         figure.text(0.01, 1, title, fontsize=11, fontweight="bold", va="top", transform=inches(-0.08))
         figure.text(0.01, 1, subtitle, fontsize=8.5, color=MUTED_COLOUR, va="top", transform=inches(-0.34))
-        footer = textwrap.shorten(footer, _fitting_characters(width - 0.2, 6.5), placeholder=" …")
+        footer = shorten(footer, _fitting_characters(width - 0.2, 6.5))
         figure.text(0.01, 0, footer, fontsize=6.5, color=MUTED_COLOUR, va="bottom", transform=inches(0.06))
         if legend:
             columns = _legend_columns([str(h.get_label()) for h in legend], width)

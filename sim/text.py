@@ -61,6 +61,7 @@ __all__ = [
     "reading_text",
     "shorten",
     "warning_probability",
+    "wrap",
 ]
 
 IMPLIED_RATIO = "claim ÷ truth"
@@ -314,9 +315,16 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def shorten(text: str, width: int) -> str:
-    """``text`` on one line, cut at a word to at most ``width`` characters with an ellipsis if it was longer."""
-    return textwrap.shorten(" ".join(text.split()), width, placeholder=" …")
+def shorten(text: str, width: int, *, placeholder: str = " …") -> str:
+    """``text`` on one line, cut at a word to at most ``width`` characters with ``placeholder`` if it was longer
+    (figures, short of room, use ``"…"``)."""
+    return textwrap.shorten(" ".join(text.split()), width, placeholder=placeholder)
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` characters broken at spaces (a run of white space counts as one, a
+    word longer than ``width`` keeps a line to itself): figure titles, labels and notes; ``text`` without words."""
+    return "\n".join(textwrap.wrap(" ".join(text.split()), width, break_long_words=False)) or text
 
 
 def reading_text(c: ClaimSummary) -> str:
