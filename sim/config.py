@@ -1018,7 +1018,7 @@ def _read_claim(
         return None
     low, high = bounds  # type: ignore[assignment]
     head = (claim_id, label, relation, metric, value, upper, scope, source)
-    return _claim(reader, table, path, head, notes, low=low, high=high, rounding=rounding, interval=interval)
+    return _build_claim(reader, table, path, head, notes, low=low, high=high, rounding=rounding, interval=interval)
 
 
 def _read_interval(
@@ -1144,7 +1144,7 @@ def _ratio_claim(
     low, high = bounds
     numerator, denominator = ratio  # type: ignore[misc]
     head = (claim_id, reader.string(table, path, "label", claim_id), relation, numerator, value, upper, scope, source)
-    return _claim(
+    return _build_claim(
         reader,
         table,
         path,
@@ -1187,7 +1187,7 @@ def _claim_bounds(
     return reading
 
 
-def _claim(
+def _build_claim(
     reader: _Reader,
     table: Mapping[str, Any],
     path: str,
