@@ -43,6 +43,7 @@ from sim.style import (
     POSTERIOR_COLOUR,
     PRIOR_COLOUR,
     SOURCE_COLOUR,
+    axis_fraction,
     count_formatter,
     fit_panels,
     frame,
@@ -243,11 +244,6 @@ def _claims_of(summary: Summary, name: str) -> list[tuple[ClaimSummary, ClaimSum
     return sorted(((c, p) for c, p in pairs if c.quantity == name), key=lambda pair: pair[0].value)
 
 
-def _fraction(value: float, low: float, high: float) -> float:
-    """Where ``value`` sits on a log axis from ``low`` to ``high``, from 0 to 1."""
-    return math.log(value / low) / math.log(high / low)
-
-
 def _noun(name: str) -> str:
     metric = name.partition("@")[0].partition("[")[0]
     return "killed" if metric == "killed" else METRIC_NOUNS[metric]
@@ -380,7 +376,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
         offset = 0.04 + sum(heights[:order])
         ax.axvline(prior.value, color=CLAIM_COLOUR, linewidth=0.9, linestyle="--", zorder=4)
         ax.plot(prior.value, top, marker="v", color=CLAIM_COLOUR, markersize=5, clip_on=False, zorder=5)
-        left = _fraction(prior.value, low, high) < 0.5
+        left = axis_fraction(prior.value, (low, high), logarithmic=True) < 0.5
         ax.annotate(
             _toll_label(prior, posterior),
             xy=(prior.value, 1 - offset / panel_height),
@@ -613,7 +609,7 @@ def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> 
     _strips(ax, rows, top)
     ax.axvline(1, color=CLAIM_COLOUR, linewidth=0.9, zorder=4)
     ax.xaxis.set_major_formatter(FuncFormatter(_ratio_tick))
-    right = _fraction(1.0, low, high) < 0.5
+    right = axis_fraction(1.0, (low, high), logarithmic=True) < 0.5
     ax.text(
         0.98 if right else 0.02,
         0.985,

@@ -29,7 +29,16 @@ from sim.sensitivity import (
     Value,
     point_statistics,
 )
-from sim.style import PALETTE, POSTERIOR_COLOUR, PRIOR_COLOUR, count_formatter, figure_style, new_figure, save_figure
+from sim.style import (
+    PALETTE,
+    POSTERIOR_COLOUR,
+    PRIOR_COLOUR,
+    axis_fraction,
+    count_formatter,
+    figure_style,
+    new_figure,
+    save_figure,
+)
 from sim.text import format_compact, input_label, shorten, wrap
 
 __all__ = ["sobol_figure", "sweep_figure", "tornado_figure", "write_figures"]
@@ -313,14 +322,6 @@ def _value_text(value: Value) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _fraction(value: float, limits: tuple[float, float], logarithmic: bool) -> float:
-    """Where ``value`` sits between the axis limits, from 0 (left) to 1 (right)."""
-    low, high = limits
-    if logarithmic:
-        return math.log(value / low) / math.log(high / low)
-    return (value - low) / (high - low)
-
-
 def _decade_axis(ax: Axes, limits: tuple[float, float]) -> None:
     """A log x axis with at most about six labelled decades, evenly stepped (1, 2, 5, 10, 20, 50, ... decades)."""
     ax.set_xscale("log")
@@ -371,7 +372,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
     with figure_style():
         for row, bar in enumerate(bars):
             y = len(bars) - 1 - row
-            left = _fraction(baseline, limits, logarithmic) > 1 - 2 * EDGE
+            left = axis_fraction(baseline, limits, logarithmic) > 1 - 2 * EDGE
             for offset, output, pinned, colour in (
                 (0.18, bar.low_output, bar.low_input, LOW_COLOUR),
                 (-0.18, bar.high_output, bar.high_input, HIGH_COLOUR),
@@ -389,7 +390,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                 end = limits[0] if floored else output
                 ax.barh(y + offset, end - baseline, left=baseline, height=0.34, color=colour, alpha=0.85)
                 rightwards = end >= baseline
-                position, start = _fraction(end, limits, logarithmic), _fraction(baseline, limits, logarithmic)
+                position, start = axis_fraction(end, limits, logarithmic), axis_fraction(baseline, limits, logarithmic)
                 near_edge = position < EDGE if not rightwards else position > 1 - EDGE
                 inside = near_edge and abs(position - start) > LONG_BAR
                 ahead = rightwards != inside

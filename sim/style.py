@@ -36,6 +36,7 @@ __all__ = [
     "POSTERIOR_COLOUR",
     "PRIOR_COLOUR",
     "SOURCE_COLOUR",
+    "axis_fraction",
     "count_formatter",
     "figure_style",
     "fit_panels",
@@ -292,6 +293,14 @@ def interval_alphas(levels: Sequence[float]) -> dict[float, float]:
 def count_formatter() -> mticker.Formatter:
     """Tick labels for counts: thousands separators, no scientific notation."""
     return mticker.FuncFormatter(lambda x, _pos: f"{x:,.0f}" if x >= 1 or x == 0 else f"{x:g}")
+
+
+def axis_fraction(value: float, limits: tuple[float, float], logarithmic: bool) -> float:
+    """Where ``value`` sits between an axis' ``limits`` (log or linear), from 0 (left) to 1 (right)."""
+    low, high = limits
+    if logarithmic:
+        return math.log(value / low) / math.log(high / low)
+    return (value - low) / (high - low)
 
 
 def log_axis(axis: Axis, low: float, high: float, *, counts: bool = True) -> None:
