@@ -43,7 +43,7 @@ from sim.inference import ConditioningError
 from sim.keypaths import Settings, with_settings
 from sim.results import ResultsError, load_run
 from sim.storage import write_atomic
-from sim.summary import ClaimSummary, Distribution, Probability, Side, Summary, summarize
+from sim.summary import ClaimSummary, Distribution, Side, Summary, json_number, summarize
 from sim.text import CLAIM_COLUMNS, IMPLIED_RATIO, RELATION_SYMBOLS, claim_numbers, format_count, format_range
 
 __all__ = [
@@ -572,21 +572,13 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _finite(value: float | None) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
-def _probability(p: Probability) -> dict[str, Any]:
-    return {"value": _finite(p.value), "mcse": _finite(p.mcse), "method": p.method}
-
-
 def _csv_rows(comparison: Comparison) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def add(section: str, scenario: str, side: str, name: str, statistic: str, value: float, **extra: Any) -> None:
         rows.append(
             {"section": section, "scenario": scenario, "side": side, "name": name, "statistic": statistic}
-            | {"value": _finite(value)}
+            | {"value": json_number(value)}
             | extra
         )
 
@@ -594,17 +586,19 @@ def _csv_rows(comparison: Comparison) -> list[dict[str, Any]]:
         for side_name, side in entry.sides:
             toll = entry.toll(side_name)
             add("toll", entry.name, side_name, TOLL, "ess", side.ess)
-            add("toll", entry.name, side_name, TOLL, "median", toll.median.value, mcse=_finite(toll.median.mcse))
+            add("toll", entry.name, side_name, TOLL, "median", toll.median.value, mcse=json_number(toll.median.mcse))
             for iv in toll.eti:
                 for end, value, mcse in (("low", iv.low, iv.low_mcse), ("high", iv.high, iv.high_mcse)):
-                    add("toll", entry.name, side_name, TOLL, f"eti_{end}", value, level=iv.level, mcse=_finite(mcse))
+                    add(
+                        "toll", entry.name, side_name, TOLL, f"eti_{end}", value, level=iv.level, mcse=json_number(mcse)
+                    )
     for group in comparison.claims:
         for row in group.rows:
             for side_name, claim in (("prior", row.prior), ("posterior", row.posterior)):
                 if claim is None:
                     continue
                 statistics: list[tuple[str, float, dict[str, Any]]] = [
-                    (name, getattr(claim, name).value, {"mcse": _finite(getattr(claim, name).mcse)})
+                    (name, getattr(claim, name).value, {"mcse": json_number(getattr(claim, name).mcse)})
                     for name in ("percentile", "probability")
                 ]
                 statistics += [
@@ -637,20 +631,22 @@ def _csv_value(value: Any) -> Any:
 
 def _toll_json(distribution: Distribution, ess: float) -> dict[str, Any]:
     return {
-        "ess": _finite(ess),
-        "median": _finite(distribution.median.value),
-        "mean": _finite(distribution.mean.value),
-        "eti": [{"level": iv.level, "low": _finite(iv.low), "high": _finite(iv.high)} for iv in distribution.eti],
+        "ess": json_number(ess),
+        "median": json_number(distribution.median.value),
+        "mean": json_number(distribution.mean.value),
+        "eti": [
+            {"level": iv.level, "low": json_number(iv.low), "high": json_number(iv.high)} for iv in distribution.eti
+        ],
     }
 
 
 def _claim_json(claim: ClaimSummary) -> dict[str, Any]:
     return {
         "conditioned": claim.conditioned,
-        "percentile": _probability(claim.percentile),
-        "probability": _probability(claim.probability),
-        "implied_ratio_median": _finite(claim.implied_ratio_median),
-        "implied_ratio_95": [_finite(claim.implied_ratio.low), _finite(claim.implied_ratio.high)],
+        "percentile": claim.percentile.to_dict(),
+        "probability": claim.probability.to_dict(),
+        "implied_ratio_median": json_number(claim.implied_ratio_median),
+        "implied_ratio_95": [json_number(claim.implied_ratio.low), json_number(claim.implied_ratio.high)],
     }
 
 

@@ -41,7 +41,7 @@ from sim.engine import simulate
 from sim.inference import ConditioningError
 from sim.priors import INTERVAL_FAMILIES, Interval, PriorError, PriorSpec, build_distribution, interval_of
 from sim.sensitivity import Provenance, table_csv
-from sim.summary import Probability, Summary, summarize
+from sim.summary import Probability, Summary, json_number, summarize
 
 __all__ = [
     "CLASS_FAMILIES",
@@ -202,8 +202,8 @@ class RobustResult:
                         "variant": variant.name,
                         "kind": variant.kind,
                         "changes": "; ".join(f"{path}={family}" for path, family in variant.changes),
-                        "value": None if value is None else _finite(value.value),
-                        "mcse": None if value is None else _finite(value.mcse),
+                        "value": None if value is None else json_number(value.value),
+                        "mcse": None if value is None else json_number(value.mcse),
                         "method": None if value is None else value.method,
                     }
                 )
@@ -263,14 +263,8 @@ def _sort_bound(p: Probability) -> float:
     return bound if math.isfinite(bound) else math.inf
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def _probability(p: Probability | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    return {"value": _finite(p.value), "mcse": _finite(p.mcse), "method": p.method}
+    return None if p is None else p.to_dict()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ __all__ = [
     "SourceSummary",
     "Summary",
     "ess_warning",
+    "json_number",
     "name_list",
     "said_once",
     "summarize",
@@ -121,6 +122,15 @@ class Probability:
     value: float
     mcse: float
     method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON holds it: ``value``, ``mcse`` (each :func:`json_number`) and ``method``."""
+        return {"value": json_number(self.value), "mcse": json_number(self.mcse), "method": self.method}
+
+
+def json_number(value: float | None) -> float | None:
+    """A number as sim's JSON and CSV hold it: a float, or None (null, an empty cell) for None, NaN and ±∞."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -402,7 +412,7 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
+        return json_number(value)
     if isinstance(value, np.integer):
         return int(value)
     return value

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +26,7 @@ from sim.manifest import production
 from sim.sensitivity.axes import Axis
 from sim.sensitivity.points import PointResult, point_statistics, point_warnings
 from sim.storage import write_folder
+from sim.summary import json_number
 
 __all__ = [
     "Provenance",
@@ -87,10 +87,6 @@ def table_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
     return buffer.getvalue()
-
-
-def _plain(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
 
 
 class Tables:
@@ -206,9 +202,9 @@ class TornadoResult(Tables):
                 "side": self.side,
                 "statistic": self.statistic,
                 "baseline": self.baseline,
-                "low_output": _plain(bar.low_output),
-                "high_output": _plain(bar.high_output),
-                "swing": _plain(bar.swing),
+                "low_output": json_number(bar.low_output),
+                "high_output": json_number(bar.high_output),
+                "swing": json_number(bar.swing),
             }
             for bar in self.bars
         ]
