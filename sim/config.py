@@ -59,6 +59,7 @@ __all__ = [
     "Scenario",
     "Simulation",
     "Source",
+    "join_key",
     "load_scenario",
     "parse_scenario",
     "resolve_condition",
@@ -368,22 +369,22 @@ class _Reader:
         for key in data:
             if key not in allowed:
                 suggestion = did_you_mean(key, allowed)
-                self.fail(_join(path, key), f"unknown key; {suggestion}allowed: {', '.join(allowed)}")
+                self.fail(join_key(path, key), f"unknown key; {suggestion}allowed: {', '.join(allowed)}")
 
     def string(
         self, data: Mapping[str, Any], path: str, key: str, default: str | None = None, *, required: bool = False
     ) -> str | None:
         if key not in data:
             if required:
-                self.fail(_join(path, key), "is required (a string)")
+                self.fail(join_key(path, key), "is required (a string)")
             return default
         value = data[key]
         if not isinstance(value, str):
-            self.fail(_join(path, key), f"must be a string, got {_kind(value)}")
+            self.fail(join_key(path, key), f"must be a string, got {_kind(value)}")
             return default
         problem = _text_problem(value)
         if problem:
-            self.fail(_join(path, key), problem)
+            self.fail(join_key(path, key), problem)
             return default
         return value
 
@@ -400,9 +401,9 @@ class _Reader:
     ) -> float | None:
         if key not in data:
             if required:
-                self.fail(_join(path, key), "is required (a number)")
+                self.fail(join_key(path, key), "is required (a number)")
             return default
-        return self.value(data[key], _join(path, key), integer=integer, check=check, default=default)
+        return self.value(data[key], join_key(path, key), integer=integer, check=check, default=default)
 
     def value(
         self,
@@ -459,17 +460,17 @@ class _Reader:
             return None
         family = data.get("dist")
         if not isinstance(family, str):
-            self.fail(_join(path, "dist"), "is required: the distribution's family name (a string)")
+            self.fail(join_key(path, "dist"), "is required: the distribution's family name (a string)")
             return None
         metadata = {key: data[key] for key in PRIOR_METADATA if key in data}
         for key, value in metadata.items():
             if not isinstance(value, str):
-                self.fail(_join(path, key), f"must be a string, got {_kind(value)}")
+                self.fail(join_key(path, key), f"must be a string, got {_kind(value)}")
         params = {k: v for k, v in data.items() if k != "dist" and k not in PRIOR_METADATA}
         try:
             distribution = build_distribution(family, params)
         except PriorError as error:
-            self.fail(_join(path, error.key) if error.key and not bare else path, str(error))
+            self.fail(join_key(path, error.key) if error.key and not bare else path, str(error))
             return None
         problem = domain.problem(family, distribution)
         if problem:
@@ -555,7 +556,8 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} ({value!r})"
 
 
-def _join(path: str, key: str | int) -> str:
+def join_key(path: str, key: str | int) -> str:
+    """The key path of ``key`` under ``path``: ``forces.combat``, ``claims[2]``, ``forces`` (at the top)."""
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-from sim.config import ConfigError, Problem, Scenario, parse_scenario
+from sim.config import ConfigError, Problem, Scenario, join_key, parse_scenario
 from sim.suggest import nearest
 
 __all__ = [
@@ -49,20 +49,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _walk(node: Any, path: str, out: dict[str, str]) -> None:
     if isinstance(node, dict):
         if path and "dist" in node:
             out[path] = "prior"
         for key, value in node.items():
-            _walk(value, _join(path, key), out)
+            _walk(value, join_key(path, key), out)
     elif isinstance(node, list) and node:
         if all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in node):
             for item in node:
-                _walk(item, _join(path, item["id"]), out)
+                _walk(item, join_key(path, item["id"]), out)
         elif all(isinstance(item, dict) for item in node):  # tables by position: a force's phases[i]
             for index, item in enumerate(node):
                 _walk(item, f"{path}[{index}]", out)
