@@ -131,7 +131,7 @@ class Entry:
 
     def toll(self, side: str) -> Distribution:
         """The summary of the total killed on ``side``."""
-        return next(d for d in dict(self.sides)[side].quantities if d.name == TOLL)
+        return dict(self.sides)[side].quantity(TOLL)
 
     def toll_pmf(self, side: str) -> np.ndarray:
         """The probability mass function of the total killed on ``side``, over 0, 1, 2, ..."""

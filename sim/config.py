@@ -329,6 +329,9 @@ class Scenario:
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)
 
+    def claim(self, claim_id: str) -> Claim:
+        return next(claim for claim in self.claims if claim.id == claim_id)
+
     def lineage(self, source_id: str) -> tuple[str, ...]:
         """The source and those it derives from, in turn: ``(C, B, A)`` for A <- B <- C (A derives from none)."""
         chain = [source_id]

@@ -276,7 +276,7 @@ def _median(summary: Summary, name: str, side: str = "posterior") -> str:
 def _claim_summary(summary: Summary, claim_id: str, side: str = "posterior") -> ClaimSummary:
     chosen = summary.posterior if side == "posterior" else summary.prior
     assert chosen is not None
-    return next(c for c in chosen.claims if c.id == claim_id)
+    return chosen.claim(claim_id)
 
 
 def _ratio(value: float) -> str:

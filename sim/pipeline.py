@@ -235,7 +235,7 @@ class Run:
         for label, side in (("prior", summary.prior), ("posterior", summary.posterior)):
             if side is None:
                 continue
-            killed = next(q for q in side.quantities if q.name == "killed")
+            killed = side.quantity("killed")
             interval = next((i for i in killed.eti if abs(i.level - 0.95) < 1e-9), killed.eti[-1])
             rows.append(
                 f"<tr><td>{label}</td><td>{killed.median.value:,.0f}</td>"

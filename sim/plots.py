@@ -52,7 +52,7 @@ from sim.style import (
     new_figure,
     styled,
 )
-from sim.summary import ClaimSummary, Distribution, Interval, Probability, Side, Summary
+from sim.summary import ClaimSummary, Interval, Probability, Side, Summary
 from sim.text import (
     FIGURE_TITLES,
     format_count,
@@ -100,10 +100,6 @@ def _sides(summary: Summary) -> list[tuple[str, Side, str, str]]:
         label = f"Posterior: conditioned on {plural(n, 'claim')}"
         out.append(("posterior", summary.posterior, POSTERIOR_COLOUR, label))
     return out
-
-
-def _distribution(side: Side, name: str) -> Distribution:
-    return next(d for d in side.quantities if d.name == name)
 
 
 def _footer(summary: Summary) -> str:
@@ -289,13 +285,13 @@ def plot_glance(summary: Summary) -> Figure:
     points = [c.value for c in claims if c.value > 0]
     for _key, side, *_ in sides:
         for c in claims:
-            iv = _distribution(side, c.quantity).eti[-1]
+            iv = side.quantity(c.quantity).eti[-1]
             points += [max(iv.low, 1.0), max(iv.high, 1.0)]
     log_axis(ax.xaxis, min(points) / 2, max(points) * 2)
     spacing = 0.26
     for row, (prior, posterior) in enumerate(zip(claims, posteriors, strict=True)):
         for index, (_key, side, colour, _label) in enumerate(sides):
-            d = _distribution(side, prior.quantity)
+            d = side.quantity(prior.quantity)
             y = row + (index - (len(sides) - 1) / 2) * spacing
             _strip(ax, d.eti, d.median.value, y=y, height=0.2, colour=colour)
         if prior.value > 0:
@@ -369,7 +365,7 @@ def _toll_panel(ax: Axes, summary: Summary, name: str, panel_height: float) -> N
     top = peak / max(free * (1 + below) - below, 0.2) if claims else peak * 1.15
     rows = []
     for _key, side, colour, _label in sides:
-        d = _distribution(side, name)
+        d = side.quantity(name)
         rows.append((d.eti, d.median.value, colour))
     _strips(ax, rows, top)
     for order, (prior, posterior) in enumerate(claims):
@@ -597,7 +593,7 @@ def _ratio_panel(ax: Axes, summary: Summary, scenario: Scenario, index: int) -> 
         peak = max(peak, _ratio_prior(ax, spec, low, high))
     rows = []
     for _key, side, colour, _label in sides:
-        d = _distribution(side, prior.quantity)
+        d = side.quantity(prior.quantity)
         ratios = [
             Interval(iv.level, v / iv.high if iv.high else math.inf, v / iv.low if iv.low else math.inf, 0, 0)
             for iv in d.eti
@@ -682,7 +678,7 @@ def _forces_numbers(summary: Summary, scenario: Scenario, metric: str) -> list[l
     for _label, name in _force_rows(scenario, metric):
         row = []
         for _key, side, *_ in _sides(summary):
-            d = _distribution(side, name)
+            d = side.quantity(name)
             iv = d.eti[-1]
             row.append(f"{format_count(d.median.value)} ({format_count(iv.low)}–{format_count(iv.high)})")
         out.append(row)
@@ -708,7 +704,7 @@ def _margin_note(ax: Axes, text: str, y: float, *, gap: float, **style: Any) -> 
 def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -> None:
     rows = _force_rows(scenario, metric)
     sides = _sides(summary)
-    widest = [_distribution(side, name).eti[-1] for _label, name in rows for _key, side, *_ in sides]
+    widest = [side.quantity(name).eti[-1] for _label, name in rows for _key, side, *_ in sides]
     low = min(max(iv.low, 1.0) for iv in widest) / 1.6
     high = max(max(iv.high, 2.0) for iv in widest) * 1.6
     log_axis(ax.xaxis, low, high)
@@ -716,7 +712,7 @@ def _forces_panel(ax: Axes, summary: Summary, scenario: Scenario, metric: str) -
     numbers = _forces_numbers(summary, scenario, metric)
     for number, (_label, name) in enumerate(rows):
         for index, (_key, side, colour, _side_label) in enumerate(sides):
-            d = _distribution(side, name)
+            d = side.quantity(name)
             y = number + (index - (len(sides) - 1) / 2) * spacing
             _strip(ax, d.eti, d.median.value, y=y, height=0.24, colour=colour)
             _margin_note(ax, numbers[number][index], y, gap=6, color=colour)

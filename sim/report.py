@@ -26,7 +26,7 @@ from typing import Any
 
 from sim import escape
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
-from sim.config import METRIC_NOUNS, Claim, Scenario
+from sim.config import METRIC_NOUNS, Scenario
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
@@ -179,7 +179,7 @@ def claim_sentence(
     str
     """
     noun = METRIC_WORDS[claim.metric]
-    about = "about " if claim.relation == "eq" and _claim(scenario, claim.id).rounding > 1 else ""
+    about = "about " if claim.relation == "eq" and scenario.claim(claim.id).rounding > 1 else ""
     figure = f"{about}{RELATION_WORDS[claim.relation]}{format_count(claim.value)} {noun}"
     if claim.said:
         figure = f"“{claim.said}” (read as {reading_text(claim)} {noun})"
@@ -243,10 +243,6 @@ def claim_sentence(
                 f"(leave-one-out){verdict}."
             )
     return " ".join(sentences)
-
-
-def _claim(scenario: Scenario, claim_id: str) -> Claim:
-    return next(c for c in scenario.claims if c.id == claim_id)
 
 
 def _levels_text(levels: Sequence[float]) -> str:
@@ -514,7 +510,7 @@ def _side_rows(summary: Summary, scenario: Scenario, kind: str) -> Iterator[tupl
     row and "" after it, the side's tag (empty without a posterior), and the side's summary of the claim."""
     sides = summary.sides()
     for index, claim in enumerate(getattr(summary.prior, kind)):
-        label = _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), _claim(scenario, claim.id).url)
+        label = _link(claim.label + (" (conditioned on)" if claim.conditioned else ""), scenario.claim(claim.id).url)
         for tag, side in sides:
             yield label if tag == "prior" else "", tag if len(sides) > 1 else "", getattr(side, kind)[index]
 

@@ -262,6 +262,14 @@ class Side:
     ratio_claims: tuple[RatioClaimSummary, ...] = ()
     """Claims about a ratio of two metrics (``ratio = {numerator, denominator}``)."""
 
+    def quantity(self, name: str) -> Distribution:
+        """The distribution of quantity ``name`` (``killed``, ``casualties[combat]``, ...)."""
+        return next(d for d in self.quantities if d.name == name)
+
+    def claim(self, claim_id: str) -> ClaimSummary:
+        """The summary of claim ``claim_id``."""
+        return next(c for c in self.claims if c.id == claim_id)
+
 
 @dataclass(frozen=True)
 class Summary:

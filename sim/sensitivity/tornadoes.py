@@ -37,8 +37,8 @@ def _output_value(summary: Summary, output: str, side: str) -> float:
         return math.nan
     if output.startswith("claim:"):
         claim_id = output.removeprefix("claim:")
-        return next(c for c in chosen.claims if c.id == claim_id).probability.value
-    return next(d for d in chosen.quantities if d.name == output).median.value
+        return chosen.claim(claim_id).probability.value
+    return chosen.quantity(output).median.value
 
 
 def tornado(
@@ -122,7 +122,7 @@ def tornado(
 
     bars.sort(key=lambda bar: -swing(bar) if math.isfinite(bar.swing) else math.inf)
     if output.startswith("claim:"):
-        claim = next(c for c in reference.claims if c.id == output.removeprefix("claim:"))
+        claim = reference.claim(output.removeprefix("claim:"))
         label, statistic = f"P(claim true): {claim.label}", "probability"
     else:
         label, statistic = f"median {quantity_label(reference, output)}", "median"
