@@ -25,8 +25,8 @@ import numpy as np
 import typer
 
 from sim.config import load_scenario
-from sim.engine import default_workers, simulate
-from sim.processes import in_order
+from sim.engine import simulate
+from sim.processes import cores, in_order
 from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary, summarize
 
 __all__ = ["BAND", "Calibration", "calibrate", "statistics"]
@@ -157,7 +157,7 @@ def calibrate(
     ``error_scale`` multiplies every error before the check (to show that the check can fail).
     """
     tasks = [(path, draws, first_seed + i, error_scale) for path in paths for i in range(seeds)]
-    results = list(in_order(_one_run, tasks, len(tasks), workers or default_workers()))
+    results = list(in_order(_one_run, tasks, len(tasks), workers or cores()))
     out = []
     for index, path in enumerate(paths):
         runs = results[index * seeds : (index + 1) * seeds]

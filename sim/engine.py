@@ -806,11 +806,6 @@ class SimulationResult:
     """Per ordered pair of conditioned claims ``(j, k)``, the sums of ``j`` given ``k``, merged over the chunks."""
 
 
-def default_workers() -> int:
-    """The machine's cores available to this process (:func:`sim.processes.cores`)."""
-    return cores()
-
-
 def simulate(
     scenario: Scenario,
     *,
@@ -856,7 +851,7 @@ def simulate(
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     plan = plan_simulation(scenario, draws=draws, seed=seed, chunk_size=chunk_size, condition_on=condition_on)
-    workers = default_workers() if workers is None else workers
+    workers = cores() if workers is None else workers
     started = time.perf_counter()
     prior = Sums()
     posterior: Sums | None = Sums(log_scale=-math.inf) if plan.condition_on else None

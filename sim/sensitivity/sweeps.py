@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from sim.config import Scenario
 from sim.defaults import GRID_LIMIT
-from sim.engine import default_workers
 from sim.keypaths import Settings, document_of, parameter_paths, with_settings
 from sim.limits import MAX_GRID_POINTS
+from sim.processes import cores
 from sim.sensitivity.axes import Axis
 from sim.sensitivity.points import DEFAULT_DRAWS, Progress, SensitivityError, check_output, run_points, run_scenario
 from sim.sensitivity.results import Provenance, SweepResult
@@ -93,7 +93,7 @@ def sweep(
         condition_on,
         grid,
         size,
-        workers=default_workers() if workers is None else workers,
+        workers=cores() if workers is None else workers,
         progress=progress,
     )
     condition = reference.condition_on if condition_on is None else condition_on

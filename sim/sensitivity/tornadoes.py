@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from sim.config import Scenario
-from sim.engine import default_workers
 from sim.keypaths import Settings
+from sim.processes import cores
 from sim.sensitivity.points import (
     DEFAULT_DRAWS,
     Progress,
@@ -101,7 +101,7 @@ def tornado(
         condition_on,
         tasks,
         len(tasks),
-        workers=default_workers() if workers is None else workers,
+        workers=cores() if workers is None else workers,
         progress=progress,
     )
     condition = reference.condition_on if condition_on is None else condition_on
