@@ -680,7 +680,7 @@ class _Tails:
         if hits == 0 and conditional.mcse == 0 and min(conditional.value, 1 - conditional.value) == 0:
             # no draw, and no conditional estimate, reached the point (e.g. a phase the estimator does not
             # integrate drives this tail): the rule-of-three bound, never a bare 0
-            return Probability(float(round(conditional.value)), 3 / self.weights.ess, "bound")
+            return _rule_of_three(conditional.value, self.weights.ess)
         return conditional
 
     def _frequency(self, terms: dict[int, float], constant: float) -> Probability:
@@ -693,7 +693,7 @@ class _Tails:
         ess = self.weights.ess
         if not self.conditional and min(value, 1 - value) * ess < 1:
             # less than one effective draw on one side: a bound (rule of three), not an estimate or a certainty
-            return Probability(float(round(value)), 3 / ess if ess > 0 else math.nan, "bound")
+            return _rule_of_three(value, ess)
         mcse = weighted_se(g, self.pmf, self.pmf2) if _errors_defined(ess) else math.nan
         return Probability(value, mcse, "empirical")
 
@@ -792,7 +792,13 @@ def _at_resolution(p: Probability, ess: float) -> Probability:
     """A mean of likelihoods that no draw supports: the rule-of-three bound, never a bare 0."""
     if p.value > 0 or ess <= 0:
         return p
-    return Probability(0.0, 3 / ess, "bound")
+    return _rule_of_three(0.0, ess)
+
+
+def _rule_of_three(value: float, ess: float) -> Probability:
+    """The bound where less than one effective draw falls on one side: ``round(value)`` (0 or 1), and as its error
+    the 95% upper limit ``3/ESS`` of the side no draw reached (the rule of three; NaN without an ESS)."""
+    return Probability(float(round(value)), 3 / ess if ess > 0 else math.nan, "bound")
 
 
 def _claims(
@@ -895,7 +901,7 @@ def _frequency(weights: _Weights, sums: Mean) -> Probability:
     draw falls on one side."""
     p = _mean(sums)
     if math.isfinite(p.value) and min(p.value, 1 - p.value) * weights.ess < 1:
-        return Probability(float(round(p.value)), 3 / weights.ess if weights.ess > 0 else math.nan, "bound")
+        return _rule_of_three(p.value, weights.ess)
     return Probability(p.value, p.mcse, "empirical")
 
 
