@@ -43,7 +43,7 @@ from sim.limits import (
     MAX_SOURCES,
 )
 from sim.priors import PriorError, PriorSpec, build_distribution, is_degenerate
-from sim.suggest import did_you_mean
+from sim.suggest import did_you_mean, unknown_name
 
 __all__ = [
     "METRICS",
@@ -911,8 +911,7 @@ def _read_groups(reader: _Reader, data: Any, force_ids: list[str]) -> list[Group
             continue
         unknown = [f for f in value if f not in force_ids]
         for name in unknown:
-            suggestion = did_you_mean(name, force_ids)
-            reader.fail(path, f"unknown force {name!r}; {suggestion}forces: {', '.join(force_ids)}")
+            reader.fail(path, unknown_name("force", name, force_ids, "forces"))
         if len(set(value)) != len(value):
             reader.fail(path, "lists a force twice")
         if unknown or len(set(value)) != len(value):
@@ -949,8 +948,7 @@ def _read_claim(
     reader.keys(table, path, CLAIM_KEYS)
     relation = reader.string(table, path, "relation", "eq")
     if relation not in RELATIONS:
-        suggestion = did_you_mean(str(relation), RELATIONS)
-        reader.fail(f"{path}.relation", f"unknown relation {relation!r}; {suggestion}allowed: {', '.join(RELATIONS)}")
+        reader.fail(f"{path}.relation", unknown_name("relation", relation, RELATIONS))
         relation = None
     ratio = _read_ratio(reader, table, path, has_casualties) if "ratio" in table else None
     if ratio is not None and "metric" in table:
@@ -1063,8 +1061,7 @@ def _read_interval(
 def _read_metric(reader: _Reader, metric: Any, path: str, has_casualties: bool) -> str | None:
     """A metric name (:data:`METRICS`) the scenario models, or None after a problem."""
     if metric not in METRICS:
-        suggestion = did_you_mean(str(metric), METRICS)
-        reader.fail(path, f"unknown metric {metric!r}; {suggestion}allowed: {', '.join(METRICS)}")
+        reader.fail(path, unknown_name("metric", metric, METRICS))
         return None
     if metric in ("casualties", "wounded", "died_of_wounds") and not has_casualties:
         reader.fail(
@@ -1246,8 +1243,7 @@ def _check_derivations(reader: _Reader, sources: list[Source]) -> None:
             reader.fail(where, "a source cannot derive from itself")
             continue
         if parent_id not in by_id:
-            suggestion = did_you_mean(parent_id, by_id)
-            reader.fail(where, f"unknown source {parent_id!r}; {suggestion}sources: {', '.join(by_id)}")
+            reader.fail(where, unknown_name("source", parent_id, list(by_id), "sources"))
             continue
         path, current = [source.id], parent_id
         while current is not None and current in by_id and current not in path:
@@ -1300,8 +1296,7 @@ def _check_supersedes(reader: _Reader, claims: list[Claim]) -> None:
             if earlier == claim.id:
                 reader.fail(where, "a claim cannot supersede itself")
             elif earlier not in by_id:
-                suggestion = did_you_mean(earlier, by_id)
-                reader.fail(where, f"unknown claim {earlier!r}; {suggestion}claims: {', '.join(by_id)}")
+                reader.fail(where, unknown_name("claim", earlier, list(by_id), "claims"))
             elif by_id[earlier].source != claim.source:
                 reader.fail(
                     where,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["did_you_mean", "nearest"]
+__all__ = ["did_you_mean", "nearest", "unknown_name"]
 
 
 def nearest(word: str, choices: Iterable[str], *, n: int = 1, cutoff: float = 0.6) -> list[str]:
@@ -17,3 +17,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"did you mean 'x'? "`` for the choice closest to ``word``, or ``""`` when none is close."""
     hint = nearest(word, choices)
     return f"did you mean '{hint[0]}'? " if hint else ""
+
+
+def unknown_name(kind: str, name: object, choices: Sequence[str], listed: str = "allowed") -> str:
+    """How sim refuses a name it does not know: ``unknown metric 'kiled'; did you mean 'killed'? allowed: killed,
+    casualties, ...`` (``listed`` names the list of valid ones)."""
+    return f"unknown {kind} {name!r}; {did_you_mean(str(name), choices)}{listed}: {', '.join(choices)}"

@@ -20,7 +20,7 @@ from sim.inference import ConditioningError
 from sim.keypaths import Settings, Value, describe, with_settings
 from sim.model import quantities_of
 from sim.processes import worker_pool
-from sim.suggest import did_you_mean
+from sim.suggest import unknown_name
 from sim.summary import Summary, name_list, summarize
 
 __all__ = [
@@ -211,5 +211,4 @@ def check_output(scenario: Scenario, output: str, *, quantities_only: bool = Fal
     if quantities_only:
         names = tuple(n for n in names if not n.startswith("claim:"))
     if output not in names:
-        suggestion = did_you_mean(output, names)
-        raise SensitivityError(f"unknown output {output!r}; {suggestion}outputs: {', '.join(names)}")
+        raise SensitivityError(unknown_name("output", output, names, "outputs"))
