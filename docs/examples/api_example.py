@@ -22,7 +22,7 @@ def main(folder: Path, draws: int) -> None:
 
     # The typed summary: prior predictive and posterior, each quantity's median and intervals.
     for name, side in run.summary.sides():
-        killed = next(q for q in side.quantities if q.name == "killed")
+        killed = side.quantity("killed")  # side.claim("<id>") finds a claim the same way
         interval = next(i for i in killed.eti if i.level == 0.95)
         print(f"{name:9s} killed: median {killed.median.value:,.0f}, 95% {interval.low:,.0f}-{interval.high:,.0f}")
 
