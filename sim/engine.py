@@ -84,6 +84,9 @@ def subsample_size(n: int) -> int:
 
 
 HISTOGRAM_BINS = 2048
+TRUTH_BINS = 2**21
+"""Values ``0..TRUTH_BINS − 1`` of a sourced claim's toll are tallied one per bin (:attr:`Sums.truths`, at most 16 MB
+per quantity and side); the predictive tails of the draws beyond are evaluated per draw."""
 TIMELINE_BINS = 1024
 """Most bins of a timeline tally: enough for the fan chart's quantiles (to 1/1024 of the range)."""
 RATIO_LOGIT_RANGE = 40.0
@@ -159,6 +162,12 @@ class Plan:
 
     def quantity(self, claim: Claim) -> Quantity:
         return claim_quantity(self.quantities, claim)
+
+    @property
+    def predictive_claims(self) -> tuple[Claim, ...]:
+        """The claims with a report ``R`` whose predictive tails ``P(R ≤ v)``, ``P(R ≥ v)`` the run estimates:
+        those with a source, not about a ratio."""
+        return tuple(c for c in self.scenario.claims if c.source is not None and not c.is_ratio)
 
 
 def claim_quantity(quantities: tuple[Quantity, ...], claim: Claim) -> Quantity:
@@ -430,9 +439,14 @@ class Sums(Rescaled):
     """Prior only: per quantity, the cross products Σ aᵢ·bᵢ of its tail estimates (in ``Plan.quantity_tails``
     order, flattened)."""
     at_most: dict[str, Mean] = field(default_factory=dict)
-    """Per sourced claim, P(R ≤ v | T) for its report R (exact given T) over every draw."""
+    """Per sourced claim, P(R ≤ v | T) for its report R (exact given T) over every draw: in a chunk, over the
+    draws whose toll is beyond :data:`TRUTH_BINS`; after the run, over all (:func:`_predictive_means`)."""
     at_least: dict[str, Mean] = field(default_factory=dict)
     """Per sourced claim, P(R ≥ v | T)."""
+    truths: dict[str, Tally] = field(default_factory=dict)
+    """Per quantity of a sourced claim, its values below :data:`TRUTH_BINS` tallied one per bin (Σw and Σw² per
+    value): the predictive tails are functions of the toll, evaluated once per value at the end of the run
+    (:func:`_predictive_means`), which then empties this."""
     reported: dict[str, Tally] = field(default_factory=dict)
     """Per sourced claim, the tally of its report R = round(ρ·T) on the subsample, in bins of ``Plan.report_widths``."""
     likelihoods: dict[str, Mean] = field(default_factory=dict)
@@ -642,9 +656,17 @@ def _accumulate(
         sums.counts[quantity.name] = _tally(
             draws.metric(quantity), weights, plan.count_bins[quantity.name], plan.bin_widths[quantity.name]
         )
-    for claim_id, values in tails.at_most.items():  # full length: all weights
-        sums.at_most[claim_id] = Mean.of(values, weights)
-        sums.at_least[claim_id] = Mean.of(tails.at_least[claim_id], weights)
+    for name in dict.fromkeys(plan.quantity(claim).name for claim in plan.predictive_claims):
+        values = metrics[name]
+        inside = None if values.max(initial=0) < TRUTH_BINS else values < TRUTH_BINS
+        if inside is None:
+            sums.truths[name] = Tally.of(values, weights)
+        else:
+            sums.truths[name] = Tally.of(values[inside], None if weights is None else weights[inside])
+    for claim_id, values in tails.at_most.items():  # the draws beyond TRUTH_BINS, with their weights
+        beyond = None if weights is None else weights[tails.beyond[claim_id]]
+        sums.at_most[claim_id] = Mean.of(values, beyond)
+        sums.at_least[claim_id] = Mean.of(tails.at_least[claim_id], beyond)
     for claim_id, values in tails.reported.items():  # the subsample's weights
         bins = plan.report_bins[claim_id]
         step = -(-bins // SQUARES_BINS)
@@ -682,8 +704,11 @@ class Tails:
     cdf: dict[Threshold, np.ndarray]
     """P(T ≤ x) or P(T > x) given each draw's other inputs, on the subsample."""
     at_most: dict[str, np.ndarray]
-    """Per sourced claim, P(R ≤ v | T) (exact given T) on every draw."""
+    """Per sourced claim, P(R ≤ v | T) (exact given T) on the draws whose toll is beyond :data:`TRUTH_BINS`
+    (those below are tallied, :attr:`Sums.truths`)."""
     at_least: dict[str, np.ndarray]
+    beyond: dict[str, np.ndarray]
+    """Per sourced claim, which draws those are (a boolean mask)."""
     reported: dict[str, np.ndarray]
     """Per sourced claim, a report R = round(ρ·T) on the subsample."""
 
@@ -694,19 +719,17 @@ def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], strea
     m = subsample_size(draws.n)
     sub = draws.take(m)
     by_name = {q.name: q for q in plan.quantities}
-    tails = Tails({}, {}, {}, {})
+    tails = Tails({}, {}, {}, {}, {})
     for threshold in plan.thresholds:
         quantity = by_name[threshold.quantity]
         tails.cdf[threshold] = conditional_cdf(
             scenario, sub, quantity, threshold.point, streams(threshold.stream), upper=threshold.upper
         )
-    for claim in scenario.claims:
-        if claim.source is None or claim.is_ratio:
-            continue
+    for claim in plan.predictive_claims:
         truth = metrics[plan.quantity(claim).name]
-        # exact given T and tabulated by T: cheap enough for every draw
-        exact = reported_tails if claim.interval is None else measured_tails
-        tails.at_most[claim.id], tails.at_least[claim.id] = exact(claim, truth, scenario)
+        # exact given T: evaluated once per value of T at the end of the run, per draw beyond TRUTH_BINS
+        beyond = tails.beyond[claim.id] = truth >= TRUTH_BINS
+        tails.at_most[claim.id], tails.at_least[claim.id] = _exact_tails(claim, truth[beyond], scenario)
         ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(
             size=m, random_state=streams(f"report:{claim.id}")
         )
@@ -714,6 +737,39 @@ def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], strea
             ratio = ratio * np.exp(interval_spread(claim)[1] * streams(f"report-error:{claim.id}").standard_normal(m))
         tails.reported[claim.id] = np.rint(ratio * truth[:m]).astype(np.int64)
     return tails
+
+
+def _exact_tails(claim: Claim, truth: np.ndarray, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """A sourced claim's ``P(R ≤ v | T)`` and ``P(R ≥ v | T)`` at each ``truth`` (its estimate's, for an interval
+    claim): :func:`sim.inference.reported_tails`, :func:`sim.intervals.measured_tails`."""
+    if not truth.size:
+        return np.zeros(0), np.zeros(0)
+    return (reported_tails if claim.interval is None else measured_tails)(claim, truth, scenario)
+
+
+def _predictive_means(plan: Plan, sums: Sums) -> None:
+    """Complete each sourced claim's ``at_most``/``at_least`` means from the tally of its toll, then drop it.
+
+    ``g(T) = P(R ≤ v | T)`` depends on the draw only through ``T``, so ``Σ_draws w·g(T) = Σ_t g(t)·Σ_{T=t} w`` and
+    likewise for ``Σw²·g`` and ``Σw²·g²``: the same sums as per draw, with ``g`` evaluated once per value the
+    run's tolls took instead of once per draw (in a different order of addition only).
+    """
+    for claim in plan.predictive_claims:
+        tally = sums.truths.get(plan.quantity(claim).name)
+        if tally is None:
+            continue
+        support = np.flatnonzero(tally.linear)
+        linear = tally.linear[support]
+        quadratic = linear if tally.quadratic is None else tally.quadratic[support]
+        values = _exact_tails(claim, support.astype(float), plan.scenario)
+        for kind, g in zip(("at_most", "at_least"), values, strict=True):
+            tallied = Mean(
+                np.array([linear.sum(), (linear * g).sum()]),
+                np.array([quadratic.sum(), (quadratic * g).sum(), (quadratic * g * g).sum()]),
+            )
+            means = getattr(sums, kind)
+            means[claim.id] = tallied if claim.id not in means else tallied.merge(means[claim.id], 1.0, 1.0)
+    sums.truths = {}
 
 
 def chunk_streams(seed: int, index: int) -> Streams:
@@ -872,6 +928,9 @@ def simulate(
                 reservoir_parts.setdefault(key, []).append(values)
         if progress is not None:
             progress(result.draws)
+    for sums in (prior, posterior):
+        if sums is not None:
+            _predictive_means(plan, sums)
     if posterior is not None and posterior.log_scale == -math.inf:
         raise ConditioningError(
             diagnose_contradiction(plan.conditioned_claims, support, plan.draws, scenario=plan.scenario)
