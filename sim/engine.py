@@ -60,6 +60,7 @@ __all__ = [
     "Mean",
     "Plan",
     "SimulationResult",
+    "SparseTally",
     "Sums",
     "Tally",
     "Threshold",
@@ -85,8 +86,9 @@ def subsample_size(n: int) -> int:
 
 HISTOGRAM_BINS = 2048
 TRUTH_BINS = 2**21
-"""Values ``0..TRUTH_BINS − 1`` of a sourced claim's toll are tallied one per bin (:attr:`Sums.truths`, at most 16 MB
-per quantity and side); the predictive tails of the draws beyond are evaluated per draw."""
+"""Values ``0..TRUTH_BINS − 1`` of a sourced claim's toll are tallied one per value (:attr:`Sums.truths`: a chunk's
+sparse, the run's at most 16 MB per quantity and side); the predictive tails of the draws beyond are evaluated per
+draw."""
 TIMELINE_BINS = 1024
 """Most bins of a timeline tally: enough for the fan chart's quantiles (to 1/1024 of the range)."""
 RATIO_LOGIT_RANGE = 40.0
@@ -382,6 +384,64 @@ class Tally(Weighted):
         return self
 
 
+@dataclass
+class SparseTally(Weighted):
+    """A (weighted) tally of whole numbers kept sparse while it is a chunk's: ``linear`` Σw and ``quadratic`` Σw²
+    (None with unit weights) at the values ``index`` (the chunk's distinct values, sorted), so that a chunk sends
+    as many numbers as it has distinct values, not as its values span; dense (at 0, 1, …; ``index`` None) once
+    merged."""
+
+    index: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, values: np.ndarray, weights: np.ndarray | None) -> SparseTally:
+        """The tally of ``values`` under ``weights`` (None: unit weights)."""
+        index, inverse = np.unique(values, return_inverse=True)
+        linear = np.bincount(inverse, weights=weights, minlength=index.size).astype(float)
+        quadratic = None if weights is None else np.bincount(inverse, weights=weights * weights, minlength=index.size)
+        return cls(linear, quadratic, index)
+
+    def nonzero(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The values with weight, their Σw and their Σw² (Σw again with unit weights)."""
+        index = np.arange(self.linear.size) if self.index is None else self.index
+        keep = self.linear > 0
+        linear = self.linear[keep]
+        return index[keep], linear, linear if self.quadratic is None else self.quadratic[keep]
+
+    def merge(self, other: Weighted, mine: float, theirs: float) -> SparseTally:
+        """``self·mine + other·theirs`` (squared for ``quadratic``), dense, in place on ``self``."""
+        assert isinstance(other, SparseTally)
+        index, linear, quadratic = (
+            (other.index, other.linear, other.quadratic)
+            if other.index is not None
+            else (np.arange(other.linear.size), other.linear, other.quadratic)
+        )
+        size = max(self._size(), int(index[-1]) + 1 if index.size else 0)
+        self.linear = self._dense(self.linear, size, mine)
+        self.linear[index] += linear * theirs
+        if self.quadratic is not None and quadratic is not None:
+            self.quadratic = self._dense(self.quadratic, size, mine * mine)
+            self.quadratic[index] += quadratic * (theirs * theirs)
+        self.index = None
+        return self
+
+    def _size(self) -> int:
+        if self.index is None:
+            return self.linear.size
+        return int(self.index[-1]) + 1 if self.index.size else 0
+
+    def _dense(self, values: np.ndarray, size: int, scale: float) -> np.ndarray:
+        """``values·scale`` at every value ``0..size − 1``."""
+        dense = np.zeros(size)
+        if self.index is None:
+            dense[: values.size] = values
+        else:
+            dense[self.index] = values
+        if scale != 1.0:
+            dense *= scale
+        return dense
+
+
 def _merge_value(current: Any, value: Any, mine: float, theirs: float, power: int) -> Any:
     """Merge one field of two :class:`Rescaled` accumulators (a dictionary key by key)."""
     if value is None:
@@ -443,7 +503,7 @@ class Sums(Rescaled):
     draws whose toll is beyond :data:`TRUTH_BINS`; after the run, over all (:func:`_predictive_means`)."""
     at_least: dict[str, Mean] = field(default_factory=dict)
     """Per sourced claim, P(R ≥ v | T)."""
-    truths: dict[str, Tally] = field(default_factory=dict)
+    truths: dict[str, SparseTally] = field(default_factory=dict)
     """Per quantity of a sourced claim, its values below :data:`TRUTH_BINS` tallied one per bin (Σw and Σw² per
     value): the predictive tails are functions of the toll, evaluated once per value at the end of the run
     (:func:`_predictive_means`), which then empties this."""
@@ -660,9 +720,9 @@ def _accumulate(
         values = metrics[name]
         inside = None if values.max(initial=0) < TRUTH_BINS else values < TRUTH_BINS
         if inside is None:
-            sums.truths[name] = Tally.of(values, weights)
+            sums.truths[name] = SparseTally.of(values, weights)
         else:
-            sums.truths[name] = Tally.of(values[inside], None if weights is None else weights[inside])
+            sums.truths[name] = SparseTally.of(values[inside], None if weights is None else weights[inside])
     for claim_id, values in tails.at_most.items():  # the draws beyond TRUTH_BINS, with their weights
         beyond = None if weights is None else weights[tails.beyond[claim_id]]
         sums.at_most[claim_id] = Mean.of(values, beyond)
@@ -758,9 +818,7 @@ def _predictive_means(plan: Plan, sums: Sums) -> None:
         tally = sums.truths.get(plan.quantity(claim).name)
         if tally is None:
             continue
-        support = np.flatnonzero(tally.linear)
-        linear = tally.linear[support]
-        quadratic = linear if tally.quadratic is None else tally.quadratic[support]
+        support, linear, quadratic = tally.nonzero()
         values = _exact_tails(claim, support.astype(float), plan.scenario)
         for kind, g in zip(("at_most", "at_least"), values, strict=True):
             tallied = Mean(

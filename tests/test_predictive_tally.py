@@ -125,3 +125,25 @@ def test_posterior_predictive_tail_against_enumeration(result):
             se = math.sqrt((prior * weight**2 * (g - target) ** 2).sum() / DRAWS) / (prior * weight).sum()
             assert abs(got.value - target) < Z * se, (claim_id, got, target, se)
             assert got.mcse == pytest.approx(se, rel=0.1), (claim_id, got, se)
+
+
+def test_sparse_tallies_merge_into_the_dense_tally_of_all_values():
+    """Chunks' sparse tallies, merged with rescaling, equal the bincount of every value (weights and squares)."""
+    rng = np.random.default_rng(3)
+    chunks = [rng.integers(low, low + 500, size=300) for low in (1_000, 0, 40_000, 20)]
+    weights = [rng.random(300) for _ in chunks]
+    scales = [1.0, 0.5, 2.0, 0.25]  # each chunk's sums stored divided by its scale, as Sums keep them
+    merged = engine.SparseTally.of(chunks[0], weights[0])
+    assert merged.linear.size == np.unique(chunks[0]).size  # sent sparse: one number per distinct value
+    for values, w, scale in zip(chunks[1:], weights[1:], scales[1:], strict=True):
+        merged.merge(engine.SparseTally.of(values, w / scale), 1.0, scale)
+    every, w = np.concatenate(chunks), np.concatenate(weights)
+    np.testing.assert_allclose(merged.linear, np.bincount(every, weights=w), rtol=1e-12)
+    np.testing.assert_allclose(merged.quadratic, np.bincount(every, weights=w * w), rtol=1e-12)
+    index, linear, quadratic = merged.nonzero()
+    np.testing.assert_array_equal(index, np.unique(every))
+    unit = engine.SparseTally.of(chunks[2], None).merge(engine.SparseTally.of(chunks[1], None), 1.0, 1.0)
+    index, linear, quadratic = unit.nonzero()
+    counts = np.bincount(np.concatenate(chunks[1:3]))
+    np.testing.assert_array_equal(linear, counts[index])
+    assert quadratic is linear and unit.quadratic is None
