@@ -55,7 +55,7 @@ def _adopt(run: RunData) -> None:
 
 
 def _draw(name: str, staging: Path) -> list[Path]:
-    """Draw figure ``name`` of the adopted run and save its PNG and SVG into ``staging``."""
+    """Draw figure ``name`` of the adopted run and save its PNG and compressed SVG (``.svgz``) into ``staging``."""
     from sim.plots import draw_figure
     from sim.style import provenance_metadata, save_figure
 
@@ -63,11 +63,11 @@ def _draw(name: str, staging: Path) -> list[Path]:
     run = _RUN
     title = f"{FIGURE_TITLES[name]} — {run.summary.title}"
     metadata = provenance_metadata(run.manifest, title=title, description=figure_caption(name, run))
-    return save_figure(draw_figure(run, name), staging / name, metadata=metadata)
+    return save_figure(draw_figure(run, name), staging / name, metadata=metadata, compressed=True)
 
 
 def write_figures(run: RunData, *, directory: Path | None = None, workers: int | None = None) -> list[Path]:
-    """Draw every applicable figure of a run and save it as PNG and SVG; return the files.
+    """Draw every applicable figure of a run and save it as PNG and SVG (gzip-compressed, ``.svgz``); return the files.
 
     Files go to ``directory`` (default ``<run>/figures``) through a temporary folder and
     ``os.replace``, so a reader never sees a half-written figure. Each PNG carries the

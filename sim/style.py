@@ -8,6 +8,7 @@ framed by :func:`frame` (a title, the scenario's title and a provenance footer) 
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -351,15 +352,19 @@ def provenance_metadata(manifest: Mapping[str, Any], *, title: str, description:
     return out
 
 
-def save_figure(figure: Figure, stem: str | Path, *, metadata: Mapping[str, str]) -> list[Path]:
+def save_figure(
+    figure: Figure, stem: str | Path, *, metadata: Mapping[str, str], compressed: bool = False
+) -> list[Path]:
     """Save ``stem.png`` (200 dpi, ``metadata`` in its text chunks) and ``stem.svg``; return the paths.
 
     The SVG carries the title and description (with the provenance keys appended) and no
-    date, so the same run gives the same bytes.
+    date, so the same run gives the same bytes. With ``compressed`` it is ``stem.svgz``: the
+    same SVG, gzip-compressed (no time in its header: the same bytes again), which browsers
+    and vector editors open as SVG, at about a sixth of the size.
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    png, svg = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")
+    png, svg = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + (".svgz" if compressed else ".svg"))
     provenance = "; ".join(f"{k.removeprefix('sim.')}={v}" for k, v in metadata.items() if k.startswith("sim."))
     svg_metadata = {
         "Creator": metadata.get("Software", "sim"),
@@ -372,7 +377,12 @@ def save_figure(figure: Figure, stem: str | Path, *, metadata: Mapping[str, str]
             figure.draw_without_rendering()  # lay out once, then keep that layout for both files
             figure.set_layout_engine("none")
         _save_png(figure, png, metadata={"Software": "sim", **dict(metadata)})
-        figure.savefig(svg, metadata=svg_metadata)
+        if compressed:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="svg", metadata=svg_metadata)
+            svg.write_bytes(gzip.compress(buffer.getvalue(), compresslevel=9, mtime=0))
+        else:
+            figure.savefig(svg, metadata=svg_metadata)
     return [png, svg]
 
 

@@ -9,6 +9,7 @@ line breaks and other control characters as spaces and the ends stripped, and no
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 import unicodedata
@@ -198,7 +199,7 @@ def _check_figures(run: Path, title: str) -> None:
     for png in pngs:
         with Image.open(png) as image:
             assert _words(title) in _words(image.text["Title"])
-    svg = (run / "figures" / "toll.svg").read_text(encoding="utf-8")
+    svg = gzip.decompress((run / "figures" / "toll.svgz").read_bytes()).decode("utf-8")
     shown = html.unescape(" ".join(re.findall(r">([^<]*)<", svg)))
     assert _words(title) in _words(shown)
 
