@@ -21,7 +21,16 @@ from typer.testing import CliRunner
 import sim
 from sim.cli import app
 from sim.report import display_png
-from sim.results import RESERVOIR_KEPT, SINGLE_PRECISION, load_run, pack_distributions, unpack_distributions
+from sim.results import (
+    RESERVOIR_KEPT,
+    SINGLE_PRECISION,
+    ResultsError,
+    _arrays,
+    _npz,
+    load_run,
+    pack_distributions,
+    unpack_distributions,
+)
 
 runner = CliRunner()
 
@@ -98,10 +107,47 @@ def test_the_folder_reads_back_exactly(written):
         expected = values.astype(np.float32).astype(np.float64) if name in single and "/edges" not in name else values
         assert np.array_equal(data.summary.distributions[name], expected), name
     with zipfile.ZipFile(small / "distributions.npz") as archive:
-        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
-    with np.load(small / "distributions.npz") as stored:  # prior pmfs are stored as their whole counts
-        assert stored["prior/killed"].dtype == np.uint32 and stored["~counts/prior/killed"].tolist() == [24_000]
-        assert stored["posterior/killed"].dtype == np.float32
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_LZMA}
+    with np.load(small / "distributions.npz") as stored:  # prior pmfs are stored as their whole counts, shuffled
+        assert str(stored["~bytes/prior/killed"]) == "<u4" and stored["~counts/prior/killed"].tolist() == [24_000]
+        assert stored["prior/killed"].dtype == np.uint8 and stored["prior/killed"].shape[0] == 4
+        assert str(stored["~bytes/posterior/killed"]) == "<f4"
+
+
+def test_arrays_are_stored_byte_shuffled_and_read_back_bit_for_bit(tmp_path):
+    """Every dtype round-trips through the byte shuffle; 2-D and text arrays are stored as they are; an archive
+    from before the shuffle (numpy's own deflate .npz) still reads; a shuffled array with a wrong dtype is refused."""
+    rng = np.random.default_rng(4)
+    arrays = {
+        "f8": rng.random(33),
+        "f4": rng.random(7).astype(np.float32),
+        "u4": rng.integers(0, 2**32, 20, dtype=np.uint32),
+        "i8": rng.integers(-(2**62), 2**62, 5),
+        "u1": np.arange(9, dtype=np.uint8),
+        "empty": np.zeros(0, dtype=np.int32),
+        "grid": rng.random((3, 4)),
+        "text": np.array("killed[a]"),
+    }
+    path = tmp_path / "distributions.npz"
+    path.write_bytes(_npz(arrays))
+    with np.load(path) as stored:
+        assert stored["f8"].dtype == np.uint8 and stored["f8"].shape == (8, 33) and str(stored["~bytes/f8"]) == "<f8"
+        assert "~bytes/grid" not in stored.files and "~bytes/u1" not in stored.files
+    for restored in (_arrays(path), _arrays(_old_npz(tmp_path, arrays))):
+        assert restored.keys() == arrays.keys()
+        for name, values in arrays.items():
+            assert restored[name].dtype == values.dtype and np.array_equal(restored[name], values), name
+    with zipfile.ZipFile(path, "a") as archive, archive.open("~bytes/grid.npy", "w") as stream:
+        np.lib.format.write_array(stream, np.array("<f8"))
+    with pytest.raises(ResultsError, match="not an array archive"):
+        _arrays(path)
+
+
+def _old_npz(folder: Path, arrays: dict[str, np.ndarray]) -> Path:
+    path = folder / "old" / "distributions.npz"
+    path.parent.mkdir()
+    np.savez_compressed(path, **arrays)
+    return path
 
 
 def test_the_reservoir_keeps_its_first_draws_and_every_column(written):
