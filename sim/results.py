@@ -18,7 +18,7 @@ import shutil
 import stat
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from sim.config import ConfigError, Scenario, parse_scenario
 from sim.engine import SimulationResult
 from sim.limits import MAX_FILE_BYTES
 from sim.manifest import production
+from sim.model import Quantity, quantity_named
 from sim.storage import StorageError, is_sim_made, write_folder
 from sim.summary import Summary
 
@@ -61,6 +62,7 @@ _SUPPORT = "~support/"
 _COUNTS = "~counts/"
 _SAME = "~same/"
 _SHUFFLED = "~bytes/"
+_SUM = "~sum/"
 SINGLE_PRECISION = ("posterior/", "posterior_input/")
 """Distributions stored as float32: sums of importance weights (posterior pmfs and input histograms), whose
 53-bit mantissas no lossless coder shrinks; the relative error of each value is at most 2**-24 (6e-8)."""
@@ -228,26 +230,69 @@ def unpack_distributions(packed: dict[str, np.ndarray]) -> dict[str, np.ndarray]
     return distributions
 
 
-def _compact(reservoir: dict[str, np.ndarray], kept: int | None) -> dict[str, np.ndarray]:
+def _compact(
+    reservoir: dict[str, np.ndarray], kept: int | None, sums: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, np.ndarray]:
     """The first ``kept`` draws of the reservoir (all when None) in 32-bit types, each column once.
 
     Counts stay exact below 2**31; inputs keep 7 significant digits. A column equal to an
     earlier one (``served[f]`` is ``forces.f.size`` when the size is a prior) is stored as
-    ``~same/<name>`` holding the earlier column's name; :func:`_expand` restores it.
+    ``~same/<name>`` holding the earlier column's name; a column ``sums`` names that equals the sum of its
+    members' columns exactly (a total over several forces) as ``~sum/<name>`` holding their names.
+    :func:`_expand` restores both.
     """
     compact: dict[str, np.ndarray] = {}
-    for name, values in reservoir.items():
-        column = values[:kept].astype(np.int32 if np.issubdtype(values.dtype, np.integer) else np.float32)
+    columns = {
+        name: values[:kept].astype(np.int32 if np.issubdtype(values.dtype, np.integer) else np.float32)
+        for name, values in reservoir.items()
+    }
+    sums = sums or {}
+    for name, column in columns.items():
+        members = sums.get(name, ())
+        parts = [columns[m] for m in members if m in columns and m not in sums and columns[m].dtype == np.int32]
+        exact = column.dtype == np.int32 and np.array_equal(np.sum(parts, axis=0, dtype=np.int64), column)
+        if members and len(parts) == len(members) and exact:
+            compact[_SUM + name] = np.array(members)
+            continue
         twin = next((k for k, v in compact.items() if v.dtype == column.dtype and np.array_equal(v, column)), None)
         compact[name if twin is None else _SAME + name] = column if twin is None else np.array(twin)
     return compact
 
 
 def _expand(stored: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The reservoir :func:`_compact` stored, with every column under its own name."""
+    """The reservoir :func:`_compact` stored, with every column under its own name.
+
+    Raises
+    ------
+    ValueError
+        A ``~same/`` or ``~sum/`` entry names a column the file does not hold.
+    """
+
+    def column(name: str) -> np.ndarray:
+        values = stored.get(name, stored.get(_SAME + name))
+        if values is None or values.dtype.kind == "U":
+            values = None if values is None else stored.get(str(values))
+        if values is None or values.dtype.kind not in "iuf":
+            raise ValueError(f"no column {name!r}")
+        return values
+
+    out: dict[str, np.ndarray] = {}
+    for name, values in stored.items():
+        if name.startswith(_SUM):
+            out[name.removeprefix(_SUM)] = np.sum(
+                [column(str(m)) for m in np.atleast_1d(values)], axis=0, dtype=np.int64
+            ).astype(np.int32)
+        else:
+            out[name.removeprefix(_SAME)] = column(name.removeprefix(_SAME))
+    return out
+
+
+def _column_sums(scenario: Scenario, quantities: tuple[Quantity, ...]) -> dict[str, tuple[str, ...]]:
+    """Each total over several forces (at no date), with its metric's columns for each of those forces."""
     return {
-        name.removeprefix(_SAME): stored[str(values)] if name.startswith(_SAME) else values
-        for name, values in stored.items()
+        q.name: tuple(quantity_named(scenario, q.metric, (force,)).name for force in q.scope)
+        for q in quantities
+        if q.date is None and len(q.scope) > 1
     }
 
 
@@ -360,7 +405,10 @@ def load_run(run_dir: str | Path) -> RunData:
         raise ResultsError(f"{path / 'figures'} is a symbolic link; sim writes only inside the run folder")
     manifest_data = _json_object(files["manifest.json"])
     distributions = unpack_distributions(_arrays(files["distributions.npz"]))
-    reservoir = _expand(_arrays(files["reservoir.npz"]))
+    try:
+        reservoir = _expand(_arrays(files["reservoir.npz"]))
+    except ValueError as error:
+        raise ResultsError(f"{files['reservoir.npz']}: not a reservoir sim wrote ({error})") from None
     try:
         summary = Summary.from_dict(_json_object(files["summary.json"]), distributions)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
@@ -411,7 +459,9 @@ def write_run(
         "manifest.json": (json.dumps(manifest_data, indent=2) + "\n").encode(),
         "scenario.toml": result.plan.scenario.text.encode(),
         "distributions.npz": _npz(pack_distributions(summary.distributions, draws=result.plan.draws)),
-        "reservoir.npz": _npz(_compact(result.reservoir, reservoir_kept)),
+        "reservoir.npz": _npz(
+            _compact(result.reservoir, reservoir_kept, _column_sums(result.plan.scenario, result.plan.quantities))
+        ),
     }
     if save_samples:
         files["samples.csv"] = samples_csv({k: v[:reservoir_kept] for k, v in result.reservoir.items()}).encode()

@@ -26,6 +26,8 @@ from sim.results import (
     SINGLE_PRECISION,
     ResultsError,
     _arrays,
+    _compact,
+    _expand,
     _npz,
     load_run,
     pack_distributions,
@@ -162,6 +164,23 @@ def test_the_reservoir_keeps_its_first_draws_and_every_column(written):
         assert np.array_equal(kept[name], whole[name][:RESERVOIR_KEPT]), name
     with np.load(small / "reservoir.npz") as stored:
         assert "~same/served[unit]" in stored.files and "served[unit]" not in stored.files
+
+
+def test_totals_over_forces_are_stored_as_their_parts_and_restored_exactly():
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, 10**6, 50), rng.integers(0, 10**6, 50)
+    reservoir = {"killed[a]": a, "killed[b]": b, "killed": a + b, "casualties": a + b + 1, "rate": rng.random(50)}
+    sums = {"killed": ("killed[a]", "killed[b]"), "casualties": ("killed[a]", "killed[b]")}
+    stored = _compact(reservoir, None, sums)
+    assert "~sum/killed" in stored and "killed" not in stored  # the sum of its parts: stored as their names
+    assert "casualties" in stored  # not the sum of the parts it is said to be: stored as it is
+    restored = _expand(stored)
+    assert restored.keys() == reservoir.keys()
+    for name, values in reservoir.items():
+        assert np.array_equal(restored[name], values.astype(restored[name].dtype)), name
+    assert restored["killed"].dtype == np.int32
+    with pytest.raises(ValueError, match="no column"):
+        _expand({"~sum/killed": np.array(["killed[a]", "killed[c]"]), "killed[a]": a})
 
 
 def test_report_and_compare_work_from_the_small_files(written, tmp_path):
