@@ -55,20 +55,28 @@ def _million_lines(cores: int) -> str:
     sizes = [int(float(s)) for s in os.environ.get("MILLION_SIZES", "1e6,1e8").split(",")]
     lines = [
         "",
-        "| scenario | forces | draws | wall s | CPU s | peak RSS MB | s per force (CPU) | MB per force |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | forces | draws | wall s | CPU s | peak RSS MB | s per force (CPU) | MB per force "
+        "| per force vs Kursk (CPU, MB) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    kursk: tuple[float, float] | None = None
     for config, draws_list in ((ROOT / "configs" / "kursk.toml", sizes[:1]), (MILLION, sizes)):
         forces = len(load_scenario(config).forces)
         for draws in draws_list:
             run = _measure(_sim(draws, cores, config))
             peak = run["peak_rss_mb"] + run["worker_peak_rss_mb"]
+            per_force = (run["cpu_seconds"] / forces / draws, peak / forces)  # CPU s per force and draw, MB
+            kursk = kursk or per_force
             lines.append(
                 f"| {config.relative_to(ROOT)} | {forces} | {draws:,} | {run['seconds']:.1f} "
                 f"| {run['cpu_seconds']:.1f} | {peak:,.0f} | {run['seconds'] / forces:.2f} "
-                f"({run['cpu_seconds'] / forces:.2f}) | {peak / forces:,.0f} |"
+                f"({run['cpu_seconds'] / forces:.2f}) | {per_force[1]:,.0f} "
+                f"| {per_force[0] / kursk[0]:.2f}×, {per_force[1] / kursk[1]:.2f}× |"
             )
-    return "\n".join(lines) + f"\n\n(prior only, {cores} workers; benchmarks/million.toml is synthetic.)\n"
+    return "\n".join(lines) + (
+        f"\n\n(prior only, {cores} workers; benchmarks/million.toml is synthetic; the last column: CPU seconds per "
+        f"force and draw, and peak MB per force, over the Kursk default's at {sizes[0]:,} draws.)\n"
+    )
 
 
 def main() -> None:
