@@ -258,7 +258,7 @@ def run(
     ] = False,
     full_reservoir: Annotated[
         bool,
-        typer.Option(help="Keep the engine's whole reservoir (100,000 draws) in reservoir.npz, not the first 10,000."),
+        typer.Option(help="Keep the engine's whole reservoir (100,000 draws) in reservoir.npz, not the first 5,000."),
     ] = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
