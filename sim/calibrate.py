@@ -9,15 +9,20 @@ quantiles that stay on one value at least half of the time are printed as the va
 seed's value falls in that range (it should be at least about 95%).
 
 ``make calibrate`` (``python -m sim.calibrate``) runs each (scenario, seed) in its own process, one
-chunk after the other, on the machine's cores.
+chunk after the other, on the machine's cores. With ``--store DIR`` each run's sums are kept (without
+the reservoir of draws) and reused by later calls, under a name that holds a hash of the scenario file
+and of the code that draws and weights them (:data:`SIMULATING`): a change to the errors' code is then
+checked again in the seconds the summaries take, while a change to the simulation reruns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import pickle
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +30,7 @@ import numpy as np
 import typer
 
 from sim.config import load_scenario
-from sim.engine import simulate
+from sim.engine import SimulationResult, simulate
 from sim.processes import cores, in_order
 from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary, summarize
 
@@ -34,6 +39,8 @@ __all__ = ["BAND", "Calibration", "calibrate", "statistics"]
 BAND = (0.8, 1.25)
 """SD(z) inside this band counts as honest."""
 BOOTSTRAP = 400
+SIMULATING = ("config.py", "engine.py", "inference.py", "intervals.py", "model.py", "priors.py", "processes.py")
+"""The modules whose code decides a run's sums: the name of a stored run hashes them (``--store``)."""
 MIN_SHOWN = 10
 """SD(z) of a statistic printed with ± at fewer seeds is not assessed, nor the coverage of one shown as a range
 at fewer seeds (the other form then holds at most seeds, and is assessed)."""
@@ -96,9 +103,31 @@ def statistics(summary: Summary) -> dict[Key, Value]:
     return out
 
 
-def _one_run(tasks: list[tuple[str, int, int, float]], index: int) -> dict[Key, Value]:
-    path, draws, seed, scale = tasks[index]
-    stats = statistics(summarize(simulate(load_scenario(path), draws=draws, seed=seed, workers=1)))
+def _stored_name(path: str, draws: int, seed: int) -> str:
+    """The file name of a stored run: the scenario, draws, seed and a hash of the scenario file and the
+    simulating code (:data:`SIMULATING`), so that a stored run is reused only by the code that made it."""
+    digest = hashlib.sha256(Path(path).read_bytes())
+    for module in SIMULATING:
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return f"{Path(path).stem}-{draws}-{seed}-{digest.hexdigest()[:16]}.pickle"
+
+
+def _run(path: str, draws: int, seed: int, store: Path | None) -> SimulationResult:
+    """Simulate, or load the run stored by an earlier call (its reservoir of draws is not kept)."""
+    if store is None:
+        return simulate(load_scenario(path), draws=draws, seed=seed, workers=1)
+    stored = store / _stored_name(path, draws, seed)
+    if stored.exists():
+        return pickle.loads(stored.read_bytes())  # written by this function: trusted
+    result = replace(simulate(load_scenario(path), draws=draws, seed=seed, workers=1), reservoir={})
+    stored.with_suffix(".partial").write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    stored.with_suffix(".partial").replace(stored)
+    return result
+
+
+def _one_run(tasks: list[tuple[str, int, int, float, Path | None]], index: int) -> dict[Key, Value]:
+    path, draws, seed, scale, store = tasks[index]
+    stats = statistics(summarize(_run(path, draws, seed, store)))
     return {key: (value, mcse * scale, others) for key, (value, mcse, others) in stats.items()}
 
 
@@ -151,12 +180,16 @@ def calibrate(
     first_seed: int = 1,
     workers: int | None = None,
     error_scale: float = 1.0,
+    store: Path | None = None,
 ) -> list[Calibration]:
     """Run each scenario at ``seeds`` seeds (``first_seed`` on) and assess every statistic's error.
 
-    ``error_scale`` multiplies every error before the check (to show that the check can fail).
+    ``error_scale`` multiplies every error before the check (to show that the check can fail); ``store``
+    is a directory where runs are kept and reused (see the module docstring).
     """
-    tasks = [(path, draws, first_seed + i, error_scale) for path in paths for i in range(seeds)]
+    if store is not None:
+        store.mkdir(parents=True, exist_ok=True)
+    tasks = [(path, draws, first_seed + i, error_scale, store) for path in paths for i in range(seeds)]
     results = list(in_order(_one_run, tasks, len(tasks), workers or cores()))
     out = []
     for index, path in enumerate(paths):
@@ -193,9 +226,14 @@ def main(
     first_seed: Annotated[int, typer.Option(help="The first seed; the others follow.")] = 1,
     workers: Annotated[int | None, typer.Option(help="Processes (default: the machine's cores).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every row as JSON.")] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="Keep each run's sums here and reuse them (same scenario and simulating code).")
+    ] = None,
 ) -> None:
     """Print SD(z) per statistic (prior and posterior) and how many fall outside the band [0.8, 1.25]."""
-    results = calibrate([str(p) for p in scenarios], draws=draws, seeds=seeds, first_seed=first_seed, workers=workers)
+    results = calibrate(
+        [str(p) for p in scenarios], draws=draws, seeds=seeds, first_seed=first_seed, workers=workers, store=store
+    )
     rows = [_row(c) for c in results]
     print(f"{draws:,} draws x {seeds} seeds; SD(z) ± its bootstrap error; range: share of other seeds inside")
     for r in rows:

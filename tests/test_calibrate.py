@@ -55,3 +55,16 @@ def test_the_old_errors_would_fail(write_config):
 def test_errors_match_the_spread_across_seeds_on_the_kursk_scenarios():
     paths = [str(ROOT / "configs" / f"{name}.toml") for name in ("kursk_engineers", "kursk_signals")]
     _check(calibrate(paths, draws=200_000, seeds=100), inside=0.95)
+
+
+def test_stored_runs_are_reused_and_give_the_same_check(write_config, tmp_path):
+    text = beta_binomial_scenario(size=400, a=3, b=20, draws=2_000, sources=SOURCE, claims=CLAIMS, condition='["eq"]')
+    path = str(write_config(text))
+    fresh = calibrate([path], draws=2_000, seeds=12, workers=2)
+    stored = calibrate([path], draws=2_000, seeds=12, workers=2, store=tmp_path)
+    assert len(list(tmp_path.glob("*.pickle"))) == 12
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.pickle")}
+    reused = calibrate([path], draws=2_000, seeds=12, workers=2, store=tmp_path)
+    assert stamps == {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.pickle")}  # read, not written again
+    rows = [repr([(c.key, c.sd_z, c.coverage) for c in run]) for run in (fresh, stored, reused)]  # repr: nan == nan
+    assert rows[0] == rows[1] == rows[2]
