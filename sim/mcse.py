@@ -143,17 +143,31 @@ def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float,
     return sd, low, min(high, stop - 1), bool(probability.max() >= STUCK_SHARE)
 
 
+REFINED_POINTS = 1024
+"""Points over which the distribution of an interpolated quantile is refined (see :func:`interpolated_quantile_se`)."""
+
+
 def interpolated_quantile_se(
     cdf: np.ndarray, cdf2: np.ndarray, edges: np.ndarray, q: float
 ) -> tuple[float, tuple[float, float] | None]:
     """Error of a histogram's quantile read by linear interpolation within its bins.
 
-    As :func:`quantile_spread`, ``P(Q̂ ≤ x) = Φ((F̂(x) − q)/s(x))``, now for every ``x`` (16 points a
-    bin), ``F̂`` and the cumulative Σw² interpolated like the quantile itself: this holds both for
-    inputs that spread over many bins and for those taking a few values (each value's bin then holds
-    all its mass, and the estimate moves within that bin and between values). Returns the sd and,
-    when one bin holds at least :data:`STUCK_SHARE` of the estimate (an input taking few values), the
-    edges of the bins another seed's estimate falls in (with √2, as in :func:`quantile_spread`).
+    The estimate is ``Q̂ = F̂⁻¹(q)`` for the CDF ``F̂`` interpolated linearly within bins, so, as in
+    :func:`quantile_spread`, ``P(Q̂ ≤ x) = P(F̂(x) ≥ q) ≈ Φ((F̂(x) − q)/s(x))`` at every ``x``. At a
+    fraction ``t`` of bin ``i``, ``F̂(x) = Σ_{j<i} p̂ⱼ + t·p̂ᵢ`` is the weighted mean of ``g = 1`` below
+    the bin, ``t`` in it and ``0`` above, so its delta-method variance is
+
+        s(x)² = C₂(i)·(1 − F̂)² + P₂ᵢ·(t − F̂)² + (C₂ − C₂(i + 1))·F̂²
+
+    with ``P₂ᵢ`` the bin's ``Σw²/W²`` and ``C₂(i)`` their sum below bin ``i`` (interpolating ``C₂``
+    itself would add ``P₂ᵢ·t(1 − t)``). This holds both for inputs that spread over many bins and for
+    those taking a few values (each value's bin then holds all its mass, and the estimate moves within
+    that bin and between values). The distribution is evaluated at 16 points a bin and then again at
+    :data:`REFINED_POINTS` points across the range where it rises from 0 to 1: with many draws the
+    estimate's spread can be a small part of a bin, and a fixed grid would add its own spacing to it.
+    Returns the sd and, when one bin holds at least :data:`STUCK_SHARE` of the estimate (an input
+    taking few values), the edges of the bins another seed's estimate falls in (with √2, as in
+    :func:`quantile_spread`).
     """
     grid = np.concatenate([[0.0], cdf])
     grid2 = np.concatenate([[0.0], cdf2])
@@ -161,30 +175,38 @@ def interpolated_quantile_se(
     reach = 8 * math.sqrt(total2)
     start = max(int(np.searchsorted(grid, q - reach)) - 1, 0)
     stop = min(int(np.searchsorted(grid, q + reach)) + 1, edges.size - 1)
-    t = (np.arange(16) / 16)[None, :]
-    bins = np.arange(start, stop)[:, None]
 
-    def along(values: np.ndarray) -> np.ndarray:
-        return np.append((values[bins] + t * (values[bins + 1] - values[bins])).ravel(), values[stop])
+    def at(position: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bin, value, ``F̂`` and ``s`` at positions counted in bins (bin ``i`` spans ``[i, i + 1]``)."""
+        index = np.minimum(position.astype(np.int64), stop - 1)
+        t = position - index
+        f = grid[index] + t * (grid[index + 1] - grid[index])
+        within = grid2[index + 1] - grid2[index]
+        variance = grid2[index] * (1 - f) ** 2 + within * (t - f) ** 2 + (total2 - grid2[index + 1]) * f**2
+        x = edges[index] + t * (edges[index + 1] - edges[index])
+        return index, x, f, np.sqrt(np.maximum(variance, 0.0))
 
-    x, f, c2 = along(edges), along(grid), along(grid2)
-    s = np.sqrt(np.maximum(c2 * (1 - f) ** 2 + (total2 - c2) * f**2, 0.0))
-
-    def distribution(scale: float) -> np.ndarray:
+    def distribution(f: np.ndarray, s: np.ndarray, scale: float) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             at_most = np.where(s > 0, special.ndtr((f - q) / (scale * s)), (f >= q).astype(float))
         at_most = np.maximum.accumulate(at_most)
         at_most[-1] = 1.0
         return at_most
 
-    at_most = distribution(1.0)
+    coarse = start + np.arange((stop - start) * 16 + 1) / 16
+    rising = np.flatnonzero((distribution(*at(coarse)[2:], 1.0) > 1e-12) & (coarse < stop))
+    first, last = max(int(rising[0]) - 1, 0), min(int(rising[-1]) + 1, coarse.size - 1)
+    fine = np.union1d(coarse[first : last + 1], np.linspace(coarse[first], coarse[last], REFINED_POINTS))
+    positions = np.concatenate([coarse[:first], fine, coarse[last + 1 :]])
+    in_bin, x, f, s = at(positions)
+    at_most = distribution(f, s, 1.0)
     probability = np.diff(at_most, prepend=0.0)
     mean = float((probability * x).sum())
     sd = math.sqrt(max(float((probability * (x - mean) ** 2).sum()), 0.0))
-    in_bin = np.minimum(np.arange(x.size) // 16, stop - start - 1)  # x's bin (the last point: the last bin)
+    in_bin -= start
     if np.bincount(in_bin, weights=probability).max() < STUCK_SHARE:
         return sd, None
-    other = distribution(math.sqrt(2))
+    other = distribution(f, s, math.sqrt(2))
     low, high = (in_bin[min(int(np.searchsorted(other, p)), x.size - 1)] for p in (0.025, 0.975))
     return sd, (float(edges[start + low]), float(edges[start + high + 1]))
 
