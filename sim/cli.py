@@ -187,10 +187,11 @@ def _check(**options: int | None) -> None:
 def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
     """Run ``command`` so that Ctrl-C (SIGINT) or SIGTERM prints one line and exits 130 or 143.
 
-    The exception unwinds the run: the engine stops its worker processes and a run folder
-    being written is removed (results are staged and renamed into place only when complete).
-    The handler is :mod:`sim.launch`'s when run as ``sim``; otherwise (tests, embedding) one
-    is installed for the command and the previous actions restored after it.
+    The handler is :mod:`sim.launch`'s when run as ``sim`` (it ends the process itself, removing
+    what was being written); otherwise (tests, embedding) one is installed for the command and the
+    previous actions restored after it, and its exception unwinds the run: the engine stops its
+    worker processes and a run folder being written is removed (results are staged and renamed
+    into place only when complete).
     """
 
     @functools.wraps(command)
@@ -225,6 +226,13 @@ def _on_interrupt(message: str) -> None:
     handler = InterruptHandler.installed()
     if handler is not None:
         handler.message = message
+
+
+def _on_written(message: Callable[[Path], str]) -> None:
+    """What an interruption reports once the results are renamed into place (said in the same step)."""
+    handler = InterruptHandler.installed()
+    if handler is not None:
+        handler.on_written = message
 
 
 @app.command()
@@ -297,6 +305,7 @@ def run(
             progress=bar,
         )
     summary, result = done.summary, done.result
+    _on_written(lambda folder: f"interrupted: the run was already written to {folder}")
     try:
         written = done.write(
             out,
@@ -310,7 +319,6 @@ def run(
         )
     except (ResultsError, ExecutorError) as error:
         _fail(str(error), 1)
-    _on_interrupt(f"interrupted: the run was already written to {written}")
     if json_output:
         sys.stdout.write(summary.to_json())
         return

@@ -3,9 +3,16 @@
 Importing NumPy, SciPy and matplotlib takes about half a second; a signal then must not end
 in a ``KeyboardInterrupt`` traceback or a silent death. :func:`main` first installs a
 handler that only writes one line and exits (nothing has been written yet), then imports
-the rest and hands over to :class:`sim.processes.InterruptHandler`, which unwinds the
-command (removing what it was writing) and exits 130 (SIGINT) or 143 (SIGTERM), skipping
-exit handlers that could wait on dying worker processes.
+the rest and hands over to :class:`sim.processes.InterruptHandler` in its ``exit_at_once``
+mode: on a signal it kills the workers, removes what the command was writing (a staging
+folder, a temporary file), prints one line and exits 130 (SIGINT) or 143 (SIGTERM) from the
+handler itself. It raises no exception to unwind the command, because Python swallows one
+raised while a garbage-collector or weakref callback runs (printing a traceback) and the
+command would go on.
+
+The rule at the end: a signal handled before the command has flushed its last line gives
+130 or 143 (saying "the run was already written to ..." once it was); after that, SIGINT and
+SIGTERM are ignored and the exit status is the command's own (0 when it succeeded).
 
 Python warnings from the libraries (NumPy's invalid values in a far tail, a glyph missing
 from a font) are silenced unless asked for (``python -W`` or ``PYTHONWARNINGS``): sim says
@@ -41,7 +48,7 @@ def main() -> None:
         warnings.simplefilter("ignore")  # unless asked for with python -W or PYTHONWARNINGS
     from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, exit_now
 
-    handler = InterruptHandler()
+    handler = InterruptHandler(exit_at_once=True)
     handler.install()
     try:
         from sim.cli import main as cli_main
@@ -53,9 +60,11 @@ def main() -> None:
         interrupted = handler.interruption()
         if interrupted is not None and done.code != 0:
             exit_now(EXIT_INTERRUPTED[interrupted.signum], str(interrupted))
+        handler.finish()
         raise
     except BaseException as error:
         interrupted = error if isinstance(error, Interrupted) else handler.interruption()
         if interrupted is None:
             raise
         exit_now(EXIT_INTERRUPTED[interrupted.signum], str(interrupted))
+    handler.finish()

@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = [
@@ -36,8 +38,11 @@ __all__ = [
     "die_with_parent",
     "exit_now",
     "in_order",
+    "remove_if_interrupted",
+    "signals_deferred",
     "stop_children",
     "worker_pool",
+    "written",
 ]
 
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -66,29 +71,62 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+def _written_message(folder: Path) -> str:
+    return f"interrupted: the results were already written to {folder}"
+
+
 class InterruptHandler:
-    """Turns SIGINT and SIGTERM into :class:`Interrupted` in the process that installed it.
+    """Ends the command on SIGINT or SIGTERM in the process that installed it.
 
-    The first signal also starts a watchdog thread that ends the process with the same line
-    and exit code if it has not ended :data:`WATCHDOG_SECONDS` later.
+    With ``exit_at_once`` (the ``sim`` command, :mod:`sim.launch`) the handler itself ends the
+    process: it kills the worker processes, removes what :func:`remove_if_interrupted` named
+    (a staging folder, a temporary file), prints ``message`` and exits 130 or 143 at once.
+    It raises nothing: an exception raised by a signal handler surfaces wherever the main thread
+    happens to be, and where that is a garbage-collector or weakref callback or a ``__del__``,
+    Python prints "Exception ignored" with a traceback and goes on as if nothing had happened.
 
-    ``message`` is what an interruption from now on reports; commands update it as they go
-    (once a run folder is in place, it says so). Worker processes forked while it is
-    installed inherit it; in them it restores the default action and re-raises the signal,
-    so a worker ends as it would have without it.
+    Without it (tests, embedding: the process goes on after the command), the handler raises
+    :class:`Interrupted`, which unwinds the command, and the first signal starts a watchdog
+    thread that ends the process with the same line and exit code if it has not ended
+    :data:`WATCHDOG_SECONDS` later.
+
+    ``message`` is what an interruption from now on reports; commands update it as they go, and
+    :func:`written` switches it to ``on_written(folder)`` once results are in place. A signal
+    inside :func:`signals_deferred` takes effect at the end of that block; after :meth:`finish`
+    (the command is done) signals are ignored. Worker processes forked while it is installed
+    inherit it; in them it restores the default action and re-raises the signal, so a worker
+    ends as it would have without it.
     """
 
-    def __init__(self, message: str = "interrupted: no results written") -> None:
+    def __init__(self, message: str = "interrupted: no results written", *, exit_at_once: bool = False) -> None:
         self.pid = os.getpid()
         self.message = message
+        self.on_written: Callable[[Path], str] = _written_message
+        self.exit_at_once = exit_at_once
         self.received: int | None = None
         self.watchdog: threading.Timer | None = None
+        self.deferring = 0
+        self.deferred: int | None = None
+        self.finished = False
+        self.doomed: dict[Path, None] = {}
 
     def __call__(self, signum: int, frame: object) -> None:
         if os.getpid() != self.pid:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        if self.finished:
+            return
+        if self.deferring:
+            self.deferred = self.deferred or signum
+            return
+        self.interrupt(signum)
+
+    def interrupt(self, signum: int) -> None:
+        """Act on ``signum``: exit at once (removing what is doomed), or raise :class:`Interrupted`."""
+        if self.exit_at_once:
+            self.received = signum
+            exit_now(EXIT_INTERRUPTED[signum], self.message, remove=tuple(self.doomed))
         if self.received is None:
             self.received = signum
             self.watchdog = threading.Timer(WATCHDOG_SECONDS, self._give_up, args=(signum,))
@@ -97,12 +135,26 @@ class InterruptHandler:
         raise Interrupted(signum, self.message)
 
     def _give_up(self, signum: int) -> None:
-        exit_now(EXIT_INTERRUPTED[signum], self.message)
+        exit_now(EXIT_INTERRUPTED[signum], self.message, remove=tuple(self.doomed))
 
     def disarm(self) -> None:
         """Cancel the watchdog (the interruption was handled and the process goes on, as in tests)."""
         if self.watchdog is not None:
             self.watchdog.cancel()
+
+    def finish(self) -> None:
+        """The command is done: flush its output, then ignore SIGINT and SIGTERM until the process exits.
+
+        A signal handled before this gives 130 or 143 (saying what was written); one after it
+        comes too late to stop anything, and the exit status stays the command's own.
+        """
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        self.finished = True
+        for signum in EXIT_INTERRUPTED:
+            if signal.getsignal(signum) is self:
+                signal.signal(signum, signal.SIG_IGN)
 
     def interruption(self) -> Interrupted | None:
         """The interruption received, if any, even if what it raised was swallowed on the way.
@@ -115,9 +167,12 @@ class InterruptHandler:
 
     @classmethod
     def installed(cls) -> InterruptHandler | None:
-        """The handler in charge of SIGTERM in this process, if it is one of these."""
-        handler = signal.getsignal(signal.SIGTERM)
-        return handler if isinstance(handler, cls) and handler.pid == os.getpid() else None
+        """The handler in charge of SIGTERM (or, if SIGTERM is ignored, SIGINT) in this process, if one of these."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            handler = signal.getsignal(signum)
+            if isinstance(handler, cls) and handler.pid == os.getpid():
+                return handler
+        return None
 
     def install(self) -> dict[int, object]:
         """Handle SIGINT and SIGTERM with this handler (an ignored signal stays ignored); return the old actions."""
@@ -126,6 +181,50 @@ class InterruptHandler:
             if action is not signal.SIG_IGN:  # e.g. Ctrl-C for a background job stays ignored
                 signal.signal(signum, self)
         return previous
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Steps that must not be cut in two: a signal arriving in the block takes effect at its end.
+
+    For a few system calls at most (a rename and the note that it happened), never for work
+    that takes time. Without an :class:`InterruptHandler` installed this does nothing.
+    """
+    handler = InterruptHandler.installed()
+    if handler is None:
+        yield
+        return
+    handler.deferring += 1
+    try:
+        yield
+    finally:
+        handler.deferring -= 1
+        if not handler.deferring and handler.deferred is not None:
+            signum, handler.deferred = handler.deferred, None
+            handler.interrupt(signum)
+
+
+def remove_if_interrupted(path: str | Path, *, remove: bool = True) -> None:
+    """Have an interruption that ends the process remove ``path`` (a staging folder, a temporary file).
+
+    Call it inside :func:`signals_deferred` together with the step that creates ``path``, and
+    again with ``remove=False`` together with the step that renames it into place.
+    """
+    handler = InterruptHandler.installed()
+    if handler is not None and remove:
+        handler.doomed[Path(path)] = None
+    elif handler is not None:
+        handler.doomed.pop(Path(path), None)
+
+
+def written(folder: Path) -> None:
+    """Results are in place at ``folder``: an interruption from now on says so.
+
+    Call it inside :func:`signals_deferred`, with the rename that put them there.
+    """
+    handler = InterruptHandler.installed()
+    if handler is not None:
+        handler.message = handler.on_written(folder)
 
 
 def cores() -> int:
@@ -161,14 +260,21 @@ def stop_children() -> None:
             child.join(timeout=2)
 
 
-def exit_now(code: int, message: str | None = None) -> None:
-    """Print ``message`` on stderr, flush, and end the process with ``code`` without running exit handlers.
+def exit_now(code: int, message: str | None = None, *, remove: tuple[Path, ...] = ()) -> None:
+    """Kill the workers, remove ``remove``, print ``message`` on stderr and end the process with ``code``.
 
     Exit handlers are skipped because an interrupted process pool's handler may wait for
-    workers that will never answer; the workers are killed first.
+    workers that will never answer; the workers are killed first (they may be writing into
+    a staging folder in ``remove``).
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, set(EXIT_INTERRUPTED))  # a second Ctrl-C cannot cut this short
     stop_children()
+    for path in remove:
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
     with contextlib.suppress(Exception):
         sys.stdout.flush()
     if message is not None:

@@ -31,6 +31,7 @@ from sim.engine import SimulationResult
 from sim.limits import MAX_FILE_BYTES
 from sim.manifest import production
 from sim.model import Quantity, quantity_named
+from sim.processes import signals_deferred
 from sim.storage import StorageError, is_sim_made, write_folder
 from sim.summary import Summary
 
@@ -489,8 +490,9 @@ def _point_latest(run_dir: Path) -> None:
         return
     temporary = run_dir.parent / f".latest.{os.getpid()}.{secrets.token_hex(4)}"
     try:
-        temporary.symlink_to(run_dir.name)
-        temporary.replace(link)
+        with signals_deferred():  # an interruption never leaves the temporary link behind
+            temporary.symlink_to(run_dir.name)
+            temporary.replace(link)
     except OSError:
         temporary.unlink(missing_ok=True)
         print(f"note: could not update {link}", file=sys.stderr)

@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from sim.processes import remove_if_interrupted, signals_deferred, written
+
 __all__ = ["MARKER", "StorageError", "is_sim_made", "remove_stale", "write_atomic", "write_folder"]
 
 MARKER = ".sim-made"
@@ -71,7 +73,9 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
     path = Path(path)
     mode = _file_mode(path)
     _remove_stale_temporaries(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
+    with signals_deferred():  # an interruption that ends sim removes the temporary file
+        descriptor, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
+        remove_if_interrupted(temporary)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)  # held until closed: a live writer's file is never removed
         with os.fdopen(descriptor, "wb") as handle:
@@ -79,10 +83,13 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        with signals_deferred():
+            os.replace(temporary, path)
+            remove_if_interrupted(temporary, remove=False)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        remove_if_interrupted(temporary, remove=False)
         raise
     return path
 
@@ -204,13 +211,18 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
     old folder rather than neither.
     """
     replaced = staging.with_name(staging.name.removesuffix(".partial") + ".replaced")
-    folder.rename(replaced)
-    try:
-        staging.rename(folder)
-    except BaseException:
-        replaced.rename(folder)
-        raise
+    with signals_deferred():  # an interruption never finds the old folder renamed aside and the new one not in place
+        folder.rename(replaced)
+        try:
+            staging.rename(folder)
+        except BaseException:
+            replaced.rename(folder)
+            raise
+        remove_if_interrupted(staging, remove=False)
+        remove_if_interrupted(replaced)
+        written(folder)
     shutil.rmtree(replaced, ignore_errors=True)
+    remove_if_interrupted(replaced, remove=False)
 
 
 def _refusal(folder: Path) -> str | None:
@@ -229,7 +241,9 @@ def _staging(parent: Path, name: str) -> Iterator[Path]:
     """A marked, locked staging folder beside the destination, removed if the block fails."""
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+        with signals_deferred():  # an interruption that ends sim removes the staging folder
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+            remove_if_interrupted(staging)
     except OSError as error:
         blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
         reason = f"{blocker} is a file, not a folder" if blocker is not None else error.strerror
@@ -311,7 +325,10 @@ def write_folder(
                 _swap_into_place(staging, target)
                 return target
             try:
-                _rename_noreplace(staging, target)
+                with signals_deferred():  # renamed and said so in one step: an interruption reports the right thing
+                    _rename_noreplace(staging, target)
+                    remove_if_interrupted(staging, remove=False)
+                    written(target)
                 return target
             except FileExistsError:
                 if not unique:

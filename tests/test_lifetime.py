@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reference_cases import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
 KURSK = str(ROOT / "configs" / "kursk.toml")
@@ -131,3 +132,108 @@ def test_signals_to_the_process_group_at_random_moments(tmp_path: Path, args: li
             if leftovers:
                 failures.append(f"{signum.name} at {delay:.2f} s: left {leftovers}")
     assert not failures, "\n".join(failures)
+
+
+def _with_trap(trap: str, trap_args: list[object], sim_args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``sim`` run by its entry point in a Python process where ``trap`` (given ``trap_args``) will send a signal."""
+    command = [sys.executable, "-c", trap, *map(str, trap_args), *sim_args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+# A signal whose handler runs inside a garbage-collector callback (or a weakref callback, a __del__): Python
+# reports an exception raised there as "Exception ignored in ..." with a traceback and goes on, so a handler
+# that raises lets the command finish and exit 0 as if nothing had happened (or hang while it goes on).
+# The trap sends the signal from the n-th collection after sim's handler is in place, and keeps the
+# collector busy until the handler has run inside it.
+_TRAP = """
+import gc, os, signal, sys
+PID, COUNT, SIGNUM = os.getpid(), int(sys.argv[1]), int(sys.argv[2])
+seen = [0]
+def trap(phase, info):
+    if phase != "start" or os.getpid() != PID:
+        return
+    if type(signal.getsignal(signal.SIGTERM)).__name__ != "InterruptHandler":
+        return
+    seen[0] += 1
+    if seen[0] == COUNT:
+        os.kill(PID, SIGNUM)
+        for _ in range(1000):  # the handler runs here, inside the collector's callback
+            pass
+        os.write(1, b"went on after the signal\\n")
+gc.callbacks.append(trap)
+sys.argv = ["sim", *sys.argv[3:]]
+from sim.launch import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("count", "signum"), [(1, signal.SIGTERM), (40, signal.SIGINT), (120, signal.SIGTERM)], ids=["1", "40", "120"]
+)
+def test_a_signal_handled_inside_a_gc_callback_still_ends_the_command(tmp_path: Path, count: int, signum: int):
+    """Collections 1, 40 and 120 fall in the imports and the loading (a run makes about 200)."""
+    results = tmp_path / "results"
+    command = ["run", KURSK, "--draws", "20000", "--workers", "1", "--no-plots", "-q", "--results", str(results)]
+    done = _with_trap(_TRAP, [count, int(signum)], command, tmp_path)
+    assert (done.returncode, done.stderr, done.stdout) == (128 + signum, "interrupted: no results written\n", "")
+    assert not results.exists() or not any(results.rglob("*")), sorted(results.rglob("*"))
+
+
+# The moments around the write, each caught by Python's audit hook in sim's own process: the signal is sent
+# to it when the event named occurs (its argument containing the text given), or, for "exit", from an exit
+# handler that runs after sim has printed its last line.
+_AT_EVENT = """
+import atexit, os, signal, sys
+PID, EVENT, TEXT, SIGNUM = os.getpid(), sys.argv[1], sys.argv[2], int(sys.argv[3])
+def fire():
+    os.kill(PID, SIGNUM)
+    for _ in range(1000):  # the handler runs here
+        pass
+def hook(event, args):
+    global EVENT
+    if event == EVENT and os.getpid() == PID and TEXT in " ".join(map(str, args)):
+        EVENT = None
+        fire()
+if EVENT == "exit":
+    atexit.register(fire)
+else:
+    sys.addaudithook(hook)
+sys.argv = ["sim", *sys.argv[4:]]
+from sim.launch import main
+main()
+"""
+WRITE_MOMENTS = {
+    # name: (audit event, text in its arguments, what the run leaves: None, or the message's ending)
+    "files into the staging folder": ("open", ".partial/summary.json", None),
+    "the rename into place": ("ctypes.dlsym", "renameat2", "already written to {run}"),
+    "the latest link": ("os.symlink", "", "already written to {run}"),
+}
+
+
+@pytest.mark.parametrize("moment", WRITE_MOMENTS)
+def test_a_signal_while_writing_says_what_was_written(tmp_path: Path, write_config, moment: str):
+    """Before the rename nothing is left; from the rename on, the run is whole and the line says where."""
+    event, text, expected = WRITE_MOMENTS[moment]
+    results = tmp_path / "results"
+    signum = signal.SIGTERM if expected else signal.SIGINT
+    command = ["run", str(write_config(TINY)), "--workers", "1", "--no-plots", "-q", "--results", str(results)]
+    done = _with_trap(_AT_EVENT, [event, text, int(signum)], command, tmp_path)
+    scenario = results / "tiny"
+    runs = [p for p in scenario.iterdir() if p.name != "latest"] if scenario.exists() else []
+    assert (done.returncode, done.stdout) == (128 + signum, ""), done.stderr
+    if expected is None:
+        assert done.stderr == "interrupted: no results written\n"
+        assert runs == []
+        return
+    assert [p.name.startswith(".") for p in runs] == [False], runs  # one run folder, no hidden leftover
+    assert done.stderr == "interrupted: the run was " + expected.format(run=runs[0]) + "\n"
+    assert {"summary.json", "summary.csv", "manifest.json", "scenario.toml"} <= {p.name for p in runs[0].iterdir()}
+
+
+def test_a_signal_after_the_last_line_is_too_late_to_stop_anything(tmp_path: Path, write_config):
+    """The rule at the end: once sim has flushed its last line, SIGINT and SIGTERM are ignored and it exits 0."""
+    results = tmp_path / "results"
+    command = ["run", str(write_config(TINY)), "--workers", "1", "--no-plots", "-q", "--results", str(results)]
+    done = _with_trap(_AT_EVENT, ["exit", "", int(signal.SIGTERM)], command, tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.strip() == str(next(p for p in (results / "tiny").iterdir() if p.name != "latest"))
