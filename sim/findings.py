@@ -31,7 +31,7 @@ from sim.engine import simulate
 from sim.robust import STYLES, every_family_bound, robustness
 from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Summary, summarize
-from sim.text import format_count, format_error, format_probability, loo_flag, percentile_text
+from sim.text import at_percentile, format_count, format_error, format_probability, loo_flag, percentile_text
 
 __all__ = ["CHANGES", "DEFAULT_DRAWS", "MARKERS", "Findings", "compute", "main", "to_markdown"]
 
@@ -306,12 +306,6 @@ def _plausibility(claim: ClaimSummary) -> str:
     return f"implausibly {'low' if p < 50 else 'high'}"
 
 
-def _at(claim: ClaimSummary) -> str:
-    """``at the 54.8th percentile``, ``below the 0.004th percentile``, ``in the top 0.002%``."""
-    text = percentile_text(claim)
-    return text if text.startswith("below") else f"in the {text}" if text.startswith("top") else f"at the {text}"
-
-
 def _share_lines(summary: Summary) -> list[str]:
     """UK DI's "about a third killed" (a ratio claim), if the scenario has it: its prior probability and the
     posterior share."""
@@ -365,14 +359,14 @@ def to_markdown(f: Findings) -> str:
         "**The two headline numbers do not count the same dead.**",
         "",
         f'- **"Nine"** is Kim Jong Un\'s count of the dead of the 528th Engineer Regiment. In `kursk` it sits '
-        f"{_at(nine)} of the regiment's posterior toll, {_toll(k, 'killed[engineers]')} killed: "
+        f"{at_percentile(nine)} of the regiment's posterior toll, {_toll(k, 'killed[engineers]')} killed: "
         f"{_plausibility(nine)}. Read as the whole deployment's dead it has prior probability "
         f"{format_probability(total.probability)}: it would mean that Pyongyang acknowledged a fraction "
         f"{_ratio(total_post.implied_ratio_median)} of its dead. The press framing (`kursk_article`, one force of "
         f"14,000, no reporting model) gives it {format_probability(article_nine.probability)}.",
         f'- **"More than 6,000 killed" of ~14,000** is UK Defence Intelligence\'s "more than 6,000 casualties" '
         "(killed plus wounded, 15 June 2025) relabelled as deaths. As casualties it sits "
-        f"{_at(uk)} of the combat troops' posterior casualties by that date. As deaths (read as "
+        f"{at_percentile(uk)} of the combat troops' posterior casualties by that date. As deaths (read as "
         f"6,000–6,999) it has probability {format_probability(press_prior.probability)} under the prior and "
         f"{format_probability(press.probability)} under the posterior; `kursk_article` gives it "
         f"{format_probability(article_press.probability)}.",
@@ -442,7 +436,7 @@ def to_markdown(f: Findings) -> str:
         "portraits ⊂ at least 250 ⊂ about 350 by the NIS's count), and the cemetery presumably holds the same "
         "dead. `kursk_signals` conditions on the largest display only: combat killed "
         f"{_toll(f.signals, 'killed[combat]')}; the cemetery's 412 plots then sit "
-        f"{_at(signals_displays)} of the killed. Treating the three displays and the cemetery as four "
+        f"{at_percentile(signals_displays)} of the killed. Treating the three displays and the cemetery as four "
         f"independent observations, as before, would give {_toll(f.signals_independent, 'killed[combat]')}. "
         "Likewise the NIS merges allied information and UK DI relays Ukrainian figures, so in `kursk` both derive "
         "from one Ukrainian-intelligence factor, and the press from UK DI (the Dependence row above).",

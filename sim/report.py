@@ -35,6 +35,7 @@ from sim.text import (
     CLAIM_COLUMNS,
     FIGURE_TITLES,
     RATIO_CLAIM_COLUMNS,
+    at_percentile,
     claim_numbers,
     claim_says,
     format_count,
@@ -97,12 +98,6 @@ METRIC_WORDS = {
 # ---------------------------------------------------------------------------------------------
 # Wording shared by the figures and the report
 # ---------------------------------------------------------------------------------------------
-
-
-def _at_percentile(claim: ClaimSummary) -> str:
-    """``at the 45.6th percentile``, ``in the top 0.0021%``, ``below the 0.002th percentile``."""
-    text = percentile_text(claim)
-    return text if text.startswith("below") else f"{'in' if text.startswith('top') else 'at'} the {text}"
 
 
 def resolution(side: Side) -> float:
@@ -222,7 +217,7 @@ def claim_sentence(
         else:
             sentences.append(f"{given} is unremarkable (probability {tail.value:.2g}).")
     if posterior is not None:
-        after = f"After conditioning on {plural(conditioned, 'claim')}, it sits {_at_percentile(posterior)}"
+        after = f"After conditioning on {plural(conditioned, 'claim')}, it sits {at_percentile(posterior)}"
         if posterior.ratio_posterior is not None and source is not None:
             rho = posterior.ratio_posterior
             iv = rho.eti[-1]

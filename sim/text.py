@@ -10,7 +10,9 @@ Rules (docs/errors.md, "What the display does"):
   values never in exponent notation (``1.398e+04``);
 - a Monte Carlo error prints to one significant digit (two from 10 on) and never as ``± 0``;
 - a probability below resolution is a bound, said as a bound: ``< 2e-05 (below resolution)``,
-  ``below the 0.002th percentile``, ``top < 0.002%``; never ``0`` and never ``top 0%``;
+  ``within the lowest 1 in 50,000``; never ``0`` and never ``top 0%``;
+- a percentile in a far tail is said as odds, ``lowest 1 in 70 million``, never ``1.4e-08th``
+  (:func:`format_percentile`);
 - one name per statistic: :data:`IMPLIED_RATIO` for the ratio ``v / T`` a claim implies.
 """
 
@@ -28,11 +30,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLAIM_COLUMNS",
+    "FAR_TAIL",
     "FIELD_NAMES",
     "FIGURE_TITLES",
     "IMPLIED_RATIO",
     "RATIO_CLAIM_COLUMNS",
     "RELATION_SYMBOLS",
+    "at_percentile",
     "claim_numbers",
     "claim_says",
     "format_bytes",
@@ -219,35 +223,50 @@ def format_probability(p: Probability | None) -> str:
     return f"{p.value:.3f} ± {format_error(p.mcse)}"
 
 
-def format_percentile(p: Probability, above: Probability) -> str:
-    """The claim's percentile; in the far tails how far below or above it is, a bound said as a bound.
+FAR_TAIL = 1e-3
+"""A claim with less than this share of the distribution on its side (below the 0.1th or above the 99.9th
+percentile) sits in a far tail, where a percentile needs zeros or an exponent no one would say
+(``1.4e-08th``): its place is said as odds instead, ``lowest 1 in 70 million``."""
 
-    ``45.6th``, ``0.0012th``, ``< 0.002th`` (below resolution), ``top 0.0021%``, ``top < 0.002%``;
-    ``0th (nothing below)`` and ``100th (nothing above)`` only when exactly so. Never ``top 0%``.
+
+def _tail(side: str, p: Probability, scale: float) -> str:
+    """A far-tail place as odds: ``lowest 1 in 70 million``; a bound as what it bounds, ``within the lowest 1 in
+    50,000``; ``p`` is the share on that side in units of ``scale`` (100 for a percentile)."""
+    if p.method == "bound" or p.value <= 0:
+        return f"within the {side} {one_in(p.mcse / scale)}"
+    return f"{side} {one_in(p.value / scale)}"
+
+
+def format_percentile(p: Probability, above: Probability) -> str:
+    """The claim's percentile; in the far tails (:data:`FAR_TAIL`) its place as odds, a bound said as a bound.
+
+    ``45.6th``, ``0.12th``, ``lowest 1 in 70 million``, ``within the lowest 1 in 50,000`` (below resolution),
+    ``highest 1 in 48,000``, ``within the highest 1 in 50,000``; ``0th (nothing below)`` and ``100th (nothing
+    above)`` only when exactly so. Never ``top 0%``, never ``1.4e-08th``.
     """
-    if p.value < 0.01:
-        if p.method == "bound":
-            return f"< {p.mcse:.1g}th"
-        if p.value <= 0:
-            return f"< {p.mcse:.1g}th" if p.mcse > 0 else "0th (nothing below)"
-        return f"{p.value:.2g}th"
-    if p.value > 99.99:
-        if above.method == "bound":
-            return f"top < {100 * above.mcse:.1g}%"
-        if above.value <= 0:
-            return f"top < {100 * above.mcse:.1g}%" if above.mcse > 0 else "100th (nothing above)"
-        return f"top {100 * above.value:.2g}%"
+    if p.value < 100 * FAR_TAIL:
+        if p.method != "bound" and p.value <= 0 and p.mcse <= 0:
+            return "0th (nothing below)"
+        return _tail("lowest", p, 100)
+    if p.value > 100 * (1 - FAR_TAIL):
+        if above.method != "bound" and above.value <= 0 and above.mcse <= 0:
+            return "100th (nothing above)"
+        return _tail("highest", above, 1)
     return f"{p.value:.2f}th" if p.value < 1 or p.value > 99 else f"{p.value:.1f}th"
 
 
 def percentile_text(claim: ClaimSummary) -> str:
-    """The claim's percentile in words: ``45.6th percentile``, ``top 0.0021%``, ``below the 0.002th percentile``."""
+    """The claim's place in the truth's distribution as a noun phrase: ``45.6th percentile``, ``lowest 1 in 70
+    million``, ``within the highest 1 in 50,000``, ``0th percentile (nothing below)``."""
     text = format_percentile(claim.percentile, claim.above)
-    if text.startswith("top") or text.endswith(")"):
-        return text
-    if text.startswith("< "):
-        return f"below the {text.removeprefix('< ')} percentile"
-    return f"{text} percentile"
+    return text if "1 in" in text else text.replace("th", "th percentile", 1)
+
+
+def at_percentile(claim: ClaimSummary) -> str:
+    """Where the claim sits, to follow "it sits": ``at the 45.6th percentile``, ``in the lowest 1 in 70 million``,
+    ``within the highest 1 in 50,000``."""
+    text = percentile_text(claim)
+    return text if text.startswith("within") else f"in the {text}" if "1 in" in text else f"at the {text}"
 
 
 def format_ratio(value: float) -> str:

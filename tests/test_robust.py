@@ -246,7 +246,7 @@ def test_every_family_phrase():
 
 def test_a_posterior_percentile_in_the_top_tail_is_never_top_0_percent():
     text = format_percentile(Probability(100.0, 0.0, "bound"), Probability(0.0, 3e-4, "bound"))
-    assert text == "top < 0.03%"
+    assert text == "within the highest 1 in 3,300"
 
 
 def test_cli_robust_writes_tables_json_csv_and_figure(tmp_path):
@@ -303,4 +303,4 @@ def test_a_tail_no_draw_reaches_is_a_rule_of_three_bound_not_zero():
     tail = next(c for c in summary.prior.claims if c.id == "tail")
     assert tail.probability == Probability(0.0, 3 / DRAWS, "bound")
     assert format_probability(tail.probability) == "< 2e-05 (below resolution)"
-    assert format_percentile(tail.percentile, tail.above) == "top < 0.002%"
+    assert format_percentile(tail.percentile, tail.above) == "within the highest 1 in 67,000"  # 1 / (3 / DRAWS)

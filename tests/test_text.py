@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from sim.summary import Estimate, Interval, Probability
 from sim.text import (
+    at_percentile,
     format_count,
     format_error,
     format_estimate,
@@ -14,6 +17,7 @@ from sim.text import (
     format_probability,
     format_value,
     one_in,
+    percentile_text,
     probability_text,
 )
 
@@ -41,18 +45,40 @@ def test_an_error_that_rounds_to_zero_is_never_printed_as_zero():
     ("percentile", "above", "text"),
     [
         (Probability(45.61, 0.1, "conditional"), Probability(0.54, 0.001, "conditional"), "45.6th"),
-        (Probability(1.2e-6, 1e-8, "conditional"), Probability(1.0, 0.0, "exact"), "1.2e-06th"),
-        (Probability(0.0, 0.002, "bound"), Probability(1.0, 0.0, "exact"), "< 0.002th"),
+        (Probability(0.12, 0.001, "conditional"), Probability(0.9988, 0.001, "conditional"), "0.12th"),
+        (Probability(99.85, 0.01, "conditional"), Probability(0.0015, 1e-5, "conditional"), "99.85th"),
+        (Probability(0.05, 0.001, "conditional"), Probability(1.0, 0.0, "exact"), "lowest 1 in 2,000"),
+        (Probability(1.4e-6, 1e-8, "conditional"), Probability(1.0, 0.0, "exact"), "lowest 1 in 71 million"),
+        (Probability(0.0, 0.002, "bound"), Probability(1.0, 0.0, "exact"), "within the lowest 1 in 50,000"),
         (Probability(0.0, 0.0, "exact"), Probability(1.0, 0.0, "exact"), "0th (nothing below)"),
-        (Probability(100.0, 0.0, "bound"), Probability(0.0, 2e-5, "bound"), "top < 0.002%"),
-        (Probability(100.0, 0.0, "conditional"), Probability(0.0, 3e-7, "conditional"), "top < 3e-05%"),
+        (Probability(100.0, 0.0, "bound"), Probability(0.0, 2e-5, "bound"), "within the highest 1 in 50,000"),
+        (
+            Probability(100.0, 0.0, "conditional"),
+            Probability(0.0, 3e-7, "conditional"),
+            "within the highest 1 in 3.3 million",
+        ),
         (Probability(100.0, 0.0, "exact"), Probability(0.0, 0.0, "exact"), "100th (nothing above)"),
-        (Probability(99.998, 0.0, "conditional"), Probability(2.1e-5, 1e-7, "conditional"), "top 0.0021%"),
+        (Probability(99.998, 0.0, "conditional"), Probability(2.1e-5, 1e-7, "conditional"), "highest 1 in 48,000"),
     ],
 )
-def test_percentiles_in_the_far_tails_are_bounds_or_tails_never_top_zero(percentile, above, text):
-    assert format_percentile(percentile, above) == text
-    assert "top 0%" not in text
+def test_percentiles_in_the_far_tails_are_odds_or_bounds_never_zeros_or_exponents(percentile, above, text):
+    """Past the 0.1th/99.9th percentile a place is said as odds (FAR_TAIL): 1 / (1.4e-6 / 100) = 71.4 million,
+    1 / 2.1e-5 = 47,619 (two significant digits: 48,000); a bound of 0.002 percent is 1 in 50,000."""
+    written = format_percentile(percentile, above)
+    assert written == text
+    assert "top 0%" not in written and "e-" not in written and "0.0" not in written
+
+
+def test_a_percentile_reads_as_a_phrase_after_it_sits():
+    def claim(percentile: Probability, above: Probability) -> SimpleNamespace:
+        return SimpleNamespace(percentile=percentile, above=above)
+
+    middle = claim(Probability(45.61, 0.1, "conditional"), Probability(0.54, 0.001, "conditional"))
+    far = claim(Probability(1.4e-6, 1e-8, "conditional"), Probability(1.0, 0.0, "exact"))
+    bound = claim(Probability(100.0, 0.0, "bound"), Probability(0.0, 2e-5, "bound"))
+    assert percentile_text(middle) == "45.6th percentile" and at_percentile(middle) == "at the 45.6th percentile"
+    assert at_percentile(far) == "in the lowest 1 in 71 million"
+    assert at_percentile(bound) == "within the highest 1 in 50,000"
 
 
 def test_probabilities_below_resolution_are_bounds():

@@ -22,9 +22,11 @@ SCENARIOS = sorted((ROOT / "configs").glob("*.toml"))
 KURSK = ("kursk", "kursk_article", "kursk_engineers", "kursk_signals")
 
 # A bound printed as a number: a percentile of 0 or 100 (unless exactly so, said in words), a tail "top 0%",
-# an error of zero, odds of "(never)".
+# an error of zero, odds of "(never)"; and a far-tail percentile no one would say, "1.4e-08th", "0.0012th".
 PLAIN_BOUNDS = re.compile(
     r"top 0(?:\.0*)?%"
+    r"|\d[eE][-+]?\d+th\b"
+    r"|(?<![\d.])0\.0\d*th\b"
     r"|(?<![<\d.,])0(?:\.0+)?th(?! \(nothing below\))"
     r"|(?<![\d.,])100(?:\.0+)?th(?! \(nothing above\))"
     r"|± 0(?:\.0+)?(?![\d.])"
@@ -68,11 +70,12 @@ def test_no_output_prints_a_bound_as_a_plain_number(outputs):
 
 def test_bounds_are_said_as_bounds(outputs):
     assert any("below resolution" in text for text in outputs.values())
-    assert any(re.search(r"top < [\d.e-]+%|below the [\d.e-]+th percentile|< [\d.e-]+th", t) for t in outputs.values())
+    assert any(re.search(r"within the (?:lowest|highest) 1 in [\d,.]+", t) for t in outputs.values())
 
 
 def test_the_search_finds_what_it_looks_for():
-    for text in ("top 0%", "sits in the 0th percentile", "100th", "1,200 ± 0", "0.3 ± 0.0", "(never)"):
+    for text in ("top 0%", "sits in the 0th percentile", "100th", "1,200 ± 0", "0.3 ± 0.0", "(never)", "1.4e-08th"):
         assert PLAIN_BOUNDS.search(text), text
-    for text in ("top < 0.002%", "< 0.002th", "0th (nothing below)", "100th (nothing above)", "± 0.04", "10th"):
+    assert PLAIN_BOUNDS.search("at the 0.0012th percentile")
+    for text in ("lowest 1 in 70 million", "0th (nothing below)", "100th (nothing above)", "± 0.04", "10th", "0.12th"):
         assert not PLAIN_BOUNDS.search(text), text
