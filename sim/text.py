@@ -19,8 +19,10 @@ Rules (docs/errors.md, "What the display does"):
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ __all__ = [
     "at_percentile",
     "claim_numbers",
     "claim_says",
+    "dates_text",
     "format_bytes",
     "format_compact",
     "format_count",
@@ -93,6 +96,7 @@ FIELD_NAMES = {
     "fatality_rate": "Fatality rate",
     "daily_hazard": "Daily hazard",
     "days": "Days deployed",
+    "present": "Number present",
     "wounded_per_killed": "Wounded per killed",
     "missing": "Captured or missing",
     "reporting_ratio": "Reporting ratio",
@@ -390,12 +394,33 @@ def loo_flag(p: Probability | None) -> str:
     return "conflict" if p.value < 0.01 else "redundant" if p.value > 0.99 else ""
 
 
+def _day(day: date, *, year: bool) -> str:
+    return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
+
+
+def dates_text(start: date, end: date) -> str:
+    """A period as a reader writes it: ``1 Feb – 15 Apr 2025``, ``1 Dec 2024 – 15 Jan 2025``."""
+    return f"{_day(start, year=start.year != end.year)} – {_day(end, year=True)}"
+
+
+PHASE_KEY = re.compile(r"^phases\[(\d+)\]$")
+
+
 def input_label(path: str, scenario: Scenario) -> str:
-    """A readable name for a key path: ``Fatality rate — Combat troops, 11th Corps (...)``."""
+    """A readable name for a key path: ``Fatality rate — Combat troops, 11th Corps (...)``; an input of one phase
+    of a phased force names the phase and its dates, ``Daily hazard — Combat troops (...) — phase 1, Combat,
+    first wave (1 Dec 2024 – 15 Jan 2025)``, so the phases' inputs never read alike."""
     parts = path.split(".")
     field = FIELD_NAMES.get(parts[-1], parts[-1].replace("_", " ").capitalize())
     if parts[0] == "forces" and len(parts) > 2:
-        owner = next((f.label for f in scenario.forces if f.id == parts[1]), parts[1])
+        force = next((f for f in scenario.forces if f.id == parts[1]), None)
+        owner = force.label if force is not None else parts[1]
+        phase = PHASE_KEY.match(parts[2])
+        if force is not None and phase is not None and int(phase.group(1)) < len(force.phases):
+            number = int(phase.group(1)) + 1
+            at = force.phases[number - 1]
+            named = "" if at.label == f"phase {number}" else f", {at.label}"
+            owner += f" — phase {number}{named} ({dates_text(at.start, at.end)})"
     elif parts[0] == "sources" and len(parts) > 2:
         owner = next((s.label for s in scenario.sources if s.id == parts[1]), parts[1])
     else:

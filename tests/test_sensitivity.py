@@ -466,3 +466,29 @@ def test_sobol_and_tornado_figures_of_the_phased_kursk_scenario_lay_out(monkeypa
     note = next(t for t in figure.texts if t.get_text().startswith("Total index below"))
     assert note.get_text().count("\n") >= 3
     assert figure.axes[0].get_tightbbox(renderer).y0 >= note.get_window_extent(renderer).y1
+
+
+def test_sensitivity_rows_of_a_phased_force_name_their_phase():
+    """The five daily hazards of Kursk's phased combat troops are five rows that say which phase each is (by the
+    wording layer's input_label, as the priors figure says them), never five alike."""
+    from pathlib import Path
+
+    from sim.config import load_scenario
+    from sim.plots_sensitivity import tornado_figure
+    from sim.text import input_label
+
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "configs" / "kursk.toml")
+    provenance = sensitivity.Provenance.of(scenario, seed=1, detail="test")
+    paths = [f"forces.combat.phases[{index}].daily_hazard" for index in range(5)]
+    bars = tuple(
+        sensitivity.TornadoBar(path, 1e-4, 1e-3, 100.0 - 10 * i, 200.0 + 10 * i) for i, path in enumerate(paths)
+    )
+    result = sensitivity.TornadoResult(
+        provenance, "killed", "median killed", "prior", "median", 0.05, 0.95, 150.0, bars
+    )
+    shown = [t.get_text().replace("\n", " ") for t in tornado_figure(result).axes[0].get_yticklabels()]
+    assert len(set(shown)) == 5
+    for index, phase in enumerate(scenario.forces[0].phases):
+        label = input_label(paths[index], scenario)
+        assert f"phase {index + 1}, {phase.label} (" in label and label in shown
+    assert "phase 1, Combat, first wave (1 Dec 2024 – 15 Jan 2025)" in input_label(paths[0], scenario)
