@@ -44,7 +44,15 @@ from sim.keypaths import Settings, with_settings
 from sim.results import ResultsError, load_run
 from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Side, Summary, json_number, summarize
-from sim.text import CLAIM_COLUMNS, IMPLIED_RATIO, RELATION_SYMBOLS, claim_numbers, format_count, format_range
+from sim.text import (
+    CLAIM_COLUMNS,
+    IMPLIED_RATIO,
+    RELATION_SYMBOLS,
+    claim_names,
+    claim_numbers,
+    format_count,
+    format_range,
+)
 
 __all__ = [
     "MARKERS",
@@ -452,7 +460,7 @@ def _toll_table(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
                 [
                     entry.name if first else "",
                     entry.population if first else "",
-                    (", ".join(entry.summary.condition_on) or "nothing") if first else "",
+                    claim_names(entry.scenario, entry.summary.condition_on) if first else "",
                     side_name,
                     format_count(side.ess),
                     format_count(toll.median.value),

@@ -25,6 +25,7 @@ from sim.summary import ClaimSummary, Distribution, Side, Summary
 from sim.text import (
     CLAIM_COLUMNS,
     RATIO_CLAIM_COLUMNS,
+    claim_names,
     claim_numbers,
     claim_says,
     format_count,
@@ -487,6 +488,6 @@ def print_priors(scenario: Scenario, console: Console) -> None:
     console.print(
         Text(
             f"{plural(len(scenario.forces), 'force')}, {plural(len(scenario.sources), 'source')}, "
-            f"{plural(len(scenario.claims), 'claim')}; conditions on: {', '.join(scenario.condition_on) or 'nothing'}."
+            f"{plural(len(scenario.claims), 'claim')}; conditions on: {claim_names(scenario, scenario.condition_on)}."
         )
     )

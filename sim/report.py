@@ -36,6 +36,7 @@ from sim.text import (
     FIGURE_TITLES,
     RATIO_CLAIM_COLUMNS,
     at_percentile,
+    claim_names,
     claim_numbers,
     claim_says,
     format_count,
@@ -443,8 +444,7 @@ def _method(summary: Summary, scenario: Scenario) -> list[Block]:
     )
     blocks: list[Block] = [Paragraph((text,))]
     if summary.posterior is not None:
-        labels = {c.id: c.label for c in scenario.claims}
-        names = "; ".join(labels[c] for c in summary.condition_on)
+        names = claim_names(scenario, summary.condition_on)
         blocks.append(
             Paragraph(
                 (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ __all__ = [
     "RATIO_CLAIM_COLUMNS",
     "RELATION_SYMBOLS",
     "at_percentile",
+    "claim_names",
     "claim_numbers",
     "claim_says",
     "dates_text",
@@ -426,6 +427,13 @@ def input_label(path: str, scenario: Scenario) -> str:
     else:
         owner = "all forces"
     return f"{field} — {owner}"
+
+
+def claim_names(scenario: Scenario, ids: Sequence[str]) -> str:
+    """Claims by their labels, ``"; "`` between them (labels may hold commas), or ``nothing``: what a posterior
+    conditions on, said the same way in the report, ``sim check`` and ``sim compare``."""
+    labels = {claim.id: claim.label for claim in scenario.claims}
+    return "; ".join(labels.get(claim_id, claim_id) for claim_id in ids) or "nothing"
 
 
 def is_count(path: str) -> bool:

@@ -111,6 +111,12 @@ def test_claim_statistics_are_each_scenarios_own(comparison, configs):
     assert alpha_claim == own
 
 
+def test_what_a_scenario_conditions_on_is_said_by_the_claims_labels(comparison):
+    toll = to_markdown(comparison).split("**Claims shared")[0]
+    beta = next(line for line in toll.splitlines() if line.startswith("| beta"))
+    assert "About a hundred dead" in beta and "hundred |" not in beta.replace("a hundred dead", "")
+
+
 def test_markdown_csv_and_json_agree(comparison):
     markdown = to_markdown(comparison)
     assert "**Claims shared by two or more scenarios**" in markdown
