@@ -378,8 +378,8 @@ def runs_command(
     json_output: JsonOption = False,
 ) -> None:
     """List a scenario's run folders (the ones sim made), oldest first, with their size."""
+    from sim.display import print_runs
     from sim.results import list_runs
-    from sim.text import format_bytes
 
     folder = _scenario_dir(scenario, results)
     runs = list_runs(folder)
@@ -393,15 +393,7 @@ def runs_command(
     if not runs:
         _out().print(f"no runs under {_escape(str(folder))}", highlight=False)
         return
-    for run in runs:
-        draws = f"{run.draws:,} draws" if run.draws is not None else "? draws"
-        mark = "  (latest)" if run.latest else ""
-        _out().print(
-            f"{_escape(str(run.path))}  {run.started or '?'}  {draws}  {format_bytes(run.size)}{mark}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    _out().print(f"{len(runs)} run(s), {format_bytes(sum(r.size for r in runs))}", highlight=False)
+    print_runs(_out(), folder, runs)
 
 
 @app.command("clean")

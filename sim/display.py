@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.columns import Columns
@@ -28,6 +30,7 @@ from sim.text import (
     claim_names,
     claim_numbers,
     claim_says,
+    format_bytes,
     format_count,
     format_error,
     format_estimate,
@@ -45,7 +48,10 @@ from sim.text import (
     shorten,
 )
 
-__all__ = ["TEXT_WIDTH", "print_priors", "print_rows", "print_summary", "source_graph"]
+if TYPE_CHECKING:
+    from sim.results import RunEntry
+
+__all__ = ["TEXT_WIDTH", "print_priors", "print_rows", "print_runs", "print_summary", "source_graph"]
 
 TEXT_WIDTH = 16
 """The narrowest a wrapped text column may get before a table is printed as blocks instead."""
@@ -491,3 +497,21 @@ def print_priors(scenario: Scenario, console: Console) -> None:
             f"{plural(len(scenario.claims), 'claim')}; conditions on: {claim_names(scenario, scenario.condition_on)}."
         )
     )
+
+
+def print_runs(console: Console, folder: Path, runs: Sequence[RunEntry]) -> None:
+    """Print a scenario's run folders, oldest first: name, start (UTC), draws, size and which is latest; a table
+    when the console holds it, else one block per run (80 columns), and the total."""
+    rows = [
+        (
+            run.path.name,
+            run.started.replace("T", " ").removesuffix("+00:00") or "?",
+            format_count(run.draws) if run.draws is not None else "?",
+            format_bytes(run.size),
+            "latest" if run.latest else "",
+        )
+        for run in runs
+    ]
+    header = ("Run folder", "Started (UTC)", "Draws", "Size", "")
+    print_rows(console, f"Runs in {folder}, oldest first", header, rows, numeric=(2, 3))
+    console.print(Text(f"{plural(len(runs), 'run')}, {format_bytes(sum(run.size for run in runs))}"))

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from sim import cli
+from sim.storage import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 CSI = re.compile(r"\x1b\[([?0-9;]*)([A-Za-z])")
@@ -217,3 +218,26 @@ def test_the_readme_first_scenario_is_valid():
     block = section[section.index("```toml\n") + len("```toml\n") :]
     scenario = parse_scenario(block[: block.index("```")])
     assert scenario.name == "mine" and [c.id for c in scenario.claims] == ["fifty"]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_runs_fits_the_terminal_with_every_name_and_number_whole(tmp_path, columns):
+    """``sim runs`` of a scenario's folder: each run's folder name, start, draws and size whole on the screen."""
+    import json
+
+    folder = tmp_path / "results" / "kursk"
+    names = [f"2026112{day}T135400Z-a1b2c{day}" for day in range(3)]
+    for day, name in enumerate(names):
+        run = folder / name
+        run.mkdir(parents=True)
+        (run / MARKER).write_text("")
+        started = f"2026-11-2{day}T13:54:00+00:00"
+        (run / "manifest.json").write_text(json.dumps({"started_utc": started, "draws": 1_000_000}))
+    (folder / "latest").symlink_to(names[-1])
+    output = run_in_pty(["runs", "kursk", "--results", str(tmp_path / "results")], columns)
+    assert long_lines(output, columns) == []
+    shown = screen(output, columns)
+    text = "\n".join(shown)
+    assert all(name in text for name in names) and text.count("1,000,000") == 3, text
+    assert "2026-11-20 13:54:00" in text and "latest" in text and "3 runs," in text
+    assert CUT_NUMBER.findall(text) == []
