@@ -21,6 +21,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from sim.config import METRIC_NOUNS, Scenario
 from sim.priors import PriorSpec
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
-from sim.summary import ClaimSummary, Distribution, Side, Summary
+from sim.summary import ClaimSummary, Distribution, Probability, RatioClaimSummary, Side, Summary
 from sim.text import (
     CLAIM_COLUMNS,
     FIGURE_TITLES,
@@ -39,7 +40,9 @@ from sim.text import (
     claim_names,
     claim_numbers,
     claim_says,
+    day_text,
     format_count,
+    format_probability,
     format_range,
     format_ratio,
     format_value,
@@ -49,6 +52,7 @@ from sim.text import (
     prior_title,
     probability_text,
     ratio_numbers,
+    ratio_reading_text,
     ratio_says,
     reading_text,
 )
@@ -58,6 +62,7 @@ __all__ = [
     "claim_sentence",
     "display_png",
     "figure_caption",
+    "ratio_sentence",
     "render_run",
     "report_blocks",
     "report_html",
@@ -119,18 +124,23 @@ def _fold(ratio: float) -> str:
     return f"{ratio:.2g}" if math.isfinite(ratio) else "∞"
 
 
+def _among(scope: tuple[str, ...], scenario: Scenario) -> str:
+    """``across the whole deployment``, ``among the 528th Engineer Regiment``: who a claim is about."""
+    group = scenario.group_of(scope)
+    if group is not None:
+        return f"among {group.label}"
+    if len(scope) == len(scenario.forces) and len(scenario.forces) > 1:
+        return "across the whole deployment"
+    labels = {force.id: force.label for force in scenario.forces}
+    names = [labels[force_id] for force_id in scope]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"among {joined}"
+
+
 def _scope_phrase(claim: ClaimSummary, scenario: Scenario) -> str:
     """``deaths across the whole deployment``, ``casualties (killed and wounded) among the 528th ...``."""
     noun = "deaths" if claim.metric == "killed" else METRIC_NOUNS[claim.metric]
-    group = scenario.group_of(claim.scope)
-    if group is not None:
-        return f"{noun} among {group.label}"
-    if len(claim.scope) == len(scenario.forces) and len(scenario.forces) > 1:
-        return f"{noun} across the whole deployment"
-    labels = {force.id: force.label for force in scenario.forces}
-    names = [labels[force_id] for force_id in claim.scope]
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"{noun} among {joined}"
+    return f"{noun} {_among(claim.scope, scenario)}"
 
 
 def _verdict(percentile: float) -> str:
@@ -231,14 +241,78 @@ def claim_sentence(
             sentences.append(
                 f"It shares {source}'s reporting ratio with {', '.join(claim.shares_ratio_with)}: one bias per source."
             )
-        if posterior.loo is not None and conditioned > 1:
-            flag = loo_flag(posterior.loo)
-            verdict = {"conflict": " — it conflicts with them", "redundant": " — it adds nothing to them"}.get(flag, "")
-            sentences.append(
-                f"Given the other conditioned claims, its reading has probability {probability_text(posterior.loo)} "
-                f"(leave-one-out){verdict}."
-            )
+        sentences += _loo_sentence(posterior.loo, conditioned)
     return " ".join(sentences)
+
+
+def _loo_sentence(loo: Probability | None, conditioned: int) -> list[str]:
+    """The leave-one-out check in words, where the run conditions on more than one claim (else nothing)."""
+    if loo is None or conditioned <= 1:
+        return []
+    flag = loo_flag(loo)
+    verdict = {"conflict": " — it conflicts with them", "redundant": " — it adds nothing to them"}.get(flag, "")
+    probability = probability_text(loo)
+    return [f"Given the other conditioned claims, its reading has probability {probability} (leave-one-out){verdict}."]
+
+
+def ratio_sentence(
+    claim: RatioClaimSummary, *, scenario: Scenario, posterior: RatioClaimSummary | None = None, conditioned: int = 0
+) -> str:
+    """One plain paragraph on a ratio claim ("about a third of the casualties killed"), generated from its numbers.
+
+    The verdict comes from the claim's percentile in the prior predictive distribution of the ratio
+    ``numerator ÷ denominator`` over its forces, with the thresholds of :func:`claim_sentence`; then the ratio's
+    median and 95% interval and the probability of the claim's reading; then, when the run conditions on claims,
+    the same after conditioning. A source's reporting ratio cancels in a ratio of its own counts, so no clause
+    speaks of the source's bias (docs/claims.md). Each clause says only what its own numbers support.
+
+    Parameters
+    ----------
+    claim : RatioClaimSummary
+        The ratio claim's prior-predictive statistics.
+    scenario : Scenario
+        For the forces' and sources' labels.
+    posterior : RatioClaimSummary, optional
+        The same claim's posterior statistics.
+    conditioned : int
+        How many claims the posterior conditions on.
+
+    Returns
+    -------
+    str
+    """
+    what = f"{METRIC_NOUNS[claim.numerator]} ÷ {METRIC_NOUNS[claim.denominator]}"
+    figure = f"{RELATION_WORDS[claim.relation]}{format_ratio(claim.value)}"
+    if claim.said:
+        figure = f"“{claim.said}” (read as {ratio_reading_text(claim)})"
+    source = scenario.source(claim.source).label if claim.source else None
+    subject = f"The figure of {figure}" + (f" from {source}" if source else "")
+    dated = f" by {day_text(date.fromisoformat(claim.as_of))}" if claim.as_of else ""
+    sentences = [
+        f"{subject} {_verdict(claim.percentile.value)} the ratio {what} {_among(claim.scope, scenario)}{dated} "
+        f"({percentile_text(claim)}): {_ratio_spread(claim)}."
+    ]
+    if posterior is not None:
+        after = f"After conditioning on {plural(conditioned, 'claim')}"
+        if posterior.conditioned:  # held to its reading: its probability there is 1, not news
+            sentences.append(f"{after}, this one among them, {_ratio_spread(posterior, reading=False)}.")
+        else:
+            sentences.append(f"{after}, it sits {at_percentile(posterior)}: {_ratio_spread(posterior)}.")
+        sentences += _loo_sentence(posterior.loo, conditioned)
+    return " ".join(sentences)
+
+
+def _ratio_spread(claim: RatioClaimSummary, *, reading: bool = True) -> str:
+    """``the ratio has median 0.262 (95%: 0.137–0.452), and the reading 0.29–0.37 has probability 0.25``; without
+    ``reading``, the ratio ``held to the reading 0.29–0.37``."""
+    widest = claim.ratio.eti[-1]
+    spread = f"the ratio has median {format_ratio(claim.ratio.median.value)} ({widest.level:.0%}: "
+    spread += f"{format_ratio(widest.low)}–{format_ratio(widest.high)})"
+    if not reading:
+        return f"{spread}, held to the reading {ratio_reading_text(claim)}"
+    return (
+        f"{spread}, and the reading {ratio_reading_text(claim)} has probability {format_probability(claim.probability)}"
+    )
 
 
 def _levels_text(levels: Sequence[float]) -> str:
@@ -583,6 +657,18 @@ def report_blocks(run: RunData, figures: dict[str, Path]) -> list[Block]:
                 claim_sentence(c, scenario=scenario, posterior=post, conditioned=len(summary.condition_on)),
             )
             for c, post in zip(summary.prior.claims, posterior, strict=True)
+        )
+        ratio_posterior = (
+            summary.posterior.ratio_claims
+            if summary.posterior is not None
+            else (None,) * len(summary.prior.ratio_claims)
+        )
+        items += tuple(
+            (
+                f"{c.label}: ",
+                ratio_sentence(c, scenario=scenario, posterior=post, conditioned=len(summary.condition_on)),
+            )
+            for c, post in zip(summary.prior.ratio_claims, ratio_posterior, strict=True)
         )
         blocks += [Heading(2, "The claims in plain words", "verdicts"), Items(items)]
     captions = [

@@ -43,6 +43,7 @@ __all__ = [
     "claim_numbers",
     "claim_says",
     "dates_text",
+    "day_text",
     "format_bytes",
     "format_compact",
     "format_count",
@@ -395,13 +396,14 @@ def loo_flag(p: Probability | None) -> str:
     return "conflict" if p.value < 0.01 else "redundant" if p.value > 0.99 else ""
 
 
-def _day(day: date, *, year: bool) -> str:
+def day_text(day: date, *, year: bool = True) -> str:
+    """A date as a reader writes it: ``28 Mar 2025`` (``28 Mar`` without the year)."""
     return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
 
 
 def dates_text(start: date, end: date) -> str:
     """A period as a reader writes it: ``1 Feb – 15 Apr 2025``, ``1 Dec 2024 – 15 Jan 2025``."""
-    return f"{_day(start, year=start.year != end.year)} – {_day(end, year=True)}"
+    return f"{day_text(start, year=start.year != end.year)} – {day_text(end)}"
 
 
 PHASE_KEY = re.compile(r"^phases\[(\d+)\]$")

@@ -20,10 +20,11 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.config import Scenario, load_scenario, parse_scenario
 from sim.engine import simulate
-from sim.report import claim_sentence, percentile_text, render_run
+from sim.report import Items, claim_sentence, percentile_text, ratio_sentence, render_run, report_blocks
 from sim.results import ResultsError, RunData, load_run, manifest, write_run
 from sim.storage import MARKER
 from sim.summary import Interval, Probability, summarize
+from sim.text import format_probability, format_ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -222,6 +223,34 @@ def test_claim_sentences_follow_the_numbers(kursk: RunData) -> None:
     assert "is implausibly high" in sentence(99.0, 5.0) and "overstating them 5-fold" in sentence(99.0, 5.0)
     assert sentence(37.0, 1.0) != sentence(38.0, 1.0)
     assert "37.0th percentile" in sentence(37.0, 1.0)
+
+
+def test_ratio_claims_are_said_in_plain_words_from_their_numbers(kursk: RunData) -> None:
+    """UK DI's "about a third killed": verdict from its percentile, the ratio's median and 95% interval and the
+    reading's probability as the summary has them; after conditioning on it, held to its reading (not a
+    probability of 1 said as news); the report lists it with the other claims."""
+    summary, scenario = kursk.summary, kursk.scenario
+    prior, posterior = summary.prior.ratio_claims[0], summary.posterior.ratio_claims[0]
+    text = ratio_sentence(prior, scenario=scenario, posterior=posterior, conditioned=len(summary.condition_on))
+    widest = prior.ratio.eti[-1]
+    assert text.startswith(
+        "The figure of “approximately a third of the casualties killed in action” (read as 0.29–0.37)"
+    )
+    assert 10 <= prior.percentile.value <= 90 and "is consistent with the ratio killed in action ÷ casualties" in text
+    assert "by 28 Mar 2025" in text and f"({percentile_text(prior)})" in text
+    assert f"median {format_ratio(prior.ratio.median.value)} (95%: {format_ratio(widest.low)}–" in text
+    assert f"the reading 0.29–0.37 has probability {format_probability(prior.probability)}" in text
+    assert posterior.conditioned and "this one among them" in text and "held to the reading 0.29–0.37" in text
+    assert text.count("has probability") == 1 + (posterior.loo is not None)
+
+    def sentence(percentile: float) -> str:
+        return ratio_sentence(replace(prior, percentile=Probability(percentile, 0.0, "conditional")), scenario=scenario)
+
+    assert "is far above any plausible value of the ratio" in sentence(99.95)
+    assert "is implausibly low for the ratio" in sentence(1.0) and "consistent" not in sentence(1.0)
+    assert "is consistent with the ratio" in sentence(50.0)
+    listed = next(block for block in report_blocks(kursk, {}) if isinstance(block, Items))
+    assert (f"{prior.label}: ", text) in listed.items
 
 
 def test_sentences_quote_the_source_and_the_posterior(kursk: RunData) -> None:
