@@ -493,7 +493,7 @@ def _exceedance_panel(ax: Axes, summary: Summary, name: str) -> None:
     if claims:
         # Small x and tiny probabilities: the one corner a survival curve never enters.
         text = "\n".join(_exceedance_label(*pair, short) for pair in claims)
-        ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=6.5, va="bottom", bbox=LABEL_BOX, zorder=6)
+        ax.text(0.03, 0.03, text, transform=ax.transAxes, fontsize=7, va="bottom", bbox=LABEL_BOX, zorder=6)
     ax.yaxis.set_major_formatter(FuncFormatter(_one_in_label))
     ax.set_ylabel(f"Chance that {short} ≥ x")
     ax.set_xlabel(f"x: {short} (people, log scale)")
@@ -845,7 +845,7 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
     ax.set_title(wrap(prior_title(spec, scenario), 30), fontsize=7.5)
     units = wrap(spec.units or "units not given", 42)
     source = wrap(_source_line(spec), 44)
-    ax.set_xlabel(f"{units}\n{source}", fontsize=6.5, color="#222222", linespacing=1.25)
+    ax.set_xlabel(f"{units}\n{source}", fontsize=7, color="#222222", linespacing=1.25)
     ax.tick_params(axis="x", labelsize=7)
 
 

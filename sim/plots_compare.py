@@ -43,7 +43,7 @@ FIGURE_NAME = "toll"
 """File stem of the figure in the output folder (``toll.png``, ``toll.svg``)."""
 TITLE = "Total killed in each scenario, with the published claims"
 LABEL_CHARACTERS = 52
-LABEL_FONT_SIZE = 6.5
+LABEL_FONT_SIZE = 7.0
 LABEL_TOP = 0.985
 """Where the highest claim label's top sits, as a fraction of the axes' height."""
 LABEL_GAP = 3.0
@@ -203,7 +203,7 @@ def plot_comparison(comparison: Comparison) -> Figure:
     -------
     Figure
     """
-    figure, ax = new_figure(7.2, 6.4)
+    figure, ax = new_figure(7.0, 6.4)
     marks, others = _marks(comparison)
     low, high = _x_range(comparison, marks)
     log_axis(ax.xaxis, low, high)

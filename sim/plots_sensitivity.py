@@ -80,7 +80,7 @@ def _frame(figure: Figure, *, title: str, subtitle: str, footer: str, note: str 
     with figure_style():
         figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
         figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED, ha="left", va="top")
-        figure.text(0.01, 0.06 / height, footer, fontsize=6.5, color=MUTED, ha="left", va="bottom")
+        figure.text(0.01, 0.06 / height, footer, fontsize=7, color=MUTED, ha="left", va="bottom")
         if note:
             figure.text(0.01, (FOOTER_BAND + 0.02) / height, note, fontsize=7, ha="left", va="bottom")
     bottom = band / height
@@ -342,7 +342,7 @@ def _note(ax: Axes, text: str, x: float, y: float, *, left: bool) -> None:
         textcoords="offset points",
         ha="right" if left else "left",
         va="center",
-        fontsize=6.5,
+        fontsize=7,
         color=MUTED,
     )
 
@@ -401,7 +401,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                     textcoords="offset points",
                     ha="left" if ahead else "right",
                     va="center",
-                    fontsize=6.5,
+                    fontsize=7,
                     color="white" if inside else MUTED,
                 )
         ax.axvline(baseline, color="#222222", linewidth=1)

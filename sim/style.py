@@ -35,7 +35,9 @@ __all__ = [
     "MUTED_COLOUR",
     "PALETTE",
     "POSTERIOR_COLOUR",
+    "PRINT_WIDTH",
     "PRIOR_COLOUR",
+    "SMALLEST_FONT",
     "SOURCE_COLOUR",
     "axis_fraction",
     "count_formatter",
@@ -83,6 +85,12 @@ RC: dict[str, Any] = {
     "svg.hashsalt": "sim",
     "text.hinting": "no_hinting",  # at 200 dpi unhinted glyphs look the same and draw about a tenth faster
 }
+
+SMALLEST_FONT = 7.0
+"""Points: no text of a figure is smaller, and figures are at most :data:`PRINT_WIDTH` wide, so that the report
+prints them at their own size (sim.report) and every word stays readable on A4 and Letter."""
+PRINT_WIDTH = 7.0
+"""Inches: the widest a figure is drawn, within the text width of A4 (210 − 2 × 14 mm = 7.17 in) and Letter."""
 
 # Heights (inches) of the bands that frame() reserves above and below the axes.
 _TITLE_BAND = 0.62
@@ -160,8 +168,8 @@ def frame(
     with figure_style():
         figure.text(0.01, 1, title, fontsize=11, fontweight="bold", va="top", transform=inches(-0.08))
         figure.text(0.01, 1, subtitle, fontsize=8.5, color=MUTED_COLOUR, va="top", transform=inches(-0.34))
-        footer = shorten(footer, _fitting_characters(width - 0.2, 6.5))
-        figure.text(0.01, 0, footer, fontsize=6.5, color=MUTED_COLOUR, va="bottom", transform=inches(0.06))
+        footer = shorten(footer, _fitting_characters(width - 0.2, SMALLEST_FONT))
+        figure.text(0.01, 0, footer, fontsize=SMALLEST_FONT, color=MUTED_COLOUR, va="bottom", transform=inches(0.06))
         if legend:
             columns = _legend_columns([str(h.get_label()) for h in legend], width)
             figure.legend(

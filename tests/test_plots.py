@@ -307,3 +307,23 @@ def test_a_long_footer_is_shortened_to_the_figure_width_with_an_ellipsis(width: 
     text = next(t for t in figure.texts if t.get_text().startswith("sim 0.1.0"))
     assert text.get_text().endswith(" …") and len(text.get_text()) < len(footer)
     assert text.get_window_extent().x1 <= figure.bbox.width
+
+
+def test_every_text_of_every_figure_prints_at_7_points_or_more(kursk: RunData) -> None:
+    """Figures are at most PRINT_WIDTH wide and the report prints them at their own size (never shrunk to a page),
+    so a text's printed size on A4 or Letter is its font size: none under SMALLEST_FONT (the priors' sources were
+    6.5 pt drawn and ~5.7 pt printed)."""
+    from matplotlib.text import Text
+
+    from sim.style import PRINT_WIDTH, SMALLEST_FONT
+
+    assert SMALLEST_FONT >= 7 and PRINT_WIDTH <= (210 - 2 * 14) / 25.4  # A4's text width at the report's margins
+    for name in figure_names(kursk):
+        figure = draw_figure(kursk, name)
+        assert figure.get_figwidth() <= PRINT_WIDTH + 1e-9, name
+        small = {
+            (text.get_text()[:30], text.get_fontsize())
+            for text in figure.findobj(Text)
+            if text.get_visible() and text.get_text().strip() and text.get_fontsize() < SMALLEST_FONT
+        }
+        assert small == set(), name
