@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import math
 import re
 import shlex
@@ -61,6 +62,7 @@ __all__ = [
     "DISPLAY_DPI",
     "claim_sentence",
     "display_png",
+    "display_slices",
     "figure_caption",
     "ratio_sentence",
     "render_run",
@@ -769,26 +771,31 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; vertical-align: to
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.text { min-width: 12em; }
-table.fixed { table-layout: fixed; }
-td.long { min-width: 14em; width: 40%; }
 td.code { overflow-wrap: anywhere; }
 td.tag, .nw { white-space: nowrap; }
+tr:has(+ tr.detail) td { border-bottom: none; padding-bottom: 0.1em; }
+tr.detail td { color: #333; padding-top: 0; padding-left: 1.5em; }
+tr.detail .label { color: #666; }
 figure { margin: 1.5em 0; }
-figure img { display: block; width: 700px; max-width: 100%; height: auto; border: 1px solid #eee; }
+.bands { width: 700px; max-width: 100%; border: 1px solid #eee; }
+.bands img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 0.88em; color: #333; margin-top: 0.4em; max-width: 700px; }
 li { margin-bottom: 0.5em; }
-@media (max-width: 900px) { td.text { min-width: 7em; } td.long { min-width: 10em; } }
+@media (max-width: 900px) { td.text { min-width: 7em; } }
 @media print {
   @page { margin: 14mm 14mm 16mm; }
   td.code { overflow-wrap: break-word; }
-  body { font-size: 10pt; max-width: none; margin: 0; padding: 0; }
+  body { font-size: 10pt; line-height: 1.4; max-width: none; margin: 0; padding: 0; }
   nav { display: none; }
   a { color: inherit; text-decoration: underline; }
   h2, h3 { break-after: avoid; }
   h2 { margin-top: 1.2em; }
   table { font-size: 8pt; }
-  tr, li, figure { break-inside: avoid; }
-  figure img { width: 7in; max-width: 100%; max-height: 210mm; object-fit: contain; border: none; }
+  td.text { min-width: 9em; }
+  tr, li, tbody.pair, .bands img { break-inside: avoid; }
+  figure { margin: 0.8em 0; }
+  .bands { width: var(--print-width, 7in); max-width: 100%; border: none; }
+  figcaption { break-before: avoid; max-width: none; font-size: 8.5pt; }
 }
 """
 
@@ -804,29 +811,61 @@ def _html_inline(parts: Inline | tuple[Inline, ...]) -> str:
     return "".join(out)
 
 
-COLUMN_SHARES = {"long": 4.0, "text": 2.0, "code": 1.6, "num": 1.0, "tag": 0.8, "": 1.0}
-"""Relative widths of a table's columns by kind, where a table of long prose fixes its layout."""
+def _cells_html(block: Table, row: Sequence[Inline | tuple[Inline, ...]], columns: Sequence[int]) -> str:
+    out = []
+    for column in columns:
+        kind, cell = block.kind(column), row[column]
+        text = _numeric_html(cell) if kind == "num" else _html_inline(cell)
+        out.append(f'<td class="{kind}">{text}</td>' if kind else f"<td>{text}</td>")
+    return "".join(out)
 
 
-def _column_widths(kinds: Sequence[str]) -> tuple[str, str]:
-    """A table with a column of long prose is laid out by fixed shares (prose gets the room), others automatically.
+def _table_html(block: Table) -> str:
+    """A table; a column of long prose (a prior's source) goes under its row, across the table's whole width.
 
-    Returns the ``<table>`` attributes and the ``<colgroup>`` (both empty for automatic layout).
+    As a column of its own, long prose left every other column a word or two wide and each row many lines
+    high (the priors took five printed pages); under the row it reads as a paragraph. A row and its prose
+    stay together on one page (one ``tbody`` each).
     """
-    if "long" not in kinds:
-        return "", ""
-    total = sum(COLUMN_SHARES[kind] for kind in kinds)
-    cols = "".join(f'<col style="width: {100 * COLUMN_SHARES[kind] / total:.1f}%">' for kind in kinds)
-    return ' class="fixed"', f"<colgroup>{cols}</colgroup>"
+    long = [column for column in range(len(block.headers)) if block.kind(column) == "long"]
+    shown = [column for column in range(len(block.headers)) if column not in long]
+    head = "".join(f"<th>{html.escape(block.headers[column])}</th>" for column in shown)
+    groups = []
+    for row in block.rows:
+        lines = [f"<tr>{_cells_html(block, row, shown)}</tr>"]
+        for column in long:
+            label = f'<span class="label">{html.escape(block.headers[column])}:</span> '
+            lines.append(f'<tr class="detail"><td colspan="{len(shown)}">{label}{_html_inline(row[column])}</td></tr>')
+        groups.append(f'<tbody class="pair">{"".join(lines)}</tbody>' if long else lines[0])
+    body = "".join(groups) if long else f"<tbody>{''.join(groups)}</tbody>"
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>{body}</table></div>'
 
 
 def _numeric_html(cell: Inline | tuple[Inline, ...]) -> str:
     """A number cell whose lines may break only between a number and its error or interval, never inside one:
-    ``0.0058 (0.0027–0.018)`` wraps before ``(``, ``2.1e-05 ± 1e-07`` before ``±``."""
+    ``0.0058 (0.0027–0.018)`` wraps before ``(``, ``2.1e-05 ± 1e-07`` before ``±``, ``8,757 – 11,243`` before ``–``."""
     if not isinstance(cell, str):
         return _html_inline(cell)
-    pieces = re.split(r" (?=[±(])", cell)
+    pieces = re.split(r" (?=[±(–])", cell)
     return " ".join(f'<span class="nw">{html.escape(piece)}</span>' for piece in pieces)
+
+
+def _figure_html(block: FigureBlock) -> str:
+    """A figure as its bands (:func:`display_slices`), each printed at the figure's own width in inches."""
+    from PIL import Image
+
+    with Image.open(block.png) as image:
+        inches = image.width / float(image.info.get("dpi", (DISPLAY_DPI, DISPLAY_DPI))[0])
+    images = []
+    for index, band in enumerate(display_slices(block.png)):
+        alt = html.escape(block.title, quote=True) if index == 0 else ""
+        data = base64.b64encode(band).decode("ascii")
+        images.append(f'<img src="data:image/png;base64,{data}" alt="{alt}">')
+    return (
+        f'<figure id="figure-{block.name}"><div class="bands" style="--print-width: {inches:.2f}in">'
+        f"{''.join(images)}</div>"
+        f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
+    )
 
 
 def report_html(blocks: Sequence[Block], *, title: str) -> str:
@@ -845,29 +884,9 @@ def report_html(blocks: Sequence[Block], *, title: str) -> str:
         elif isinstance(block, Items):
             body.append("<ul>" + "".join(f"<li>{_html_inline(item)}</li>" for item in block.items) + "</ul>")
         elif isinstance(block, Table):
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
-            kinds = [block.kind(i) for i in range(len(block.headers))]
-            rows = []
-            for row in block.rows:
-                cells = "".join(
-                    f'<td class="{kind}">{_numeric_html(cell) if kind == "num" else _html_inline(cell)}</td>'
-                    if kind
-                    else f"<td>{_html_inline(cell)}</td>"
-                    for kind, cell in zip(kinds, row, strict=True)
-                )
-                rows.append(f"<tr>{cells}</tr>")
-            attributes, columns = _column_widths(kinds)
-            body.append(
-                f'<div class="table-wrap"><table{attributes}>{columns}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table></div>"
-            )
+            body.append(_table_html(block))
         else:
-            data = base64.b64encode(display_png(block.png)).decode("ascii")
-            body.append(
-                f'<figure id="figure-{block.name}">'
-                f'<img src="data:image/png;base64,{data}" alt="{html.escape(block.title, quote=True)}">'
-                f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
-            )
+            body.append(_figure_html(block))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -904,15 +923,73 @@ def display_png(path: Path, *, dpi: float = DISPLAY_DPI) -> bytes:
     the width and height (Lanczos resampling, 256-colour palette): a quarter of the pixels.
     A PNG that is already small enough is embedded as it is.
     """
+    return _png(_display_image(path, dpi=dpi)) if _needs_resampling(path, dpi) else path.read_bytes()
+
+
+def display_slices(path: Path, *, dpi: float = DISPLAY_DPI) -> list[bytes]:
+    """The figure at ``path`` as :func:`display_png` embeds it, cut into bands where a page may break.
+
+    A printed page cannot break inside an image, and a figure taller than what is left of a page
+    (the priors, one panel per input, is over 20 inches) would either leave the rest of the page
+    empty or be shrunk until its text is unreadable. So the figure is cut across rows that are
+    blank over its whole width (between rows of panels: no drawing is cut), into bands at least
+    :data:`SLICE_INCHES` high (a title stays with the panels under it). On screen the bands stack
+    into the whole figure; in print each band goes where it fits, at the figure's own size.
+    """
+    image = _display_image(path, dpi=dpi) if _needs_resampling(path, dpi) else None
+    if image is None:
+        from PIL import Image
+
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+    cuts = _blank_cuts(image, minimum=round(SLICE_INCHES * dpi))
+    if not cuts:
+        return [display_png(path, dpi=dpi)]
+    edges = [0, *cuts, image.height]
+    return [_png(image.crop((0, top, image.width, bottom))) for top, bottom in itertools.pairwise(edges)]
+
+
+SLICE_INCHES = 1.2
+"""The shortest band :func:`display_slices` cuts a figure into, in figure inches."""
+
+
+def _blank_cuts(image: Any, *, minimum: int) -> list[int]:
+    """Rows at the middle of each run of blank rows (white over the whole width) at least 4 rows high, kept where
+    every band between cuts, and the first and last, is at least ``minimum`` rows high."""
+    import numpy as np
+
+    blank = (np.asarray(image.convert("L")) >= 250).all(axis=1)
+    changes = np.flatnonzero(np.diff(np.concatenate(([0], blank.astype(np.int8), [0]))))
+    middles = [(start + end) // 2 for start, end in zip(changes[::2], changes[1::2], strict=True) if end - start >= 4]
+    cuts: list[int] = []
+    for row in middles:
+        if row - (cuts[-1] if cuts else 0) >= minimum and image.height - row >= minimum:
+            cuts.append(row)
+    return cuts
+
+
+def _needs_resampling(path: Path, dpi: float) -> bool:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return float(image.info.get("dpi", (dpi, dpi))[0]) > dpi * 1.01
+
+
+def _display_image(path: Path, *, dpi: float) -> Any:
+    """The figure resampled to ``dpi`` pixels per inch (Lanczos), as an RGB image."""
     from PIL import Image
 
     with Image.open(path) as image:
         saved = float(image.info.get("dpi", (dpi, dpi))[0])
-        if saved <= dpi * 1.01:
-            return path.read_bytes()
         size = (round(image.width * dpi / saved), round(image.height * dpi / saved))
-        small = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-    palette = small.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        return image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+
+
+def _png(image: Any) -> bytes:
+    """An RGB image as a 256-colour PNG (median cut, undithered)."""
+    from PIL import Image
+
+    palette = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
     palette.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

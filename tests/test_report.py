@@ -4,7 +4,9 @@ same content, claim sentences generated from the numbers, the CLI's report and p
 from __future__ import annotations
 
 import html
+import io
 import json
+import math
 import os
 import re
 import shutil
@@ -20,7 +22,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.config import Scenario, load_scenario, parse_scenario
 from sim.engine import simulate
-from sim.report import Items, claim_sentence, percentile_text, ratio_sentence, render_run, report_blocks
+from sim.report import Items, claim_sentence, display_slices, percentile_text, ratio_sentence, render_run, report_blocks
 from sim.results import ResultsError, RunData, load_run, manifest, write_run
 from sim.storage import MARKER
 from sim.summary import Interval, Probability, summarize
@@ -147,7 +149,8 @@ def test_html_is_one_self_contained_page_linking_only_to_citations(drawn: RunDat
     parser.close()
     assert {"script", "link", "iframe", "object"}.isdisjoint(parser.tags)
     sources = [value for name, value in parser.links if name == "src"]
-    assert len(sources) == 7 and all(src.startswith("data:image/png;base64,") for src in sources)
+    assert parser.tags.count("figure") == 7 and len(sources) >= 7  # tall figures come in bands (display_slices)
+    assert all(src.startswith("data:image/png;base64,") for src in sources)
     hrefs = {value for name, value in parser.links if name == "href"}
     external = {href for href in hrefs if not href.startswith("#")}
     assert external and external <= _citations(drawn)
@@ -199,6 +202,27 @@ def test_text_from_the_scenario_is_escaped(tmp_path: Path, write_config) -> None
     }
     markdown = (tmp_path / "run" / "report.md").read_text()
     assert "\\<b\\>tags\\</b\\>" in markdown
+
+
+def test_a_figure_is_cut_into_bands_only_across_blank_rows(tmp_path: Path) -> None:
+    """Two panels with a white gap between them, saved at 200 dpi: shown at 100 dpi, cut in the middle of the gap
+    (rows 150–250 of 500: at 200), never through a drawing, never into a band under SLICE_INCHES (120 rows)."""
+    from PIL import Image, ImageDraw
+
+    path = tmp_path / "figure.png"
+    image = Image.new("RGB", (1400, 1000), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((100, 0, 1300, 299), fill="black")
+    draw.rectangle((100, 500, 1300, 999), fill="black")
+    draw.rectangle((100, 380, 1300, 381), fill="white")  # a blank line inside the gap changes nothing
+    image.save(path, dpi=(200, 200))
+    bands = [Image.open(io.BytesIO(band)).convert("L") for band in display_slices(path)]
+    assert [band.size for band in bands] == [(700, 200), (700, 300)]
+    assert all(min(band.crop((0, 0, 700, 1)).getextrema()) >= 250 for band in bands[1:])  # cut across white
+    draw.rectangle((100, 0, 1300, 99), fill="white")  # now the first panel is 100 rows at 100 dpi: a gap too high
+    draw.rectangle((100, 100, 1300, 1000), fill="black")
+    image.save(path, dpi=(200, 200))
+    assert len(display_slices(path)) == 1
 
 
 def test_claim_sentences_follow_the_numbers(kursk: RunData) -> None:
@@ -334,14 +358,29 @@ addEventListener("load", () => {
     overflow: root.scrollWidth - root.clientWidth,
     wide: wide.map((e) => `${e.tagName} ${e.className} ${e.textContent.slice(0, 40)}`),
     images: [...document.images].map((i) => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0),
+    figures: document.querySelectorAll("figure").length,
   });
   document.body.append(out);
 });
 </script>"""
 PAGE_SIZES = {"letter": (612, 792), "A4": (595, 842)}  # PDF points
-PAGE_BUDGET = 10
-"""Printed pages the two-force report may take: verdicts, 7 figures at print size, method, tables. Debian 12's
-Chromium 150 prints 9 on Letter and 8 on A4; one page of slack for other fonts."""
+TEXT_AREA = {"letter": (8.5 * 25.4 - 28, 11 * 25.4 - 30), "A4": (210 - 28, 297 - 30)}
+"""Millimetres of each paper inside the report's @page margins (14 mm at the sides, 14 mm top, 16 mm bottom)."""
+PAGES_LOST = 1
+"""Printed pages the report may lose to page breaks: its printed pages are at most its content's height (the print
+style laid out on one endless page of the paper's text width, measured by Chromium) in pages, rounded up, plus
+this. The figures print at their own size in bands cut between rows of panels and the tables break between rows,
+so a break leaves at most a band or a row's height blank; the two-force report measured 6.6 pages of content and
+8 printed pages on Letter, 6.2 and 7 on A4 (Debian 12's Chromium 150). A figure shrunk to a page, a table that could
+not break or a page break before each figure (the old layout: half-empty pages) fails it."""
+HEIGHT = """<script>
+addEventListener("load", () => {
+  const out = document.createElement("pre");
+  out.id = "sim-measure";
+  out.textContent = JSON.stringify({height: document.documentElement.scrollHeight});
+  document.body.append(out);
+});
+</script>"""
 
 
 def _chromium() -> str:
@@ -388,7 +427,7 @@ def test_chromium_shows_the_report_without_sideways_scrolling(drawn: RunData, tm
     assert measured["width"] == width
     assert measured["overflow"] <= 0 and measured["wide"] == [], measured
     figures = len(list((drawn.path / "figures").glob("*.png")))
-    assert len(measured["images"]) == figures and all(measured["images"]), measured["images"]
+    assert measured["figures"] == figures and all(measured["images"]), measured
 
 
 @pytest.mark.parametrize("paper", ["letter", "A4"])
@@ -399,4 +438,12 @@ def test_chromium_prints_the_report_within_its_page_budget(drawn: RunData, tmp_p
     _browse(page, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
     sizes = _pdf_pages(pdf)
     assert set(sizes) == {PAGE_SIZES[paper]}
-    assert 3 <= len(sizes) <= PAGE_BUDGET, f"{len(sizes)} pages"
+    width, height = TEXT_AREA[paper]
+    endless = tmp_path / "endless.html"
+    styled = text.replace("@media print {", "@media all {").replace("</style>", f"body {{ width: {width}mm; }}</style>")
+    endless.write_text(styled.replace("</body>", HEIGHT + "</body>"))
+    dom = _browse(endless, tmp_path, "--window-size=1200,1000", "--virtual-time-budget=10000", "--dump-dom")
+    found = re.search(r'<pre id="sim-measure">(.*?)</pre>', dom, re.DOTALL)
+    assert found, dom[-500:]
+    content = json.loads(html.unescape(found.group(1)))["height"] / 96 * 25.4 / height  # CSS px: 96 an inch
+    assert 3 <= content <= len(sizes) <= math.ceil(content) + PAGES_LOST, f"{len(sizes)} pages for {content:.2f}"

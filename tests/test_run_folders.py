@@ -188,7 +188,9 @@ def test_report_and_compare_work_from_the_small_files(written, tmp_path):
     report = runner.invoke(app, ["report", str(small)])
     assert report.exit_code == 0, report.output
     page = (small / "report.html").read_text(encoding="utf-8")
-    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == len(list((small / "figures").glob("*.png")))
+    assert len(
+        re.findall(r'<figure id="figure-[a-z_]+"><div class="bands"[^>]*><img src="data:image/png;base64,', page)
+    ) == len(list((small / "figures").glob("*.png")))
     compared = runner.invoke(app, ["compare", str(small), str(full), "--out", str(tmp_path / "cmp")])
     assert compared.exit_code == 0, compared.output
     table = json.loads((tmp_path / "cmp" / "table.json").read_text())
