@@ -30,7 +30,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from sim.citations import cited_ids
 from sim.config import METRIC_NOUNS, Claim, Scenario
@@ -812,6 +812,8 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
     distribution = spec.distribution
     if log:
         log_axis(ax.xaxis, low, high, counts=False)
+        if math.log10(high / low) >= 2:  # a third of the width holds one label a decade, not two ("3e-050.0001")
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0,)))
         grid = np.geomspace(low, high, 300)
     else:
         ax.set_xlim(low, high)
@@ -843,8 +845,8 @@ def _prior_panel(ax: Axes, summary: Summary, scenario: Scenario, spec: PriorSpec
     ax.set_ylim(bottom=0)
     ax.set_yticks([])
     ax.set_title(wrap(prior_title(spec, scenario), 30), fontsize=7.5)
-    units = wrap(spec.units or "units not given", 42)
-    source = wrap(_source_line(spec), 44)
+    units = wrap(spec.units or "units not given", 38)
+    source = wrap(_source_line(spec), 40)  # 7 pt DejaVu: about 40 characters in a third of 7 in
     ax.set_xlabel(f"{units}\n{source}", fontsize=7, color="#222222", linespacing=1.25)
     ax.tick_params(axis="x", labelsize=7)
 
