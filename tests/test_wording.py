@@ -1,9 +1,10 @@
 """Every output of the shipped scenarios says a bound as a bound: never "top 0%", "0th", "± 0" or "(never)".
 
 Each scenario in configs/ is run with few draws (so that far tails fall below resolution and are
-printed as bounds), with its report; the Kursk runs are then compared as `make compare` does. The
-terminal output, report.md, report.html and the comparison's table.md and terminal output are
-searched for a bound printed as a plain number.
+printed as bounds), with its figures and report; the Kursk runs are then compared as `make compare` does.
+The terminal output, report.md, report.html, the text of every figure (from its SVG, which keeps text as
+text) and the comparison's table.md, figure and terminal output are searched for a bound printed as a plain
+number.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -44,19 +46,33 @@ def outputs(tmp_path_factory) -> dict[str, str]:
     bounds = 0
     for config in SCENARIOS:
         out = folder / config.stem
-        args = ["run", str(config), "--draws", "4000", "--no-plots", "--report", "--workers", "1", "--out", str(out)]
+        args = ["run", str(config), "--draws", "4000", "--report", "--workers", "1", "--out", str(out)]
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         texts[f"{config.stem}: terminal"] = result.output
-        for name in ("report.md", "report.html"):
-            texts[f"{config.stem}: {name}"] = (out / name).read_text(encoding="utf-8")
+        for name in ("report.md", "report.html"):  # less the inline figures' bytes, whose base64 may spell "0th"
+            text = (out / name).read_text(encoding="utf-8")
+            texts[f"{config.stem}: {name}"] = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+        texts |= _figure_texts(out / "figures", config.stem)
         bounds += json.dumps(json.loads((out / "summary.json").read_text())).count('"bound"')
     assert bounds > 0, "no probability below resolution: the search would not test what it is for"
     result = runner.invoke(app, ["compare", *(str(folder / name) for name in KURSK), "--out", str(folder / "cmp")])
     assert result.exit_code == 0, result.output
     texts["compare: terminal"] = result.output
     texts["compare: table.md"] = (folder / "cmp" / "table.md").read_text(encoding="utf-8")
+    texts |= _figure_texts(folder / "cmp", "compare")
+    assert sum(": figures/" in name for name in texts) >= 7 * len(SCENARIOS) - len(SCENARIOS), sorted(texts)
     return texts
+
+
+def _figure_texts(folder: Path, name: str) -> dict[str, str]:
+    """The text of each figure in ``folder``: every ``<text>`` of its SVG (sim saves text as text), a line each."""
+    return {
+        f"{name}: figures/{svg.name}": "\n".join(
+            "".join(element.itertext()) for element in ElementTree.parse(svg).iter() if element.tag.endswith("}text")
+        )
+        for svg in sorted(folder.glob("*.svg"))
+    }
 
 
 def test_no_output_prints_a_bound_as_a_plain_number(outputs):
@@ -70,6 +86,8 @@ def test_no_output_prints_a_bound_as_a_plain_number(outputs):
 
 def test_bounds_are_said_as_bounds(outputs):
     assert any("below resolution" in text for text in outputs.values())
+    figures = [text for name, text in outputs.items() if ": figures/" in name]
+    assert any(re.search(r"within the (?:lowest|highest) 1 in [\d,.]+", text) for text in figures)
     assert any(re.search(r"within the (?:lowest|highest) 1 in [\d,.]+", t) for t in outputs.values())
 
 
