@@ -492,3 +492,38 @@ def test_sensitivity_rows_of_a_phased_force_name_their_phase():
         label = input_label(paths[index], scenario)
         assert f"phase {index + 1}, {phase.label} (" in label and label in shown
     assert "phase 1, Combat, first wave (1 Dec 2024 – 15 Jan 2025)" in input_label(paths[0], scenario)
+
+
+PHASED = """
+[scenario]
+name = "phased"
+title = "A force in two phases whose strength is uncertain"
+[simulation]
+draws = 2_000
+seed = 4
+[forces.unit]
+label = "The unit"
+[[forces.unit.phases]]
+start = 2025-01-01
+end = 2025-02-01
+present = { dist = "uniform", low = 400, high = 600 }
+daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3] }
+[[forces.unit.phases]]
+start = 2025-02-01
+end = 2025-03-01
+present = { dist = "uniform", low = 300, high = 500 }
+arrivals = { dist = "uniform", low = 50, high = 150 }
+daily_hazard = { dist = "lognormal", ci90 = [1e-4, 1e-3] }
+"""
+
+
+def test_tornado_pins_a_phases_counts_at_whole_numbers():
+    """A phase's present and arrivals are counts: pinned at the uniform's 5% and 95% quantiles, rounded (410 and
+    590 of U(400, 600), 55 and 145 of U(50, 150): the loader refuses a fixed count that is not whole)."""
+    from sim.config import parse_scenario
+
+    result = sensitivity.tornado(parse_scenario(PHASED), draws=None, condition_on=(), workers=1)
+    pins = {bar.path: (bar.low_input, bar.high_input) for bar in result.bars}
+    assert pins["forces.unit.phases[0].present"] == (410.0, 590.0)
+    assert pins["forces.unit.phases[1].arrivals"] == (55.0, 145.0)
+    assert all(value == round(value) for path, pair in pins.items() if "hazard" not in path for value in pair)

@@ -27,8 +27,12 @@ LOG_FLOOR = 1e-300
 
 
 def _integer_inputs(scenario: Scenario) -> set[str]:
-    """Inputs the model rounds to whole numbers (sizes, missing): their pins are rounded too."""
-    return {p.path for force in scenario.forces for p in (force.size, force.missing) if p is not None}
+    """Inputs the model rounds to whole numbers (sizes, missing, a phase's present, arrivals and departures):
+    their pins are rounded too (the loader refuses a fixed count that is not whole)."""
+    phased = [p for force in scenario.forces for phase in force.phases for p in (phase.present, phase.arrivals)]
+    phased += [phase.departures for force in scenario.forces for phase in force.phases]
+    counts = [p for force in scenario.forces for p in (force.size, force.missing)] + phased
+    return {p.path for p in counts if p is not None}
 
 
 def _output_value(summary: Summary, output: str, side: str) -> float:
