@@ -64,6 +64,18 @@ LONG_BAR = 0.25
 DECADE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
+ROW_LABEL_CHARACTERS = 48
+"""Characters per line of a row's label (an input's name; a phase's names its phase and dates: up to 3 lines)."""
+
+
+def _row_labels(names: list[str]) -> tuple[list[str], float]:
+    """The rows' labels wrapped, and the inches per row: at least 0.38, more when a label takes 3 lines or more
+    (8 pt lines, 1.25 apart), so that neighbouring labels never overlap."""
+    labels = [wrap(name, ROW_LABEL_CHARACTERS) for name in names]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    return labels, max(0.38, lines * 8 * 1.25 / 72 + 0.08)
+
+
 def _note_height(note: str) -> float:
     """Height in inches of the note under the axes (wrapped at 125 characters, 7 pt), 0 without one."""
     return (wrap(note, 125).count("\n") + 1) * 7 * 1.3 / 72 + 0.08 if note else 0.0
@@ -356,7 +368,8 @@ def tornado_figure(result: TornadoResult) -> Figure:
     inert = [bar for bar in result.bars if bar.low_output == bar.high_output == result.baseline]
     bars = tuple(bar for bar in result.bars if bar not in inert)  # rows with no effect are folded into one note
     note = f"No effect, pinned at either quantile: {'; '.join(name_of(b.path) for b in inert)}." if inert else ""
-    height = 1.9 + 0.38 * len(bars) + _note_height(note)
+    labels, row = _row_labels([name_of(b.path) for b in reversed(bars)])
+    height = 1.9 + row * len(bars) + _note_height(note)
     figure, ax = new_figure(WIDTH, height)
     values = [v for bar in bars for v in (bar.low_output, bar.high_output) if math.isfinite(v)] + [result.baseline]
     logarithmic = result.scale == "log"
@@ -405,7 +418,7 @@ def tornado_figure(result: TornadoResult) -> Figure:
                     color="white" if inside else MUTED,
                 )
         ax.axvline(baseline, color="#222222", linewidth=1)
-        ax.set_yticks(range(len(bars)), [wrap(name_of(b.path), 40) for b in reversed(bars)])
+        ax.set_yticks(range(len(bars)), labels)
         ax.set_ylim(-0.7, len(bars) - 0.3)
         ax.grid(axis="y", visible=False)
         if logarithmic:
@@ -462,7 +475,8 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     negligible = [name_of(result.inputs[i]) for i in ranked if ix.total[j, i] < NEGLIGIBLE]
     count = len(order)
     note = f"Total index below {NEGLIGIBLE:g} (no measurable share): {'; '.join(negligible)}." if negligible else ""
-    height = 1.7 + 0.36 * count + _note_height(note)
+    labels, row = _row_labels([name_of(result.inputs[i]) for i in order])
+    height = 1.7 + row * count + _note_height(note)
     figure, ax = new_figure(WIDTH, height)
     y = np.arange(count)[::-1].astype(float)
     with figure_style():
@@ -486,7 +500,7 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
                 fontsize=7,
                 color=MUTED,
             )
-        ax.set_yticks(y, [wrap(name_of(result.inputs[i]), 40) for i in order])
+        ax.set_yticks(y, labels)
         ax.set_xlim(min(0.0, float(np.min(ix.first_interval[0, j])) - 0.02), 1.12)
         ax.set_ylim(-0.7, count - 0.3)
         ax.grid(axis="y", visible=False)

@@ -486,7 +486,14 @@ def test_sensitivity_rows_of_a_phased_force_name_their_phase():
     result = sensitivity.TornadoResult(
         provenance, "killed", "median killed", "prior", "median", 0.05, 0.95, 150.0, bars
     )
-    shown = [t.get_text().replace("\n", " ") for t in tornado_figure(result).axes[0].get_yticklabels()]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = tornado_figure(result)
+    FigureCanvasAgg(figure).draw()
+    ticks = figure.axes[0].get_yticklabels()
+    boxes = [tick.get_window_extent(figure.canvas.get_renderer()) for tick in ticks]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]), "labels run into each other"
+    shown = [t.get_text().replace("\n", " ") for t in ticks]
     assert len(set(shown)) == 5
     for index, phase in enumerate(scenario.forces[0].phases):
         label = input_label(paths[index], scenario)
