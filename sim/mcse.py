@@ -194,7 +194,10 @@ def interpolated_quantile_se(
         return at_most
 
     coarse = start + np.arange((stop - start) * 16 + 1) / 16
-    rising = np.flatnonzero((distribution(*at(coarse)[2:], 1.0) > 1e-12) & (coarse < stop))
+    at_most = distribution(*at(coarse)[2:], 1.0)
+    rising = np.flatnonzero((at_most > 1e-12) & (at_most < 1 - 1e-12))
+    if rising.size == 0:  # it rises between two points: refine between them
+        rising = np.array([int(np.searchsorted(at_most, 0.5))])
     first, last = max(int(rising[0]) - 1, 0), min(int(rising[-1]) + 1, coarse.size - 1)
     fine = np.union1d(coarse[first : last + 1], np.linspace(coarse[first], coarse[last], REFINED_POINTS))
     positions = np.concatenate([coarse[:first], fine, coarse[last + 1 :]])
