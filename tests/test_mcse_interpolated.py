@@ -69,3 +69,13 @@ def test_the_error_is_the_spread_over_independent_samples_far_below_a_bin():
     # and both against the exact asymptotic sd of a sample median, √(π/2)/√n, as interpolation leaves it
     assert np.median(errors) == pytest.approx(math.sqrt(math.pi / 2 / 100_000), rel=0.05)
     assert stats.tstd(estimates) == pytest.approx(math.sqrt(math.pi / 2 / 100_000), rel=0.2)
+
+
+def test_draws_in_one_bin_leave_the_estimate_where_it_is():
+    """Every draw in one bin: F̂ rises linearly across it whatever the draws, so the interpolated quantile
+    cannot move (error 0; interpolating Σw² gave it t(1 − t)/n), and another seed's value is in that bin."""
+    cdf = np.zeros(EDGES.size - 1)
+    cdf[20:] = 1.0
+    cdf2 = np.where(cdf > 0, 1 / 50, 0.0)  # 50 unit-weight draws
+    for q in (0.025, 0.5, 0.975):
+        assert interpolated_quantile_se(cdf, cdf2, EDGES, q) == (0.0, (EDGES[20], EDGES[21]))
