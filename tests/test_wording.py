@@ -9,6 +9,7 @@ number.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -66,13 +67,20 @@ def outputs(tmp_path_factory) -> dict[str, str]:
 
 
 def _figure_texts(folder: Path, name: str) -> dict[str, str]:
-    """The text of each figure in ``folder``: every ``<text>`` of its SVG (sim saves text as text), a line each."""
+    """The text of each figure in ``folder``: every ``<text>`` of its SVG (sim saves text as text; a run folder's
+    figures are gzip-compressed ``.svgz``), a line each."""
     return {
         f"{name}: figures/{svg.name}": "\n".join(
-            "".join(element.itertext()) for element in ElementTree.parse(svg).iter() if element.tag.endswith("}text")
+            "".join(element.itertext())
+            for element in ElementTree.fromstring(_svg_bytes(svg)).iter()
+            if element.tag.endswith("}text")
         )
-        for svg in sorted(folder.glob("*.svg"))
+        for svg in sorted([*folder.glob("*.svg"), *folder.glob("*.svgz")])
     }
+
+
+def _svg_bytes(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes()) if path.suffix == ".svgz" else path.read_bytes()
 
 
 def test_no_output_prints_a_bound_as_a_plain_number(outputs):
