@@ -831,12 +831,7 @@ def _claims(
         group = groups[claim.id]
         extra["shares_ratio_with"] = tuple(c.id for c in group.claims if c.id != claim.id)
         conditional = result.leave_one_out.get(claim.id) if posterior else None
-        # an interval claim's likelihood is a density (sim.intervals): no probability of a reading to report;
-        # its check is the tails of the source's estimate given the others (reported_at_most/at_least)
-        if conditional is not None and conditional.probability is not None and claim.interval is None:
-            extra["loo"] = _mean(conditional.probability)
-        if not posterior and claim.id in weights.sums.likelihoods and claim.interval is None:
-            extra["prior_predictive"] = _at_resolution(_mean(weights.sums.likelihoods[claim.id]), weights.ess)
+        extra |= _reading_checks(result, weights, claim, posterior)
         if claim.source is not None:
             # given the other conditioned claims of its source (and the run's other claims), not the claim itself
             if conditional is None:
@@ -896,6 +891,22 @@ def _claims(
     return tuple(out)
 
 
+def _reading_checks(result: SimulationResult, weights: _Weights, claim: Claim, posterior: bool) -> dict[str, Any]:
+    """A count or ratio claim's checks of its reading: ``loo``, its probability given the other conditioned claims
+    (posterior), and ``prior_predictive``, its probability under the priors (prior side). An interval claim has
+    none: its likelihood is a density (sim.intervals), and its check is the tails of the source's estimate given
+    the others (``reported_at_most``/``reported_at_least``)."""
+    checks: dict[str, Any] = {}
+    if claim.interval is not None:
+        return checks
+    conditional = result.leave_one_out.get(claim.id) if posterior else None
+    if conditional is not None and conditional.probability is not None:
+        checks["loo"] = _mean(conditional.probability)
+    if not posterior and claim.id in weights.sums.likelihoods:
+        checks["prior_predictive"] = _at_resolution(_mean(weights.sums.likelihoods[claim.id]), weights.ess)
+    return checks
+
+
 def _frequency(weights: _Weights, sums: Mean) -> Probability:
     """A weighted frequency of per-draw 0/1 values, with the rule-of-three bound where less than one effective
     draw falls on one side."""
@@ -916,12 +927,7 @@ def _ratio_claims(result: SimulationResult, weights: _Weights, posterior: bool) 
             _mean(weights.sums.share_below[claim.id]),
         )
         mid = (below.value + less.value) / 2
-        extra: dict[str, Any] = {}
-        conditional = result.leave_one_out.get(claim.id) if posterior else None
-        if conditional is not None and conditional.probability is not None:
-            extra["loo"] = _mean(conditional.probability)
-        if not posterior and claim.id in weights.sums.likelihoods:
-            extra["prior_predictive"] = _at_resolution(_mean(weights.sums.likelihoods[claim.id]), weights.ess)
+        extra = _reading_checks(result, weights, claim, posterior)
         out.append(
             RatioClaimSummary(
                 id=claim.id,
