@@ -108,7 +108,9 @@ def test_signals_to_the_process_group_at_random_moments(tmp_path: Path, args: li
         for index, (delay, signum) in enumerate(plan[batch : batch + 4], start=batch):
             results = tmp_path / f"results{index}"
             process = _start(args, results)
-            _wait_until(lambda pid=process.pid: _catches_signals(pid), 30)
+            if not _wait_until(lambda pid=process.pid: _catches_signals(pid), 60):  # seconds on a loaded machine
+                process.kill()
+                pytest.fail("sim never installed its signal handlers")
             started.append((process, time.monotonic(), delay, signum, results))
         for process, start, delay, signum, _ in sorted(started, key=lambda item: item[1] + item[2]):
             time.sleep(max(0.0, start + delay - time.monotonic()))
