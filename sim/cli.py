@@ -331,6 +331,7 @@ def run(
 
 
 @app.command("report")
+@_interruptible
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder, e.g. results/kursk/latest.")],
     plots: Annotated[
@@ -345,6 +346,7 @@ def report_command(
     from sim.report import render_run
     from sim.results import ResultsError
 
+    _on_interrupt(f"interrupted: some files in {run_dir} may be rewritten, the others not (each file is whole)")
     try:
         written = render_run(run_dir, figures=plots, report=True)
     except ResultsError as error:

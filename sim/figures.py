@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sim.processes import cores, worker_pool
+from sim.processes import cores, remove_if_interrupted, signals_deferred, worker_pool
 from sim.report import figure_caption
 from sim.results import RunData
 from sim.text import FIGURE_TITLES
@@ -92,7 +92,9 @@ def write_figures(run: RunData, *, directory: Path | None = None, workers: int |
     target.mkdir(parents=True, exist_ok=True)
     names = sorted(figure_names(run), key=lambda name: -COST[name])
     workers = min(len(names), cores()) if workers is None else workers
-    staging = Path(tempfile.mkdtemp(prefix=".figures.", dir=target))
+    with signals_deferred():  # an interruption that ends sim removes the temporary folder
+        staging = Path(tempfile.mkdtemp(prefix=".figures.", dir=target))
+        remove_if_interrupted(staging)
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             with worker_pool(workers, _adopt, (run,)) as pool:
@@ -106,4 +108,5 @@ def write_figures(run: RunData, *, directory: Path | None = None, workers: int |
             written.append(target / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        remove_if_interrupted(staging, remove=False)
     return written

@@ -239,3 +239,16 @@ def test_a_signal_after_the_last_line_is_too_late_to_stop_anything(tmp_path: Pat
     done = _with_trap(_AT_EVENT, ["exit", "", int(signal.SIGTERM)], command, tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.strip() == str(next(p for p in (results / "tiny").iterdir() if p.name != "latest"))
+
+
+def test_a_signal_while_rewriting_a_report_leaves_no_temporary_file(tmp_path: Path, write_config):
+    """``sim report`` replaces files one by one: the line says so, and the temporary file being written is removed."""
+    out = tmp_path / "run"
+    command = ["run", str(write_config(TINY)), "--workers", "1", "--no-plots", "-q", "--out", str(out)]
+    assert subprocess.run([sys.executable, "-m", "sim", *command], cwd=tmp_path, check=False).returncode == 0
+    before = sorted(p.name for p in out.iterdir())
+    trap = ["open", ".report.md.sim-", int(signal.SIGINT)]
+    done = _with_trap(_AT_EVENT, trap, ["report", str(out), "--no-plots"], tmp_path)
+    assert (done.returncode, done.stdout) == (130, "")
+    assert done.stderr == f"interrupted: some files in {out} may be rewritten, the others not (each file is whole)\n"
+    assert sorted(p.name for p in out.iterdir()) == before  # no report yet, no temporary file
