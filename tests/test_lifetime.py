@@ -4,6 +4,10 @@ Real ``python -m sim`` processes, each in its own process group (as a shell's jo
 SIGINT or SIGTERM sent to the whole group at moments spread over start-up (imports, the
 workers being forked) and the run itself. Each must exit 130 or 143 within a bounded wait,
 print one line and no traceback, and leave no process of its group behind.
+
+Moments too short to hit at random are hit on purpose by a trap in sim's own process: inside a
+garbage-collector callback (where an exception from a signal handler is swallowed), at each
+step of writing the run folder (audit-hook events), and after the last line.
 """
 
 from __future__ import annotations
@@ -252,3 +256,15 @@ def test_a_signal_while_rewriting_a_report_leaves_no_temporary_file(tmp_path: Pa
     assert (done.returncode, done.stdout) == (130, "")
     assert done.stderr == f"interrupted: some files in {out} may be rewritten, the others not (each file is whole)\n"
     assert sorted(p.name for p in out.iterdir()) == before  # no report yet, no temporary file
+
+
+def test_a_run_killed_while_writing_leaves_a_staging_folder_the_next_run_removes(tmp_path: Path, write_config):
+    """SIGKILL cannot be handled: the hidden staging folder stays, unlocked, until the next run beside it."""
+    results = tmp_path / "results"
+    command = ["run", str(write_config(TINY)), "--workers", "1", "--no-plots", "-q", "--results", str(results)]
+    killed = _with_trap(_AT_EVENT, ["open", ".partial/summary.json", int(signal.SIGKILL)], command, tmp_path)
+    assert killed.returncode == -signal.SIGKILL
+    assert [p.name.endswith(".partial") for p in (results / "tiny").iterdir()] == [True]
+    again = subprocess.run([sys.executable, "-m", "sim", *command], cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in (results / "tiny").iterdir()) == sorted([Path(again.stdout.strip()).name, "latest"])
