@@ -73,10 +73,12 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
     path = Path(path)
     mode = _file_mode(path)
     _remove_stale_temporaries(path)
-    with signals_deferred():  # an interruption that ends sim removes the temporary file
-        descriptor, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
-        remove_if_interrupted(temporary)
+    made: list[str] = []
     try:
+        with signals_deferred():  # an interruption that ends sim removes the temporary file
+            descriptor, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
+            made.append(temporary)
+            remove_if_interrupted(temporary)
         fcntl.flock(descriptor, fcntl.LOCK_EX)  # held until closed: a live writer's file is never removed
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
@@ -87,9 +89,10 @@ def write_atomic(path: str | Path, content: bytes) -> Path:
             os.replace(temporary, path)
             remove_if_interrupted(temporary, remove=False)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        remove_if_interrupted(temporary, remove=False)
+        for temporary in made:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            remove_if_interrupted(temporary, remove=False)
         raise
     return path
 
@@ -239,15 +242,21 @@ def _refusal(folder: Path) -> str | None:
 @contextlib.contextmanager
 def _staging(parent: Path, name: str) -> Iterator[Path]:
     """A marked, locked staging folder beside the destination, removed if the block fails."""
+    made: list[Path] = []
     try:
         parent.mkdir(parents=True, exist_ok=True)
         with signals_deferred():  # an interruption that ends sim removes the staging folder
-            staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
-            remove_if_interrupted(staging)
+            made.append(Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent)))
+            remove_if_interrupted(made[0])
     except OSError as error:
         blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
         reason = f"{blocker} is a file, not a folder" if blocker is not None else error.strerror
         raise StorageError(f"cannot write results under {parent}: {reason}") from None
+    except BaseException:  # in-process use: the interruption is raised as the step above ends
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    staging = made[0]
     unlocked = staging / f"{MARKER}.new"  # locked before it takes the marker's name: never seen unlocked
     try:
         descriptor = os.open(unlocked, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
