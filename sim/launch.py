@@ -15,8 +15,10 @@ The rule at the end: a signal handled before the command has flushed its last li
 SIGTERM are ignored and the exit status is the command's own (0 when it succeeded).
 
 Python warnings from the libraries (NumPy's invalid values in a far tail, a glyph missing
-from a font) are silenced unless asked for (``python -W`` or ``PYTHONWARNINGS``): sim says
-what the user must know in its own words.
+from a font) are silenced unless asked for (``python -W`` or ``PYTHONWARNINGS``), in sim and
+in the Python processes it starts (multiprocessing's resource tracker would otherwise warn of
+the semaphores an interrupted Dask cluster leaves it to clean up): sim says what the user must
+know in its own words.
 
 This module imports only the standard library's basics before installing the first handler;
 what Python does before it runs (about 30 ms of interpreter start-up) is out of its reach.
@@ -46,6 +48,7 @@ def main() -> None:
             signal.signal(signum, _exit_at_once)
     if not sys.warnoptions:  # library warnings (a glyph missing from a font...) are not the user's to read
         warnings.simplefilter("ignore")  # unless asked for with python -W or PYTHONWARNINGS
+        os.environ["PYTHONWARNINGS"] = "ignore"  # nor those of the Python processes sim starts (Dask's, theirs)
     from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, exit_now
 
     handler = InterruptHandler(exit_at_once=True)

@@ -346,6 +346,8 @@ def _dask_in_order(
     function: Callable[[_Shared, int], _Result], shared: _Shared, count: int, workers: int, scheduler: str | None
 ) -> Iterator[_Result]:
     """:func:`in_order` on a ``dask.distributed`` cluster (a LocalCluster of ``workers`` without ``scheduler``)."""
+    import logging
+
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -353,7 +355,9 @@ def _dask_in_order(
     cluster = None
     try:
         if scheduler is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+            cluster = LocalCluster(  # its warnings (a worker restarted as Ctrl-C reached it) are not the user's
+                n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+            )
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
