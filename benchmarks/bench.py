@@ -13,7 +13,7 @@ measures.
 
 Environment: REPEATS (default 3), SIZES (default "1e6,1e7,1e8"), BARE_MAX (largest bare run,
 default 1e8: ~4 GB), KURSK (default 1; 0 skips the kursk.toml run), MILLION (default 1; 0 skips the
-synthetic million-soldier scenario, benchmarks/million.toml, measured at MILLION_SIZES, default
+synthetic million-soldier scenario, tests/million.toml, measured at MILLION_SIZES, default
 "1e6,1e8", beside configs/kursk.toml at the first of them, time and memory per force).
 """
 
@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODEL = HERE / "bare_model.toml"
 PHASED = HERE / "phased_model.toml"
-MILLION = HERE / "million.toml"
+MILLION = ROOT / "tests" / "million.toml"
 
 
 def _measure(command: list[str]) -> dict[str, float]:
@@ -74,7 +74,7 @@ def _million_lines(cores: int) -> str:
                 f"| {per_force[0] / kursk[0]:.2f}×, {per_force[1] / kursk[1]:.2f}× |"
             )
     return "\n".join(lines) + (
-        f"\n\n(prior only, {cores} workers; benchmarks/million.toml is synthetic; the last column: CPU seconds per "
+        f"\n\n(prior only, {cores} workers; tests/million.toml is synthetic; the last column: CPU seconds per "
         f"force and draw, and peak MB per force, over the Kursk default's at {sizes[0]:,} draws.)\n"
     )
 

@@ -247,7 +247,7 @@ def test_runs_lists_and_clean_keeps_the_newest_and_touches_only_sims_folders(tmp
 def test_the_million_soldier_scenario_is_marked_synthetic_and_loads():
     from sim.config import load_scenario
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "million.toml"
+    path = Path(__file__).resolve().parent / "million.toml"
     scenario = load_scenario(path)
     assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC")
     assert "Synthetic" in scenario.title and len(scenario.forces) == 6 and len(scenario.claims) == 32
