@@ -145,6 +145,8 @@ def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float,
 
 REFINED_POINTS = 1024
 """Points over which the distribution of an interpolated quantile is refined (see :func:`interpolated_quantile_se`)."""
+RESOLVED = 64
+"""A distribution rising over at least this many of the 16-a-bin points needs no refining (spacing ≤ 0.25 sd)."""
 
 
 def interpolated_quantile_se(
@@ -162,9 +164,10 @@ def interpolated_quantile_se(
     with ``P₂ᵢ`` the bin's ``Σw²/W²`` and ``C₂(i)`` their sum below bin ``i`` (interpolating ``C₂``
     itself would add ``P₂ᵢ·t(1 − t)``). This holds both for inputs that spread over many bins and for
     those taking a few values (each value's bin then holds all its mass, and the estimate moves within
-    that bin and between values). The distribution is evaluated at 16 points a bin and then again at
-    :data:`REFINED_POINTS` points across the range where it rises from 0 to 1: with many draws the
-    estimate's spread can be a small part of a bin, and a fixed grid would add its own spacing to it.
+    that bin and between values). The distribution is evaluated at 16 points a bin and, where it rises
+    from 0 to 1 over fewer than :data:`RESOLVED` of them, again at :data:`REFINED_POINTS` points across
+    that range: with many draws the estimate's spread can be a small part of a bin, and a fixed grid
+    would add its own spacing to it.
     Returns the sd and, when one bin holds at least :data:`STUCK_SHARE` of the estimate (an input
     taking few values), the edges of the bins another seed's estimate falls in (with √2, as in
     :func:`quantile_spread`).
@@ -199,8 +202,10 @@ def interpolated_quantile_se(
     if rising.size == 0:  # it rises between two points: refine between them
         rising = np.array([int(np.searchsorted(at_most, 0.5))])
     first, last = max(int(rising[0]) - 1, 0), min(int(rising[-1]) + 1, coarse.size - 1)
-    fine = np.union1d(coarse[first : last + 1], np.linspace(coarse[first], coarse[last], REFINED_POINTS))
-    positions = np.concatenate([coarse[:first], fine, coarse[last + 1 :]])
+    positions = coarse
+    if last - first < RESOLVED:  # a spacing of a fraction of the spread adds its square/12 to the variance
+        fine = np.union1d(coarse[first : last + 1], np.linspace(coarse[first], coarse[last], REFINED_POINTS))
+        positions = np.concatenate([coarse[:first], fine, coarse[last + 1 :]])
     in_bin, x, f, s = at(positions)
     at_most = distribution(f, s, 1.0)
     probability = np.diff(at_most, prepend=0.0)
