@@ -254,7 +254,7 @@ def sweep_figure(result: SweepResult) -> Figure:
                 for c in range(len(combos))
                 for side, _, _ in sides
             )
-            note = " — 0 at every point" if never else ""
+            note = " — below resolution at every point (no draw reached it)" if never else ""
             claim_handles.append(
                 Line2D([], [], color=colour, marker="o", linestyle="", label=wrap(claim.label + note, 48))
             )
@@ -307,15 +307,19 @@ def sweep_figure(result: SweepResult) -> Figure:
             bottom.set_ylim(-0.02, 1.02)
             bottom.set_ylabel("P(claim true)")
         bottom.set_title("Each claim's probability", loc="left")
-        below_axis = -0.16 - 0.08 * bottom.get_xlabel().count("\n")
-        bottom.legend(handles=claim_handles, loc="upper center", bbox_to_anchor=(0.5, below_axis), ncols=2)
         if logarithmic:
             bottom.set_xscale("log")
         if categories is not None:
             bottom.set_xticks(x, categories, rotation=30 if len(categories) > 5 else 0)
         axis_label = result.axis_labels[0] if result.axis_labels else first.path
-        bottom.set_xlabel(wrap(axis_label.replace(first.path, name_of(first.path)), 110))
-    title = f"Sweep of {name_of(first.path)}" + (f" × {' × '.join(name_of(a.path) for a in others)}" if others else "")
+        bottom.set_xlabel(wrap(axis_label.replace(first.path, name_of(first.path)), 95))
+        # the legend under the x label: tick labels, then each label line (8.5 pt) as a fraction of the axes' height
+        lines = bottom.get_xlabel().count("\n") + 1
+        inches = figure.get_figheight() * 1.1 / 2.1 * 0.75  # the lower panel's share of the figure, roughly
+        below_axis = -(0.3 + lines * 8.5 * 1.3 / 72) / inches
+        bottom.legend(handles=claim_handles, loc="upper center", bbox_to_anchor=(0.5, below_axis), ncols=2)
+    names = [name_of(a.path).split(" — ")[0] for a in (first, *others)]  # whose: under the axis, in full
+    title = f"Sweep of {' × '.join(names)}, every other input random"
     _frame(figure, title=_title(title), subtitle=result.provenance.title, footer=result.provenance.footer())
     return figure
 
