@@ -455,7 +455,9 @@ def _tail(claim: ClaimSummary) -> tuple[bool, Probability]:
 def _exceedance_label(prior: ClaimSummary, posterior: ClaimSummary | None, noun: str) -> str:
     """``P(killed ≥ 6,000) = 2.1e-05 (1 in 47,000)``: the tail the label quotes, named."""
     below, p = _tail(prior)
-    text = f"P({noun} {'≤' if below else '≥'} {format_count(prior.value)}) = {probability_text(p)}"
+    quoted = probability_text(p)
+    equals = " " if quoted[:1] in "<>" else " = "  # a bound reads "P(killed ≤ 9) < 3e-06", not "= < 3e-06"
+    text = f"P({noun} {'≤' if below else '≥'} {format_count(prior.value)}){equals}{quoted}"
     if posterior is not None:  # the same tail as the prior's
         text += f"\n    posterior {probability_text(posterior.below if below else posterior.above)}"
     return text

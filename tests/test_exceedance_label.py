@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from sim.config import load_scenario
 from sim.engine import simulate
 from sim.plots import _exceedance_label
-from sim.summary import summarize
+from sim.summary import Probability, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,3 +25,5 @@ def test_an_eq_claims_posterior_is_quoted_for_the_tail_its_label_names():
     assert label.startswith("P(killed ≥ 20,000) = ")
     quoted = float(re.search(r"posterior (\S+)", label).group(1))
     assert quoted > 0.5 and abs(quoted - posterior.above.value) < 0.01
+    bound = replace(prior, relation="ge", above=Probability(0.0, 3e-6, "bound"))
+    assert _exceedance_label(bound, None, "killed") == "P(killed ≥ 20,000) < 3e-06 (below resolution)"
