@@ -11,6 +11,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,11 @@ from sim.style import (
     axis_fraction,
     count_formatter,
     figure_style,
+    fit_line,
     new_figure,
     save_figure,
 )
-from sim.text import format_compact, input_label, shorten, wrap
+from sim.text import claim_names, day_text, force_label, format_compact, input_label, shorten, wrap
 
 __all__ = ["sobol_figure", "sweep_figure", "tornado_figure", "write_figures"]
 
@@ -92,6 +94,7 @@ def _frame(figure: Figure, *, title: str, subtitle: str, footer: str, note: str 
     with figure_style():
         figure.text(0.01, 1 - 0.08 / height, title, fontsize=11, fontweight="bold", ha="left", va="top")
         figure.text(0.01, 1 - 0.34 / height, subtitle, fontsize=8.5, color=MUTED, ha="left", va="top")
+        footer = fit_line(footer, figure.get_figwidth() - 0.2, 7)
         figure.text(0.01, 0.06 / height, footer, fontsize=7, color=MUTED, ha="left", va="bottom")
         if note:
             figure.text(0.01, (FOOTER_BAND + 0.02) / height, note, fontsize=7, ha="left", va="bottom")
@@ -139,12 +142,19 @@ def _labels(provenance: Provenance) -> Labels:
         scenario = None
     if scenario is not None and scenario.sha256 != provenance.sha256:
         scenario = None
-    forces = {force.id: force.label for force in scenario.forces} if scenario is not None else {}
 
     def label(name: str) -> str:
-        stage, colon, force = name.partition(":")
-        if colon and stage in NOISE_LABELS:
-            return f"{NOISE_LABELS[stage].capitalize()} — {forces.get(force, force)}"
+        stage, colon, rest = name.partition(":")
+        if colon and stage in NOISE_LABELS:  # binomial:combat:2, timing:combat:2:killed:2025-03-28
+            force, _, more = rest.partition(":")
+            phase, _, what = more.partition(":")
+            index = int(phase) if phase.isdigit() else None
+            owner = force_label(scenario, force, index) if scenario is not None else rest
+            metric, _, day = what.partition(":")
+            when = f": {metric.replace('_', ' ')}" + (f" by {day_text(date.fromisoformat(day))}" if day else "")
+            return f"{NOISE_LABELS[stage].capitalize()} — {owner}{when if metric else ''}"
+        if stage == "claim" and scenario is not None:
+            return claim_names(scenario, [rest])
         return input_label(name, scenario) if scenario is not None and "." in name else name
 
     return label
@@ -476,7 +486,12 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     name_of = _labels(result.provenance)
     ranked = sorted(range(len(result.inputs)), key=lambda i: -ix.total[j, i])
     order = [i for i in ranked if ix.total[j, i] >= NEGLIGIBLE]  # inputs with no measurable share: one note
-    negligible = [name_of(result.inputs[i]) for i in ranked if ix.total[j, i] < NEGLIGIBLE]
+    quiet = [result.inputs[i] for i in ranked if ix.total[j, i] < NEGLIGIBLE]
+    noise = [name for name in quiet if name.partition(":")[0] in NOISE_LABELS]  # per phase and date: counted
+    negligible = [name_of(name) for name in quiet if name not in noise]
+    if noise:
+        kinds = ", ".join(dict.fromkeys(NOISE_LABELS[name.partition(":")[0]] for name in noise))
+        negligible.append(f"{len(noise)} noise terms of the forces and phases ({kinds})")
     count = len(order)
     note = f"Total index below {NEGLIGIBLE:g} (no measurable share): {'; '.join(negligible)}." if negligible else ""
     labels, row = _row_labels([name_of(result.inputs[i]) for i in order])
@@ -509,7 +524,8 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
         ax.set_ylim(-0.7, count - 0.3)
         ax.grid(axis="y", visible=False)
         ax.axvline(0, color="#222222", linewidth=0.8)
-        claims = f" (the truth behind {', '.join(spec.claims)})" if spec.claims and spec.source is None else ""
+        behind = "; ".join(name_of(f"claim:{claim}") for claim in spec.claims)
+        claims = f" (the truth behind {behind})" if spec.claims and spec.source is None else ""
         ax.set_xlabel(wrap(f"share of the variance of {spec.name}{claims}", 60))
         ax.legend(loc="lower right")
     _frame(

@@ -42,6 +42,7 @@ __all__ = [
     "axis_fraction",
     "count_formatter",
     "figure_style",
+    "fit_line",
     "fit_panels",
     "frame",
     "interval_alphas",
@@ -168,7 +169,7 @@ def frame(
     with figure_style():
         figure.text(0.01, 1, title, fontsize=11, fontweight="bold", va="top", transform=inches(-0.08))
         figure.text(0.01, 1, subtitle, fontsize=8.5, color=MUTED_COLOUR, va="top", transform=inches(-0.34))
-        footer = shorten(footer, _fitting_characters(width - 0.2, SMALLEST_FONT))
+        footer = fit_line(footer, width - 0.2, SMALLEST_FONT)
         figure.text(0.01, 0, footer, fontsize=SMALLEST_FONT, color=MUTED_COLOUR, va="bottom", transform=inches(0.06))
         if legend:
             columns = _legend_columns([str(h.get_label()) for h in legend], width)
@@ -187,6 +188,11 @@ def frame(
     if engine is not None:
         engine.set(rect=(0, _FOOTER_BAND / height, 1, 1 - (_FOOTER_BAND + top) / height))
     return top, _FOOTER_BAND
+
+
+def fit_line(text: str, width: float, size: float) -> str:
+    """``text`` on one line cut at a word, with `` …``, to fit ``width`` inches at ``size`` points."""
+    return shorten(text, _fitting_characters(width, size))
 
 
 def _fitting_characters(width: float, size: float) -> int:

@@ -44,6 +44,7 @@ __all__ = [
     "claim_says",
     "dates_text",
     "day_text",
+    "force_label",
     "format_bytes",
     "format_compact",
     "format_count",
@@ -409,6 +410,19 @@ def dates_text(start: date, end: date) -> str:
 PHASE_KEY = re.compile(r"^phases\[(\d+)\]$")
 
 
+def force_label(scenario: Scenario, force_id: str, phase: int | None = None) -> str:
+    """A force by its label, and one of its phases (0-based ``phase``) by number, name and dates: ``Combat troops
+    (...) — phase 1, Combat, first wave (1 Dec 2024 – 15 Jan 2025)``; the id itself for an unknown force."""
+    force = next((f for f in scenario.forces if f.id == force_id), None)
+    if force is None:
+        return force_id
+    if phase is None or not 0 <= phase < len(force.phases):
+        return force.label
+    at = force.phases[phase]
+    named = "" if at.label == f"phase {phase + 1}" else f", {at.label}"
+    return f"{force.label} — phase {phase + 1}{named} ({dates_text(at.start, at.end)})"
+
+
 def input_label(path: str, scenario: Scenario) -> str:
     """A readable name for a key path: ``Fatality rate — Combat troops, 11th Corps (...)``; an input of one phase
     of a phased force names the phase and its dates, ``Daily hazard — Combat troops (...) — phase 1, Combat,
@@ -416,14 +430,8 @@ def input_label(path: str, scenario: Scenario) -> str:
     parts = path.split(".")
     field = FIELD_NAMES.get(parts[-1], parts[-1].replace("_", " ").capitalize())
     if parts[0] == "forces" and len(parts) > 2:
-        force = next((f for f in scenario.forces if f.id == parts[1]), None)
-        owner = force.label if force is not None else parts[1]
         phase = PHASE_KEY.match(parts[2])
-        if force is not None and phase is not None and int(phase.group(1)) < len(force.phases):
-            number = int(phase.group(1)) + 1
-            at = force.phases[number - 1]
-            named = "" if at.label == f"phase {number}" else f", {at.label}"
-            owner += f" — phase {number}{named} ({dates_text(at.start, at.end)})"
+        owner = force_label(scenario, parts[1], int(phase.group(1)) if phase else None)
     elif parts[0] == "sources" and len(parts) > 2:
         owner = next((s.label for s in scenario.sources if s.id == parts[1]), parts[1])
     else:

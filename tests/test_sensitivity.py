@@ -534,3 +534,23 @@ def test_tornado_pins_a_phases_counts_at_whole_numbers():
     assert pins["forces.unit.phases[0].present"] == (410.0, 590.0)
     assert pins["forces.unit.phases[1].arrivals"] == (55.0, 145.0)
     assert all(value == round(value) for path, pair in pins.items() if "hazard" not in path for value in pair)
+
+
+def test_noise_inputs_and_claims_are_named_by_force_phase_and_date():
+    """Sobol' inputs such as binomial:combat:2 and timing:combat:2:killed:2025-03-28, and the claims behind an
+    output, read as the wording layer names forces, phases, dates and claims (never ids)."""
+    from pathlib import Path
+
+    from sim.config import load_scenario
+    from sim.plots_sensitivity import _labels
+
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "configs" / "kursk.toml")
+    name_of = _labels(sensitivity.Provenance.of(scenario, seed=1, detail="test"))
+    combat = scenario.forces[0].label
+    assert (
+        name_of("binomial:combat:2")
+        == f"Binomial noise — {combat} — phase 3, {scenario.forces[0].phases[2].label} (7 Feb – 1 Apr 2025)"
+    )
+    assert name_of("timing:combat:2:killed:2025-03-28").endswith("(7 Feb – 1 Apr 2025): killed by 28 Mar 2025")
+    assert name_of("wounded:engineers") == f"Wounded noise — {scenario.forces[1].label}"
+    assert name_of("claim:press_6000_killed") == next(c.label for c in scenario.claims if c.id == "press_6000_killed")
