@@ -301,7 +301,8 @@ def one_in(p: float) -> str:
     rounded = round(n / 10**digits) * 10**digits
     for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if rounded >= scale:
-            return f"1 in {rounded / scale:.2g} {word}"
+            shown = rounded / scale
+            return f"1 in {shown:,.0f} {word}" if shown >= 10 else f"1 in {shown:.2g} {word}"
     return f"1 in {format_count(rounded)}"
 
 

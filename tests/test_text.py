@@ -96,4 +96,7 @@ def test_probabilities_below_resolution_are_bounds():
 def test_one_in_rounds_odds_to_two_digits():
     assert one_in(1 / 47_619) == "1 in 48,000"
     assert one_in(1 / 1.2e10) == "1 in 12 billion"
+    assert one_in(1 / 7.3e8) == "1 in 730 million"  # not "7.3e+02 million"
+    assert one_in(1 / 3.3e6) == "1 in 3.3 million"
+    assert one_in(1 / 4.56e15) == "1 in 4,600 trillion"
     assert one_in(0.0) == "never"
