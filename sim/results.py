@@ -65,6 +65,8 @@ _COUNTS = "~counts/"
 _SAME = "~same/"
 _SHUFFLED = "~bytes/"
 _SUM = "~sum/"
+_LINSPACE = "~linspace/"
+_GEOMSPACE = "~geomspace/"
 SINGLE_PRECISION = ("posterior/", "posterior_input/")
 """Distributions stored as float32: sums of importance weights (posterior pmfs and input histograms), whose
 53-bit mantissas no lossless coder shrinks; the relative error of each value is at most 2**-24 (6e-8)."""
@@ -190,11 +192,18 @@ def pack_distributions(distributions: dict[str, np.ndarray], *, draws: int | Non
     stored as those counts (uint32) with ``~counts/<name>`` = ``[draws]`` and restored as
     ``counts / draws``, the same float64 numbers. The arrays named by :data:`SINGLE_PRECISION`
     (posterior pmfs and histograms) are stored as float32 and restored as float64 within a
-    relative 2**-24 of each value; every other array is stored as it is. Every statistic in
-    ``summary.json`` is computed before this and is unchanged.
+    relative 2**-24 of each value. Histogram edges that are exactly ``numpy.linspace`` or
+    ``numpy.geomspace`` of their ends are stored as ``~linspace/<name>`` or ``~geomspace/<name>`` =
+    ``[first, last, size]`` and drawn again on reading (the same bits with the numpy that wrote them,
+    checked when written; the ratios' edges are stored as they are); every other array is stored as
+    it is. Every statistic in ``summary.json`` is computed before this and is unchanged.
     """
     packed: dict[str, np.ndarray] = {}
     for name, values in distributions.items():
+        spacing = _spacing(values) if name.endswith("/edges") else None
+        if spacing is not None:
+            packed[spacing + name] = np.array([values[0], values[-1], values.size], dtype=np.float64)
+            continue
         nonzero = np.flatnonzero(values) if values.ndim == 1 else None
         if nonzero is not None and not (nonzero.size and nonzero[0] == 0 and nonzero[-1] == values.size - 1):
             start, stop = (int(nonzero[0]), int(nonzero[-1]) + 1) if nonzero.size else (0, 0)
@@ -210,10 +219,33 @@ def pack_distributions(distributions: dict[str, np.ndarray], *, draws: int | Non
     return packed
 
 
+def _spacing(values: np.ndarray) -> str | None:
+    """``~linspace/`` or ``~geomspace/`` if ``values`` are exactly that spacing of their ends, else None."""
+    if values.ndim != 1 or values.size < 2 or values.dtype != np.float64 or not np.all(np.isfinite(values)):
+        return None
+    if np.array_equal(np.linspace(values[0], values[-1], values.size), values):
+        return _LINSPACE
+    if values[0] > 0 and np.array_equal(np.geomspace(values[0], values[-1], values.size), values):
+        return _GEOMSPACE
+    return None
+
+
 def unpack_distributions(packed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The arrays :func:`pack_distributions` stored, as float64 at full length (zeros outside the support)."""
+    """The arrays :func:`pack_distributions` stored, as float64 at full length (zeros outside the support).
+
+    Raises
+    ------
+    ValueError
+        A ``~linspace/`` or ``~geomspace/`` entry that is not ``[first, last, size]``.
+    """
     distributions: dict[str, np.ndarray] = {}
     for name, values in packed.items():
+        if name.startswith((_LINSPACE, _GEOMSPACE)):
+            if values.shape != (3,) or not np.all(np.isfinite(values)) or not 2 <= values[2] <= 2**24:
+                raise ValueError(f"{name}: not [first, last, size]")
+            spaced = np.linspace if name.startswith(_LINSPACE) else np.geomspace
+            distributions[name.split("/", 1)[1]] = spaced(values[0], values[1], int(values[2]))
+            continue
         if name.startswith((_SUPPORT, _COUNTS)):
             continue
         per = packed.get(_COUNTS + name)
@@ -406,7 +438,10 @@ def load_run(run_dir: str | Path) -> RunData:
     if (path / "figures").is_symlink():
         raise ResultsError(f"{path / 'figures'} is a symbolic link; sim writes only inside the run folder")
     manifest_data = _json_object(files["manifest.json"])
-    distributions = unpack_distributions(_arrays(files["distributions.npz"]))
+    try:
+        distributions = unpack_distributions(_arrays(files["distributions.npz"]))
+    except ValueError as error:
+        raise ResultsError(f"{files['distributions.npz']}: not distributions sim wrote ({error})") from None
     try:
         reservoir = _expand(_arrays(files["reservoir.npz"]))
     except ValueError as error:

@@ -73,6 +73,26 @@ def test_pmfs_over_their_support_read_back_bit_for_bit():
         assert np.array_equal(restored[name], values), name
 
 
+def test_evenly_spaced_edges_are_stored_as_their_ends_and_drawn_again_bit_for_bit():
+    arrays = {
+        "posterior_input/a/edges": np.linspace(-0.3, 7.1, 2049),
+        "posterior_input/b/edges": np.geomspace(1e-5, 0.9, 2049),
+        "posterior_input/c/edges": np.linspace(0.0, 1.0, 5),  # starts at 0: no support cut
+        "posterior_input/ratio/edges": np.sort(np.random.default_rng(6).random(40)),  # not evenly spaced
+    }
+    packed = pack_distributions(arrays)
+    assert packed["~linspace/posterior_input/a/edges"].tolist() == [-0.3, 7.1, 2049]
+    assert "~geomspace/posterior_input/b/edges" in packed and "posterior_input/b/edges" not in packed
+    assert "~linspace/posterior_input/c/edges" in packed
+    assert packed["posterior_input/ratio/edges"] is arrays["posterior_input/ratio/edges"]
+    restored = unpack_distributions(packed)
+    assert restored.keys() == arrays.keys()
+    for name, values in arrays.items():
+        assert restored[name].dtype == values.dtype and np.array_equal(restored[name], values), name
+    with pytest.raises(ValueError, match="first, last, size"):
+        unpack_distributions({"~linspace/x/edges": np.array([0.0, 1.0, 1e12])})
+
+
 def test_counts_over_the_draws_are_stored_as_counts_and_read_back_bit_for_bit():
     rng = np.random.default_rng(2)
     draws = 1_000_003
