@@ -830,7 +830,7 @@ def robust(
         clock,
         json_output=json_output,
         write_figures=write_figures,
-        show=None if quiet else lambda: print_robustness(result, _out()),
+        show=None if quiet else lambda: print_robustness(result, _out(), scenario=scenario),
     )
 
 

@@ -7,10 +7,11 @@ import math
 from rich.console import Console
 from rich.markup import escape
 
+from sim.config import Scenario
 from sim.display import print_rows
 from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound, upper_bound
 from sim.summary import Probability
-from sim.text import format_percentile
+from sim.text import format_percentile, input_label
 
 __all__ = ["format_bare_probability", "print_robustness"]
 
@@ -47,8 +48,18 @@ def _bound(claim_range: ClaimRange) -> str:
     return "impossible" if bound == 0 else f"< 1e{round(math.log10(bound))}"
 
 
-def print_robustness(result: RobustResult, console: Console) -> None:
-    """Print each claim's probability and percentile as written and their range across the refitted families."""
+def _variant_text(result: RobustResult, name: str, scenario: Scenario) -> str:
+    """A variant as a reader names it: ``Daily hazard — Combat troops (...) as gamma``, not its key path."""
+    variant = next(v for v in result.variants if v.name == name)
+    if variant.kind != "single":
+        return name
+    path, family = variant.changes[0]
+    return f"{input_label(path, scenario)} as {family}"
+
+
+def print_robustness(result: RobustResult, console: Console, *, scenario: Scenario) -> None:
+    """Print each claim's probability and percentile as written and their range across the refitted families
+    (inputs by their labels, from ``scenario``)."""
     changed = sum(1 for fit in result.refits if fit.spec is not None)
     priors = len({fit.path for fit in result.refits})
     console.print(
@@ -77,8 +88,8 @@ def print_robustness(result: RobustResult, console: Console) -> None:
                     labels.get(probability.claim, probability.claim),
                     format_bare_probability(probability.baseline),
                     f"{format_bare_probability(probability.low)} – {format_bare_probability(probability.high)}",
-                    probability.lowest,
-                    probability.highest,
+                    _variant_text(result, probability.lowest, scenario),
+                    _variant_text(result, probability.highest, scenario),
                     _bound(probability),
                     _percentile(percentile, 0),
                     f"{_percentile(percentile, lowest)} – {_percentile(percentile, highest)}",
@@ -92,4 +103,5 @@ def print_robustness(result: RobustResult, console: Console) -> None:
     )
     for fit in result.refits:
         if fit.spec is None:
-            console.print(f"[dim]not refitted: {escape(fit.path)} as {fit.family}: {escape(fit.reason or '')}[/dim]")
+            what = f"{input_label(fit.path, scenario)} as {fit.family}"
+            console.print(f"[dim]not refitted: {escape(what)}: {escape(fit.reason or '')}[/dim]")

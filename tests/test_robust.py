@@ -258,6 +258,7 @@ def test_cli_robust_writes_tables_json_csv_and_figure(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Claims across prior families: prior" in result.output and "logitnormal" in result.output
+    assert "forces." not in result.output  # the refitted inputs by their labels, not their key paths
     folder = tmp_path / "out" / "small" / "robust"
     assert {p.name for p in folder.iterdir()} >= {
         "robust.json",
