@@ -41,6 +41,20 @@ def _percentile(claim_range: ClaimRange, index: int) -> str:
     return format_percentile(value, above)
 
 
+def _range_text(low: Probability | None, high: Probability | None) -> str:
+    """``0.012 – 0.031``; when the lowest is only bounded (``< 0.002``) by more than the highest's estimate, one
+    bound that every variant lies below, the larger of the two upper limits (:func:`sim.robust.upper_bound`), never
+    ``< 0.002 – 0.001``, a range that reads backwards."""
+    shown = f"{format_bare_probability(low)} – {format_bare_probability(high)}"
+    if low is None or high is None or format_bare_probability(low)[:1] != "<":
+        return shown
+    if upper_bound(low) < high.value:
+        return shown
+    limit = max(upper_bound(low), upper_bound(high))
+    step = 10.0 ** math.floor(math.log10(limit))
+    return f"< {math.ceil(limit / step - 1e-9) * step:.1g}"  # a bound rounds up
+
+
 def _bound(claim_range: ClaimRange) -> str:
     bound = every_family_bound(claim_range)
     if bound is None:
@@ -87,7 +101,7 @@ def print_robustness(result: RobustResult, console: Console, *, scenario: Scenar
                 (
                     labels.get(probability.claim, probability.claim),
                     format_bare_probability(probability.baseline),
-                    f"{format_bare_probability(probability.low)} – {format_bare_probability(probability.high)}",
+                    _range_text(probability.low, probability.high),
                     _variant_text(result, probability.lowest, scenario),
                     _variant_text(result, probability.highest, scenario),
                     _bound(probability),

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config import parse_scenario
-from sim.display_robust import format_bare_probability
+from sim.display_robust import _range_text, format_bare_probability
 from sim.engine import TAIL_SUBSAMPLE, simulate
 from sim.priors import interval_of
 from sim.robust import (
@@ -305,3 +305,17 @@ def test_a_tail_no_draw_reaches_is_a_rule_of_three_bound_not_zero():
     assert tail.probability == Probability(0.0, 3 / DRAWS, "bound")
     assert format_probability(tail.probability) == "< 2e-05 (below resolution)"
     assert format_percentile(tail.percentile, tail.above) == "within the highest 1 in 67,000"  # 1 / (3 / DRAWS)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "text"),
+    [
+        (Probability(0.0, 0.002, "bound"), Probability(0.001, 0.0002, "conditional"), "< 0.002"),
+        # the highest's upper limit, 0.0019 + 3 × 0.0005, rounded up
+        (Probability(0.0, 0.002, "bound"), Probability(0.0019, 0.0005, "conditional"), "< 0.004"),
+        (Probability(0.0, 0.0005, "bound"), Probability(0.001, 0.0002, "conditional"), "< 0.0005 – 0.001"),
+        (Probability(0.01, 0.001, "conditional"), Probability(0.03, 0.002, "conditional"), "0.010 – 0.030"),
+    ],
+)
+def test_a_range_whose_low_end_is_a_bound_never_reads_backwards(low, high, text):
+    assert _range_text(low, high) == text
