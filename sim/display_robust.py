@@ -11,7 +11,7 @@ from sim.config import Scenario
 from sim.display import print_rows
 from sim.robust import SIGMAS, ClaimRange, RobustResult, every_family_bound, upper_bound
 from sim.summary import Probability
-from sim.text import format_percentile, input_label
+from sim.text import format_percentile, input_label, upper_limit
 
 __all__ = ["format_bare_probability", "print_robustness"]
 
@@ -22,11 +22,11 @@ def format_bare_probability(p: Probability | None) -> str:
     if p is None or not math.isfinite(p.value):
         return "–"
     if p.method == "bound":
-        return f"< {p.mcse:.1g}" if p.value < 0.5 else f"> 1 − {p.mcse:.1g}"
+        return f"< {upper_limit(p.mcse)}" if p.value < 0.5 else f"> 1 − {upper_limit(p.mcse)}"
     if p.value <= 0 and p.mcse == 0:
         return "0 (impossible)" if p.method == "exact" else "0 (no draw reached it)"
     if p.value <= 0:  # an estimate at 0 whose error says how small it may be
-        return f"< {upper_bound(p):.1g}"
+        return f"< {upper_limit(upper_bound(p))}"
     return f"{p.value:.2g}" if p.value < 1e-3 else f"{p.value:.3f}"
 
 
@@ -50,9 +50,7 @@ def _range_text(low: Probability | None, high: Probability | None) -> str:
         return shown
     if upper_bound(low) < high.value:
         return shown
-    limit = max(upper_bound(low), upper_bound(high))
-    step = 10.0 ** math.floor(math.log10(limit))
-    return f"< {math.ceil(limit / step - 1e-9) * step:.1g}"  # a bound rounds up
+    return f"< {upper_limit(max(upper_bound(low), upper_bound(high)))}"
 
 
 def _bound(claim_range: ClaimRange) -> str:

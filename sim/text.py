@@ -70,6 +70,7 @@ __all__ = [
     "ratio_says",
     "reading_text",
     "shorten",
+    "upper_limit",
     "warning_probability",
     "wrap",
 ]
@@ -197,9 +198,18 @@ def format_interval(iv: Interval) -> str:
     return f"{format_range(iv.low, iv.high)}{suffix}"
 
 
+def upper_limit(value: float) -> str:
+    """An upper bound to one significant digit, rounded up so that it stays a bound: ``8.1e-05`` → ``9e-05``,
+    ``3e-06`` → ``3e-06`` (``.1g`` alone would round ``1.4e-05`` down to ``1e-05``, a bound 30% too low)."""
+    if not value > 0 or not math.isfinite(value):
+        return f"{value:.1g}"
+    step = 10.0 ** math.floor(math.log10(value))
+    return f"{math.ceil(value / step * (1 - 1e-12)) * step:.1g}"
+
+
 def _bound(p: Probability) -> str:
     """A probability below resolution as the bound it is: ``< 2e-05``, ``> 1 − 6e-06``."""
-    return f"< {p.mcse:.1g}" if p.value < 0.5 else f"> 1 − {p.mcse:.1g}"
+    return f"< {upper_limit(p.mcse)}" if p.value < 0.5 else f"> 1 − {upper_limit(p.mcse)}"
 
 
 def format_probability(p: Probability | None) -> str:
@@ -222,7 +232,7 @@ def format_probability(p: Probability | None) -> str:
     if not math.isfinite(p.mcse):
         return f"{p.value:.3g} (error unknown)"
     if p.value == 0:
-        return f"< {max(p.mcse, 1e-300):.1g}"
+        return f"< {upper_limit(max(p.mcse, 1e-300))}"
     if p.mcse == 0:
         return f"{p.value:.3g}"
     if p.value < 1e-3:
@@ -311,7 +321,7 @@ def probability_text(p: Probability) -> str:
     if p.method == "bound":
         return f"{_bound(p)} (below resolution)"
     if p.value <= 0 and p.mcse > 0:
-        return f"< {p.mcse:.1g}"
+        return f"< {upper_limit(p.mcse)}"
     if p.value > 0.5:
         return f"{p.value:.2g}"
     return f"{p.value:.2g} ({one_in(p.value)})"
@@ -321,7 +331,7 @@ def warning_probability(p: Probability) -> str:
     """A probability as a warning states it, with its error: ``0.0021 ± 0.0004``, ``below 6e-06`` (a bound),
     ``0.0021`` (error unknown)."""
     if p.method == "bound":
-        return f"below {p.mcse:.1g}"
+        return f"below {upper_limit(p.mcse)}"
     if not math.isfinite(p.mcse):
         return f"{p.value:.2g}"
     return f"{p.value:.2g} ± {p.mcse:.1g}"

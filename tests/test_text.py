@@ -19,6 +19,7 @@ from sim.text import (
     one_in,
     percentile_text,
     probability_text,
+    upper_limit,
 )
 
 
@@ -100,3 +101,11 @@ def test_one_in_rounds_odds_to_two_digits():
     assert one_in(1 / 3.3e6) == "1 in 3.3 million"
     assert one_in(1 / 4.56e15) == "1 in 4,600 trillion"
     assert one_in(0.0) == "never"
+
+
+def test_an_upper_limit_rounds_up_so_it_stays_a_bound():
+    assert upper_limit(8.1e-05) == "9e-05"  # .1g would print 8e-05, below the bound
+    assert upper_limit(1.4e-05) == "2e-05"
+    assert upper_limit(3e-06) == "3e-06"  # an exact digit stays
+    assert upper_limit(2.0000000000000003e-05) == "2e-05"  # floating-point noise does not add a digit
+    assert upper_limit(9.5e-05) == "0.0001"
