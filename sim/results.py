@@ -3,6 +3,11 @@
 A run is written into a hidden temporary folder beside its destination and renamed into
 place only when every file is complete, so an interrupted run leaves no folder that looks
 valid. ``results/<scenario>/latest`` points at the newest run.
+
+Why one module: a run folder's format is written here and read back here — the packing of the arrays (cut to
+their support, whole counts, byte shuffle, column sums, edges as their ends; docs/run-folders.md) and its exact
+inverse in :func:`load_run` — so that the writer and the reader of one format change together; listing and
+pruning runs reads the same folders by the same rules.
 """
 
 from __future__ import annotations
