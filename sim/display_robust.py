@@ -21,13 +21,19 @@ def format_bare_probability(p: Probability | None) -> str:
     3 MCSE), ``0 (impossible)`` (an exact 0)."""
     if p is None or not math.isfinite(p.value):
         return "–"
-    if p.method == "bound":
-        return f"< {upper_limit(p.mcse)}" if p.value < 0.5 else f"> 1 − {upper_limit(p.mcse)}"
-    if p.value <= 0 and p.mcse == 0:
-        return "0 (impossible)" if p.method == "exact" else "0 (no draw reached it)"
-    if p.value <= 0:  # an estimate at 0 whose error says how small it may be
+    if p.method == "bound" and p.value >= 0.5:
+        return f"> 1 − {upper_limit(p.mcse)}"
+    if _only_bounded(p):
         return f"< {upper_limit(upper_bound(p))}"
+    if p.value <= 0:
+        return "0 (impossible)" if p.method == "exact" else "0 (no draw reached it)"
     return f"{p.value:.2g}" if p.value < 1e-3 else f"{p.value:.3f}"
+
+
+def _only_bounded(p: Probability) -> bool:
+    """Whether a small probability is known only by an upper limit: a rule-of-three bound, or an estimate of 0
+    whose error says how small it may be (printed ``< limit``)."""
+    return (p.method == "bound" and p.value < 0.5) or (p.value <= 0 and p.mcse != 0)
 
 
 def _percentile(claim_range: ClaimRange, index: int) -> str:
@@ -46,9 +52,7 @@ def _range_text(low: Probability | None, high: Probability | None) -> str:
     bound that every variant lies below, the larger of the two upper limits (:func:`sim.robust.upper_bound`), never
     ``< 0.002 – 0.001``, a range that reads backwards."""
     shown = f"{format_bare_probability(low)} – {format_bare_probability(high)}"
-    if low is None or high is None or format_bare_probability(low)[:1] != "<":
-        return shown
-    if upper_bound(low) < high.value:
+    if low is None or high is None or not _only_bounded(low) or upper_bound(low) < high.value:
         return shown
     return f"< {upper_limit(max(upper_bound(low), upper_bound(high)))}"
 
