@@ -3,7 +3,7 @@
 Every function builds a new :class:`~matplotlib.figure.Figure` in sim's style (never pyplot's
 global state) and returns it; given ``ax=`` it draws a single panel into that axes instead
 (and leaves framing to the caller). :func:`draw_figure` draws one of a saved run's figures by
-name; :func:`sim.figures.write_figures` saves every applicable one as PNG (200 dpi, provenance
+name; :func:`sim.figures.write_figures` saves every applicable one as PNG (150 dpi, provenance
 in the metadata) and SVG under ``<run>/figures/``.
 
 The figures read the exact pmf of every outcome (``Summary.distributions``) and the claim

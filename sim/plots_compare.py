@@ -247,7 +247,7 @@ def plot_comparison(comparison: Comparison) -> Figure:
 
 
 def write_comparison_figure(comparison: Comparison, out_dir: str | Path) -> list[Path]:
-    """Save the comparison figure as ``toll.png`` (200 dpi, provenance in its metadata) and ``toll.svg``."""
+    """Save the comparison figure as ``toll.png`` (150 dpi, provenance in its metadata) and ``toll.svg``."""
     metadata = {
         "Title": TITLE,
         "Description": "Distribution of the total killed in "

@@ -154,7 +154,7 @@ def robustness_figure(result: RobustResult) -> object:
 
 
 def write_figures(result: RobustResult, folder: Path) -> list[Path]:
-    """Save ``robust.png`` (200 dpi) and ``robust.svg`` into ``folder``; return the files."""
+    """Save ``robust.png`` (150 dpi) and ``robust.svg`` into ``folder``; return the files."""
     metadata = {
         "Title": f"Prior-family robustness — {result.provenance.title}",
         "Description": result.provenance.footer(),

@@ -2,7 +2,7 @@
 
 Each ``*_figure`` function takes a result of :mod:`sim.sensitivity` and returns a new
 :class:`~matplotlib.figure.Figure` in sim's style (:mod:`sim.style`); :func:`write_figures`
-saves every figure of a result as PNG (200 dpi, provenance in the metadata) and SVG.
+saves every figure of a result as PNG (150 dpi, provenance in the metadata) and SVG.
 """
 
 from __future__ import annotations
@@ -548,7 +548,7 @@ def _stem(name: str) -> str:
 
 
 def write_figures(result: SweepResult | TornadoResult | SobolResult, folder: Path) -> list[Path]:
-    """Save the result's figures into ``folder`` as PNG (200 dpi) and SVG; return the files.
+    """Save the result's figures into ``folder`` as PNG (150 dpi) and SVG; return the files.
 
     A sweep gives ``sweep``, a tornado ``tornado``, a Sobol' analysis ``sobol-<output>`` for
     each of its outputs.

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import itertools
 import math
 import re
 import shlex
@@ -30,6 +28,7 @@ from sim import escape
 from sim.citations import SourceEntry, cited_ids, find_source_list, read_source_list, split_citations
 from sim.config import METRIC_NOUNS, Scenario
 from sim.priors import PriorSpec
+from sim.raster import display_slices, figure_inches
 from sim.results import RunData, load_run
 from sim.storage import write_atomic
 from sim.summary import ClaimSummary, Distribution, Probability, RatioClaimSummary, Side, Summary
@@ -59,10 +58,7 @@ from sim.text import (
 )
 
 __all__ = [
-    "DISPLAY_DPI",
     "claim_sentence",
-    "display_png",
-    "display_slices",
     "figure_caption",
     "ratio_sentence",
     "render_run",
@@ -73,9 +69,6 @@ __all__ = [
     "verdict",
     "write_report",
 ]
-
-DISPLAY_DPI = 100.0
-"""Pixels per figure inch at which report.html embeds the figures (their natural size on screen)."""
 
 # A claim's percentile in the truth's distribution, and what it says about the claim.
 VERDICTS = (
@@ -851,18 +844,14 @@ def _numeric_html(cell: Inline | tuple[Inline, ...]) -> str:
 
 
 def _figure_html(block: FigureBlock) -> str:
-    """A figure as its bands (:func:`display_slices`), each printed at the figure's own width in inches."""
-    from PIL import Image
-
-    with Image.open(block.png) as image:
-        inches = image.width / float(image.info.get("dpi", (DISPLAY_DPI, DISPLAY_DPI))[0])
+    """A figure as its bands (:func:`sim.raster.display_slices`), each printed at the figure's own width in inches."""
     images = []
     for index, band in enumerate(display_slices(block.png)):
         alt = html.escape(block.title, quote=True) if index == 0 else ""
         data = base64.b64encode(band).decode("ascii")
         images.append(f'<img src="data:image/png;base64,{data}" alt="{alt}">')
     return (
-        f'<figure id="figure-{block.name}"><div class="bands" style="--print-width: {inches:.2f}in">'
+        f'<figure id="figure-{block.name}"><div class="bands" style="--print-width: {figure_inches(block.png):.2f}in">'
         f"{''.join(images)}</div>"
         f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
     )
@@ -913,86 +902,6 @@ def write_report(run: RunData) -> list[Path]:
     write_atomic(markdown, report_markdown(blocks, base=run.path).encode())
     write_atomic(page, report_html(blocks, title=run.summary.title).encode())
     return [markdown, page]
-
-
-def display_png(path: Path, *, dpi: float = DISPLAY_DPI) -> bytes:
-    """The PNG at ``path`` resampled to the size the report shows it (``dpi`` pixels per figure inch).
-
-    Figures are saved at 200 dpi for print; the page shows them at their natural size
-    (100 pixels per inch, matplotlib's screen convention), so the report embeds them at half
-    the width and height (Lanczos resampling, 256-colour palette): a quarter of the pixels.
-    A PNG that is already small enough is embedded as it is.
-    """
-    return _png(_display_image(path, dpi=dpi)) if _needs_resampling(path, dpi) else path.read_bytes()
-
-
-def display_slices(path: Path, *, dpi: float = DISPLAY_DPI) -> list[bytes]:
-    """The figure at ``path`` as :func:`display_png` embeds it, cut into bands where a page may break.
-
-    A printed page cannot break inside an image, and a figure taller than what is left of a page
-    (the priors, one panel per input, is over 20 inches) would either leave the rest of the page
-    empty or be shrunk until its text is unreadable. So the figure is cut across rows that are
-    blank over its whole width (between rows of panels: no drawing is cut), into bands at least
-    :data:`SLICE_INCHES` high (a title stays with the panels under it). On screen the bands stack
-    into the whole figure; in print each band goes where it fits, at the figure's own size.
-    """
-    image = _display_image(path, dpi=dpi) if _needs_resampling(path, dpi) else None
-    if image is None:
-        from PIL import Image
-
-        with Image.open(path) as opened:
-            image = opened.convert("RGB")
-    cuts = _blank_cuts(image, minimum=round(SLICE_INCHES * dpi))
-    if not cuts:
-        return [display_png(path, dpi=dpi)]
-    edges = [0, *cuts, image.height]
-    return [_png(image.crop((0, top, image.width, bottom))) for top, bottom in itertools.pairwise(edges)]
-
-
-SLICE_INCHES = 1.2
-"""The shortest band :func:`display_slices` cuts a figure into, in figure inches."""
-
-
-def _blank_cuts(image: Any, *, minimum: int) -> list[int]:
-    """Rows at the middle of each run of blank rows (white over the whole width) at least 4 rows high, kept where
-    every band between cuts, and the first and last, is at least ``minimum`` rows high."""
-    import numpy as np
-
-    blank = (np.asarray(image.convert("L")) >= 250).all(axis=1)
-    changes = np.flatnonzero(np.diff(np.concatenate(([0], blank.astype(np.int8), [0]))))
-    middles = [(start + end) // 2 for start, end in zip(changes[::2], changes[1::2], strict=True) if end - start >= 4]
-    cuts: list[int] = []
-    for row in middles:
-        if row - (cuts[-1] if cuts else 0) >= minimum and image.height - row >= minimum:
-            cuts.append(row)
-    return cuts
-
-
-def _needs_resampling(path: Path, dpi: float) -> bool:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return float(image.info.get("dpi", (dpi, dpi))[0]) > dpi * 1.01
-
-
-def _display_image(path: Path, *, dpi: float) -> Any:
-    """The figure resampled to ``dpi`` pixels per inch (Lanczos), as an RGB image."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        saved = float(image.info.get("dpi", (dpi, dpi))[0])
-        size = (round(image.width * dpi / saved), round(image.height * dpi / saved))
-        return image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-
-
-def _png(image: Any) -> bytes:
-    """An RGB image as a 256-colour PNG (median cut, undithered)."""
-    from PIL import Image
-
-    palette = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    buffer = io.BytesIO()
-    palette.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
 
 
 def render_run(run_dir: str | Path, *, figures: bool = True, report: bool = True) -> list[Path]:

@@ -57,13 +57,13 @@ __all__ = [
 ]
 
 CSV_FIELDS = ("side", "section", "name", "statistic", "level", "value", "mcse")
-RESERVOIR_KEPT = 5_000
+RESERVOIR_KEPT = 2_000
 """Draws of the reservoir a run folder keeps by default (``--full-reservoir`` keeps all the engine kept, 100,000).
 
 No figure, report or comparison reads the reservoir (they read the exact pmfs in
 ``distributions.npz``); it is there for ``samples.csv`` and a user's own scatter plots of
-inputs against outcomes (5,000 points). 5,000 draws (10,000 before) keep the synthetic million-soldier run's
-folder under 10 MB (its 32 columns, compressed: 0.4 MB), the Kursk default's under 3 MB.
+inputs against outcomes (2,000 points). The Kursk default's 90 columns take 0.19 MB at 2,000 draws, 0.47 MB at
+5,000: the 2,000 keep its folder under 3 MB (docs/run-folders.md).
 """
 _SUPPORT = "~support/"
 _COUNTS = "~counts/"

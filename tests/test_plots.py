@@ -29,6 +29,7 @@ from sim.plots import (
     plot_ratios,
     plot_toll,
 )
+from sim.raster import PNG_DPI
 from sim.report import resolution, verdict
 from sim.results import RunData, load_run, manifest, write_run
 from sim.style import POSTERIOR_COLOUR, PRIOR_COLOUR
@@ -196,7 +197,7 @@ def test_every_applicable_figure_for_a_run_without_claims_or_casualties(tmp_path
     assert not list((run.path / "figures").glob(".*")), "no temporary files left"
     with Image.open(run.path / "figures" / "toll.png") as image:
         text = image.text
-        assert image.info["dpi"][0] == pytest.approx(200, abs=1)
+        assert image.info["dpi"][0] == pytest.approx(PNG_DPI, abs=0.1)
     assert text["sim.seed"] == str(run.manifest["seed"]) == "5"
     assert text["sim.draws"] == str(run.manifest["draws"])
     assert text["sim.config_sha256"] == run.manifest["config_sha256"]

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.config import Scenario, load_scenario, parse_scenario
 from sim.engine import simulate
-from sim.report import Items, claim_sentence, display_slices, percentile_text, ratio_sentence, render_run, report_blocks
+from sim.raster import display_slices
+from sim.report import Items, claim_sentence, percentile_text, ratio_sentence, render_run, report_blocks
 from sim.results import ResultsError, RunData, load_run, manifest, write_run
 from sim.storage import MARKER
 from sim.summary import Interval, Probability, summarize

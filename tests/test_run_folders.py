@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.report import display_png
+from sim.raster import display_png
 from sim.results import (
     RESERVOIR_KEPT,
     SINGLE_PRECISION,
@@ -271,3 +271,44 @@ def test_the_million_soldier_scenario_is_marked_synthetic_and_loads():
     scenario = load_scenario(path)
     assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC")
     assert "Synthetic" in scenario.title and len(scenario.forces) == 6 and len(scenario.claims) == 32
+
+
+def test_saved_figures_are_palette_pngs_at_their_stated_resolution(tmp_path):
+    from PIL import Image
+
+    from sim.raster import DISPLAY_DPI, PALETTE_COLOURS, PNG_DPI
+    from sim.style import new_figure, save_figure
+
+    figure, axes = new_figure(width=7.0, height=3.0)
+    for shift in range(12):  # more colours, and anti-aliased blends of them, than the palette holds
+        axes.plot(np.linspace(0, 1, 50) + shift, np.sin(np.linspace(0, 9, 50) + shift), linewidth=3)
+    png, _ = save_figure(figure, tmp_path / "demo", metadata={"Title": "demo", "sim.seed": "7"}, compressed=True)
+    with Image.open(png) as image:
+        assert image.mode == "P" and image.size == (7 * PNG_DPI, 3 * PNG_DPI)
+        assert round(image.info["dpi"][0]) == PNG_DPI and image.text["sim.seed"] == "7"
+        assert len(image.getcolors()) <= PALETTE_COLOURS
+    with Image.open(io.BytesIO(display_png(png))) as shown:
+        assert shown.size == (7 * DISPLAY_DPI, 3 * DISPLAY_DPI)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("config", "limit"),
+    [("configs/kursk.toml", 3_000_000), ("tests/million.toml", 10_000_000)],
+    ids=["kursk", "million"],
+)
+def test_default_run_folders_fit_their_budget(tmp_path, config, limit):
+    """Issue 19's budgets, with every figure and the report: the Kursk default under 3 MB, the million-soldier
+    scenario under 10 MB (1,000,000 draws each)."""
+    root = Path(__file__).resolve().parent.parent
+    done = runner.invoke(app, ["run", str(root / config), "--report", "--out", str(tmp_path / "run"), "--quiet"])
+    assert done.exit_code == 0, done.output
+    files = [path for path in (tmp_path / "run").rglob("*") if path.is_file()]
+    from sim.figures import figure_names
+
+    run = load_run(tmp_path / "run")
+    assert run.summary.draws == 1_000_000
+    assert {p.name for p in files} >= {"report.html", "report.md", "distributions.npz", "reservoir.npz"}
+    drawn = {path.name for path in files if path.parent.name == "figures"}
+    assert drawn == {f"{name}.{kind}" for name in figure_names(run) for kind in ("png", "svgz")}
+    assert sum(path.stat().st_size for path in files) < limit
