@@ -210,3 +210,51 @@ def test_far_tails_of_casualties_and_deaths_integrate_the_fatality_rate(metric, 
     assert probability.method == "conditional" and probability.value > 0
     assert abs(probability.value - exact) < Z * probability.mcse
     assert probability.mcse < exact  # a relative error well under 100%
+
+
+@pytest.mark.parametrize(
+    ("extra", "metric", "value"),
+    [
+        (f"died_of_wounds = {DIED}", "casualties", 50),
+        (f"died_of_wounds = {DIED}", "wounded", 35),
+        (f"died_of_wounds = {DIED}", "died_of_wounds", 10),
+        (f"died_of_wounds = {DIED}", "deaths", 22),
+        ("non_battle_hazard = 0.001", "deaths", 60),
+    ],
+)
+def test_tail_estimates_through_the_last_binomial_against_enumeration(extra, metric, value):
+    """With a fixed hazard no rate is integrated out: ``P(T ≥ v)`` is estimated per draw by the metric's last
+    binomial given the draws before it (:meth:`sim.model.ForceDraws.last_stage`), ``h = P(Binomial(n, p) ≥ v − r)``:
+    the wounded among the N − K survivors (casualties, wounded), the died of wounds among the W wounded (died of
+    wounds; deaths without non-battle deaths), the non-battle deaths among the N − K − W unwounded (deaths). The
+    mean of h over the draws against its exact mean, enumerated over (K, W), within Z of its exact standard error."""
+    from sim.engine import chunk_streams
+    from sim.inference import conditional_cdf
+    from sim.model import Quantity, draw_chunk
+
+    draws = 20_000
+    text = f"[simulation]\ndraws = {draws}\n[forces.unit]\nsize = {SIZE}\ndaily_hazard = 0.0002\ndays = 100\n"
+    scenario = parse_scenario(text + f"wounded_per_killed = {RATIO}\n{extra}\n")
+    sample = draw_chunk(scenario, draws, chunk_streams(23, 0))
+    estimate = conditional_cdf(
+        scenario, sample, Quantity(metric, ("unit",), metric), value - 1, np.random.default_rng(1), upper=True
+    )
+
+    f, b = -math.expm1(-0.0002 * 100), -math.expm1(-0.001 * 100)
+    joint = stats.binom.pmf(np.arange(SIZE + 1), SIZE, f)[:, None] * _wounded_given_killed()  # P(K = k, W = w)
+    k, w = np.indices(joint.shape)
+    need = {"casualties": value - k, "wounded": value, "died_of_wounds": value}.get(metric, value - k)
+    trials, p = {
+        "casualties": (SIZE - k, None),
+        "wounded": (SIZE - k, None),
+        "died_of_wounds": (w, DIED),
+        "deaths": (w, DIED) if "died_of_wounds" in extra else (np.maximum(SIZE - k - w, 0), b),
+    }[metric]
+    if p is None:  # the wounded: Binomial(N − K, q(K))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(SIZE - k > 0, -np.expm1(-RATIO * k / np.maximum(SIZE - k, 1)), 0.0)
+    h = stats.binom.sf(need - 1, trials, p)
+    exact = (joint * h).sum()
+    se = math.sqrt(((joint * h**2).sum() - exact**2) / estimate.size)
+    assert 1e-4 < exact < 0.05, exact  # premise: a tail, not the bulk
+    assert abs(estimate.mean() - exact) < Z * se, (estimate.mean(), exact, se)

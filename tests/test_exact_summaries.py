@@ -113,3 +113,66 @@ def test_a_summary_read_back_from_its_json_is_the_same_summary():
 
     summary = summarize(simulate(parse_scenario(two_force_scenario(draws=4_000, seed=1, chunk_size=1_000)), workers=1))
     assert Summary.from_dict(json.loads(summary.to_json())) == summary
+
+
+def test_every_csv_row_is_its_number_in_summary_json():
+    """``summary.csv``'s rows (:meth:`Summary.rows`) carry each number of ``summary.json`` under its own statistic,
+    with its own error and level: looked up here in the JSON document, key by key, for every row."""
+    import json
+
+    from reference_cases import beta_binomial_scenario
+
+    text = beta_binomial_scenario(
+        size=300,
+        a=2,
+        b=8,
+        draws=20_000,
+        sources='[sources.s]\nreporting_ratio = { dist = "beta", a = 4, b = 4 }\n',
+        claims='[[claims]]\nid = "c"\nvalue = 40\nsource = "s"\n',
+        condition='["c"]',
+    )
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+    document = json.loads(summary.to_json())
+    expected = []
+    for side_name in ("prior", "posterior"):
+        side = document[side_name]
+        expected.append((side_name, "run", side_name, "ess", None, side["ess"], None))
+        for section, key in (("quantity", "quantities"), ("input", "inputs")):
+            for d in side[key]:
+                for statistic in ("mean", "sd", "median"):
+                    number = d[statistic]
+                    expected.append((side_name, section, d["name"], statistic, None, number["value"], number["mcse"]))
+                for kind in ("eti", "hdi"):
+                    for iv in d[kind]:
+                        for end in ("low", "high"):
+                            row = (side_name, section, d["name"], f"{kind}_{end}", iv["level"], iv[end])
+                            expected.append((*row, iv[f"{end}_mcse"]))
+        for c in side["claims"]:
+            expected.append((side_name, "claim", c["id"], "value", None, c["value"], None))
+            for statistic in ("percentile", "below", "above", "probability", "reported_at_most", "reported_at_least"):
+                if c.get(statistic) is not None:
+                    number = c[statistic]
+                    expected.append((side_name, "claim", c["id"], statistic, None, number["value"], number["mcse"]))
+            expected.append(
+                (side_name, "claim", c["id"], "implied_ratio_median", None, c["implied_ratio_median"], None)
+            )
+            for end in ("low", "high"):
+                expected.append(
+                    (side_name, "claim", c["id"], f"implied_ratio_{end}", 0.95, c["implied_ratio"][end], None)
+                )
+            if c.get("ratio_posterior") is not None:
+                posterior = c["ratio_posterior"]
+                expected.append(
+                    (side_name, "claim", c["id"], "ratio_posterior_median", None, posterior["median"]["value"], None)
+                )
+                for iv in posterior["eti"]:
+                    for end in ("low", "high"):
+                        expected.append(
+                            (side_name, "claim", c["id"], f"ratio_posterior_{end}", iv["level"], iv[end], None)
+                        )
+    rows = [
+        tuple(row[k] for k in ("side", "section", "name", "statistic", "level", "value", "mcse"))
+        for row in summary.rows()
+    ]
+    assert any(row[3] == "ratio_posterior_low" for row in rows) and any(row[3] == "hdi_high" for row in rows)
+    assert rows == expected

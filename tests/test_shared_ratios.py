@@ -146,7 +146,9 @@ def _check_two_forces(summary, joint: np.ndarray) -> None:
 
 
 def test_two_figures_of_one_source_against_enumeration_over_truth_and_ratio():
-    summary = summarize(simulate(parse_scenario(TWO_FORCES.format(extra="", condition='["first", "second"]'))))
+    summary = summarize(
+        simulate(parse_scenario(TWO_FORCES.format(extra="", condition='["first", "second"]')), workers=1)
+    )
     prior_a, prior_b = _two_force_prior()
     grid = _quantile_grid(stats.beta(5, 5))
     first = _report_in(grid, np.arange(201), 10, 10).astype(float)  # T_a × ρ
@@ -171,9 +173,9 @@ def test_two_figures_of_one_source_against_enumeration_over_truth_and_ratio():
 
 def test_two_figures_conditioned_in_either_order_give_the_same_posterior():
     forward_text = TWO_FORCES.format(extra="", condition='["first", "second"]')
-    forward = summarize(simulate(parse_scenario(forward_text), draws=100_000))
+    forward = summarize(simulate(parse_scenario(forward_text), draws=100_000, workers=1))
     text = TWO_FORCES.format(extra="", condition='["second", "first"]')
-    backward = summarize(simulate(parse_scenario(text), draws=100_000, condition_on=("second", "first")))
+    backward = summarize(simulate(parse_scenario(text), draws=100_000, condition_on=("second", "first"), workers=1))
     for a, b in zip(forward.posterior.quantities, backward.posterior.quantities, strict=True):
         assert a.mean.value == pytest.approx(b.mean.value, rel=1e-12)
         assert a.eti == b.eti
@@ -183,7 +185,7 @@ def test_partly_shared_ratio_against_quadrature():
     """``claim_correlation = 0.6``: the claims' normal scores are correlated 0.6, each ratio keeps its prior."""
     correlation = 0.6
     text = TWO_FORCES.format(extra=f"claim_correlation = {correlation}", condition='["first", "second"]')
-    summary = summarize(simulate(parse_scenario(text), draws=100_000))
+    summary = summarize(simulate(parse_scenario(text), draws=100_000, workers=1))
     ratio = stats.beta(5, 5)
     nodes, node_weights = np.polynomial.legendre.leggauss(400)
     z, dz = 10 * nodes, 10 * node_weights * stats.norm.pdf(10 * nodes)  # ∫ φ(z) g(z) dz over [-10, 10]
