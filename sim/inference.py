@@ -386,7 +386,8 @@ class JointLikelihood:
             mass, lower = interval_probability(self.distribution, *self._intersection(members))
             return lower, mass
         log_weights = self._node_log_weights(members)
-        weights = np.exp(log_weights - log_weights.max(axis=1, initial=-np.inf, keepdims=True))
+        with np.errstate(invalid="ignore"):  # a draw the claims rule out (every node -inf, weight 0): NaN, then 0
+            weights = np.exp(log_weights - log_weights.max(axis=1, initial=-np.inf, keepdims=True))
         cumulative = np.cumsum(np.nan_to_num(weights), axis=1)
         pick = (cumulative < uniform[:, None] * cumulative[:, -1:]).sum(axis=1)
         pick = np.minimum(pick, SHARED_NODES - 1)
