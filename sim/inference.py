@@ -516,7 +516,10 @@ class FamilyLikelihood:
                 u = np.clip(
                     np.nan_to_num(lower.reshape(ratios.shape)) + self.lattice[source_id] * share, 1e-300, 1 - 2**-53
                 )
-                chain[source_id] = above * np.asarray(own.ppf(u), dtype=float)
+                # a node its claims rule out (share 0) carries no weight: its ratio is never used, so the median
+                # stands in for a quantile at the floor (where scipy's beta ppf warns that its root search failed)
+                quantile = np.where(share > 0, u, 0.5)
+                chain[source_id] = above * np.asarray(own.ppf(quantile), dtype=float)
                 self._chain[key] = (share, chain[source_id])
         return mass, weights, quantiles
 
