@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from sim import __version__
 from sim.cli import app
+from sim.results import RESERVOIR_KEPT
 
 runner = CliRunner()
 
@@ -62,7 +63,7 @@ def test_save_samples_writes_every_input_and_output(tmp_path, write_config):
     )
     assert result.exit_code == 0, result.output
     lines = (out / "samples.csv").read_text().splitlines()
-    assert len(lines) == 5001
+    assert len(lines) == RESERVOIR_KEPT + 1  # a header, then the first draws the run folder keeps
     assert "forces.unit.fatality_rate" in lines[0] and "killed" in lines[0]
 
 
