@@ -181,11 +181,10 @@ class ForceDraws:
 
     ``size`` is everyone who served (the first phase's strength plus later arrivals); ``dated``
     holds the cumulative toll by ``(metric, date)`` at the dates the run asked for.
-    ``fatality_rate`` and ``days`` are those of a force without phases (None with phases).
+    ``days`` is that of a force without phases (None with phases).
     """
 
     size: np.ndarray
-    fatality_rate: np.ndarray | None
     killed: np.ndarray
     deaths: np.ndarray
     phases: tuple[PhaseDraws, ...]
@@ -572,7 +571,6 @@ def _force_draws(
     served = _served(force, phases, sample, inputs) if force.phases else phases[0].present
     return ForceDraws(
         size=served,
-        fatality_rate=None if force.phases else phases[0].fatality_rate,
         killed=killed,  # type: ignore[arg-type]
         deaths=deaths,  # type: ignore[arg-type]
         phases=tuple(phases),

@@ -258,3 +258,35 @@ def test_tail_estimates_through_the_last_binomial_against_enumeration(extra, met
     se = math.sqrt(((joint * h**2).sum() - exact**2) / estimate.size)
     assert 1e-4 < exact < 0.05, exact  # premise: a tail, not the bulk
     assert abs(estimate.mean() - exact) < Z * se, (estimate.mean(), exact, se)
+
+
+def test_died_of_wounds_over_forces_counts_none_for_a_force_without_the_fraction():
+    """A force without ``died_of_wounds`` adds no deaths of wounds to a total over forces (not an error), and claims
+    on the wounded and on the died of wounds are judged like any other."""
+    text = """
+[simulation]
+draws = 4000
+seed = 3
+[forces.a]
+size = 400
+fatality_rate = 0.05
+wounded_per_killed = 2.0
+died_of_wounds = 0.2
+[forces.b]
+size = 300
+fatality_rate = 0.05
+wounded_per_killed = 2.0
+[[claims]]
+id = "dow"
+value = 5
+metric = "died_of_wounds"
+[[claims]]
+id = "hurt"
+value = 40
+metric = "wounded"
+"""
+    result = simulate(parse_scenario(text), workers=1)
+    assert np.array_equal(_tally(result, "died_of_wounds"), _tally(result, "died_of_wounds[a]"))
+    assert _tally(result, "died_of_wounds").size > 1  # force a's deaths of wounds vary
+    claims = {c.id: c for c in summarize(result).prior.claims}
+    assert 0 < claims["dow"].probability.value < 1 and 0 < claims["hurt"].probability.value < 1

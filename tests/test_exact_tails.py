@@ -59,3 +59,18 @@ def test_two_force_lower_tail_against_a_convolution():
     claim = summarize(simulate(parse_scenario(SCENARIO), workers=1)).prior.claims[0]
     assert claim.probability.method == "conditional"
     assert abs(claim.probability.value - exact) < Z * se
+
+
+def test_a_threshold_at_or_above_the_force_size_is_certain():
+    """P(K ≤ N) = 1 and P(K > N) = 0 for every draw, whatever the rate: at the size and beyond it."""
+    from sim.engine import chunk_streams
+    from sim.inference import conditional_cdf
+    from sim.model import Quantity, draw_chunk
+
+    scenario = parse_scenario(SCENARIO)
+    sample = draw_chunk(scenario, 2_000, chunk_streams(5, 0))
+    killed = Quantity("killed", ("a",), "killed[a]")
+    for point in (SIZE_A, SIZE_A + 7):
+        lower = conditional_cdf(scenario, sample, killed, point, np.random.default_rng(0))
+        upper = conditional_cdf(scenario, sample, killed, point, np.random.default_rng(0), upper=True)
+        assert np.all(lower == 1.0) and np.all(upper == 0.0), point

@@ -267,3 +267,20 @@ def test_compare_says_a_dated_claim_is_judged_at_its_date(tmp_path):
         paths[-1].write_text(_scenario(2_000, claims=claim.format(day=day)).replace('"phased"', f'"{name}"'))
     rows = compare_paths(paths, workers=1).claims[0].rows
     assert [row.truth_over for row in rows] == ["unit, by 2025-03-01", "unit"]
+
+
+def test_wounded_and_casualties_at_a_date_split_each_phase_within_its_own_counts():
+    """At a date inside the second phase, per draw: the wounded so far are the first phase's wounded and a part of
+    the second's, the killed likewise, and the casualties so far are their sum."""
+    day = date(2025, 3, 1)
+    scenario = parse_scenario(_scenario(10, extra="wounded_per_killed = 2.0"))
+    force = draw_chunk(scenario, 5_000, chunk_streams(9, 0), dates=(day,)).forces["unit"]
+    first, second = force.phases
+    for metric in ("killed", "wounded"):
+        so_far = force.dated[(metric, day)]
+        part = so_far - getattr(first, metric)
+        assert np.all(part >= 0) and np.all(part <= getattr(second, metric)), metric
+        assert 0 < part.mean() < getattr(second, metric).mean(), metric  # the date splits the phase
+    assert np.array_equal(
+        force.dated[("casualties", day)], force.dated[("killed", day)] + force.dated[("wounded", day)]
+    )
