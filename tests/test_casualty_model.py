@@ -290,3 +290,38 @@ metric = "wounded"
     assert _tally(result, "died_of_wounds").size > 1  # force a's deaths of wounds vary
     claims = {c.id: c for c in summarize(result).prior.claims}
     assert 0 < claims["dow"].probability.value < 1 and 0 < claims["hurt"].probability.value < 1
+
+
+def test_a_ratio_claim_against_enumeration_prior_and_posterior():
+    """The share K/(K + W) of the casualties killed, claimed "at least 0.3" (an open reading), against the joint pmf
+    of (K, W) enumerated: P(claim true) on the prior, and on the posterior given K ≥ 20 (a hard constraint: the
+    accepted draws are m = n·P(K ≥ 20)) the claim's percentile 100·(P(R < x) + P(R ≤ x))/2 among the draws where
+    the share is defined (K + W > 0)."""
+    draws = 100_000
+    claims = (
+        '[[claims]]\nid = "share"\nratio = { numerator = "killed", denominator = "casualties" }\nvalue = 0.3\n'
+        'relation = "ge"\n[[claims]]\nid = "many"\nvalue = 20\nrelation = "ge"\n[inference]\ncondition_on = ["many"]\n'
+    )
+    summary = summarize(simulate(parse_scenario(_scenario(draws, claims)), workers=1))
+    joint = _killed()[:, None] * _wounded_given_killed()  # P(K = k, W = w)
+    k, w = np.indices(joint.shape)
+    defined = (k + w) > 0
+    share = np.where(defined, k / np.maximum(k + w, 1), np.nan)
+
+    exact = (joint * (share >= 0.3)).sum()
+    prior = summary.prior.ratio_claims[0].probability
+    assert abs(prior.value - exact) < Z * math.sqrt(exact * (1 - exact) / draws), (prior, exact)
+    order = np.argsort(share[defined])
+    cdf = np.cumsum(joint[defined][order]) / joint[defined].sum()
+    quartiles = share[defined][order][np.searchsorted(cdf, [0.25, 0.75])]
+    assert quartiles[0] < summary.prior.ratio_claims[0].ratio.median.value < quartiles[1]  # the share's distribution
+
+    posterior_joint = joint * (k >= 20) * defined
+    accepted = draws * (joint * (k >= 20)).sum()
+    posterior_joint = posterior_joint / posterior_joint.sum()
+    below, at_most = (posterior_joint * (share < 0.3)).sum(), (posterior_joint * (share <= 0.3)).sum()
+    percentile = 100 * (below + at_most) / 2
+    se = 100 * math.sqrt(at_most * (1 - at_most) / accepted)
+    printed = summary.posterior.ratio_claims[0].percentile
+    assert abs(printed.value - percentile) < Z * se, (printed, percentile, se)
+    assert below < at_most  # premise: the value is a share some draws hit exactly, so both tails matter

@@ -176,3 +176,48 @@ def test_every_csv_row_is_its_number_in_summary_json():
     ]
     assert any(row[3] == "ratio_posterior_low" for row in rows) and any(row[3] == "hdi_high" for row in rows)
     assert rows == expected
+
+
+def test_a_posterior_inputs_intervals_are_the_exact_posterior_quantiles():
+    """f ~ Beta(2, 8), K ~ Binomial(50, f), conditioned on K ≥ 10: f's posterior density is ∝ Beta(2, 8)(f) ·
+    P(Binomial(50, f) ≥ 10), its quantiles found here by quadrature. Each printed interval end (interpolated in the
+    run's histogram of f) within one histogram bin plus Z exact standard errors of a quantile,
+    √(q(1 − q)/m) / p(x_q), m the accepted draws n·P(K ≥ 10)."""
+    from scipy import integrate, optimize
+
+    draws = 100_000
+    text = f"""
+[simulation]
+draws = {draws}
+seed = 4
+levels = [0.5, 0.8, 0.95]
+[forces.unit]
+size = 50
+fatality_rate = {{ dist = "beta", a = 2, b = 8 }}
+[[claims]]
+id = "many"
+value = 10
+relation = "ge"
+[inference]
+condition_on = ["many"]
+"""
+    result = simulate(parse_scenario(text), workers=1)
+    rate = summarize(result).posterior.inputs[0]
+    edges = result.plan.histogram_edges["forces.unit.fatality_rate"]
+
+    def unnormalised(f: float) -> float:
+        return float(stats.beta.pdf(f, 2, 8) * stats.binom.sf(9, 50, f))
+
+    evidence = integrate.quad(unnormalised, 0, 1, epsabs=1e-13)[0]
+
+    def cdf(x: float) -> float:
+        return integrate.quad(unnormalised, 0, x, epsabs=1e-13)[0] / evidence
+
+    accepted = draws * evidence
+    assert [iv.level for iv in rate.eti] == [0.5, 0.8, 0.95]
+    for interval in rate.eti:
+        for q, printed in (((1 - interval.level) / 2, interval.low), ((1 + interval.level) / 2, interval.high)):
+            exact = optimize.brentq(lambda x, q=q: cdf(x) - q, 1e-9, 1 - 1e-9, xtol=1e-12)
+            width = np.diff(edges)[np.searchsorted(edges, exact) - 1]
+            se = math.sqrt(q * (1 - q) / accepted) / (unnormalised(exact) / evidence)
+            assert abs(printed - exact) < width + Z * se, (interval.level, q, printed, exact, width, se)
