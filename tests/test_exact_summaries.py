@@ -221,3 +221,25 @@ condition_on = ["many"]
             width = np.diff(edges)[np.searchsorted(edges, exact) - 1]
             se = math.sqrt(q * (1 - q) / accepted) / (unnormalised(exact) / evidence)
             assert abs(printed - exact) < width + Z * se, (interval.level, q, printed, exact, width, se)
+
+
+def test_a_posterior_side_no_draw_reaches_is_a_bound_and_moments_stand_without_errors():
+    """Given K ≥ 60 (of 300, f ~ Beta(2, 8)), the claim K ≤ 5 holds for no posterior draw: its probability is the
+    rule-of-three bound (0, with 3/ESS as its upper limit), never an estimate of 0 with an error. With fewer
+    effective draws than errors need, the mean and sd are still the weighted ones, their errors NaN."""
+    from reference_cases import beta_binomial_scenario
+
+    from sim.summary import MIN_ESS_FOR_ERRORS
+
+    claims = '[[claims]]\nid = "hi"\nvalue = 60\nrelation = "ge"\n[[claims]]\nid = "lo"\nvalue = 5\nrelation = "le"\n'
+    text = beta_binomial_scenario(size=300, a=2, b=8, draws=20_000, claims=claims, condition='["hi"]')
+    posterior = summarize(simulate(parse_scenario(text), workers=1)).posterior
+    low = next(c for c in posterior.claims if c.id == "lo").probability
+    assert (low.value, low.method) == (0.0, "bound") and low.mcse == pytest.approx(3 / posterior.ess)
+
+    rare = claims.replace("value = 60", "value = 170")  # P(K ≥ 170) = 0.0078: one draw of these 400 (seed 1)
+    few = beta_binomial_scenario(size=300, a=2, b=8, draws=400, seed=1, claims=rare, condition='["hi"]')
+    sparse = summarize(simulate(parse_scenario(few), workers=1)).posterior
+    assert 0 < sparse.ess < MIN_ESS_FOR_ERRORS, sparse.ess  # premise
+    killed = sparse.quantities[0]
+    assert 170 <= killed.mean.value <= 300 and math.isnan(killed.mean.mcse) and math.isnan(killed.sd.mcse)
