@@ -243,3 +243,30 @@ def test_a_posterior_side_no_draw_reaches_is_a_bound_and_moments_stand_without_e
     assert 0 < sparse.ess < MIN_ESS_FOR_ERRORS, sparse.ess  # premise
     killed = sparse.quantities[0]
     assert 170 <= killed.mean.value <= 300 and math.isnan(killed.mean.mcse) and math.isnan(killed.sd.mcse)
+
+
+def test_binned_and_mapped_summaries_follow_their_formulas():
+    """A summary on bin indices maps to values by ``i·w + (w − 1)/2`` (a bin's centre), errors times w; a summary on a
+    transformed scale maps back by the transform, each error half the change over ±1 error, the values another seed
+    gives (``others``) mapped too. Small cases worked by hand."""
+    from sim.summary import Distribution, Estimate, Interval, _mapped, _rescale
+
+    on_indices = Distribution(
+        "killed",
+        Estimate(2.0, 0.5),
+        Estimate(1.0, 0.1),
+        Estimate(2.0, 0.25, (1.0, 3.0)),
+        (Interval(0.95, 0.0, 4.0, 0.3, 0.4, (0.0, 1.0), (3.0, 5.0)),),
+        (Interval(0.95, 1.0, 4.0, 0.2, 0.6),),
+    )
+    assert _rescale(on_indices, 1) is on_indices
+    binned = _rescale(on_indices, 3)
+    assert (binned.mean, binned.sd) == (Estimate(7.0, 1.5), Estimate(3.0, pytest.approx(0.3)))
+    assert (binned.median.value, binned.median.mcse) == (7.0, 0.75)
+    assert binned.eti == (Interval(0.95, 1.0, 13.0, pytest.approx(0.9), pytest.approx(1.2)),)
+    assert binned.hdi == (Interval(0.95, 4.0, 13.0, pytest.approx(0.6), pytest.approx(1.8)),)
+
+    doubled = _mapped(on_indices, lambda x: 2 * x + 1)
+    assert doubled.median == Estimate(5.0, 0.5, (3.0, 7.0))
+    assert doubled.eti == (Interval(0.95, 1.0, 9.0, pytest.approx(0.6), pytest.approx(0.8), (1.0, 3.0), (7.0, 11.0)),)
+    assert doubled.hdi == () and math.isnan(doubled.mean.value) and math.isnan(doubled.sd.value)
