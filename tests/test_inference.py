@@ -267,3 +267,23 @@ def test_contradiction_messages_in_full():
         "no draw out of 1,000 allows all of c, d at once, although every pair holds somewhere; "
         "the claims jointly contradict the priors"
     )
+
+
+def test_a_source_estimate_far_in_its_predictive_tail_given_the_other_claim_is_flagged():
+    """Two conditioned claims: a source's estimate 100–140 (95% interval) and "at least 300 killed" (a hard
+    reading). Given the second, the estimate lies far in the lower tail of its predictive distribution: the run
+    says so for the estimate (and the leave-one-out conflict for the other)."""
+    claims = (
+        '[[claims]]\nid = "est"\nvalue = [100, 140]\nrelation = "between"\ninterval = 0.95\nsource = "s"\n'
+        '[[claims]]\nid = "many"\nvalue = 300\nrelation = "ge"\n'
+    )
+    sources = '[sources.s]\nreporting_ratio = { dist = "lognormal", ci90 = [0.8, 1.25] }\n'
+    text = beta_binomial_scenario(
+        size=1000, a=2, b=8, draws=20_000, claims=claims, sources=sources, condition='["est", "many"]'
+    )
+    warnings = summarize(simulate(parse_scenario(text), workers=1)).warnings
+    assert any(
+        w.startswith("claim est conflicts with the other conditioned claims: given them, the source's estimate")
+        for w in warnings
+    ), warnings
+    assert any(w.startswith("claim many conflicts with the other conditioned claims") for w in warnings), warnings
