@@ -130,3 +130,17 @@ def test_interpolated_quantile_error_of_a_uniform_histogram_is_the_classical_one
         assert stuck is None
     else:  # it stays within the bins at x_q = 2q: the values another seed gives are those bins' edges
         assert stuck is not None and stuck[0] < 2 * q < stuck[1] and stuck[1] - stuck[0] <= 0.004 + 1e-12
+
+
+@pytest.mark.parametrize(("shape", "spread"), [(0.0, 0.009), (0.1, 0.013)])
+def test_pareto_tail_error_of_a_mean_of_generalised_pareto_draws(shape, spread):
+    """20,000 draws of a generalised Pareto (k = 0: the exponential; k = 0.1), whose tails the estimator fits by
+    the same family: its error of the mean is the exact sd/√n, sd² = 1/((1 − k)²(1 − 2k)), within 5 relative
+    standard deviations of the estimate over seeds (0.9% at k = 0 and 1.3% at k = 0.1, measured over 200 seeds;
+    their means 1.002 and 1.003 of the exact value)."""
+    from sim.mcse import pareto_tail_se
+
+    n = 20_000
+    values = stats.genpareto(shape).rvs(n, random_state=np.random.default_rng(11))
+    exact = math.sqrt(1 / ((1 - shape) ** 2 * (1 - 2 * shape))) / math.sqrt(n)
+    assert pareto_tail_se(values, np.ones(n)) == pytest.approx(exact, rel=5 * spread)
