@@ -83,12 +83,12 @@ def test_a_tally_keeps_draws_beyond_its_range_in_its_top_bin_and_counts_them():
 
 
 def test_simulate_honours_its_chunk_size_and_the_reservoir_keeps_the_first_draws_only():
-    """150,000 draws in chunks of 50,000: three chunks, and the engine's reservoir holds the first RESERVOIR_SIZE
-    draws (the first two chunks), never the third's."""
+    """150,000 draws in chunks of 60,000: three chunks, and the engine's reservoir holds the first RESERVOIR_SIZE
+    draws (the first chunk and 40,000 of the second, whose draws straddle the limit), never the third's."""
     from sim.engine import RESERVOIR_SIZE
 
     draws = RESERVOIR_SIZE + 50_000
     scenario = parse_scenario(beta_binomial_scenario(size=50, a=2, b=8, draws=draws, chunk_size=65_536))
-    result = simulate(scenario, chunk_size=50_000, workers=1)
-    assert result.plan.chunk_size == 50_000 and result.plan.n_chunks == 3
+    result = simulate(scenario, chunk_size=60_000, workers=1)
+    assert result.plan.chunk_size == 60_000 and result.plan.n_chunks == 3
     assert {values.size for values in result.reservoir.values()} == {RESERVOIR_SIZE}
