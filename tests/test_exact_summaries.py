@@ -270,3 +270,60 @@ def test_binned_and_mapped_summaries_follow_their_formulas():
     assert doubled.median == Estimate(5.0, 0.5, (3.0, 7.0))
     assert doubled.eti == (Interval(0.95, 1.0, 9.0, pytest.approx(0.6), pytest.approx(0.8), (1.0, 3.0), (7.0, 11.0)),)
     assert doubled.hdi == () and math.isnan(doubled.mean.value) and math.isnan(doubled.sd.value)
+
+
+def test_a_sources_posterior_ratio_histogram_against_enumeration():
+    """One report of 30 by a source with ρ ~ lognormal (90% in 0.5–2), T ~ BetaBinomial(100, 4, 8): ρ's posterior
+    CDF is Σ_T P(T)·[G(min(x, b_T)) − G(a_T)]₊ / Z with G the prior CDF and (a_T, b_T] = ((30 − ½)/T, (30 + ½)/T].
+    The median read from the run's histogram of ρ (the figures' data) within one bin plus Z standard errors
+    √(¼/ESS)/p(median), the ESS n·(E w)²/E w² of the weights w(T) = G(b_T) − G(a_T), all exact. Two reports with a
+    ratio each (``claim_correlation = 0``) have no one posterior ratio: no histogram."""
+    from reference_cases import beta_binomial_scenario
+    from scipy import optimize
+
+    from sim.summary import _ratio_histograms
+
+    draws, value = 100_000, 30
+    sources = '[sources.s]\nreporting_ratio = { dist = "lognormal", ci90 = [0.5, 2.0] }\n'
+    claims = f'[[claims]]\nid = "c"\nvalue = {value}\nsource = "s"\n'
+    text = beta_binomial_scenario(size=100, a=4, b=8, draws=draws, claims=claims, sources=sources, condition='["c"]')
+    histogram = _ratio_histograms(simulate(parse_scenario(text), workers=1))
+    counts = histogram["posterior_input/sources.s.reporting_ratio/counts"]
+    edges = histogram["posterior_input/sources.s.reporting_ratio/edges"]
+    median = float(np.interp(0.5, np.concatenate([[0.0], np.cumsum(counts) / counts.sum()]), edges))
+
+    prior = stats.lognorm(s=math.log(2) / stats.norm.ppf(0.95), scale=1.0)
+    truth = np.arange(1, 101)
+    p_truth = stats.betabinom.pmf(truth, 100, 4, 8)
+    low, high = (value - 0.5) / truth, (value + 0.5) / truth
+    weight = prior.cdf(high) - prior.cdf(low)
+
+    def cdf(x: float) -> float:
+        return float((p_truth * np.clip(prior.cdf(np.minimum(x, high)) - prior.cdf(low), 0, None)).sum())
+
+    evidence = float((p_truth * weight).sum())
+    exact = optimize.brentq(lambda x: cdf(x) / evidence - 0.5, 1e-3, 1e3, xtol=1e-12)
+    density = (cdf(exact * 1.001) - cdf(exact * 0.999)) / (0.002 * exact) / evidence
+    ess = draws * evidence**2 / float((p_truth * weight**2).sum())
+    width = np.diff(edges)[np.searchsorted(edges, exact) - 1]
+    assert abs(median - exact) < width + Z * math.sqrt(0.25 / ess) / density, (median, exact, width)
+
+    independent = sources + "claim_correlation = 0\n"
+    two = claims + claims.replace('id = "c"', 'id = "d"').replace(f"value = {value}", "value = 33")
+    text = beta_binomial_scenario(
+        size=100, a=4, b=8, draws=2_000, claims=two, sources=independent, condition='["c", "d"]'
+    )
+    assert _ratio_histograms(simulate(parse_scenario(text), workers=1)) == {}
+
+
+def test_a_weighted_mean_of_per_draw_values_by_hand():
+    """``_mean`` of values x = (0, 1, 1) with weights w = (1, 1, 2): Σw = 4, Σwx = 3, Σw² = 6, Σw²x = Σw²x² = 5, so
+    the mean is 3/4 and its error √(5 − 2·¾·5 + (¾)²·6)/4 = √0.875/4; with no weight at all both are NaN."""
+    from sim.engine import Mean
+    from sim.summary import _mean
+
+    estimate = _mean(Mean(np.array([4.0, 3.0]), np.array([6.0, 5.0, 5.0])))
+    assert (estimate.value, estimate.method) == (0.75, "conditional")
+    assert estimate.mcse == pytest.approx(math.sqrt(0.875) / 4)
+    empty = _mean(Mean(np.zeros(2), np.zeros(3)))
+    assert math.isnan(empty.value) and math.isnan(empty.mcse) and empty.method == "conditional"
