@@ -243,7 +243,7 @@ def test_tail_estimates_through_the_last_binomial_against_enumeration(extra, met
     f, b = -math.expm1(-0.0002 * 100), -math.expm1(-0.001 * 100)
     joint = stats.binom.pmf(np.arange(SIZE + 1), SIZE, f)[:, None] * _wounded_given_killed()  # P(K = k, W = w)
     k, w = np.indices(joint.shape)
-    need = {"casualties": value - k, "wounded": value, "died_of_wounds": value}.get(metric, value - k)
+    need = value if metric in ("wounded", "died_of_wounds") else value - k  # the last binomial's count beyond r
     trials, p = {
         "casualties": (SIZE - k, None),
         "wounded": (SIZE - k, None),

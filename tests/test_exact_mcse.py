@@ -118,14 +118,15 @@ def test_interpolated_quantile_error_of_a_uniform_histogram_is_the_classical_one
     """n unweighted draws of U(0, 2) in 1,000 bins: the quantile read by interpolation has the classical asymptotic
     sd √(q(1 − q)/n) / f(x_q) with f = 1/2. At 10^10 draws that sd (1e-5 at the median) is a sixth of the coarse
     grid's spacing (1/16 of a bin), so the refinement must resolve it; at 10^12 draws (1e-6) with x_q = 0.20006 between
-    two grid points the estimate's whole rise falls between them."""
+    two grid points the estimate's whole rise falls between them. No Monte Carlo here: the function is deterministic,
+    and its grid of 16 points a bin (refined where the rise is narrow) moved it by at most 0.7% in these cases."""
     from sim.mcse import interpolated_quantile_se
 
     edges = np.linspace(0.0, 2.0, 1001)
     pmf = np.full(1000, 1e-3)
     sd, stuck = interpolated_quantile_se(np.cumsum(pmf), np.cumsum(pmf / draws), edges, q)
     exact = math.sqrt(q * (1 - q) / draws) / 0.5
-    assert sd == pytest.approx(exact, rel=0.03)
+    assert sd == pytest.approx(exact, rel=0.01)
     if draws == 10_000:  # the estimate spreads over many bins (sd 0.006 to 0.008 against bins of 0.002)
         assert stuck is None
     else:  # it stays within the bins at x_q = 2q: the values another seed gives are those bins' edges
