@@ -39,7 +39,7 @@ from scipy import special
 
 from sim.config import Claim, Force, Phase, Scenario, Source
 from sim.model import Draws, ForceDraws, Quantity, wounded_probability
-from sim.priors import PriorSpec, is_degenerate, prior_mean, survival
+from sim.priors import PriorSpec, cumulative, is_degenerate, prior_mean, survival
 
 __all__ = [
     "SHARED_NODES",
@@ -115,8 +115,8 @@ def interval_probability(distribution, low: np.ndarray, high: np.ndarray) -> tup
     mass, lower : ndarray
         The interval's probability and the CDF at ``low``.
     """
-    lower = np.asarray(distribution.cdf(low), dtype=float)
-    mass = np.asarray(distribution.cdf(high), dtype=float) - lower
+    lower = cumulative(distribution, low)
+    mass = cumulative(distribution, high) - lower
     cancelled = (mass < 1e-6) & (lower > 0.5)
     if np.any(cancelled):
         mass[cancelled] = survival(distribution, low[cancelled]) - survival(distribution, high[cancelled])
@@ -183,7 +183,7 @@ def reported_tails(claim: Claim, truth: np.ndarray, scenario: Scenario) -> tuple
 
     def tails(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore", invalid="ignore"):
-            at_most = np.asarray(distribution.cdf((np.floor(claim.figure) + 0.5) / values), dtype=float)
+            at_most = cumulative(distribution, (np.floor(claim.figure) + 0.5) / values)
             return at_most, survival(distribution, (np.ceil(claim.figure) - 0.5) / values)
 
     return _per_truth(tails, truth)  # type: ignore[return-value]
@@ -244,7 +244,7 @@ def claim_groups(claims: tuple[Claim, ...], scenario: Scenario) -> tuple[ClaimGr
 
 def _normal_score(distribution, x: np.ndarray) -> np.ndarray:
     """``Φ⁻¹(F(x))``, through the survival function where ``F(x) > ½`` so that upper tails keep precision."""
-    lower = np.asarray(distribution.cdf(x), dtype=float)
+    lower = cumulative(distribution, x)
     upper = lower > 0.5
     score = special.ndtri(lower)
     if np.any(upper):
@@ -388,8 +388,8 @@ class JointLikelihood:
         log_weights = self._node_log_weights(members)
         with np.errstate(invalid="ignore"):  # a draw the claims rule out (every node -inf, weight 0): NaN, then 0
             weights = np.exp(log_weights - log_weights.max(axis=1, initial=-np.inf, keepdims=True))
-        cumulative = np.cumsum(np.nan_to_num(weights), axis=1)
-        pick = (cumulative < uniform[:, None] * cumulative[:, -1:]).sum(axis=1)
+        running = np.cumsum(np.nan_to_num(weights), axis=1)
+        pick = (running < uniform[:, None] * running[:, -1:]).sum(axis=1)
         pick = np.minimum(pick, SHARED_NODES - 1)
         return self.quantiles[np.arange(pick.size), pick], np.zeros(pick.size)
 
@@ -441,6 +441,7 @@ class FamilyLikelihood:
         self.nodes = self.shift  # a node rule is in use (the engine draws the ratio posterior's node with it)
         self._ratios: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._chain: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._log_likelihoods: dict[tuple[int, ...], np.ndarray] = {}
         family = [s for s in scenario.sources if s.id != self.parent.id and self.parent.id in scenario.lineage(s.id)]  # type: ignore[union-attr]
         self.middle = [s.id for s in family if any(other.derives_from == s.id for other in family)]
         """Sources in the middle of a chain, each a dimension of the lattice (after the first source's)."""
@@ -531,9 +532,12 @@ class FamilyLikelihood:
         """``log L(S)`` per draw for the claims ``members``, jointly."""
         if not members:
             return np.zeros(self.truths[0].size)
-        mass, weights, _ = self._node_weights(members)
-        with np.errstate(divide="ignore"):
-            return np.log(mass * weights.mean(axis=1))
+        if members not in self._log_likelihoods:  # the engine asks for a subset several times (alone, left out, given)
+            mass, weights, _ = self._node_weights(members)
+            with np.errstate(divide="ignore"):
+                self._log_likelihoods[members] = np.log(mass * weights.mean(axis=1))
+            self._log_likelihoods[members].flags.writeable = False
+        return self._log_likelihoods[members]
 
     def predictive(self, index: int, given: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``P(R ≤ v, S)``, ``P(R ≥ v, S)``, ``P(S)`` for claim ``index``'s report and the claims ``given``."""
@@ -547,8 +551,8 @@ class FamilyLikelihood:
     def ratio_quantile(self, members: tuple[int, ...], uniform: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """The parent ratio's posterior draw in its prior's quantile space: a node drawn by its weight."""
         _, weights, quantiles = self._node_weights(members)
-        cumulative = np.cumsum(weights, axis=1)
-        pick = (cumulative < uniform[:, None] * cumulative[:, -1:]).sum(axis=1)  # type: ignore[index]
+        running = np.cumsum(weights, axis=1)
+        pick = (running < uniform[:, None] * running[:, -1:]).sum(axis=1)  # type: ignore[index]
         pick = np.minimum(pick, SHARED_NODES - 1)
         return quantiles[np.arange(pick.size), pick], np.zeros(pick.size)
 
@@ -580,7 +584,7 @@ def _rate_cdf(
         distribution = hazard.distribution  # type: ignore[union-attr]
         with np.errstate(divide="ignore", invalid="ignore"):
             limit = -np.log1p(-rate_limit) / days
-    return survival(distribution, limit) if upper else np.asarray(distribution.cdf(limit), dtype=float)
+    return survival(distribution, limit) if upper else cumulative(distribution, limit)
 
 
 def expected_total(scenario: Scenario, quantity: Quantity) -> float:
