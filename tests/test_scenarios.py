@@ -87,7 +87,10 @@ def test_kursk_nine_fits_the_regiment_not_the_deployment(summaries):
 def test_kursk_six_thousand_fits_casualties_not_deaths(summaries):
     kursk = summaries["kursk"]
     assert 10 < _claim(kursk, "uk_di_casualties").percentile.value < 90
-    assert _claim(kursk, "press_6000_killed").probability.value < 1e-3
+    # as deaths the press's figure is far in the upper tail: P(6,000–6,999) ≈ 0.00097, the 99.87th percentile
+    # (kursk at 200,000 draws × 100 seeds); 60,000 draws estimate them to ± 0.00013 and ± 0.015
+    press = _claim(kursk, "press_6000_killed")
+    assert press.probability.value < 2e-3 and press.percentile.value > 99.5
 
 
 def test_the_article_framing_rejects_both_headlines(summaries):
