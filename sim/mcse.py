@@ -118,9 +118,11 @@ def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float,
     if not total2 > 0:
         k = quantile_index(cdf, q)
         return 0.0, k, k, True
-    k = quantile_index(cdf, q)  # the CDF's error there bounds the reach (10 of them; at most 1/√ESS)
+    # the reach: 10 errors of the CDF, at the quantile's bin or, where that error vanishes (the last bin with mass:
+    # F̂ = 1 there), that of a share q, so that bins below with a chance of holding the quantile stay in the window
+    k = quantile_index(cdf, q)
     at = math.sqrt(max(cdf2[k] * (1 - cdf[k]) ** 2 + (total2 - cdf2[k]) * cdf[k] ** 2, 0.0))
-    reach = 10 * max(at, math.sqrt(total2) / 64)
+    reach = 10 * max(at, math.sqrt(q * (1 - q) * total2), math.sqrt(total2) / 64)
     start = max(quantile_index(cdf, q - reach) - 1, 0)
     stop = min(quantile_index(cdf, q + reach) + 2, cdf.size)
     f = cdf[start:stop]
@@ -271,8 +273,8 @@ def pareto_tail_se(values: np.ndarray, counts: np.ndarray) -> float:
         reach = int(np.searchsorted(np.cumsum(c), m + 1)) + 1
         top = np.repeat(x[:reach], c[:reach].astype(np.int64))[: m + 1]
         threshold, excess = float(top[-1]), (top[:-1] - top[-1])[::-1]
-        if np.unique(top).size < MIN_TAIL_VALUES or not excess[-1] > 0:
-            continue
+        if np.unique(top).size < MIN_TAIL_VALUES or not excess[int(excess.size / 4 + 0.5) - 1] > 0:
+            continue  # too few values, or a quarter of the tail tied at its threshold: no Pareto tail to fit
         k, sigma = _generalized_pareto(excess)
         if k >= 0.5:
             return math.nan
