@@ -305,9 +305,12 @@ class Summary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], distributions: dict[str, np.ndarray] | None = None) -> Summary:
-        """Rebuild a Summary from :meth:`to_dict` output (None becomes NaN) and its arrays."""
+        """Rebuild a Summary from :meth:`to_dict` output (None becomes NaN, +∞ for an implied ratio) and its arrays."""
         summary = _build(cls, {k: v for k, v in data.items() if k != "distributions"})
-        return replace(summary, distributions=dict(distributions or {}))
+        sides = {
+            name: replace(side, claims=tuple(map(_infinite_ratios, side.claims))) for name, side in summary.sides()
+        }
+        return replace(summary, **sides, distributions=dict(distributions or {}))
 
     def sides(self) -> list[tuple[str, Side]]:
         """``("prior", side)`` and, when the run conditions on claims, ``("posterior", side)``."""
@@ -412,6 +415,27 @@ def _build(kind: Any, value: Any) -> Any:
     if kind is float:
         return float(value)
     return value
+
+
+def _infinite_ratios(claim: ClaimSummary) -> ClaimSummary:
+    """A claim read back from JSON with its implied ratios' nulls as +∞: ``v/Q`` is finite, or +∞ at a quantile
+    ``Q = 0`` (:func:`_implied`), never NaN; JSON holds both as null."""
+
+    def ratio(x: float) -> float:
+        return math.inf if math.isnan(x) else x
+
+    def pair(others: tuple[float, float] | None) -> tuple[float, float] | None:
+        return None if others is None else (ratio(others[0]), ratio(others[1]))
+
+    iv = claim.implied_ratio
+    return replace(
+        claim,
+        implied_ratio_median=ratio(claim.implied_ratio_median),
+        implied_ratio_median_others=pair(claim.implied_ratio_median_others),
+        implied_ratio=replace(
+            iv, low=ratio(iv.low), high=ratio(iv.high), low_others=pair(iv.low_others), high_others=pair(iv.high_others)
+        ),
+    )
 
 
 def _clean(value: Any) -> Any:
