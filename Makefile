@@ -71,19 +71,20 @@ fuzz: $(STAMP) ## Fuzz the scenario loader with many more examples (FUZZ_EXAMPLE
 MUTATE ?= priors
 MUTATE_JOBS ?= 1
 MUTATE_SAMPLE ?=
+MUTATE_SEED ?= 20
 .PHONY: mutate
 
-mutate: $(STAMP) ## Mutation testing of core modules (MUTATE="priors summary"; MUTATE_SAMPLE=40: a random sample; docs/mutation.md)
+mutate: $(STAMP) ## Mutation testing of core modules (MUTATE="priors summary"; MUTATE_SAMPLE=40 MUTATE_SEED=20: a random sample; docs/mutation.md)
 	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[mutate]'
 ifneq ($(MUTATE_SAMPLE),)
 	@# a sample is drawn from the generated mutants: on a fresh checkout, generate them first (a name that matches none)
 	@test -d mutants/sim || $(BIN)/mutmut run --max-children $(MUTATE_JOBS) 'sim.generate_only' >/dev/null 2>&1 || test -d mutants/sim
-	names=$$($(BIN)/python tests/mutation_score.py --sample $(MUTATE_SAMPLE) $(MUTATE)) && $(BIN)/mutmut run --max-children $(MUTATE_JOBS) $$names
+	names=$$($(BIN)/python tests/mutation_score.py --sample $(MUTATE_SAMPLE) --seed $(MUTATE_SEED) $(MUTATE)) && $(BIN)/mutmut run --max-children $(MUTATE_JOBS) $$names
 else
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(foreach module,$(MUTATE),'sim.$(module).*')
 endif
 	$(BIN)/mutmut results | grep -E '^ *sim\.($(subst $(eval) ,|,$(strip $(MUTATE))))\..*: (survived|no tests)' || true
-	$(BIN)/python tests/mutation_score.py $(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE) --score) $(MUTATE)
+	$(BIN)/python tests/mutation_score.py $(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE) --seed $(MUTATE_SEED) --score) $(MUTATE)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check sim tests benchmarks
