@@ -284,3 +284,15 @@ def test_wounded_and_casualties_at_a_date_split_each_phase_within_its_own_counts
     assert np.array_equal(
         force.dated[("casualties", day)], force.dated[("killed", day)] + force.dated[("wounded", day)]
     )
+
+
+def test_a_date_on_a_phase_boundary_splits_no_phase():
+    """A phase's counts are split only at dates strictly inside it (``start < day < end``, as the model draws them):
+    on its first or last day the phase lies wholly after or before the date, so that date names no split stream."""
+    from sim.model import binomial_streams
+
+    scenario = parse_scenario(_scenario(10))
+    boundaries = (date(2024, 12, 1), date(2025, 1, 15), date(2025, 3, 31))
+    inside = (date(2024, 12, 20), date(2025, 2, 1))
+    timing = [name for name in binomial_streams(scenario, (*boundaries, *inside)) if name.startswith("timing:")]
+    assert timing == ["timing:unit:0:killed:2024-12-20", "timing:unit:1:killed:2025-02-01"]
