@@ -40,6 +40,7 @@ from sim.engine import (
     _histogram_index,
     _ratio,
     _scaled,
+    plan_simulation,
 )
 from sim.inference import FamilyLikelihood, JointLikelihood, _approximate_quantile, claim_groups
 
@@ -672,3 +673,16 @@ def test_unit_weight_tallies_merge_to_one_bincount():
         tally.merge(Tally.of(part, None, overflow=part.size), 1.0, 1.0)
     assert tally.linear.tolist() == np.bincount(np.concatenate(parts)).astype(float).tolist()
     assert tally.quadratic is None and tally.overflow == 202
+
+
+def test_an_unbounded_size_prior_is_tallied_to_its_one_minus_1e12_quantile():
+    """A lognormal force size has no largest value: the toll's tally reaches the size prior's 1 − 1e-12 quantile,
+    here of the lognormal with 90% interval [1,000, 4,000] (μ the log-midpoint, σ = log(4)/(2·z₀.₉₅)), from scipy."""
+    scenario = parse_scenario(
+        '[simulation]\ndraws = 1000\n[forces.a]\nsize = { dist = "lognormal", ci90 = [1000, 4000] }\n'
+        "fatality_rate = 0.1\n"
+    )
+    sigma = math.log(4.0) / (2 * stats.norm.ppf(0.95))
+    largest = stats.lognorm(sigma, scale=math.sqrt(1000.0 * 4000.0)).ppf(1 - 1e-12)
+    plan = plan_simulation(scenario)
+    assert plan.count_bins == {"killed": int(largest) + 1} and plan.bin_widths == {"killed": 1}
