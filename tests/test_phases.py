@@ -296,3 +296,12 @@ def test_a_date_on_a_phase_boundary_splits_no_phase():
     inside = (date(2024, 12, 20), date(2025, 2, 1))
     timing = [name for name in binomial_streams(scenario, (*boundaries, *inside)) if name.startswith("timing:")]
     assert timing == ["timing:unit:0:killed:2024-12-20", "timing:unit:1:killed:2025-02-01"]
+
+
+def test_a_hazard_phase_keeps_its_strength_and_its_implied_fatality_rate_apart():
+    """Per draw, a phase given a daily hazard h records its strength as drawn and its fatality rate
+    1 − exp(−h·days) over its 75 days (15 January to 31 March), each under its own key path."""
+    reservoir = simulate(parse_scenario(_scenario(2_000)), workers=1).reservoir
+    hazard = reservoir["forces.unit.phases[1].daily_hazard"]
+    np.testing.assert_allclose(reservoir["forces.unit.phases[1].fatality_rate"], -np.expm1(-hazard * DAYS), rtol=1e-12)
+    assert np.all(reservoir["forces.unit.phases[1].present"] == SECOND)
