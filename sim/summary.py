@@ -78,6 +78,9 @@ __all__ = [
 ]
 
 MIN_EMPIRICAL_HITS = 25
+AGREEMENT = 2.0
+"""A prior probability takes the conditional estimate over a frequency of at least :data:`MIN_EMPIRICAL_HITS` hits
+only where the two agree within this many of their combined errors (see :class:`_Tails`)."""
 MIN_ESS = 1000
 MIN_ESS_FRACTION = 0.01
 MIN_ESS_FOR_ERRORS = 2.0
@@ -659,12 +662,14 @@ class _Tails:
 
     Each is estimated as a whole, either by the weighted frequency (error: the delta method over the
     tally's bins) or, for the prior, by the conditional estimates at every ``x`` averaged per draw (error:
-    from their cross products, so that a difference of two close tails is as precise as it is). The
-    frequency is reported wherever it has at least 25 effective hits on its smaller side (its error is then
-    the binomial one, honest by construction), the conditional estimate only below that. Taking whichever
-    error is smaller was biased: a heavy-tailed conditional estimate has its smallest error exactly at the
-    seeds that drew none of its rare large values, where it is also too low (kursk's prior ``P(T ≥ 6,000)``:
-    picked at 4 of 100 seeds, 0.0009–0.0011 ± 0.00004 against 0.0013, ``SD(z)`` 1.94). The conditional
+    from their cross products, so that a difference of two close tails is as precise as it is). Below 25
+    effective hits on the frequency's smaller side the conditional estimate is reported; from 25 on, the
+    frequency (its error is then the binomial one, honest by construction), unless the conditional estimate
+    has the smaller error *and* agrees with the frequency within :data:`AGREEMENT` of their combined errors.
+    Taking whichever error is smaller, without the agreement, was biased: a heavy-tailed conditional
+    estimate has its smallest error exactly at the seeds that drew none of its rare large values, where it
+    is also too low (kursk's prior ``P(T ≥ 6,000)``: picked at 4 of 100 seeds, 0.0009–0.0011 ± 0.00004
+    against 0.0013, ``SD(z)`` 1.94), and there it disagrees with the frequency. The conditional
     estimate integrates the fatality rate over its *prior*, so it is valid for the prior predictive only:
     posterior weights depend on the truth it integrates out. The posterior uses the weighted frequency;
     where it holds less than one effective draw (or all but less than one), it reports the rule-of-three
@@ -702,8 +707,11 @@ class _Tails:
             return empirical
         conditional = self._conditional(terms, constant)
         hits = min(empirical.value, 1 - empirical.value) * self.weights.ess
-        if hits >= MIN_EMPIRICAL_HITS:  # not "the smaller error": see the docstring
-            return empirical
+        if hits >= MIN_EMPIRICAL_HITS:
+            gap = abs(conditional.value - empirical.value)
+            agree = gap <= AGREEMENT * math.hypot(empirical.mcse, conditional.mcse)
+            if not (conditional.mcse < empirical.mcse and agree):
+                return empirical
         if hits == 0 and conditional.mcse == 0 and min(conditional.value, 1 - conditional.value) == 0:
             # no draw, and no conditional estimate, reached the point (e.g. a phase the estimator does not
             # integrate drives this tail): the rule-of-three bound, never a bare 0

@@ -270,12 +270,10 @@ def test_ten_million_soldiers(run_json):
     se = math.sqrt((n * n * 0.2**2 / 12 + n * (0.5 - 0.25 - 0.2**2 / 12)) / draws)
     assert abs(killed["mean"]["value"] - 5_000_000) < Z * se + width / 2
     assert killed["mean"]["mcse"] == pytest.approx(se, rel=0.1)  # its own error: ~1/√(2·draws), 0.5%
-    # by symmetry of f around 1/2, P(K ≥ N/2) = 1/2 + P(K = N/2)/2 ≈ 1/2 + 5e-7; with draws on both sides sim
-    # reports the frequency, whose error is √(p(1 − p)/draws) ≈ √(¼/draws)
+    # by symmetry of f around 1/2, P(K ≥ N/2) = 1/2 + P(K = N/2)/2 ≈ 1/2 + 5e-7; sim reports the frequency or
+    # the conditional estimate, whichever is more precise: its error is at most the frequency's, √(¼/draws)
     half = claim(summary["prior"], "half")["probability"]
-    assert half["method"] == "empirical"
     assert abs(half["value"] - 0.5) < Z * math.sqrt(0.25 / draws) + 1e-6
-    assert half["mcse"] == pytest.approx(math.sqrt(0.25 / draws), rel=0.01)
     assert summary["posterior"]["ess"] == 20_000.0  # K ≥ N/4 in every draw
 
 

@@ -30,14 +30,6 @@ def _run(text: str, **kwargs):
     return summarize(simulate(parse_scenario(text), workers=1, **kwargs))
 
 
-def _assert_frequency(probability, p: float, draws: int) -> None:
-    """A prior probability with many draws on each side is the plain frequency, with the binomial error."""
-    se = math.sqrt(p * (1 - p) / draws)
-    assert probability.method == "empirical"
-    assert abs(probability.value - p) < Z * se
-    assert probability.mcse == pytest.approx(se, rel=ERROR_OF_ERROR)
-
-
 def _beta_binomial(size: int, a: float, b: float, draws: int, claim: str):
     """The summary of a beta-binomial toll with one claim, and the exact toll distribution."""
     text = beta_binomial_scenario(size=size, a=a, b=b, draws=draws, claims=f'[[claims]]\nid = "c"\n{claim}\n')
@@ -58,11 +50,12 @@ def test_beta_binomial_mean_quantiles_and_tail():
     assert_quantiles(killed, cdf, lambda x: math.sqrt(cdf[x] * (1 - cdf[x]) / draws), Z)
     claim = summary.prior.claims[0]
     p = exact.sf(799)
-    # thousands of draws on each side: the frequency, although the conditional estimate's error would be smaller
-    # (its exact error, by quadrature); the frequency's error is the binomial one
+    # the conditional estimate is the more precise here: its exact error, by quadrature
     se = conditional_tail_se(stats.beta(a, b), size, {799: 1.0}, draws, upper=True)
-    assert se < math.sqrt(p * (1 - p) / draws) and min(p, 1 - p) * draws > 1000
-    _assert_frequency(claim.probability, p, draws)
+    assert se < math.sqrt(p * (1 - p) / draws)  # premise: more precise than the frequency
+    assert claim.probability.method == "conditional"
+    assert abs(claim.probability.value - p) < Z * se
+    assert claim.probability.mcse == pytest.approx(se, rel=ERROR_OF_ERROR)
     # the implied ratio v/T at T's quantiles: v over the median and the 95% ETI's ends, error v·se(Q)/Q² (delta method)
     eti95 = next(iv for iv in killed.eti if iv.level == 0.95)
     assert claim.implied_ratio_median == 800 / killed.median.value
@@ -118,16 +111,15 @@ def test_eq_claim_with_rounding_and_percentile():
     claim = summary.prior.claims[0]
     rate = stats.beta(a, b)
     p = exact.cdf(224) - exact.cdf(174)
-    _assert_frequency(claim.probability, p, draws)  # one frequency of the range, not two tails' errors added
-    # the mid-percentile's per-draw value is 1{T < 200} + ½·1{T = 200}: its variance E[g²] − E[g]² exactly
-    below, at = exact.cdf(199), exact.pmf(200)
-    mid = below + at / 2
-    se = math.sqrt((below + at / 4 - mid**2) / draws)
-    assert claim.percentile.method == "empirical"
-    assert abs(claim.percentile.value - 100 * mid) < Z * 100 * se
-    assert claim.percentile.mcse == pytest.approx(100 * se, rel=ERROR_OF_ERROR)
-    # the conditional estimate's exact error, which the frequency's beats here: reported only below 25 hits
-    assert conditional_tail_se(rate, size, {224: 1.0, 174: -1.0}, draws) < math.sqrt(p * (1 - p) / draws)
+    se = conditional_tail_se(rate, size, {224: 1.0, 174: -1.0}, draws)  # one estimate of the difference
+    assert claim.probability.method == "conditional"
+    assert abs(claim.probability.value - p) < Z * se
+    assert claim.probability.mcse == pytest.approx(se, rel=ERROR_OF_ERROR)
+    mid = 100 * (exact.cdf(199) + exact.cdf(200)) / 2
+    se = 100 * conditional_tail_se(rate, size, {199: 0.5, 200: 0.5}, draws)
+    assert claim.percentile.method == "conditional"
+    assert abs(claim.percentile.value - mid) < Z * se
+    assert claim.percentile.mcse == pytest.approx(se, rel=ERROR_OF_ERROR)
 
 
 def test_casualties_with_fixed_wounded_ratio():
