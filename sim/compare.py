@@ -629,12 +629,17 @@ def to_csv(comparison: Comparison) -> str:
     return buffer.getvalue()
 
 
+CSV_DIGITS = 10
+"""Significant digits of the CSV's numbers: sums whose last bits differ with the order of additions (another CPU,
+another window of an error's computation) give the same file."""
+
+
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
-    return repr(value) if isinstance(value, float) else value
+    return repr(float(f"{value:.{CSV_DIGITS}g}")) if isinstance(value, float) else value
 
 
 def _toll_json(distribution: Distribution, ess: float) -> dict[str, Any]:
