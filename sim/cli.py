@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from sim._version import __version__
-from sim.defaults import ANALYSIS_DRAWS, GRID_LIMIT, SOBOL_N
+from sim.defaults import ANALYSIS_DRAWS, GRID_LIMIT, RESERVOIR_KEPT, RESERVOIR_SIZE, SOBOL_N
 from sim.processes import EXIT_INTERRUPTED, Interrupted, InterruptHandler, stop_children
 from sim.storage import write_atomic
 
@@ -266,7 +266,10 @@ def run(
     ] = False,
     full_reservoir: Annotated[
         bool,
-        typer.Option(help="Keep the engine's whole reservoir (100,000 draws) in reservoir.npz, not the first 5,000."),
+        typer.Option(
+            help=f"Keep the engine's whole reservoir ({RESERVOIR_SIZE:,} draws) in reservoir.npz, "
+            f"not the first {RESERVOIR_KEPT:,}."
+        ),
     ] = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,

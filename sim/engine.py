@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sim.config import Claim, Scenario
+from sim.defaults import RESERVOIR_SIZE
 from sim.inference import (
     ClaimGroup,
     ConditioningError,
@@ -72,7 +73,6 @@ __all__ = [
     "simulate",
 ]
 
-RESERVOIR_SIZE = 100_000
 MAX_BINS = 2**18
 """Largest tally per quantity; beyond it counts share bins (see :attr:`Plan.bin_widths`)."""
 TAIL_SUBSAMPLE = 32

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from sim.config import ConfigError, Scenario, parse_scenario
+from sim.defaults import RESERVOIR_KEPT
 from sim.engine import SimulationResult
 from sim.limits import MAX_FILE_BYTES
 from sim.manifest import production
@@ -57,14 +58,6 @@ __all__ = [
 ]
 
 CSV_FIELDS = ("side", "section", "name", "statistic", "level", "value", "mcse")
-RESERVOIR_KEPT = 2_000
-"""Draws of the reservoir a run folder keeps by default (``--full-reservoir`` keeps all the engine kept, 100,000).
-
-No figure, report or comparison reads the reservoir (they read the exact pmfs in
-``distributions.npz``); it is there for ``samples.csv`` and a user's own scatter plots of
-inputs against outcomes (2,000 points). The Kursk default's 90 columns take 0.19 MB at 2,000 draws, 0.47 MB at
-5,000: the 2,000 keep its folder under 3 MB (docs/run-folders.md).
-"""
 _SUPPORT = "~support/"
 _COUNTS = "~counts/"
 _SAME = "~same/"
