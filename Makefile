@@ -83,6 +83,9 @@ ifneq ($(MUTATE_SAMPLE),)
 else
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(foreach module,$(MUTATE),'sim.$(module).*')
 endif
+	@# mutmut's timeouts are not kills (a wall-clock limit on a loaded machine): each runs again in a fresh pytest
+	$(BIN)/python tests/mutation_score.py --timeouts $(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE) --seed $(MUTATE_SEED)) $(MUTATE) > mutants/timeouts.txt
+	$(BIN)/python tests/mutation_rerun.py mutants/timeouts.txt mutants/rerun.jsonl --jobs $(MUTATE_JOBS)
 	$(BIN)/mutmut results | grep -E '^ *sim\.($(subst $(eval) ,|,$(strip $(MUTATE))))\..*: (survived|no tests)' || true
 	$(BIN)/python tests/mutation_score.py $(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE) --seed $(MUTATE_SEED) --score) $(MUTATE)
 
