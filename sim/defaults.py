@@ -17,7 +17,7 @@ GRID_LIMIT = 1_000_000
 RESERVOIR_SIZE = 100_000
 """Draws the engine keeps for plots and ``--save-samples`` (the first of the run, chunk by chunk)."""
 RESERVOIR_KEPT = 2_000
-"""Draws of the reservoir a run folder keeps by default (``--full-reservoir`` keeps all the engine kept, 100,000).
+"""Draws of the reservoir a run folder keeps by default (``--full-reservoir`` keeps all :data:`RESERVOIR_SIZE`).
 
 No figure, report or comparison reads the reservoir (they read the exact pmfs in
 ``distributions.npz``); it is there for ``samples.csv`` and a user's own scatter plots of

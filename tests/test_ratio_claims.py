@@ -10,6 +10,7 @@ of the exact distribution (``sd/√ESS`` for a posterior mean, ``√(p(1 − p)/
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -162,6 +163,9 @@ def test_a_dated_ratio_claim_is_about_the_counts_at_its_date():
     assert truth[0] == 0.25 and math.isnan(truth[1])  # 0 of 0: no ratio, no reading holds
     summary = summarize(simulate(scenario, workers=1))
     assert summary.prior.ratio_claims[0].as_of == "2024-12-01"
+    assert json.loads(summary.to_json())["prior"]["ratio_claims"][0]["as_of"] == "2024-12-01"
+    assert summary.quantity_labels["killed@2024-12-01"] == "Killed by 2024-12-01"
+    assert summary.quantity_labels["casualties@2024-12-01"] == "Casualties (killed + wounded) by 2024-12-01"
 
 
 KILLED_SHARE = 'ratio = { numerator = "killed", denominator = "casualties" }\nvalue = 0.3\n'

@@ -1163,6 +1163,7 @@ TOP_KEYS = [
     "method",
     "warnings",
     "quantity_labels",
+    "bin_widths",
     "prior",
     "posterior",
     "sources",
@@ -1170,8 +1171,8 @@ TOP_KEYS = [
 ]
 SIDE_KEYS = ["ess", "quantities", "claims", "inputs"]
 DISTRIBUTION_KEYS = ["mean", "sd", "median", "eti", "hdi"]
-ESTIMATE_KEYS = ["value", "mcse"]
-INTERVAL_KEYS = ["level", "low", "high", "low_mcse", "high_mcse"]
+ESTIMATE_KEYS = ["value", "mcse", "others"]
+INTERVAL_KEYS = ["level", "low", "high", "low_mcse", "high_mcse", "low_others", "high_others"]
 CLAIM_KEYS = [
     "id",
     "label",
@@ -1188,7 +1189,10 @@ CLAIM_KEYS = [
     "probability",
     "implied_ratio",
     "implied_ratio_median",
+    "implied_ratio_median_mcse",
+    "implied_ratio_median_others",
     "said",
+    "interval",
     "reading_low",
     "reading_high",
     "shares_ratio_with",
@@ -1517,35 +1521,3 @@ def test_a_derived_sources_table_and_an_unbounded_ratios_saved_edges():
     assert (q.claims, q.conditioned, q.derives_from, q.ratio_posterior) == (("y",), ("y",), "p", None)
     edges = [a for name, a in summary.distributions.items() if name.endswith("/edges")]
     assert edges and all(np.all(np.isfinite(a)) for a in edges)
-
-
-def test_a_dated_quantity_is_labelled_and_a_dated_ratio_claim_says_its_date():
-    """A toll at a date is labelled ``Killed by <date>``; a ratio claim at a date carries it as ``as_of``."""
-    text = """
-[simulation]
-draws = 2_000
-seed = 3
-[[forces.unit.phases]]
-start = 2024-08-06
-end = 2024-10-01
-present = 1000
-fatality_rate = { dist = "beta", a = 2, b = 20 }
-[[forces.unit.phases]]
-start = 2024-10-01
-end = 2025-04-01
-present = 1000
-fatality_rate = { dist = "beta", a = 2, b = 20 }
-[casualties]
-wounded_per_killed = 3
-[[claims]]
-id = "share"
-ratio = { numerator = "killed", denominator = "casualties" }
-value = 0.25
-reading = [0.2, 0.3]
-date = 2024-12-01
-"""
-    summary = summarize(simulate(parse_scenario(text), workers=1))
-    assert summary.quantity_labels["killed@2024-12-01"] == "Killed by 2024-12-01"
-    assert summary.quantity_labels["casualties@2024-12-01"] == "Casualties (killed + wounded) by 2024-12-01"
-    assert summary.prior.ratio_claims[0].as_of == "2024-12-01"
-    assert json.loads(summary.to_json())["prior"]["ratio_claims"][0]["as_of"] == "2024-12-01"
