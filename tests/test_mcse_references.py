@@ -618,25 +618,65 @@ def test_spread_needs_thirty_replicates():
     ]
 
 
+def _replayed_hdi_errors(pmf: np.ndarray, pmf2: np.ndarray, levels: tuple[float, ...]) -> list:
+    """hdi_bootstrap_se written out: bandwidth 0.75·1.06·sd·ESS^(−1/5), for each end at most a quarter of its
+    distance to the edge of the support (the first and last bins with mass, where the redrawn tally ends), an end
+    with a narrower bandwidth read from its own replicates (drawn after the wider one's), the HDI ends and each
+    replicate's by brute force, the same Poisson redraws level after level, the spread by hand."""
+    bins = np.arange(pmf.size)
+    sd = math.sqrt((pmf * (bins - (pmf * bins).sum()) ** 2).sum())
+    bandwidth = 0.75 * 1.06 * sd * pmf2.sum() ** 0.2
+    first, last = np.flatnonzero(pmf)[[0, -1]]
+    support, support2 = pmf[first : last + 1], pmf2[first : last + 1]
+    rng = np.random.default_rng(1)
+    expected = []
+    for level in levels:
+        low, high = _shortest_run(bins, pmf, level)
+        low_width, high_width = min(bandwidth, (low - first) / 4), min(bandwidth, (last - high) / 4)
+        wide = _redrawn_ends(support, support2, level, (low - first, high - first), max(low_width, high_width), rng)
+        narrow = wide
+        if low_width != high_width:
+            narrow = _redrawn_ends(
+                support, support2, level, (low - first, high - first), min(low_width, high_width), rng
+            )
+        low_found, high_found = (narrow, wide) if low_width < high_width else (wide, narrow)
+        expected += [
+            _spread_by_hand(low_found + first, (low, high))[0],
+            _spread_by_hand(high_found + first, (low, high))[1],
+        ]
+    return expected
+
+
 @pytest.mark.parametrize(("draws", "seed", "r"), [(3_000, 5, 5), (400, 6, 5), (20_000, 7, 3)])
 def test_hdi_bootstrap_errors_against_a_replay_by_brute_force(draws, seed, r):
     """Weighted negative-binomial tallies (the last with Σw² shrunk to ESS 5·10⁵, so replicates agree and ranges
-    show): bandwidth 0.5·1.06·sd·ESS^(−1/5), the HDI ends and each replicate's by brute force, the same Poisson
-    redraws level after level, and the spread by hand."""
+    show) against the written-out bootstrap."""
     pmf, pmf2 = _negative_binomial_tally(draws, seed, r, 0.1)
     if draws == 20_000:
         pmf2 *= 0.02
-    bins = np.arange(pmf.size)
-    sd = math.sqrt((pmf * (bins - (pmf * bins).sum()) ** 2).sum())
-    bandwidth = 0.5 * 1.06 * sd * pmf2.sum() ** 0.2
-    rng = np.random.default_rng(1)
-    expected = []
-    for level in (0.5, 0.9):
-        ends = _shortest_run(bins, pmf, level)
-        expected += _spread_by_hand(_redrawn_ends(pmf, pmf2, level, ends, bandwidth, rng), ends)
+    expected = _replayed_hdi_errors(pmf, pmf2, (0.5, 0.9))
     got = hdi_bootstrap_se(pmf, pmf2, (0.5, 0.9), np.random.default_rng(1))
     assert [sd for sd, _ in got] == pytest.approx([sd for sd, _ in expected], rel=1e-12)
     assert [others for _, others in got] == [others for _, others in expected]
+
+
+def test_hdi_bootstrap_does_not_smooth_across_a_hard_bound():
+    """A posterior that rises from a hard bound (a Gamma(2) ramp from bin 30, none below: a claim that the toll is
+    at least 30). The 95% HDI starts at the bound, so its low end is read from replicates redrawn unsmoothed (a
+    kernel reaching below 30 would put mass where there is none, and move every replicate's end off the estimate),
+    its high end from smoothed ones; the 50% HDI's low end is smoothed with at most a quarter of its distance to the
+    bound. Zeros around the support change nothing but the positions."""
+    ramp = stats.gamma(2.0, scale=15).pdf(np.arange(200) + 0.5)
+    pmf = np.concatenate([np.zeros(30), ramp / ramp.sum(), np.zeros(7)])
+    pmf2 = pmf / 5_000
+    expected = _replayed_hdi_errors(pmf, pmf2, (0.5, 0.95))
+    got = hdi_bootstrap_se(pmf, pmf2, (0.5, 0.95), np.random.default_rng(1))
+    assert [sd for sd, _ in got] == pytest.approx([sd for sd, _ in expected], rel=1e-12)
+    assert [others for _, others in got] == [others for _, others in expected]
+    assert got[2][1] is not None and got[2][1][0] == 30  # the low end, on the bound, moves by whole bins only
+    alone = hdi_bootstrap_se(pmf[30:-7], pmf2[30:-7], (0.5, 0.95), np.random.default_rng(1))
+    assert [sd for sd, _ in alone] == pytest.approx([sd for sd, _ in got], rel=1e-12)
+    assert [o and (o[0] + 30, o[1] + 30) for _, o in alone] == [o for _, o in got]
 
 
 def test_hdi_bootstrap_of_an_unbounded_ess_is_zero_and_the_ends_themselves():
