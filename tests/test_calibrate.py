@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from reference_cases import beta_binomial_scenario
 
-from sim.calibrate import BAND, calibrate
+from sim.calibrate import BAND, _assess, calibrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,3 +68,19 @@ def test_stored_runs_are_reused_and_give_the_same_check(write_config, tmp_path):
     assert stamps == {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.pickle")}  # read, not written again
     rows = [repr([(c.key, c.sd_z, c.coverage) for c in run]) for run in (fresh, stored, reused)]  # repr: nan == nan
     assert rows[0] == rows[1] == rows[2]
+
+
+def test_sd_z_is_left_to_the_ranges_where_most_seeds_print_one():
+    """A whole number on 15 at 80 seeds (printed as the range 14–16) and on 14 or 16 at 20 (printed with ± 0.75,
+    more than the spread across seeds, 0.45): z = ±1/0.75 at every ± seed, a sample selected by the estimate, so
+    SD(z) is not assessed and the ranges are (another seed's value inside 14–16 every time). With ± at 60 seeds of
+    100 SD(z) is assessed: √(S/(S−1))·√(mean z²) over the ± seeds."""
+    key = ("posterior", "x", "hdi_low", "0.95")
+    mostly_ranges = [(15.0, 0.5, (14.0, 16.0))] * 80 + [(14.0, 0.75, None), (16.0, 0.75, None)] * 10
+    assessed = _assess("s", key, mostly_ranges)
+    assert math.isnan(assessed.sd_z)
+    assert assessed.coverage == 1.0
+    assert assessed.discrete == 80
+    mostly_errors = [(15.0, 0.5, (14.0, 16.0))] * 40 + [(14.0, 0.75, None), (16.0, 0.75, None)] * 30
+    assessed = _assess("s", key, mostly_errors)
+    assert assessed.sd_z == pytest.approx(math.sqrt(100 / 99) / 0.75, rel=1e-12)
