@@ -428,16 +428,14 @@ def hdi_bootstrap_se(
     ends = hdi_ends(pmf, levels)
     held = np.flatnonzero(pmf)
     first, last = (int(held[0]), int(held[-1])) if held.size else (0, pmf.size - 1)
+    support_pmf, support_pmf2 = pmf[first : last + 1], pmf2[first : last + 1]
     for j, level in enumerate(levels):
         at = (int(ends[2 * j]), int(ends[2 * j + 1]))
+        shifted = (at[0] - first, at[1] - first)
         widths = (min(bandwidth, (at[0] - first) / 4), min(bandwidth, (last - at[1]) / 4))
-        found = {
-            width: _replicate_ends(
-                pmf[first : last + 1], pmf2[first : last + 1], level, (at[0] - first, at[1] - first), width, rng
-            )
-            + first
+        found = {  # the wider bandwidth's replicates first, so a run's random stream is fixed by its seed
+            width: _replicate_ends(support_pmf, support_pmf2, level, shifted, width, rng) + first
             for width in sorted(set(widths), reverse=True)
         }
-        low, high = _spread(found[widths[0]], at)[0], _spread(found[widths[1]], at)[1]
-        out += [low, high]
+        out += [_spread(found[width], at)[end] for end, width in enumerate(widths)]
     return out
