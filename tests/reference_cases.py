@@ -175,6 +175,45 @@ def conditional_tail_se(
     return math.sqrt(variance / subsample_draws(draws, chunk_size))
 
 
+def chain_scenario(*, press_high: int) -> str:
+    """Three sources in a chain, intel ← press ← blog (each ratio its parent's times its own lognormal), on a Beta(3, 7)
+    fatality rate of 300: claims "between 40 and 70" (intel), "between 60 and ``press_high``" (press) and "between 80
+    and 160" (blog), all conditioned on."""
+    return f"""
+[simulation]
+draws = 20_000
+seed = 5
+[forces.a]
+size = 300
+fatality_rate = {{ dist = "beta", a = 3, b = 7 }}
+[sources.intel]
+reporting_ratio = {{ dist = "lognormal", ci90 = [0.6, 1.6] }}
+[sources.press]
+derives_from = "intel"
+reporting_ratio = {{ dist = "lognormal", ci90 = [0.8, 3.0] }}
+[sources.blog]
+derives_from = "press"
+reporting_ratio = {{ dist = "lognormal", ci90 = [0.7, 1.5] }}
+[[claims]]
+id = "intel_says"
+value = [40, 70]
+relation = "between"
+source = "intel"
+[[claims]]
+id = "press_says"
+value = [60, {press_high}]
+relation = "between"
+source = "press"
+[[claims]]
+id = "blog_says"
+value = [80, 160]
+relation = "between"
+source = "blog"
+[inference]
+condition_on = "all"
+"""
+
+
 TINY = """
 [scenario]
 name = "tiny"

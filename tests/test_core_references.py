@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 import pytest
+from reference_cases import chain_scenario
 from scipy import special, stats
 
 from sim import parse_scenario, simulate
@@ -280,37 +281,7 @@ def test_exactly_shared_predictive_tails_are_cdf_differences_over_the_intersecti
 
 # --- chains of derived sources: nested quadrature over the shared ratios ------------------------------------------
 
-CHAIN = """
-[simulation]
-draws = 1000
-seed = 5
-[forces.a]
-size = 300
-fatality_rate = { dist = "beta", a = 3, b = 7 }
-[sources.intel]
-reporting_ratio = { dist = "lognormal", ci90 = [0.6, 1.6] }
-[sources.press]
-derives_from = "intel"
-reporting_ratio = { dist = "lognormal", ci90 = [0.8, 3.0] }
-[sources.blog]
-derives_from = "press"
-reporting_ratio = { dist = "lognormal", ci90 = [0.7, 1.5] }
-[[claims]]
-id = "intel_says"
-value = [40, 70]
-relation = "between"
-source = "intel"
-[[claims]]
-id = "press_says"
-value = [60, 141]
-relation = "between"
-source = "press"
-[[claims]]
-id = "blog_says"
-value = [80, 160]
-relation = "between"
-source = "blog"
-"""
+CHAIN = chain_scenario(press_high=141)
 CHAIN_RATIOS = (_lognormal(0.6, 1.6), _lognormal(0.8, 3.0), _lognormal(0.7, 1.5))
 """ρ_intel, ρ_press,own, ρ_blog,own: ρ_press = ρ_intel·ρ_press,own and ρ_blog = ρ_press·ρ_blog,own."""
 CHAIN_READINGS = ((40, 70), (60, 141), (80, 160))

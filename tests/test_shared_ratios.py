@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from reference_cases import beta_binomial_scenario
+from reference_cases import beta_binomial_scenario, chain_scenario
 from scipy import special, stats
 
 from sim import ConditioningError, parse_scenario, simulate, summarize
@@ -393,39 +393,7 @@ def test_a_derived_source_against_enumeration_over_truths_and_the_parent_ratio()
     assert summary.sources[1].derives_from == "intel"
 
 
-CHAIN = """
-[simulation]
-draws = 200_000
-seed = 5
-[forces.a]
-size = 300
-fatality_rate = { dist = "beta", a = 3, b = 7 }
-[sources.intel]
-reporting_ratio = { dist = "lognormal", ci90 = [0.6, 1.6] }
-[sources.press]
-derives_from = "intel"
-reporting_ratio = { dist = "lognormal", ci90 = [0.8, 3.0] }
-[sources.blog]
-derives_from = "press"
-reporting_ratio = { dist = "lognormal", ci90 = [0.7, 1.5] }
-[[claims]]
-id = "intel_says"
-value = [40, 70]
-relation = "between"
-source = "intel"
-[[claims]]
-id = "press_says"
-value = [60, 140]
-relation = "between"
-source = "press"
-[[claims]]
-id = "blog_says"
-value = [80, 160]
-relation = "between"
-source = "blog"
-[inference]
-condition_on = "all"
-"""
+CHAIN = chain_scenario(press_high=140)
 
 
 def _chain_likelihood(blog_parent: str, points: int = 500) -> np.ndarray:
