@@ -392,8 +392,8 @@ def print_summary(summary: Summary, console: Console, *, scenario: Scenario | No
     _print_toll(summary, console)
     _note(
         console,
-        "± is the Monte Carlo standard error; 'a or b' (or 'a–b') beside a whole number: the values "
-        "another seed gives 95% of the time.",
+        "± is the Monte Carlo standard error (± ?: one this run cannot estimate, docs/errors.md); 'a or b' "
+        "(or 'a–b') beside a whole number: the values another seed gives 95% of the time.",
     )
     if summary.prior.claims:
         console.print()

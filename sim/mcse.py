@@ -39,6 +39,7 @@ __all__ = [
     "pareto_tail_se",
     "quantile_index",
     "quantile_spread",
+    "tail_shape",
     "weighted_se",
 ]
 
@@ -88,13 +89,22 @@ def hdi_ends(pmf: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
 
 
 def weighted_se(g: np.ndarray, pmf: np.ndarray, pmf2: np.ndarray) -> float:
-    """Delta-method error of ``Σ pmf·g`` for per-bin values ``g``: ``√(Σ pmf2 · (g − μ)²)``.
+    """Delta-method error of ``Σ pmf·g`` for per-bin values ``g``: ``√(Σ pmf2 · (g − μ)²)``, or NaN (unknown).
 
     ``pmf`` is ``Σw`` per bin over the total weight, ``pmf2`` is ``Σw²`` per bin over the total
-    weight squared (for the prior, ``pmf/n``).
+    weight squared (for the prior, ``pmf/n``). The error is NaN when its terms ``wᵢ(g(xᵢ) − μ)`` have a
+    fitted Pareto tail shape ``k̂ ≥`` :data:`TAIL_SHAPE_LIMIT` (:func:`tail_shape`): they then have no
+    variance as far as the draws can tell, and a run that missed the rarest heavy terms reports both a
+    small estimate and a small error. Each bin is read as ``(Σw)²/Σw²`` draws of weight ``Σw²/Σw``,
+    which keeps ``Σw`` and ``Σw²`` exact (a bin holding one draw is that draw).
     """
     mu = float((pmf * g).sum())
-    return math.sqrt(max(float((pmf2 * (g - mu) ** 2).sum()), 0.0))
+    variance = max(float((pmf2 * (g - mu) ** 2).sum()), 0.0)
+    held = (pmf > 0) & (pmf2 > 0)
+    weight = pmf2[held] / pmf[held]
+    if tail_shape(weight * (g[held] - mu), pmf[held] / weight) >= TAIL_SHAPE_LIMIT:
+        return math.nan
+    return math.sqrt(variance)
 
 
 def quantile_spread(cdf: np.ndarray, cdf2: np.ndarray, q: float) -> tuple[float, int, int, bool]:
@@ -229,6 +239,8 @@ TAIL_PRIOR = 10
 """Weight, in draws, of the prior pulling the fitted tail shape towards 0.5 (Vehtari et al. 2024, §3)."""
 MIN_TAIL_VALUES = 10
 """Fewer distinct values in a tail leave it to the sample: a step function has no Pareto tail to fit."""
+TAIL_SHAPE_LIMIT = 0.5
+"""A fitted Pareto shape at or above which a mean's terms have no variance: its error is unknown (NaN)."""
 
 
 def _generalized_pareto(excess: np.ndarray) -> tuple[float, float]:
@@ -250,6 +262,46 @@ def _generalized_pareto(excess: np.ndarray) -> tuple[float, float]:
     return (n * k + TAIL_PRIOR * 0.5) / (n + TAIL_PRIOR), sigma
 
 
+def _largest(values: np.ndarray, counts: np.ndarray, m: int) -> np.ndarray | None:
+    """The ``m + 1`` largest draws of ``values`` (sorted descending) taken ``counts`` times each (rounded,
+    at least once); None where they hold fewer than :data:`MIN_TAIL_VALUES` distinct values or a quarter
+    of them tie at the smallest: no Pareto tail to fit."""
+    copies = np.maximum(np.rint(counts), 1).astype(np.int64)
+    reach = int(np.searchsorted(np.cumsum(copies), m + 1)) + 1
+    top = np.repeat(values[:reach], copies[:reach])[: m + 1]
+    if np.unique(top).size < MIN_TAIL_VALUES or not top[-int((top.size - 1) / 4 + 0.5) - 1] > top[-1]:
+        return None
+    return top
+
+
+def _tail_size(n: float) -> int:
+    """``M = min(n/5, 3√n)``: the draws in a tail, as in Pareto smoothed importance sampling."""
+    return int(min(n / 5, 3 * math.sqrt(n)))
+
+
+def tail_shape(values: np.ndarray, counts: np.ndarray) -> float:
+    """The larger of the Pareto shapes ``k̂`` fitted to the two tails of ``values`` taken ``counts`` times each.
+
+    ``values`` are centred (a mean's terms). Each side of 0 is fitted on its own: its ``M`` most extreme draws,
+    ``M`` being :func:`_tail_size` of all the draws but at most a fifth of that side's (a rare event's few terms
+    are not a tail), their excesses over the next one fitted as in :func:`_generalized_pareto`; ``-inf`` where
+    neither side can be fitted (too few values). ``k̂ ≥ 0.5`` says the values have no variance as far as the draws
+    can tell (Vehtari et al. 2024).
+    """
+    shapes = [-math.inf]
+    total = float(counts.sum())
+    for x in (values, -values):
+        beyond = x > 0  # a tail is fitted to the terms on its side of the mean alone
+        m = min(_tail_size(total), int(counts[beyond].sum() / 5))
+        if m < MIN_TAIL_VALUES:
+            continue
+        order = np.argsort(-x[beyond], kind="stable")
+        top = _largest(x[beyond][order], counts[beyond][order], m)
+        if top is not None:
+            shapes.append(_generalized_pareto((top[:-1] - top[-1])[::-1])[0])
+    return max(shapes)
+
+
 def pareto_tail_se(values: np.ndarray, counts: np.ndarray) -> float:
     """Error of the mean of per-draw values taken ``counts`` times each, their tails fitted as Pareto.
 
@@ -269,20 +321,18 @@ def pareto_tail_se(values: np.ndarray, counts: np.ndarray) -> float:
     n = float(counts.sum())
     mean = float((values * counts).sum() / n)
     squares = float((counts * (values - mean) ** 2).sum())
-    m = int(min(n / 5, 3 * math.sqrt(n)))
+    m = _tail_size(n)
     if m < MIN_TAIL_VALUES:
         return math.sqrt(squares) / n
     for sign in (1.0, -1.0):
         x, c = (values[::-1], counts[::-1]) if sign > 0 else (-values, counts)
-        reach = int(np.searchsorted(np.cumsum(c), m + 1)) + 1
-        top = np.repeat(x[:reach], c[:reach].astype(np.int64))[: m + 1]
-        threshold, excess = float(top[-1]), (top[:-1] - top[-1])[::-1]
-        if np.unique(top).size < MIN_TAIL_VALUES or not excess[int(excess.size / 4 + 0.5) - 1] > 0:
-            continue  # too few values, or a quarter of the tail tied at its threshold: no Pareto tail to fit
-        k, sigma = _generalized_pareto(excess)
-        if k >= 0.5:
+        top = _largest(x, c, m)
+        if top is None:
+            continue
+        k, sigma = _generalized_pareto((top[:-1] - top[-1])[::-1])
+        if k >= TAIL_SHAPE_LIMIT:
             return math.nan
-        shift = threshold - sign * mean
+        shift = float(top[-1]) - sign * mean
         first, second = sigma / (1 - k), 2 * sigma**2 / ((1 - k) * (1 - 2 * k))
         squares += m * (shift**2 + 2 * shift * first + second) - float(((top[:-1] - sign * mean) ** 2).sum())
     return math.sqrt(max(squares, 0.0)) / n

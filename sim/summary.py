@@ -6,7 +6,8 @@ statistics with importance weights). Monte Carlo standard errors (MCSE), prior a
 alike, from the importance-sampling delta method over the tallies' Σw and Σw² per bin
 (:mod:`sim.mcse`; the prior is the case of unit weights):
 
-- mean and sd: delta method (``g = x`` and ``g = (x − μ)²``, ``se(sd) = se(var)/(2·sd)``);
+- mean and sd: delta method (``g = x`` and ``g = (x − μ)²``, ``se(sd) = se(var)/(2·sd)``), unknown (NaN) where its
+  terms have no variance as far as the draws tell (:func:`sim.mcse.weighted_se`);
 - a quantile (median, equal-tailed interval ends, implied ratios, reports, inputs): the standard
   deviation of the estimated quantile's distribution, ``P(Q̂ ≤ k) = Φ((F̂(k) − q)/s_k)``; a
   whole-number quantile that mostly stays put carries the values other seeds give (``others``);

@@ -170,17 +170,20 @@ def _others(pair: tuple[float, float]) -> str:
 
 
 def _moves(mcse: float, others: tuple[float, float] | None) -> str | None:
-    """How an estimate varies between seeds: ``± 0.4``, ``37 or 38`` (a whole number), or None (it does not)."""
+    """How an estimate varies between seeds: ``± 0.4``, ``37 or 38`` (a whole number), ``± ?`` (unknown: the
+    run cannot estimate its error), or None (it does not)."""
     if others is not None:
         return _others(others) if others[1] > others[0] else None
-    if math.isfinite(mcse) and mcse > 0:
+    if not math.isfinite(mcse):
+        return "± ?"
+    if mcse > 0:
         return f"± {format_error(mcse)}"
     return None
 
 
 def format_estimate(e: Estimate) -> str:
     """``1,544 ± 4``; a whole-number quantile that rarely moves: ``22`` or ``22 (22 or 23)``, the values
-    another seed gives 95% of the time."""
+    another seed gives 95% of the time; ``15 ± ?`` where the run cannot estimate the error."""
     moves = _moves(e.mcse, e.others)
     if moves is None:
         return format_count(e.value)
@@ -188,11 +191,13 @@ def format_estimate(e: Estimate) -> str:
 
 
 def format_interval(iv: Interval) -> str:
-    """``507–3,359 (± 12)``: the larger end error; ends that are whole numbers rarely moving show the values
-    other seeds give instead, ``9–15 (15 or 16)``."""
+    """``507–3,359 (± 12)``: the larger end error (``± ?`` if either is unknown); ends that are whole numbers
+    rarely moving show the values other seeds give instead, ``9–15 (15 or 16)``."""
     ends = ((iv.low_mcse, iv.low_others), (iv.high_mcse, iv.high_others))
     errors = [mcse for mcse, others in ends if others is None]
-    parts = [f"± {format_error(max(errors))}"] if any(math.isfinite(e) and e > 0 for e in errors) else []
+    largest = math.nan if not all(math.isfinite(e) for e in errors) else max(errors, default=0.0)
+    moves = _moves(largest, None)
+    parts = [moves] if moves is not None else []
     parts += [_others(others) for _, others in ends if others is not None and others[1] > others[0]]
     suffix = f" ({'; '.join(parts)})" if parts else ""
     return f"{format_range(iv.low, iv.high)}{suffix}"

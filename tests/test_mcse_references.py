@@ -11,6 +11,8 @@ output, so that a changed constant, comparison, index or default fails. The refe
 - ``_generalized_pareto``: Zhang and Stephens' estimator from the paper, its profile likelihood summed from
   ``scipy.stats.genpareto.logpdf``; and a sample of a known generalised Pareto;
 - ``pareto_tail_se``: the draws one by one, each tail's sum of squares replaced as the docstring says;
+- ``tail_shape``, and ``weighted_se``'s unknown errors: the draws one by one, each side's ``M + 1`` farthest
+  fitted with the paper's estimator; importance weights from scipy's generalised Pareto of known shape;
 - ``_smooth``, ``_cells``: a weighted least-squares quadratic fit at every bin (``numpy.linalg.lstsq``);
 - ``_replicate_ends``, ``hdi_bootstrap_se``: the same Poisson redraws (the same seed) with every replicate's
   shortest run found by brute force, and the replicates' spread by the ``statistics`` module.
@@ -38,6 +40,7 @@ from sim.mcse import (
     pareto_tail_se,
     quantile_index,
     quantile_spread,
+    tail_shape,
     weighted_se,
 )
 
@@ -401,6 +404,62 @@ def test_a_tail_tied_at_its_threshold_keeps_its_sample_squares():
     values, counts = np.arange(72.0), np.array([900, 30] + [1] * 70)
     draws = np.repeat(values, counts)
     assert pareto_tail_se(values, counts) == pytest.approx(draws.std() / math.sqrt(draws.size), rel=1e-12)
+
+
+def _tail_shape_by_draws(terms: np.ndarray) -> float:
+    """tail_shape's docstring over the draws one by one: on each side of 0, the M + 1 farthest of the terms there
+    (M = ⌊min(n/5, 3√n)⌋ of all n, at most a fifth of the side's), their excesses over the nearest fitted by Zhang
+    and Stephens; the larger k."""
+    n = terms.size
+    shapes = [-math.inf]
+    for side in (terms[terms > 0], -terms[terms < 0]):
+        m = min(int(min(n / 5, 3 * math.sqrt(n))), side.size // 5)
+        top = np.sort(side)[::-1][: m + 1]
+        if m >= 10 and np.unique(top).size >= 10:
+            shapes.append(_zhang_stephens(top[:-1] - top[-1])[0])
+    return max(shapes)
+
+
+@pytest.mark.parametrize(("shape", "seed"), [(0.7, 1), (0.2, 2), (-0.1, 3)])
+def test_tail_shape_against_the_draws_one_by_one(shape, seed):
+    """Centred draws of GPD(k): the larger side's fit (agreement measured to 1e-13), and it finds k (its sd about
+    (1 + k)/√M, 0.08 at M = 424)."""
+    rng = np.random.default_rng(seed)
+    terms = stats.genpareto.rvs(shape, size=20_000, random_state=rng)
+    terms -= terms.mean()
+    found = tail_shape(terms, np.ones(terms.size))
+    assert found == pytest.approx(_tail_shape_by_draws(terms), rel=1e-10)
+    assert abs(found - shape) < 4 * (1 + abs(shape)) / math.sqrt(424) + 0.5 * 10 / 434  # + the prior's pull to 0.5
+
+
+def test_weighted_se_is_unknown_where_the_weighted_terms_have_no_variance():
+    """Importance sampling of the mean of x ~ N(0, 1), one draw a bin: weights from GPD(k = 0.8) make the terms
+    w(x − μ) heavy tailed (k̂ ≥ 0.5 at every seed tried: its sd is 0.08), so the error is unknown; weights from
+    GPD(k = 0.1) keep the delta method's √(Σw²(x − μ)²)/Σw to rounding."""
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=20_000)
+        for shape, known in ((0.8, False), (0.1, True)):
+            weights = 1 + stats.genpareto.rvs(shape, size=x.size, random_state=rng)
+            pmf, pmf2 = weights / weights.sum(), weights**2 / weights.sum() ** 2
+            error = weighted_se(x, pmf, pmf2)
+            if known:
+                mu = (weights * x).sum() / weights.sum()
+                assert error == pytest.approx(math.sqrt((weights**2 * (x - mu) ** 2).sum()) / weights.sum(), rel=1e-12)
+            else:
+                assert math.isnan(error)
+
+
+def test_a_bin_of_several_draws_is_read_as_its_effective_draws():
+    """Bins of 2 draws with weights (w, w): (Σw)²/Σw² = 2 draws of weight w each, the same tail shape as the draws
+    one a bin; unit weights give the tally's counts."""
+    rng = np.random.default_rng(6)
+    weights = 1 + stats.genpareto.rvs(0.8, size=5_000, random_state=rng)
+    g = rng.normal(size=weights.size)
+    one_a_bin = weighted_se(np.repeat(g, 2), *_weighted_tally(np.arange(2 * g.size), np.repeat(weights, 2), 2 * g.size))
+    two_a_bin = weighted_se(g, *_weighted_tally(np.repeat(np.arange(g.size), 2), np.repeat(weights, 2), g.size))
+    assert math.isnan(one_a_bin) and math.isnan(two_a_bin)
+    assert tail_shape(np.repeat(g, 2), np.ones(2 * g.size)) == tail_shape(g, np.full(g.size, 2.0))
 
 
 def test_a_heavy_lower_tail_has_no_error():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -40,6 +41,14 @@ def test_an_error_that_rounds_to_zero_is_never_printed_as_zero():
     assert format_estimate(Estimate(1544.0, 4.2)) == "1,544 ± 4"
     assert format_estimate(Estimate(22.0, 0.0)) == "22"
     assert format_interval(Interval(0.95, 9, 15, 0.0, 0.0)) == "9–15"
+
+
+def test_an_error_the_run_cannot_estimate_is_a_question_mark_not_silence():
+    """NaN (unknown) is ``± ?``: printing nothing would read as an exact value."""
+    assert format_estimate(Estimate(15.2, math.nan)) == "15.2 ± ?"
+    assert format_interval(Interval(0.95, 9, 15, 0.4, math.nan)) == "9–15 (± ?)"
+    assert format_interval(Interval(0.95, 9, 15, math.nan, 0.4)) == "9–15 (± ?)"
+    assert format_interval(Interval(0.95, 9, 15, 0.4, 2.0)) == "9–15 (± 2)"
 
 
 @pytest.mark.parametrize(
