@@ -45,8 +45,9 @@ MIN_SHOWN = 10
 """SD(z) of a statistic printed with ± at fewer seeds is not assessed, nor the coverage of one shown as a range
 at fewer seeds (the other form then holds at most seeds, and is assessed). SD(z) is also left out where ± is
 printed at fewer than half of the seeds: a whole number is printed with ± exactly at the seeds where its estimate
-left the usual value, so their z are a sample selected by the estimate (see docs/errors.md); the ranges of the
-other seeds are assessed instead."""
+left the usual value, and where an error is unknown (``± ?``) at most seeds the few with ± are those whose draws
+happened to look light tailed: either way the ± seeds' z are a selected sample (see docs/errors.md); the ranges of
+the other seeds, if any, are assessed instead."""
 
 Key = tuple[str, str, str, str]
 """(side, item, statistic, level)"""
@@ -162,7 +163,7 @@ def _assess(scenario: str, key: Key, runs: list[Value]) -> Calibration:
     discrete = np.array([r[2] is not None for r in runs])
     shown = ~discrete & np.isfinite(errors) & (errors > 0) & np.isfinite(values)
     sd_z = sd_error = coverage = math.nan
-    if shown.sum() >= max(MIN_SHOWN, discrete.sum()) and np.ptp(values[np.isfinite(values)]) > 0:
+    if shown.sum() >= max(MIN_SHOWN, seeds - shown.sum()) and np.ptp(values[np.isfinite(values)]) > 0:
         z = (values[shown] - values[np.isfinite(values)].mean()) / errors[shown] * math.sqrt(seeds / (seeds - 1))
         sd_z = float(np.sqrt(np.mean(z**2)))
         rng = np.random.default_rng(0)

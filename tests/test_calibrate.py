@@ -74,7 +74,8 @@ def test_sd_z_is_left_to_the_ranges_where_most_seeds_print_one():
     """A whole number on 15 at 80 seeds (printed as the range 14–16) and on 14 or 16 at 20 (printed with ± 0.75,
     more than the spread across seeds, 0.45): z = ±1/0.75 at every ± seed, a sample selected by the estimate, so
     SD(z) is not assessed and the ranges are (another seed's value inside 14–16 every time). With ± at 60 seeds of
-    100 SD(z) is assessed: √(S/(S−1))·√(mean z²) over the ± seeds."""
+    100 SD(z) is assessed: √(S/(S−1))·√(mean z²) over the ± seeds. Seeds whose error is unknown count as seeds
+    without ±."""
     key = ("posterior", "x", "hdi_low", "0.95")
     mostly_ranges = [(15.0, 0.5, (14.0, 16.0))] * 80 + [(14.0, 0.75, None), (16.0, 0.75, None)] * 10
     assessed = _assess("s", key, mostly_ranges)
@@ -84,3 +85,5 @@ def test_sd_z_is_left_to_the_ranges_where_most_seeds_print_one():
     mostly_errors = [(15.0, 0.5, (14.0, 16.0))] * 40 + [(14.0, 0.75, None), (16.0, 0.75, None)] * 30
     assessed = _assess("s", key, mostly_errors)
     assert assessed.sd_z == pytest.approx(math.sqrt(100 / 99) / 0.75, rel=1e-12)
+    mostly_unknown = [(15.0, math.nan, None)] * 60 + [(14.0, 0.75, None), (16.0, 0.75, None)] * 20
+    assert math.isnan(_assess("s", key, mostly_unknown).sd_z)  # errors unknown at most seeds: no sample to judge
