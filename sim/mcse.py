@@ -239,6 +239,9 @@ TAIL_PRIOR = 10
 """Weight, in draws, of the prior pulling the fitted tail shape towards 0.5 (Vehtari et al. 2024, §3)."""
 MIN_TAIL_VALUES = 10
 """Fewer distinct values in a tail leave it to the sample: a step function has no Pareto tail to fit."""
+MAX_TIED_SHARE = 0.1
+"""A tail in which one value holds more than this share of the draws is a step function, not fitted (see
+:func:`tail_shape`)."""
 TAIL_SHAPE_LIMIT = 0.5
 """A fitted Pareto shape at or above which a mean's terms have no variance: its error is unknown (NaN)."""
 
@@ -285,8 +288,9 @@ def tail_shape(values: np.ndarray, counts: np.ndarray) -> float:
     ``values`` are centred (a mean's terms). Each side of 0 is fitted on its own: its ``M`` most extreme draws,
     ``M`` being :func:`_tail_size` of all the draws but at most a fifth of that side's (a rare event's few terms
     are not a tail), their excesses over the next one fitted as in :func:`_generalized_pareto`; ``-inf`` where
-    neither side can be fitted (too few values). ``k̂ ≥ 0.5`` says the values have no variance as far as the draws
-    can tell (Vehtari et al. 2024).
+    neither side can be fitted (too few values, or one value held by more than :data:`MAX_TIED_SHARE` of the
+    tail's draws: a tally bin of many draws makes the tail a step function). ``k̂ ≥ 0.5`` says the values have no
+    variance as far as the draws can tell (Vehtari et al. 2024).
     """
     shapes = [-math.inf]
     total = float(counts.sum())
@@ -296,7 +300,10 @@ def tail_shape(values: np.ndarray, counts: np.ndarray) -> float:
         if m < MIN_TAIL_VALUES:
             continue
         order = np.argsort(-x[beyond], kind="stable")
-        top = _largest(x[beyond][order], counts[beyond][order], m)
+        side, copies = x[beyond][order], np.maximum(np.rint(counts[beyond][order]), 1)
+        if copies[: int(np.searchsorted(np.cumsum(copies), m + 1)) + 1].max() > (m + 1) * MAX_TIED_SHARE:
+            continue  # the tail is a few values held by many draws each: a step function, no Pareto tail
+        top = _largest(side, copies, m)
         if top is not None:
             shapes.append(_generalized_pareto((top[:-1] - top[-1])[::-1])[0])
     return max(shapes)

@@ -432,6 +432,16 @@ def test_tail_shape_against_the_draws_one_by_one(shape, seed):
     assert abs(found - shape) < 4 * (1 + abs(shape)) / math.sqrt(424) + 0.5 * 10 / 434  # + the prior's pull to 0.5
 
 
+def test_a_tail_of_a_few_values_held_by_many_draws_is_not_fitted():
+    """A tail whose largest value is one tally bin of many draws (a posterior mean's terms peak inside the range,
+    where each bin holds hundreds) is a step function, not a Pareto tail: no shape (-inf). The same values with
+    that bin held by fewer than a tenth of the tail's draws are fitted."""
+    values = np.linspace(4.0, 0.01, 3_000)
+    clumped = np.concatenate([[50.0], np.ones(2_999)])  # M = 3√3,049 = 165: the top value holds 50 > 16.6
+    assert tail_shape(values, clumped) == -math.inf
+    assert math.isfinite(tail_shape(values, np.concatenate([[15.0], np.ones(2_999)])))
+
+
 def test_weighted_se_is_unknown_where_the_weighted_terms_have_no_variance():
     """Importance sampling of the mean of x ~ N(0, 1), one draw a bin: weights from GPD(k = 0.8) make the terms
     w(x − μ) heavy tailed (k̂ ≥ 0.5 at every seed tried: its sd is 0.08), so the error is unknown; weights from
