@@ -245,16 +245,24 @@ def main(
             continue
         sd = f"{r['sd_z']:.2f} ± {r['sd_z_error']:.2f}" if math.isfinite(r["sd_z"]) else "–"
         cov = f"{r['coverage']:.3f} ({r['shown_as_range']} seeds)" if math.isfinite(r["coverage"]) else ""
-        flag = "" if r["honest"] else "  <-- outside"
+        problems = [
+            *(["outside"] if math.isfinite(r["sd_z"]) and not BAND[0] <= r["sd_z"] <= BAND[1] else []),
+            *(["range below 90%"] if r["coverage"] < 0.9 else []),
+        ]
+        flag = f"  <-- {', '.join(problems)}" if problems else ""
         print(
             f"{r['scenario']:16} {r['side']:9} {r['item'][:40]:40} {r['statistic']:22} {r['level']:5} "
             f"{sd:12} {cov}{flag}"
         )
     assessed = [c for c in results if math.isfinite(c.sd_z)]
-    outside = [c for c in results if not c.honest]
+    outside = [c for c in assessed if not BAND[0] <= c.sd_z <= BAND[1]]
+    short = [c for c in results if c.coverage < 0.9]
     if assessed:
         low, high = min(c.sd_z for c in assessed), max(c.sd_z for c in assessed)
-        print(f"{len(assessed)} statistics with ±: SD(z) from {low:.2f} to {high:.2f}; {len(outside)} outside the band")
+        print(
+            f"{len(assessed)} statistics with ±: SD(z) from {low:.2f} to {high:.2f}; {len(outside)} outside the band "
+            f"[{BAND[0]}, {BAND[1]}]; ranges holding another seed's value less than 90% of the time: {len(short)}"
+        )
     if json_out is not None:
         json_out.write_text(
             json.dumps(

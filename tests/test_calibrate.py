@@ -70,6 +70,30 @@ def test_stored_runs_are_reused_and_give_the_same_check(write_config, tmp_path):
     assert rows[0] == rows[1] == rows[2]
 
 
+def test_the_printout_flags_each_problem_by_name_and_counts_them(monkeypatch, capsys):
+    """An SD(z) outside the band is flagged "outside", a range holding another seed's value less than 90% of the
+    time "range below 90%", a statistic with both problems both; a range-only statistic (no SD(z)) is never
+    "outside"; the last line counts each kind."""
+    import sim.calibrate as module
+
+    def row(name: str, sd_z: float, coverage: float) -> module.Calibration:
+        return module.Calibration("s", ("posterior", name, "mean", ""), 100, sd_z, 0.05, coverage, 40)
+
+    rows = [row("fine", 1.0, 0.95), row("wide", 1.4, math.nan), row("short", math.nan, 0.85), row("both", 0.6, 0.7)]
+    monkeypatch.setattr(module, "calibrate", lambda *args, **kwargs: rows)
+    module.main([Path("s.toml")], draws=10, seeds=100)
+    out = capsys.readouterr().out.splitlines()
+    lines = {line.split()[2]: line for line in out[1:-1]}
+    assert "<--" not in lines["fine"]
+    assert lines["wide"].endswith("<-- outside")
+    assert lines["short"].endswith("<-- range below 90%")
+    assert lines["both"].endswith("<-- outside, range below 90%")
+    assert out[-1] == (
+        "3 statistics with ±: SD(z) from 0.60 to 1.40; 2 outside the band [0.8, 1.25]; "
+        "ranges holding another seed's value less than 90% of the time: 2"
+    )
+
+
 def test_sd_z_is_left_to_the_ranges_where_most_seeds_print_one():
     """A whole number on 15 at 80 seeds (printed as the range 14–16) and on 14 or 16 at 20 (printed with ± 0.75,
     more than the spread across seeds, 0.45): z = ±1/0.75 at every ± seed, a sample selected by the estimate, so
