@@ -390,10 +390,12 @@ def print_summary(summary: Summary, console: Console, *, scenario: Scenario | No
     """Print the toll, the claims, the ESS, the sources' ratios, the checks of the conditioned claims, the
     posterior of the inputs (labelled from ``scenario`` when given) and any warnings."""
     _print_toll(summary, console)
+    cells = (cell for _, side in summary.sides() for d in side.quantities for cell in _distribution_cells(d))
+    unknown = " (± ?: one this run cannot estimate, docs/errors.md)" if any("± ?" in cell for cell in cells) else ""
     _note(
         console,
-        "± is the Monte Carlo standard error (± ?: one this run cannot estimate, docs/errors.md); 'a or b' "
-        "(or 'a–b') beside a whole number: the values another seed gives 95% of the time.",
+        f"± is the Monte Carlo standard error{unknown}; 'a or b' (or 'a–b') beside a whole number: the values "
+        "another seed gives 95% of the time.",
     )
     if summary.prior.claims:
         console.print()

@@ -118,3 +118,28 @@ def test_an_upper_limit_rounds_up_so_it_stays_a_bound():
     assert upper_limit(3e-06) == "3e-06"  # an exact digit stays
     assert upper_limit(2.0000000000000003e-05) == "2e-05"  # floating-point noise does not add a digit
     assert upper_limit(9.5e-05) == "0.0001"
+
+
+def test_the_legend_explains_a_question_mark_only_where_one_is_printed():
+    """The toll's legend says what ``± ?`` means when a cell shows it, and stays short otherwise."""
+    import io
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from sim import parse_scenario, simulate, summarize
+    from sim.display import print_summary
+
+    text = '[forces.a]\nsize = 1000\nfatality_rate = { dist = "beta", a = 2, b = 18 }\n[simulation]\ndraws = 2000\n'
+    summary = summarize(simulate(parse_scenario(text), workers=1))
+
+    def legend(s) -> str:
+        console = Console(file=io.StringIO(), width=200)
+        print_summary(s, console)
+        return next(line for line in console.file.getvalue().splitlines() if "standard error" in line)
+
+    assert "± ?" not in legend(summary)
+    first = summary.prior.quantities[0]
+    unknown = replace(first, mean=Estimate(first.mean.value, math.nan))
+    prior = replace(summary.prior, quantities=(unknown, *summary.prior.quantities[1:]))
+    assert "(± ?: one this run cannot estimate, docs/errors.md)" in legend(replace(summary, prior=prior))
