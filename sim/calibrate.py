@@ -38,6 +38,8 @@ __all__ = ["BAND", "Calibration", "calibrate", "statistics"]
 
 BAND = (0.8, 1.25)
 """SD(z) inside this band counts as honest."""
+MIN_COVERAGE = 0.9
+"""A range holding another seed's value at least this often counts as honest (95% is the aim)."""
 BOOTSTRAP = 400
 SIMULATING = ("config.py", "engine.py", "inference.py", "intervals.py", "model.py", "priors.py", "processes.py")
 """The modules whose code decides a run's sums: the name of a stored run hashes them (``--store``)."""
@@ -149,11 +151,19 @@ class Calibration:
     """Seeds at which the statistic was shown as a range of values, not with ``±``."""
 
     @property
+    def outside(self) -> bool:
+        """SD(z) assessed and outside :data:`BAND`."""
+        return math.isfinite(self.sd_z) and not BAND[0] <= self.sd_z <= BAND[1]
+
+    @property
+    def short(self) -> bool:
+        """Ranges assessed, and another seed's value in them less than :data:`MIN_COVERAGE` of the time."""
+        return self.coverage < MIN_COVERAGE  # False for NaN (no ranges assessed)
+
+    @property
     def honest(self) -> bool:
-        """SD(z) within :data:`BAND`, or (ranges) another seed's value in the range ≥ 90% of the time."""
-        sd_ok = not math.isfinite(self.sd_z) or BAND[0] <= self.sd_z <= BAND[1]
-        coverage_ok = not math.isfinite(self.coverage) or self.coverage >= 0.9
-        return sd_ok and coverage_ok
+        """Neither :attr:`outside` nor :attr:`short`."""
+        return not (self.outside or self.short)
 
 
 def _assess(scenario: str, key: Key, runs: list[Value]) -> Calibration:
@@ -240,28 +250,24 @@ def main(
     )
     rows = [_row(c) for c in results]
     print(f"{draws:,} draws x {seeds} seeds; SD(z) ± its bootstrap error; range: share of other seeds inside")
-    for r in rows:
+    for c, r in zip(results, rows, strict=True):
         if math.isnan(r["sd_z"]) and math.isnan(r["coverage"]):
             continue
         sd = f"{r['sd_z']:.2f} ± {r['sd_z_error']:.2f}" if math.isfinite(r["sd_z"]) else "–"
         cov = f"{r['coverage']:.3f} ({r['shown_as_range']} seeds)" if math.isfinite(r["coverage"]) else ""
-        problems = [
-            *(["outside"] if math.isfinite(r["sd_z"]) and not BAND[0] <= r["sd_z"] <= BAND[1] else []),
-            *(["range below 90%"] if r["coverage"] < 0.9 else []),
-        ]
+        problems = [*(["outside"] if c.outside else []), *([f"range below {MIN_COVERAGE:.0%}"] if c.short else [])]
         flag = f"  <-- {', '.join(problems)}" if problems else ""
         print(
             f"{r['scenario']:16} {r['side']:9} {r['item'][:40]:40} {r['statistic']:22} {r['level']:5} "
             f"{sd:12} {cov}{flag}"
         )
     assessed = [c for c in results if math.isfinite(c.sd_z)]
-    outside = [c for c in assessed if not BAND[0] <= c.sd_z <= BAND[1]]
-    short = [c for c in results if c.coverage < 0.9]
     if assessed:
         low, high = min(c.sd_z for c in assessed), max(c.sd_z for c in assessed)
         print(
-            f"{len(assessed)} statistics with ±: SD(z) from {low:.2f} to {high:.2f}; {len(outside)} outside the band "
-            f"[{BAND[0]}, {BAND[1]}]; ranges holding another seed's value less than 90% of the time: {len(short)}"
+            f"{len(assessed)} statistics with ±: SD(z) from {low:.2f} to {high:.2f}; "
+            f"{sum(c.outside for c in results)} outside the band [{BAND[0]}, {BAND[1]}]; ranges holding another "
+            f"seed's value less than {MIN_COVERAGE:.0%} of the time: {sum(c.short for c in results)}"
         )
     if json_out is not None:
         json_out.write_text(

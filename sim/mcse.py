@@ -265,12 +265,15 @@ def _generalized_pareto(excess: np.ndarray) -> tuple[float, float]:
     return (n * k + TAIL_PRIOR * 0.5) / (n + TAIL_PRIOR), sigma
 
 
-def _largest(values: np.ndarray, counts: np.ndarray, m: int) -> np.ndarray | None:
+def _largest(values: np.ndarray, counts: np.ndarray, m: int, *, max_tied: float | None = None) -> np.ndarray | None:
     """The ``m + 1`` largest draws of ``values`` (sorted descending) taken ``counts`` times each (rounded,
-    at least once); None where they hold fewer than :data:`MIN_TAIL_VALUES` distinct values or a quarter
-    of them tie at the smallest: no Pareto tail to fit."""
+    at least once); None where they hold fewer than :data:`MIN_TAIL_VALUES` distinct values, a quarter
+    of them tie at the smallest, or (given ``max_tied``) one of the values they reach is held by more than
+    ``max_tied·(m + 1)`` draws: no Pareto tail to fit."""
     copies = np.maximum(np.rint(counts), 1).astype(np.int64)
     reach = int(np.searchsorted(np.cumsum(copies), m + 1)) + 1
+    if max_tied is not None and copies[:reach].max() > (m + 1) * max_tied:
+        return None
     top = np.repeat(values[:reach], copies[:reach])[: m + 1]
     if np.unique(top).size < MIN_TAIL_VALUES or not top[-int((top.size - 1) / 4 + 0.5) - 1] > top[-1]:
         return None
@@ -300,10 +303,7 @@ def tail_shape(values: np.ndarray, counts: np.ndarray) -> float:
         if m < MIN_TAIL_VALUES:
             continue
         order = np.argsort(-x[beyond], kind="stable")
-        side, copies = x[beyond][order], np.maximum(np.rint(counts[beyond][order]), 1)
-        if copies[: int(np.searchsorted(np.cumsum(copies), m + 1)) + 1].max() > (m + 1) * MAX_TIED_SHARE:
-            continue  # the tail is a few values held by many draws each: a step function, no Pareto tail
-        top = _largest(side, copies, m)
+        top = _largest(x[beyond][order], counts[beyond][order], m, max_tied=MAX_TIED_SHARE)
         if top is not None:
             shapes.append(_generalized_pareto((top[:-1] - top[-1])[::-1])[0])
     return max(shapes)
