@@ -510,7 +510,7 @@ class Sums(Rescaled):
     value): the predictive tails are functions of the toll, evaluated once per value at the end of the run
     (:func:`_predictive_means`), which then empties this."""
     reported: dict[str, Tally] = field(default_factory=dict)
-    """Per sourced claim, the tally of its report R = round(ρ·T) on the subsample, in bins of ``Plan.report_widths``."""
+    """Per sourced claim, the tally of its report R = round(ρ·T) over every draw, in bins of ``Plan.report_widths``."""
     likelihoods: dict[str, Mean] = field(default_factory=dict)
     """Prior only: per conditioned claim, the mean of its likelihood (its prior predictive probability)."""
     ratios: dict[str, Tally] = field(default_factory=dict)
@@ -694,8 +694,6 @@ def _accumulate(
     sums: Sums,
     tails: Tails,
 ) -> None:
-    m = subsample_size(draws.n)
-    sub_weights = None if weights is None else weights[:m]
     if weights is None:
         sums.weight = Mean(np.full(2, float(draws.n)), np.full(3, float(draws.n)))
     else:
@@ -729,10 +727,10 @@ def _accumulate(
         beyond = None if weights is None else weights[tails.beyond[claim_id]]
         sums.at_most[claim_id] = Mean.of(values, beyond)
         sums.at_least[claim_id] = Mean.of(tails.at_least[claim_id], beyond)
-    for claim_id, values in tails.reported.items():  # the subsample's weights
+    for claim_id, values in tails.reported.items():
         bins = plan.report_bins[claim_id]
         step = -(-bins // SQUARES_BINS)
-        sums.reported[claim_id] = _tally(values, sub_weights, bins, plan.report_widths[claim_id], step=step)
+        sums.reported[claim_id] = _tally(values, weights, bins, plan.report_widths[claim_id], step=step)
     if weights is None:  # conditional tails are prior-only (see summary)
         for threshold, values in tails.cdf.items():
             sums.tails[threshold] = Mean.of(values, None)
@@ -772,11 +770,11 @@ class Tails:
     beyond: dict[str, np.ndarray]
     """Per sourced claim, which draws those are (a boolean mask)."""
     reported: dict[str, np.ndarray]
-    """Per sourced claim, a report R = round(ρ·T) on the subsample."""
+    """Per sourced claim, a report R = round(ρ·T) per draw."""
 
 
 def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], streams: Streams) -> Tails:
-    """Per-draw conditional estimates: P(T ≤ x) and reports R on the chunk's subsample, predictive tails on all."""
+    """Per-draw conditional estimates: P(T ≤ x) on the chunk's subsample; reports R and predictive tails on all."""
     scenario = plan.scenario
     m = subsample_size(draws.n)
     sub = draws.take(m)
@@ -793,11 +791,12 @@ def _tail_values(plan: Plan, draws: Draws, metrics: dict[str, np.ndarray], strea
         beyond = tails.beyond[claim.id] = truth >= TRUTH_BINS
         tails.at_most[claim.id], tails.at_least[claim.id] = _exact_tails(claim, truth[beyond], scenario)
         ratio = scenario.source(claim.source).reporting_ratio.distribution.rvs(
-            size=m, random_state=streams(f"report:{claim.id}")
+            size=draws.n, random_state=streams(f"report:{claim.id}")
         )
         if claim.interval is not None:  # the source's estimate: ρ·T times its lognormal error (sim.intervals)
-            ratio = ratio * np.exp(interval_spread(claim)[1] * streams(f"report-error:{claim.id}").standard_normal(m))
-        tails.reported[claim.id] = np.rint(ratio * truth[:m]).astype(np.int64)
+            error = streams(f"report-error:{claim.id}").standard_normal(draws.n)
+            ratio = ratio * np.exp(interval_spread(claim)[1] * error)
+        tails.reported[claim.id] = np.rint(ratio * truth).astype(np.int64)
     return tails
 
 

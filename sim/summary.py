@@ -876,24 +876,23 @@ def _claims(
             else:
                 extra["reported_at_most"] = _mean(conditional.at_most)  # type: ignore[arg-type]
                 extra["reported_at_least"] = _mean(conditional.at_least)  # type: ignore[arg-type]
-            reported = weights.tally(weights.sums.reported[claim.id])
-            if reported is not None:  # the report's distribution comes from the subsample: it may hold no weight
-                width = plan.report_widths[claim.id]
-                cdf, cdf2 = np.cumsum(reported[0]), np.cumsum(reported[1])
-                low, median, high = (_quantile(cdf, cdf2, q, 1 / float(cdf2[-1])) for q in (0.025, 0.5, 0.975))
-                exact = width == 1  # ranges of other seeds' values for whole numbers, not bins
-                extra["reported_median"] = _bin_value(median.value, width)
-                extra["reported_median_mcse"] = median.mcse * width
-                extra["reported_median_others"] = median.others if exact else None
-                extra["reported_interval"] = Interval(
-                    0.95,
-                    _bin_value(low.value, width),
-                    _bin_value(high.value, width),
-                    low.mcse * width,
-                    high.mcse * width,
-                    low.others if exact else None,
-                    high.others if exact else None,
-                )
+            pmf, pmf2 = weights.tally(weights.sums.reported[claim.id])  # type: ignore[misc]
+            width = plan.report_widths[claim.id]
+            cdf, cdf2 = np.cumsum(pmf), np.cumsum(pmf2)
+            low, median, high = (_quantile(cdf, cdf2, q, 1 / float(cdf2[-1])) for q in (0.025, 0.5, 0.975))
+            exact = width == 1  # ranges of other seeds' values for whole numbers, not bins
+            extra["reported_median"] = _bin_value(median.value, width)
+            extra["reported_median_mcse"] = median.mcse * width
+            extra["reported_median_others"] = median.others if exact else None
+            extra["reported_interval"] = Interval(
+                0.95,
+                _bin_value(low.value, width),
+                _bin_value(high.value, width),
+                low.mcse * width,
+                high.mcse * width,
+                low.others if exact else None,
+                high.others if exact else None,
+            )
             if posterior and group.key in weights.sums.ratios:
                 distribution = group.source.reporting_ratio.distribution  # type: ignore[union-attr]
                 levels = scenario.simulation.levels

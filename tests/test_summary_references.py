@@ -37,7 +37,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from reference_cases import beta_binomial_scenario, subsample_draws
+from reference_cases import beta_binomial_scenario
 from scipy import stats
 
 from sim import parse_scenario, simulate, summarize
@@ -878,12 +878,12 @@ def test_implied_ratios_are_the_figure_over_the_truths_quantiles(run_a):
 
 
 def test_a_sources_report_distribution_against_enumeration_over_truth_and_ratio(run_a):
-    """R = round(ρ·T), ρ ~ Beta(4, 4): P(R = r) = Σ_T P(T)·P(R = r | T). The report is tallied on the tail
-    subsample (m = 6,250 of the 200,000 draws): its median and 95% interval ends within Z standard errors
-    √(q(1 − q)/m) of the exact quantiles; the median's error the documented quantile error over the saved pmf
+    """R = round(ρ·T), ρ ~ Beta(4, 4): P(R = r) = Σ_T P(T)·P(R = r | T). The report is tallied on every draw
+    (m = 200,000): its median and 95% interval ends within Z standard errors √(q(1 − q)/m) of the exact
+    quantiles; each one's error (and range of other seeds' values) the documented quantile error over the saved pmf
     (unit weights: Σw² = Σw, so cdf2 = cdf/m); P(R ≤ 6), P(R ≥ 6) against their exact means."""
     _, summary = run_a
-    m = subsample_draws(DRAWS)
+    m = DRAWS
     exact = PRIOR @ report_pmf(RATIO_S, T)
     cdf = np.cumsum(exact)
     claim = _claim(summary.prior, "c")
@@ -898,9 +898,15 @@ def test_a_sources_report_distribution_against_enumeration_over_truth_and_ratio(
     np.testing.assert_array_less(
         np.abs(saved - exact[: saved.size]), Z * np.sqrt(exact[: saved.size] * (1 - exact[: saved.size]) / m) + 1e-12
     )
-    sd, others = quantile_error(np.cumsum(saved), np.cumsum(saved) / m, 0.5)
-    assert claim.reported_median_mcse == pytest.approx(sd, rel=1e-3)
-    assert claim.reported_median_others == others
+    interval = claim.reported_interval
+    for q, mcse, others in (
+        (0.5, claim.reported_median_mcse, claim.reported_median_others),
+        (0.025, interval.low_mcse, interval.low_others),
+        (0.975, interval.high_mcse, interval.high_others),
+    ):
+        sd, expected_others = quantile_error(np.cumsum(saved), np.cumsum(saved) / m, q)
+        assert mcse == pytest.approx(sd, rel=1e-3, abs=1e-12), q
+        assert others == expected_others, q
     for got, per_truth in (
         (claim.reported_at_most, report_pmf(RATIO_S, T)[:, :7].sum(axis=1)),
         (claim.reported_at_least, report_pmf(RATIO_S, T)[:, 6:].sum(axis=1)),
@@ -1307,6 +1313,11 @@ def test_pmfs_of_binned_tallies_spread_each_bin_over_its_values(run_a):
 # ---------------------------------------------------------------------------------------------
 
 
+DRAWS_BINNED = 2001
+"""No quantile level times this is a whole number: no quantile sits on a tie of the CDF, which rounding could
+break either way."""
+
+
 def test_a_binned_quantity_and_its_report_are_named_warned_about_and_read_at_bin_centres():
     """A force of 300,000 can exceed MAX_BINS = 2¹⁸: killed and the report of its sourced claim are tallied in
     bins of 2 (``bin_widths``: ``killed`` and ``reported:c``), one warning naming killed; every quantile is a
@@ -1315,7 +1326,7 @@ def test_a_binned_quantity_and_its_report_are_named_warned_about_and_read_at_bin
     Overflow counted in a tally's top bin is said per tally, with its count."""
     sources = '[sources.s]\nreporting_ratio = { dist = "beta", a = 4, b = 4 }\n'
     claims = '[[claims]]\nid = "c"\nvalue = 60000\nsource = "s"\n'
-    text = beta_binomial_scenario(size=300_000, a=2, b=6, draws=2000, seed=5, sources=sources, claims=claims)
+    text = beta_binomial_scenario(size=300_000, a=2, b=6, draws=DRAWS_BINNED, seed=5, sources=sources, claims=claims)
     result = simulate(parse_scenario(text), workers=1)
     summary = summarize(result)
     assert summary.bin_widths == {"killed": 2, "reported:c": 2}
@@ -1331,9 +1342,9 @@ def test_a_binned_quantity_and_its_report_are_named_warned_about_and_read_at_bin
     assert all((e.value - 0.5) % 2 == 0 for e in ends), ends
     assert killed.median.others is None and all(iv.low_others is None for iv in killed.eti)
     assert claim.reported_median_others is None and claim.reported_interval.low_others is None
-    # the report's quantiles in bins (the saved pmf, unit weights over the 63 subsample draws) mapped to values
+    # the report's quantiles in bins (the saved pmf, unit weights over every draw) mapped to values
     bins = np.cumsum(summary.distributions["reported/c"])
-    m = subsample_draws(2000)
+    m = DRAWS_BINNED
     for q, value, mcse in (
         (0.5, claim.reported_median, claim.reported_median_mcse),
         (0.025, claim.reported_interval.low, claim.reported_interval.low_mcse),
@@ -1343,11 +1354,11 @@ def test_a_binned_quantity_and_its_report_are_named_warned_about_and_read_at_bin
         assert mcse == pytest.approx(2 * quantile_error(bins, bins / m, q)[0], rel=1e-3)
     assert summary.pmf("prior", "killed").size == 2 * summary.distributions["prior/killed"].size
     p = float(stats.betabinom.cdf(60_000, 300_000, 2, 6))
-    assert abs(claim.below.value - p) < Z * math.sqrt(p * (1 - p) / 2000)
+    assert abs(claim.below.value - p) < Z * math.sqrt(p * (1 - p) / DRAWS_BINNED)
     # mean and sd in values (bin centres: within a bin of 2 of the exact ones, far below their errors)
     mean, variance, _, excess = (float(x) for x in stats.betabinom(300_000, 2, 6).stats(moments="mvsk"))
-    sd_se = math.sqrt((excess + 2) * variance**2 / (4 * variance * 2000))  # (μ₄ − σ⁴)/(4σ²n), μ₄ = (κ + 3)σ⁴
-    assert abs(killed.mean.value - mean) < Z * math.sqrt(variance / 2000) + 1
+    sd_se = math.sqrt((excess + 2) * variance**2 / (4 * variance * DRAWS_BINNED))  # (μ₄ − σ⁴)/(4σ²n), μ₄ = (κ + 3)σ⁴
+    assert abs(killed.mean.value - mean) < Z * math.sqrt(variance / DRAWS_BINNED) + 1
     assert abs(killed.sd.value - math.sqrt(variance)) < Z * sd_se + 1
     assert summary.posterior is None and summary.sources == () and summary.evidence is None
 
