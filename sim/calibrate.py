@@ -34,10 +34,14 @@ from sim.engine import SimulationResult, simulate
 from sim.processes import cores, in_order
 from sim.summary import ClaimSummary, Distribution, Estimate, Interval, Probability, Summary, summarize
 
-__all__ = ["BAND", "Calibration", "calibrate", "statistics"]
+__all__ = ["BAND", "FAR", "Calibration", "calibrate", "statistics"]
 
 BAND = (0.8, 1.25)
 """SD(z) inside this band counts as honest."""
+FAR = 3
+"""An SD(z) outside :data:`BAND` by more than this many of its own errors is off beyond chance. Over S seeds an
+honest SD(z) has an error of about ``1/√(2(S−1))`` (0.16 at 20 seeds): it lands outside the band 18% of the time
+at 20 seeds and 0.2% at 100, but not this far."""
 MIN_COVERAGE = 0.9
 """A range holding another seed's value at least this often counts as honest (95% is the aim)."""
 BOOTSTRAP = 400
@@ -156,6 +160,12 @@ class Calibration:
         return math.isfinite(self.sd_z) and not BAND[0] <= self.sd_z <= BAND[1]
 
     @property
+    def far(self) -> bool:
+        """SD(z) outside :data:`BAND` by more than :data:`FAR` of its own errors."""
+        reach = FAR * self.sd_z_error
+        return math.isfinite(self.sd_z) and not BAND[0] - reach <= self.sd_z <= BAND[1] + reach
+
+    @property
     def short(self) -> bool:
         """Ranges assessed, and another seed's value in them less than :data:`MIN_COVERAGE` of the time."""
         return self.coverage < MIN_COVERAGE  # False for NaN (no ranges assessed)
@@ -255,7 +265,8 @@ def main(
             continue
         sd = f"{r['sd_z']:.2f} ± {r['sd_z_error']:.2f}" if math.isfinite(r["sd_z"]) else "–"
         cov = f"{r['coverage']:.3f} ({r['shown_as_range']} seeds)" if math.isfinite(r["coverage"]) else ""
-        problems = [*(["outside"] if c.outside else []), *([f"range below {MIN_COVERAGE:.0%}"] if c.short else [])]
+        outside = [f"outside by over {FAR} errors" if c.far else "outside"] if c.outside else []
+        problems = [*outside, *([f"range below {MIN_COVERAGE:.0%}"] if c.short else [])]
         flag = f"  <-- {', '.join(problems)}" if problems else ""
         print(
             f"{r['scenario']:16} {r['side']:9} {r['item'][:40]:40} {r['statistic']:22} {r['level']:5} "
@@ -266,7 +277,8 @@ def main(
         low, high = min(c.sd_z for c in assessed), max(c.sd_z for c in assessed)
         print(
             f"{len(assessed)} statistics with ±: SD(z) from {low:.2f} to {high:.2f}; "
-            f"{sum(c.outside for c in results)} outside the band [{BAND[0]}, {BAND[1]}]; ranges holding another "
+            f"{sum(c.outside for c in results)} outside the band [{BAND[0]}, {BAND[1]}], {sum(c.far for c in results)} "
+            f"of them by over {FAR} of their own errors; ranges holding another "
             f"seed's value less than {MIN_COVERAGE:.0%} of the time: {sum(c.short for c in results)}"
         )
     if json_out is not None:
