@@ -3,7 +3,9 @@
 For each statistic with an error, ``z = (estimate − mean over seeds) / printed MCSE`` has a standard
 deviation of 1 when the error is honest (0.5 means errors twice too big, 2 errors twice too small).
 ``SD(z)`` is corrected for the mean being taken over the same seeds (``·√(S/(S−1))``) and given with
-its own error, the standard deviation of ``SD(z)`` over bootstrap resamples of the seeds. Whole-number
+its own error, the standard deviation of ``SD(z)`` over bootstrap resamples of the seeds, or its error for
+normal ``z``, ``SD(z)/√(2(n−1))`` over ``n`` seeds, where that is larger: the bootstrap of a few seeds whose ``z``
+take a handful of values (a whole-number statistic) understates it. Whole-number
 quantiles that stay on one value at least half of the time are printed as the values another seed gives
 (:attr:`sim.summary.Estimate.others`) rather than with ``±``: for those the check is how often another
 seed's value falls in that range (it should be at least about 95%).
@@ -188,7 +190,8 @@ def _assess(scenario: str, key: Key, runs: list[Value]) -> Calibration:
         sd_z = float(np.sqrt(np.mean(z**2)))
         rng = np.random.default_rng(0)
         resampled = rng.choice(z, size=(BOOTSTRAP, z.size))
-        sd_error = float(np.std(np.sqrt(np.mean(resampled**2, axis=1))))
+        bootstrap = float(np.std(np.sqrt(np.mean(resampled**2, axis=1))))
+        sd_error = max(bootstrap, sd_z / math.sqrt(2 * (z.size - 1)))
     if discrete.sum() >= MIN_SHOWN:
         others = [r[2] for r, d in zip(runs, discrete, strict=True) if d]
         inside = [(lo <= v <= hi) for lo, hi in others for v in values]  # type: ignore[misc]

@@ -114,3 +114,21 @@ def test_sd_z_is_left_to_the_ranges_where_most_seeds_print_one():
     assert assessed.sd_z == pytest.approx(math.sqrt(100 / 99) / 0.75, rel=1e-12)
     mostly_unknown = [(15.0, math.nan, None)] * 60 + [(14.0, 0.75, None), (16.0, 0.75, None)] * 20
     assert math.isnan(_assess("s", key, mostly_unknown).sd_z)  # errors unknown at most seeds: no sample to judge
+
+
+def test_sd_z_error_is_at_least_its_error_for_normal_z():
+    """kursk_signals' prior 80% ETI low end of deaths on 2 September 2025 at 10^6 draws × 20 seeds: 944 at 13 seeds,
+    943 at 6, 942 at 1, printed with ± 0.78 at 14 of them (10 at 944, 4 at 943) and as ranges at the others. The ±
+    seeds' z take two values, ±0.5–0.8, and the bootstrap of two values gives SD(z) an error of about 0.03, which
+    made 0.61 look off by 6 errors; its error for normal z, SD(z)/√(2·13), is 0.12. Where z spread over many values
+    the bootstrap's error stands where it is the larger (heavy-tailed z)."""
+    key = ("prior", "deaths", "eti_low", "0.8")
+    shown = [(944.0, 0.78, None)] * 10 + [(943.0, 0.78, None)] * 4
+    ranges = [(944.0, 0.5, (942.0, 946.0))] * 3 + [(943.0, 0.5, (941.0, 945.0))] * 2 + [(942.0, 0.8, (940.0, 944.0))]
+    assessed = _assess("s", key, shown + ranges)
+    assert assessed.sd_z == pytest.approx(0.61, abs=0.01)
+    assert assessed.sd_z_error == pytest.approx(assessed.sd_z / math.sqrt(26), rel=1e-12)
+    assert assessed.outside and not assessed.far
+    heavy = [(float(v), 1.0, None) for v in [0.0] * 18 + [10.0, -10.0]]
+    assessed = _assess("s", key, heavy)
+    assert assessed.sd_z_error > 1.5 * assessed.sd_z / math.sqrt(38)
