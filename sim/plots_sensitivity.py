@@ -495,7 +495,11 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     count = len(order)
     note = f"Total index below {NEGLIGIBLE:g} (no measurable share): {'; '.join(negligible)}." if negligible else ""
     labels, row = _row_labels([name_of(result.inputs[i]) for i in order])
-    height = 1.7 + row * count + _note_height(note)
+    behind = "; ".join(name_of(f"claim:{claim}") for claim in spec.claims)
+    claims = f" (the truth behind {behind})" if spec.claims and spec.source is None else ""
+    xlabel = wrap(f"share of the variance of {spec.name}{claims}", 60)
+    # the axes hold at least the legend's two entries; each x-label line past the first takes 9 pt × 1.3 of its own
+    height = 1.7 + max(row * count, 0.9) + xlabel.count("\n") * 9 * 1.3 / 72 + _note_height(note)
     figure, ax = new_figure(WIDTH, height)
     y = np.arange(count)[::-1].astype(float)
     with figure_style():
@@ -524,9 +528,7 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
         ax.set_ylim(-0.7, count - 0.3)
         ax.grid(axis="y", visible=False)
         ax.axvline(0, color="#222222", linewidth=0.8)
-        behind = "; ".join(name_of(f"claim:{claim}") for claim in spec.claims)
-        claims = f" (the truth behind {behind})" if spec.claims and spec.source is None else ""
-        ax.set_xlabel(wrap(f"share of the variance of {spec.name}{claims}", 60))
+        ax.set_xlabel(xlabel)
         ax.legend(loc="lower right")
     _frame(
         figure,
