@@ -213,12 +213,15 @@ def _distribution_cells(d: Distribution) -> tuple[str, ...]:
     )
 
 
-def _print_toll(summary: Summary, console: Console) -> None:
+def _print_toll(summary: Summary, console: Console) -> bool:
     """The toll as one table (quantities down, statistics across) or, when that does not fit, one block per
-    quantity (statistics down, prior and posterior across)."""
+    quantity (statistics down, prior and posterior across). True if a cell shows an unknown error (``± ?``)."""
     title = f"{summary.title}: the toll ({summary.draws:,} draws, seed {summary.seed})"
     sides = summary.sides()
     statistics = _statistics(summary)
+    across = zip(*(side.quantities for _, side in sides), strict=True)  # per quantity, its distribution on each side
+    cells = [[_distribution_cells(d) for d in per_side] for per_side in across]
+    unknown = any("± ?" in cell for per_quantity in cells for row in per_quantity for cell in row)
     wide = _table(title)
     wide.add_column("Quantity", min_width=TEXT_WIDTH)
     if len(sides) > 1:
@@ -227,19 +230,19 @@ def _print_toll(summary: Summary, console: Console) -> None:
         wide.add_column(name, justify="right", no_wrap=True)
     for index, distribution in enumerate(summary.prior.quantities):
         label = summary.quantity_labels[distribution.name]
-        for tag, side in sides:
+        for (tag, _), row in zip(sides, cells[index], strict=True):
             tags = [tag] if len(sides) > 1 else []
-            wide.add_row(Text(label if tag == "prior" else ""), *tags, *_distribution_cells(side.quantities[index]))
+            wide.add_row(Text(label if tag == "prior" else ""), *tags, *row)
     if _printed_if_fits(console, wide, title):
-        return
+        return unknown
     blocks = []
     for index, distribution in enumerate(summary.prior.quantities):
         label = summary.quantity_labels[distribution.name]
         block = _table(label)
         block.min_width = _title_width(console, label)
-        cells = [_distribution_cells(side.quantities[index]) for _, side in sides]
-        blocks.append(_sides_across(block, sides, statistics, cells))
+        blocks.append(_sides_across(block, sides, statistics, cells[index]))
     _side_by_side(console, blocks)
+    return unknown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,9 +392,7 @@ def _note(console: Console, text: str) -> None:
 def print_summary(summary: Summary, console: Console, *, scenario: Scenario | None = None) -> None:
     """Print the toll, the claims, the ESS, the sources' ratios, the checks of the conditioned claims, the
     posterior of the inputs (labelled from ``scenario`` when given) and any warnings."""
-    _print_toll(summary, console)
-    cells = (cell for _, side in summary.sides() for d in side.quantities for cell in _distribution_cells(d))
-    unknown = " (± ?: one this run cannot estimate, docs/errors.md)" if any("± ?" in cell for cell in cells) else ""
+    unknown = " (± ?: one this run cannot estimate, docs/errors.md)" if _print_toll(summary, console) else ""
     _note(
         console,
         f"± is the Monte Carlo standard error{unknown}; 'a or b' (or 'a–b') beside a whole number: the values "

@@ -66,6 +66,8 @@ LONG_BAR = 0.25
 DECADE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
+LABEL_LINE = 8.5 * 1.3 / 72
+"""Height in inches of one line of an axis label (8.5 pt)."""
 ROW_LABEL_CHARACTERS = 48
 """Characters per line of a row's label (an input's name; a phase's names its phase and dates: up to 3 lines)."""
 
@@ -323,10 +325,10 @@ def sweep_figure(result: SweepResult) -> Figure:
             bottom.set_xticks(x, categories, rotation=30 if len(categories) > 5 else 0)
         axis_label = result.axis_labels[0] if result.axis_labels else first.path
         bottom.set_xlabel(wrap(axis_label.replace(first.path, name_of(first.path)), 95))
-        # the legend under the x label: tick labels, then each label line (8.5 pt) as a fraction of the axes' height
+        # the legend under the x label: tick labels, then each label line as a fraction of the axes' height
         lines = bottom.get_xlabel().count("\n") + 1
         inches = figure.get_figheight() * 1.1 / 2.1 * 0.75  # the lower panel's share of the figure, roughly
-        below_axis = -(0.3 + lines * 8.5 * 1.3 / 72) / inches
+        below_axis = -(0.3 + lines * LABEL_LINE) / inches
         bottom.legend(handles=claim_handles, loc="upper center", bbox_to_anchor=(0.5, below_axis), ncols=2)
     names = [name_of(a.path).split(" — ")[0] for a in (first, *others)]  # whose: under the axis, in full
     title = f"Sweep of {' × '.join(names)}, every other input random"
@@ -498,8 +500,8 @@ def sobol_figure(result: SobolResult, output: str = "killed") -> Figure:
     behind = "; ".join(name_of(f"claim:{claim}") for claim in spec.claims)
     claims = f" (the truth behind {behind})" if spec.claims and spec.source is None else ""
     xlabel = wrap(f"share of the variance of {spec.name}{claims}", 60)
-    # the axes hold at least the legend's two entries; each x-label line past the first takes 9 pt × 1.3 of its own
-    height = 1.7 + max(row * count, 0.9) + xlabel.count("\n") * 9 * 1.3 / 72 + _note_height(note)
+    # the axes hold at least the legend's two entries; each x-label line past the first adds its own height
+    height = 1.7 + max(row * count, 0.9) + xlabel.count("\n") * LABEL_LINE + _note_height(note)
     figure, ax = new_figure(WIDTH, height)
     y = np.arange(count)[::-1].astype(float)
     with figure_style():
