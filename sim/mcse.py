@@ -371,21 +371,26 @@ def _smooth(values: np.ndarray, bandwidth: float, reflect_low: bool, reflect_hig
     return np.maximum(smoothed[pad + low.size : pad + low.size + values.size], 0.0)
 
 
-def _cells(
-    pmf: np.ndarray, pmf2: np.ndarray, windows: list[tuple[int, int]], bandwidth: float
-) -> tuple[np.ndarray, ...]:
+def _cells(pmf: np.ndarray, pmf2: np.ndarray, windows: list[tuple[int, int, float]]) -> tuple[np.ndarray, ...]:
     """Compress a tally to its smoothed bins inside ``windows`` (candidate ends) and the blocks between.
 
-    Each window is smoothed with a Gaussian kernel of ``bandwidth`` bins (reflected at the tally's ends);
-    returns the cells' positions (a bin index; -1 for a block), Σw and Σw² per cell.
+    Each window ``(low, high, bandwidth)`` covers the bins ``low`` to ``high − 1`` and is smoothed with a
+    kernel of ``bandwidth`` bins (reflected at the tally's ends, never at a window's cut); where two windows
+    overlap, a bin takes the bandwidth of the window whose centre is nearer (the first on a tie). Returns the
+    cells' positions (a bin index; -1 for a block), Σw and Σw² per cell.
     """
-    inside = np.zeros(pmf.size, dtype=bool)
-    for low, high in windows:
-        inside[max(low, 0) : min(high, pmf.size)] = True
-    cuts = np.flatnonzero(np.diff(inside.astype(np.int8))) + 1
+    widths = np.full(pmf.size, -1.0)  # -1: outside every window
+    distance = np.full(pmf.size, np.inf)
+    for low, high, bandwidth in windows:
+        span = np.arange(max(low, 0), min(high, pmf.size))
+        offset = np.abs(span - (low + high - 1) / 2)
+        closer = offset < distance[span]
+        widths[span[closer]], distance[span[closer]] = bandwidth, offset[closer]
+    cuts = np.flatnonzero(np.diff(widths)) + 1
     positions, masses, masses2 = [], [], []
     for start, stop in itertools.pairwise([0, *cuts.tolist(), pmf.size]):
-        if inside[start]:
+        bandwidth = float(widths[start])
+        if bandwidth >= 0:
             pad = math.ceil(4 * bandwidth) + 1
             lo, hi = max(start - pad, 0), min(stop + pad, pmf.size)
             positions.append(np.arange(start, stop))
@@ -403,13 +408,14 @@ def _replicate_ends(
     pmf2: np.ndarray,
     level: float,
     ends: tuple[int, int],
-    bandwidth: float,
+    bandwidths: tuple[float, float],
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """The HDI ends of :data:`BOOTSTRAP` Poisson redraws of the (smoothed) tally near ``ends``; one row each."""
-    reach = max(20, math.ceil(1.5 * bandwidth))
-    windows = [(end - reach, end + reach + 1) for end in ends]
-    positions, mass, mass2 = _cells(pmf, pmf2, windows, bandwidth)
+    """The HDI ends of :data:`BOOTSTRAP` Poisson redraws of the tally, smoothed near each of ``ends`` with its
+    bandwidth (in bins); one row each."""
+    reach = max(20, math.ceil(1.5 * max(bandwidths)))
+    windows = [(end - reach, end + reach + 1, bandwidth) for end, bandwidth in zip(ends, bandwidths, strict=True)]
+    positions, mass, mass2 = _cells(pmf, pmf2, windows)
     with np.errstate(divide="ignore", invalid="ignore"):
         counts = np.where(mass2 > 0, mass**2 / mass2, 0.0)
         scale = np.where(mass > 0, mass2 / mass, 0.0)
@@ -435,19 +441,23 @@ def _replicate_ends(
     return np.stack([positions[best], positions[stops[rows, best]]], axis=1)[valid]
 
 
-def _spread(found: np.ndarray, ends: tuple[int, int]) -> list[tuple[float, tuple[float, float] | None]]:
-    """Per end: the replicates' sd, and another seed's 95% range when one value holds :data:`STUCK_SHARE`."""
+def _spread(
+    found: np.ndarray, ends: tuple[int, int], support: tuple[int, int]
+) -> list[tuple[float, tuple[float, float] | None]]:
+    """Per end: the replicates' sd, and another seed's 95% range when one value holds :data:`STUCK_SHARE`,
+    within the ``support`` (the first and last bins with mass)."""
     out: list[tuple[float, tuple[float, float] | None]] = []
     for column, estimate in zip(found.T, ends, strict=True):
         if column.size < BOOTSTRAP // 2:
             out.append((math.nan, None))
             continue
         stuck = np.unique(column, return_counts=True)[1].max() >= STUCK_SHARE * column.size
-        # another seed's value: √2 times the replicates' deviations from this estimate (both are estimates)
-        low, high = (
-            float(estimate + round(math.sqrt(2) * (x - estimate)))
-            for x in np.quantile(column, [0.025, 0.975], method="inverted_cdf")
-        )
+        # another seed's value: √2 times the replicates' deviations from this estimate (both are estimates),
+        # rounded outwards to whole values (rounding √2·1 to 1 dropped the √2 from the commonest ranges) but not
+        # past the support: an end one value off a hard bound would otherwise reach a value no draw can take
+        below, above = np.quantile(column, [0.025, 0.975], method="inverted_cdf")
+        low = float(max(estimate + math.floor(math.sqrt(2) * (below - estimate)), support[0]))
+        high = float(min(estimate + math.ceil(math.sqrt(2) * (above - estimate)), support[1]))
         out.append((float(np.std(column, ddof=1)), (low, high) if stuck else None))
     return out
 
@@ -458,8 +468,9 @@ def hdi_bootstrap_se(
     """Errors of the HDI ends ``[low, high]`` at each level by a parametric bootstrap of the smoothed tally.
 
     Returns, per end, its standard deviation over the replicates and, when one value holds at least
-    :data:`STUCK_SHARE` of them, the 2.5% and 97.5% points of the replicates (else None), as for
-    :func:`quantile_spread`.
+    :data:`STUCK_SHARE` of them, the values another seed gives (else None), as for :func:`quantile_spread`:
+    the estimate plus √2 times the offsets of the replicates' 2.5% and 97.5% points, rounded outwards and
+    kept within the support.
 
     Each bin of the tally (Σw and Σw² per bin, over the total weight and its square) is redrawn as a
     Poisson count matched to its mean and variance (``Σw ~ Poisson(λ)·Σw²/Σw``, ``λ = (Σw)²/Σw²``) and
@@ -471,11 +482,12 @@ def hdi_bootstrap_se(
     Silverman's bandwidth, ``h = 0.75·1.06·sd·ESS^(-1/5)`` bins (:data:`BANDWIDTH_FACTOR`), and for
     each end at most a quarter of its distance to the nearer edge of the support (the first and last
     bins with mass): a kernel reaching across a hard bound (a posterior that rises from the least toll
-    a claim allows) would put mass where there is none. An end whose bandwidth is cut is read from
-    replicates of its own, after the full bandwidth's. Under :data:`MIN_BANDWIDTH` (a whole-number toll
-    with much mass per value, or an end on the bound) the tally is redrawn as it is. Only bins
-    within ``max(20, 1.5h)`` of the ends can end a replicate's HDI; the mass between is redrawn as
-    blocks.
+    a claim allows) would put mass where there is none. Each end's neighbourhood is smoothed with its
+    own bandwidth in the same replicates, so the far end of an interval that starts at a bound keeps the
+    full bandwidth, and the end at the bound is not smoothed across it even in the far end's replicates.
+    Under :data:`MIN_BANDWIDTH` (a whole-number toll with much mass per value, or an end on the bound)
+    the neighbourhood is redrawn as it is. Only bins within ``max(20, 1.5h)`` of the ends can end a
+    replicate's HDI; the mass between is redrawn as blocks.
     """
     out: list[tuple[float, tuple[float, float] | None]] = []
     ess = 1 / float(pmf2.sum())
@@ -490,9 +502,6 @@ def hdi_bootstrap_se(
         at = (int(ends[2 * j]), int(ends[2 * j + 1]))
         shifted = (at[0] - first, at[1] - first)
         widths = (min(bandwidth, (at[0] - first) / 4), min(bandwidth, (last - at[1]) / 4))
-        found = {  # the wider bandwidth's replicates first, so a run's random stream is fixed by its seed
-            width: _replicate_ends(support_pmf, support_pmf2, level, shifted, width, rng) + first
-            for width in sorted(set(widths), reverse=True)
-        }
-        out += [_spread(found[width], at)[end] for end, width in enumerate(widths)]
+        found = _replicate_ends(support_pmf, support_pmf2, level, shifted, widths, rng) + first
+        out += _spread(found, at, (first, last))
     return out

@@ -534,22 +534,44 @@ def _negative_binomial_tally(draws: int, seed: int, r: float = 5, p: float = 0.0
     return _weighted_tally(values, rng.exponential(size=draws), values.max() + 10)
 
 
-@pytest.mark.parametrize("bandwidth", [2.5, 0.2])
-def test_cells_are_the_whole_tally_smoothed_inside_windows_and_sums_between(bandwidth):
+def _nearest_window_widths(size: int, windows: list[tuple[int, int, float]]) -> np.ndarray:
+    """Per bin, the bandwidth of the window holding it whose centre is nearest (the first on a tie); NaN outside."""
+    widths = np.full(size, np.nan)
+    for b in range(size):
+        holding = [(abs(b - (low + high - 1) / 2), i) for i, (low, high, _) in enumerate(windows) if low <= b < high]
+        if holding:
+            widths[b] = windows[min(holding)[1]][2]
+    return widths
+
+
+@pytest.mark.parametrize(
+    "bandwidths",
+    [(2.5, 2.5, 2.5, 2.5), (0.2, 0.2, 0.2, 0.2), (2.5, 6.0, 0.2, 1.5)],
+)
+def test_cells_are_the_whole_tally_smoothed_inside_windows_and_sums_between(bandwidths):
     """Windows [−5, 30), [60, 70), [65, 80) and [size − 10, size + 5) of a weighted tally cut to 20..139 (mass at
     both ends): cells are the bins 0..29, 60..79 and the last 10, each the smoothing of the whole tally (mirrored
-    at its own ends, never at a window's cut), and one block per gap holding its Σw and Σw². No window: one block."""
+    at its own ends, never at a window's cut) with the bandwidth of its window, or in the overlap of [60, 70) and
+    [65, 80) of the window whose centre (64.5 or 72) is nearer: bins 60..68 the first's, 69..79 the second's. One
+    block per gap holds its Σw and Σw². No window: one block."""
     pmf, pmf2 = (tally[20:140] for tally in _negative_binomial_tally(3_000, 3))
     size = pmf.size
-    positions, mass, mass2 = _cells(pmf, pmf2, [(-5, 30), (60, 70), (65, 80), (size - 10, size + 5)], bandwidth)
+    windows = [
+        (low, high, width)
+        for (low, high), width in zip([(-5, 30), (60, 70), (65, 80), (size - 10, size + 5)], bandwidths, strict=True)
+    ]
+    positions, mass, mass2 = _cells(pmf, pmf2, windows)
     bins = [*range(30), *range(60, 80), *range(size - 10, size)]
     assert positions.tolist() == [*range(30), -1, *range(60, 80), -1, *range(size - 10, size)]
+    widths = _nearest_window_widths(size, windows)
+    assert widths[68] == bandwidths[1] and widths[69] == bandwidths[2]  # premise: the overlap is split as said
     blocks = positions < 0
     for got, tally in ((mass, pmf), (mass2, pmf2)):
         tolerance = 1e-14 * tally.max()  # measured: 1e-16 of the largest bin
-        assert got[~blocks] == pytest.approx(_whole_tally_smoothing(tally, bandwidth)[bins], abs=tolerance)
+        expected = [_whole_tally_smoothing(tally, widths[b])[b] for b in bins]
+        assert got[~blocks] == pytest.approx(expected, abs=tolerance)
         assert got[blocks] == pytest.approx([tally[30:60].sum(), tally[80 : size - 10].sum()], abs=tolerance)
-    assert [x.tolist() for x in _cells(pmf, pmf2, [], bandwidth)] == [[-1], [pmf.sum()], [pmf2.sum()]]
+    assert [x.tolist() for x in _cells(pmf, pmf2, [])] == [[-1], [pmf.sum()], [pmf2.sum()]]
 
 
 # --- _replicate_ends, _spread, hdi_bootstrap_se -------------------------------------------------------------------
@@ -571,22 +593,24 @@ def _shortest_run(positions: np.ndarray, row: np.ndarray, level: float) -> tuple
     return best
 
 
-def _redrawn_ends(pmf, pmf2, level, ends, bandwidth, rng) -> np.ndarray:
-    """hdi_bootstrap_se's docstring: cells within max(20, 1.5h) of the ends (blocks between), each redrawn as
-    Poisson((Σw)²/Σw²)·Σw²/Σw, 60 times; each redraw's shortest run, a redraw without mass or run left out."""
-    reach = max(20, math.ceil(1.5 * bandwidth))
-    windows = [(end - reach, end + reach + 1) for end in ends]
-    inside = np.zeros(pmf.size, dtype=bool)
-    for low, high in windows:
-        inside[max(low, 0) : high] = True
-    smoothed, smoothed2 = _whole_tally_smoothing(pmf, bandwidth), _whole_tally_smoothing(pmf2, bandwidth)
+def _redrawn_ends(pmf, pmf2, level, ends, bandwidths, rng) -> np.ndarray:
+    """hdi_bootstrap_se's docstring: cells within max(20, 1.5h) of the ends (h the larger bandwidth; blocks
+    between), each smoothed with the bandwidth of the nearer end and redrawn as Poisson((Σw)²/Σw²)·Σw²/Σw, 60
+    times; each redraw's shortest run, a redraw without mass or run left out."""
+    reach = max(20, math.ceil(1.5 * max(bandwidths)))
+    widths = _nearest_window_widths(
+        pmf.size, [(end - reach, end + reach + 1, width) for end, width in zip(ends, bandwidths, strict=True)]
+    )
+    inside = ~np.isnan(widths)
+    smoothed = {width: _whole_tally_smoothing(pmf, width) for width in bandwidths}
+    smoothed2 = {width: _whole_tally_smoothing(pmf2, width) for width in bandwidths}
     cuts = np.flatnonzero(np.diff(inside.astype(int))) + 1
     positions, mass, mass2 = [], [], []
     for block in np.split(np.arange(pmf.size), cuts):
         if inside[block[0]]:
             positions += block.tolist()
-            mass += smoothed[block].tolist()
-            mass2 += smoothed2[block].tolist()
+            mass += [smoothed[widths[b]][b] for b in block]
+            mass2 += [smoothed2[widths[b]][b] for b in block]
         else:
             positions.append(-1)
             mass.append(pmf[block].sum())
@@ -620,22 +644,24 @@ def _sparse_tally(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    ("tally", "level", "ends", "bandwidth"),
+    ("tally", "level", "ends", "bandwidths"),
     [
-        ("smooth", 0.5, (60, 110), 2.5),  # windows of ±20 bins
-        ("smooth", 0.9, (30, 170), 16.0),  # windows of ±1.5h = ±24 bins
-        ("smooth", 0.8, (40, 140), 0.2),  # the tally redrawn as it is
-        ("two atoms", 0.95, (50, 120), 0.2),  # some redraws empty, some with one atom
-        ("atoms and a block", 0.95, (50, 120), 0.2),  # some redraws with no run in reach: left out
-        ("unit weights", 0.5, (3, 5), 0.2),  # runs holding the level exactly count
+        ("smooth", 0.5, (60, 110), (2.5, 2.5)),  # windows of ±20 bins
+        ("smooth", 0.9, (30, 170), (16.0, 16.0)),  # windows of ±1.5h = ±24 bins
+        ("smooth", 0.8, (40, 140), (0.2, 0.2)),  # the tally redrawn as it is
+        ("smooth", 0.3, (80, 100), (0.2, 9.0)),  # overlapping windows of ±14 bins: the low end's unsmoothed
+        ("smooth", 0.9, (30, 170), (16.0, 1.0)),  # each end smoothed with its own bandwidth
+        ("two atoms", 0.95, (50, 120), (0.2, 0.2)),  # some redraws empty, some with one atom
+        ("atoms and a block", 0.95, (50, 120), (0.2, 0.2)),  # some redraws with no run in reach: left out
+        ("unit weights", 0.5, (3, 5), (0.2, 0.2)),  # runs holding the level exactly count
     ],
 )
-def test_replicate_ends_are_each_redraws_shortest_run(tally, level, ends, bandwidth):
+def test_replicate_ends_are_each_redraws_shortest_run(tally, level, ends, bandwidths):
     """The same Poisson redraws (the same seed): every replicate's ends against a brute-force shortest run."""
     pmf, pmf2 = _negative_binomial_tally(3_000, 3) if tally == "smooth" else _sparse_tally(tally)
-    expected = _redrawn_ends(pmf, pmf2, level, ends, bandwidth, np.random.default_rng(9))
+    expected = _redrawn_ends(pmf, pmf2, level, ends, bandwidths, np.random.default_rng(9))
     assert len(expected) >= 40  # premise: most redraws give an interval
-    got = _replicate_ends(pmf, pmf2, level, ends, bandwidth, np.random.default_rng(9))
+    got = _replicate_ends(pmf, pmf2, level, ends, bandwidths, np.random.default_rng(9))
     assert got.tolist() == expected.tolist()
 
 
@@ -643,18 +669,24 @@ def test_a_redrawn_tally_of_unbounded_ess_keeps_its_shortest_interval():
     """Σw² 1e-14 of (Σw)²: each redraw is the tally to 1e-6, so all 60 replicates give its brute-force HDI."""
     pmf = stats.binom(80, 0.3).pmf(np.arange(81))
     low, high = _shortest_run(np.arange(81), pmf, 0.9)
-    got = _replicate_ends(pmf, pmf * 1e-14, 0.9, (low, high), 0.2, np.random.default_rng(1))
+    got = _replicate_ends(pmf, pmf * 1e-14, 0.9, (low, high), (0.2, 0.2), np.random.default_rng(1))
     assert got.tolist() == [[low, high]] * 60
 
 
-def _spread_by_hand(found: np.ndarray, ends: tuple[int, int]) -> list[tuple[float, tuple[float, float] | None]]:
+def _spread_by_hand(
+    found: np.ndarray, ends: tuple[int, int], support: tuple[int, int]
+) -> list[tuple[float, tuple[float, float] | None]]:
     """Per end (of at least 30 replicates): their sample sd and, when one value holds half of them, the estimate
-    plus √2 times the 2.5% and 97.5% points' offsets, rounded (the points are the ⌈pn⌉-th smallest replicates)."""
+    plus √2 times the 2.5% and 97.5% points' offsets, rounded outwards and clipped to the support (the points
+    are the ⌈pn⌉-th smallest replicates)."""
     out = []
     for column, estimate in zip(found.T.tolist(), ends, strict=True):
         ordered = sorted(column)
-        points = (ordered[math.ceil(p * len(column)) - 1] for p in (0.025, 0.975))
-        others = tuple(float(estimate + round(math.sqrt(2) * (x - estimate))) for x in points)
+        below, above = (ordered[math.ceil(p * len(column)) - 1] for p in (0.025, 0.975))
+        others = (
+            float(max(estimate + math.floor(math.sqrt(2) * (below - estimate)), support[0])),
+            float(min(estimate + math.ceil(math.sqrt(2) * (above - estimate)), support[1])),
+        )
         stuck = max(column.count(x) for x in column) >= len(column) / 2
         out.append((statistics.stdev(column), others if stuck else None))
     return out
@@ -662,36 +694,38 @@ def _spread_by_hand(found: np.ndarray, ends: tuple[int, int]) -> list[tuple[floa
 
 def test_spread_of_replicates_by_hand():
     """50 replicates. Low end (estimate 10): 6, 7, 10 ×25, 12 ×22, 16; sorted, the 2.5% point is the 2nd (7) and
-    the 97.5% point the 49th (12): 10 + round(√2·(−3)) = 6 and 10 + round(√2·2) = 13; 25 of 50 at 10 is half,
-    so the range is given. High end (estimate 30): 50 values, none held twice: no range."""
+    the 97.5% point the 49th (12): 10 + ⌊√2·(−3)⌋ = 10 − 5 = 5 and 10 + ⌈√2·2⌉ = 13; 25 of 50 at 10 is half,
+    so the range is given, and within a support of 6..12 it is 6..12 (no value beyond can be drawn). High end
+    (estimate 30): 50 values, none held twice: no range."""
     low = [6, 7, *[10] * 25, *[12] * 22, 16]
     high = list(range(5, 55))
     found = np.array([low, high]).T
-    (sd_low, others_low), (sd_high, others_high) = _spread(found, (10, 30))
+    (sd_low, others_low), (sd_high, others_high) = _spread(found, (10, 30), (0, 100))
     assert sd_low == pytest.approx(statistics.stdev(low), rel=1e-14)
-    assert others_low == (6.0, 13.0)
+    assert others_low == (5.0, 13.0)
+    assert _spread(found, (10, 30), (6, 12))[0][1] == (6.0, 12.0)
     assert sd_high == pytest.approx(statistics.stdev(high), rel=1e-14)
     assert others_high is None
 
 
 def test_spread_needs_thirty_replicates():
     """Half of the 60 redraws at least: 29 give nothing (NaN, no range). 30, 15 at each of two values (low end
-    4 or 5, high end 9 or 11): the 2.5% and 97.5% points are the 1st and 30th, 4 + round(√2·1) = 5 and
-    9 + round(√2·2) = 12, and half the replicates on one value gives the range."""
-    too_few = _spread(np.tile([[4, 9]], (29, 1)), (4, 9))
+    4 or 5, high end 9 or 11): the 2.5% and 97.5% points are the 1st and 30th, 4 + ⌈√2·1⌉ = 6 (rounding to
+    the nearest would drop the √2: 5) and 9 + ⌈√2·2⌉ = 12, and half the replicates on one value gives the range."""
+    too_few = _spread(np.tile([[4, 9]], (29, 1)), (4, 9), (0, 100))
     assert [(math.isnan(sd), others) for sd, others in too_few] == [(True, None)] * 2
     found = np.array([[4, 9]] * 15 + [[5, 11]] * 15)
-    assert _spread(found, (4, 9)) == [
-        (pytest.approx(statistics.stdev([4] * 15 + [5] * 15), rel=1e-14), (4.0, 5.0)),
+    assert _spread(found, (4, 9), (0, 100)) == [
+        (pytest.approx(statistics.stdev([4] * 15 + [5] * 15), rel=1e-14), (4.0, 6.0)),
         (pytest.approx(statistics.stdev([9] * 15 + [11] * 15), rel=1e-14), (9.0, 12.0)),
     ]
 
 
 def _replayed_hdi_errors(pmf: np.ndarray, pmf2: np.ndarray, levels: tuple[float, ...]) -> list:
     """hdi_bootstrap_se written out: bandwidth 0.75·1.06·sd·ESS^(−1/5), for each end at most a quarter of its
-    distance to the edge of the support (the first and last bins with mass, where the redrawn tally ends), an end
-    with a narrower bandwidth read from its own replicates (drawn after the wider one's), the HDI ends and each
-    replicate's by brute force, the same Poisson redraws level after level, the spread by hand."""
+    distance to the edge of the support (the first and last bins with mass, where the redrawn tally ends), each
+    end's neighbourhood smoothed with its own, the HDI ends and each replicate's by brute force, the same Poisson
+    redraws level after level, the spread by hand."""
     bins = np.arange(pmf.size)
     sd = math.sqrt((pmf * (bins - (pmf * bins).sum()) ** 2).sum())
     bandwidth = 0.75 * 1.06 * sd * pmf2.sum() ** 0.2
@@ -701,18 +735,9 @@ def _replayed_hdi_errors(pmf: np.ndarray, pmf2: np.ndarray, levels: tuple[float,
     expected = []
     for level in levels:
         low, high = _shortest_run(bins, pmf, level)
-        low_width, high_width = min(bandwidth, (low - first) / 4), min(bandwidth, (last - high) / 4)
-        wide = _redrawn_ends(support, support2, level, (low - first, high - first), max(low_width, high_width), rng)
-        narrow = wide
-        if low_width != high_width:
-            narrow = _redrawn_ends(
-                support, support2, level, (low - first, high - first), min(low_width, high_width), rng
-            )
-        low_found, high_found = (narrow, wide) if low_width < high_width else (wide, narrow)
-        expected += [
-            _spread_by_hand(low_found + first, (low, high))[0],
-            _spread_by_hand(high_found + first, (low, high))[1],
-        ]
+        widths = (min(bandwidth, (low - first) / 4), min(bandwidth, (last - high) / 4))
+        found = _redrawn_ends(support, support2, level, (low - first, high - first), widths, rng)
+        expected += _spread_by_hand(found + first, (low, high), (first, last))
     return expected
 
 
@@ -731,10 +756,10 @@ def test_hdi_bootstrap_errors_against_a_replay_by_brute_force(draws, seed, r):
 
 def test_hdi_bootstrap_does_not_smooth_across_a_hard_bound():
     """A posterior that rises from a hard bound (a Gamma(2) ramp from bin 30, none below: a claim that the toll is
-    at least 30). The 95% HDI starts at the bound, so its low end is read from replicates redrawn unsmoothed (a
-    kernel reaching below 30 would put mass where there is none, and move every replicate's end off the estimate),
-    its high end from smoothed ones; the 50% HDI's low end is smoothed with at most a quarter of its distance to the
-    bound. Zeros around the support change nothing but the positions."""
+    at least 30). The 95% HDI starts at the bound, so in its replicates the low end's neighbourhood is redrawn
+    unsmoothed (a kernel reaching below 30 would put mass where there is none, and move every replicate's end off
+    the estimate) and the high end's smoothed; the 50% HDI's low end is smoothed with at most a quarter of its
+    distance to the bound. Zeros around the support change nothing but the positions."""
     ramp = stats.gamma(2.0, scale=15).pdf(np.arange(200) + 0.5)
     pmf = np.concatenate([np.zeros(30), ramp / ramp.sum(), np.zeros(7)])
     pmf2 = pmf / 5_000
